@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# A thin wrapper around CMake presets for people; CMake is the build. See README.md.
+
+CMAKE ?= cmake
+CTEST ?= ctest
+FUZZ_SECONDS ?= 60
+# BENCH_ARGS=--smoke runs every benchmark briefly (what CI does).
+BENCH_ARGS ?=
+
+.PHONY: all build test test-default test-asan-ubsan test-tsan demo bench fuzz fuzz-build clean
+
+all: build
+
+build:
+	$(CMAKE) --preset default >/dev/null
+	$(CMAKE) --build --preset default -j 2
+
+# All tests, three times: the default build, ASan+UBSan, and TSan.
+test: test-default test-asan-ubsan test-tsan
+
+test-default: build
+	$(CTEST) --preset default
+
+test-asan-ubsan:
+	$(CMAKE) --preset asan-ubsan >/dev/null
+	$(CMAKE) --build --preset asan-ubsan -j 2
+	$(CTEST) --preset asan-ubsan
+
+test-tsan:
+	$(CMAKE) --preset tsan >/dev/null
+	$(CMAKE) --build --preset tsan -j 2
+	$(CTEST) --preset tsan
+
+demo: build
+	@if [ -x build/default/samples/amp-demo ]; then build/default/samples/amp-demo; \
+	else sh tools/demo-plan.sh; fi
+
+bench: build
+	build/default/bench/amp-bench $(BENCH_ARGS)
+
+fuzz-build:
+	$(CMAKE) --preset fuzz >/dev/null
+	$(CMAKE) --build --preset fuzz -j 2
+
+# Each libFuzzer target for FUZZ_SECONDS, starting from its seed corpus (kept read-only: new
+# inputs go to build/fuzz/corpus/<name>).
+fuzz: fuzz-build
+	sh tests/fuzz/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build

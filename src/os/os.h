@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * OS glue for the host library: locks, condition variables, threads and the clock. One
+ * implementation is chosen at build time (src/os/posix/ today); the rest of the host library
+ * includes only this header. Host layer; the portable core never includes it.
+ */
+#ifndef AMP_OS_H
+#define AMP_OS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "os/posix/os_posix_types.h"
+
+#define AMP_NSEC_PER_MSEC 1000000ull
+#define AMP_NSEC_PER_SEC 1000000000ull
+/* A timeout that never runs out. */
+#define AMP_WAIT_FOREVER UINT32_MAX
+
+/* os_posix.c */
+void amp_mutex_init(struct amp_mutex *m);
+void amp_mutex_destroy(struct amp_mutex *m);
+void amp_mutex_lock(struct amp_mutex *m);
+void amp_mutex_unlock(struct amp_mutex *m);
+
+void amp_cond_init(struct amp_cond *c);
+void amp_cond_destroy(struct amp_cond *c);
+void amp_cond_wait(struct amp_cond *c, struct amp_mutex *m);
+/* Wait until signalled or the monotonic clock reaches @deadline_ns; 0 or -ETIMEDOUT. Spurious
+ * wake-ups return 0: callers re-check their condition in a loop. */
+int amp_cond_wait_until(struct amp_cond *c, struct amp_mutex *m, uint64_t deadline_ns);
+void amp_cond_signal(struct amp_cond *c);
+void amp_cond_broadcast(struct amp_cond *c);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t amp_now_ns(void);
+/* The monotonic time @timeout_ms from now; UINT64_MAX for AMP_WAIT_FOREVER. */
+uint64_t amp_deadline_ns(uint32_t timeout_ms);
+
+typedef void *(*amp_thread_fn)(void *arg);
+/* Start a thread named @name (at most 15 characters shown); 0 or a negative errno. */
+int amp_thread_create(struct amp_thread *t, amp_thread_fn fn, void *arg, const char *name);
+void amp_thread_join(struct amp_thread *t);
+/* Whether the caller is thread @t. */
+bool amp_thread_is_self(const struct amp_thread *t);
+
+#endif /* AMP_OS_H */

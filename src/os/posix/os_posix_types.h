@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* POSIX types behind src/os/os.h. Host layer. */
+#ifndef AMP_OS_POSIX_TYPES_H
+#define AMP_OS_POSIX_TYPES_H
+
+#include <pthread.h>
+
+struct amp_mutex {
+	pthread_mutex_t m;
+};
+
+struct amp_cond {
+	pthread_cond_t c;
+};
+
+struct amp_thread {
+	pthread_t t;
+};
+
+#endif /* AMP_OS_POSIX_TYPES_H */

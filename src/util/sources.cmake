@@ -1,0 +1,3 @@
+list(APPEND AMP_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/amp_errno.c
+  ${CMAKE_CURRENT_LIST_DIR}/amp_diag.c)

@@ -1,0 +1,2 @@
+list(APPEND AMP_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/virtqueue.c)
