@@ -110,18 +110,19 @@ static inline uint16_t *vring_avail_event(const struct vring *vr)
 }
 
 /*
- * vring_init() - lay out a ring of @num descriptors at @p with the used ring aligned to @align.
- * @p must be 16-byte aligned and @align a power of two >= 4; the caller checks both.
+ * vring_init() - lay out a ring of @num descriptors at @p with the used ring aligned to @align (a
+ * power of two >= 4). The used ring's place is an offset from the ring's start, the same on both
+ * sides: the host's mapping of a ring need not be aligned as the device address is.
  */
 static inline void vring_init(struct vring *vr, unsigned int num, void *p, unsigned long align)
 {
-	uintptr_t used = (uintptr_t)p + sizeof(struct vring_desc) * (size_t)num +
-			 sizeof(uint16_t) * (2 + (size_t)num + 1);
+	size_t avail_end = sizeof(struct vring_desc) * (size_t)num + sizeof(uint16_t) * (3 + (size_t)num);
+	size_t used_off = (avail_end + align - 1) & ~((size_t)align - 1);
 
 	vr->num = num;
 	vr->desc = (struct vring_desc *)p;
 	vr->avail = (struct vring_avail *)(void *)((char *)p + sizeof(struct vring_desc) * (size_t)num);
-	vr->used = (struct vring_used *)((used + align - 1) & ~((uintptr_t)align - 1));
+	vr->used = (struct vring_used *)(void *)((char *)p + used_off);
 }
 
 /*

@@ -88,6 +88,10 @@ static void test_vring_size_matches_virtio_examples(void **state)
 	assert_int_equal((uintptr_t)vr.used - 0x10000, 8192);
 	assert_int_equal((uintptr_t)vring_used_event(&vr) - 0x10000, 4096 + 4 + 512);
 	assert_int_equal((uintptr_t)vring_avail_event(&vr) - 0x10000, 8192 + 4 + 2048);
+	/* The used ring's offset does not depend on where the ring is mapped. */
+	vring_init(&vr, 256, (void *)0x10010, 4096);
+	assert_int_equal((uintptr_t)vr.used - 0x10010, 8192);
+	assert_int_equal((uintptr_t)vring_avail_event(&vr) + 2 - 0x10010, vring_size(256, 4096));
 }
 
 static void test_init_rejects_bad_geometry(void **state)
