@@ -134,10 +134,12 @@ struct virtqueue {
 	uint16_t avail_idx;   /* next avail->idx we will publish */
 	uint16_t num_added;   /* heads published since the last kick decision */
 	uint16_t last_used;   /* next used entry we will consume */
+	uint16_t used_seen;   /* used->idx as last read: entries up to it need no new load */
 	uint16_t in_flight;   /* chains posted and not yet returned */
 	uint16_t avail_flags; /* our copy of avail->flags */
 	/* device role */
 	uint16_t last_avail;  /* next available entry we will take */
+	uint16_t avail_seen;  /* avail->idx as last read */
 	uint16_t used_idx;    /* next used->idx we will publish */
 	uint16_t held;        /* chains taken and not yet returned */
 	uint16_t used_flags;  /* our copy of used->flags */

@@ -226,15 +226,21 @@ int virtqueue_get_buf(struct virtqueue *vq, void **token, uint32_t *len)
 	if (vq_is_broken(vq))
 		return -AMP_EIO;
 
-	/* Acquire: the used entries below were written before used->idx moved. Pairs with the
-	 * release in virtqueue_add_used_buf(). */
-	used_idx = vq_load_acquire16(&vq->vr.used->idx);
-	pending = (uint16_t)(used_idx - vq->last_used);
-	if (pending == 0)
-		return 0;
-	if (pending > vq->in_flight)
-		return vq_fail(vq, -1, "used index moved by %llu with only %llu buffers in flight",
-			       pending, vq->in_flight);
+	if (vq->last_used == vq->used_seen) {
+		/* Acquire: the used entries below were written before used->idx moved. Pairs
+		 * with the release in virtqueue_add_used_buf(). Entries up to the index seen are
+		 * consumed without reading it again: the line it sits on is the one the device
+		 * keeps writing. */
+		used_idx = vq_load_acquire16(&vq->vr.used->idx);
+		pending = (uint16_t)(used_idx - vq->last_used);
+		if (pending == 0)
+			return 0;
+		if (pending > vq->in_flight)
+			return vq_fail(vq, -1,
+				       "used index moved by %llu with only %llu buffers in flight",
+				       pending, vq->in_flight);
+		vq->used_seen = used_idx;
+	}
 
 	e = &vq->vr.used->ring[vq->last_used & vq->mask];
 	id = vq_read32(&e->id);
@@ -362,15 +368,20 @@ int virtqueue_get_avail_buf(struct virtqueue *vq, struct virtqueue_buf *bufs, un
 	if (vq_is_broken(vq))
 		return -AMP_EIO;
 
-	/* Acquire: the descriptors and ring entry were written before avail->idx moved. Pairs
-	 * with the release in virtqueue_add_sgs(). */
-	avail_idx = vq_load_acquire16(&vq->vr.avail->idx);
-	pending = (uint16_t)(avail_idx - vq->last_avail);
-	if (pending == 0)
-		return 0;
-	if (pending > num - vq->held)
-		return vq_fail(vq, -1, "avail index moved by %llu with only %llu descriptors free",
-			       pending, num - vq->held);
+	if (vq->last_avail == vq->avail_seen) {
+		/* Acquire: the descriptors and ring entry were written before avail->idx moved.
+		 * Pairs with the release in virtqueue_add_sgs(). Entries up to the index seen
+		 * are taken without reading it again. */
+		avail_idx = vq_load_acquire16(&vq->vr.avail->idx);
+		pending = (uint16_t)(avail_idx - vq->last_avail);
+		if (pending == 0)
+			return 0;
+		if (pending > num - vq->held)
+			return vq_fail(vq, -1,
+				       "avail index moved by %llu with only %llu descriptors free",
+				       pending, num - vq->held);
+		vq->avail_seen = avail_idx;
+	}
 
 	h = vq_read16(&vq->vr.avail->ring[vq->last_avail & vq->mask]);
 	if (h > vq->mask)
@@ -538,8 +549,10 @@ bool virtqueue_has_work(const struct virtqueue *vq)
 	if (vq_is_broken(vq))
 		return false;
 	if (vq->role == VIRTQUEUE_DRIVER)
-		return vq_load_acquire16(&vq->vr.used->idx) != vq->last_used;
-	return vq_load_acquire16(&vq->vr.avail->idx) != vq->last_avail;
+		return vq->used_seen != vq->last_used ||
+		       vq_load_acquire16(&vq->vr.used->idx) != vq->last_used;
+	return vq->avail_seen != vq->last_avail ||
+	       vq_load_acquire16(&vq->vr.avail->idx) != vq->last_avail;
 }
 
 unsigned int virtqueue_num_free(const struct virtqueue *vq)
