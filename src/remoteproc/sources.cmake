@@ -1,0 +1,3 @@
+list(APPEND AMP_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/rproc_elf.c
+  ${CMAKE_CURRENT_LIST_DIR}/rproc_rsc.c)
