@@ -1,3 +1,6 @@
 list(APPEND AMP_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/amp_errno.c
   ${CMAKE_CURRENT_LIST_DIR}/amp_diag.c)
+list(APPEND AMP_HOST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/amp_log.c
+  ${CMAKE_CURRENT_LIST_DIR}/amp_diag_format.c)

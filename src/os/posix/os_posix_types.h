@@ -9,6 +9,9 @@ struct amp_mutex {
 	pthread_mutex_t m;
 };
 
+/* For a mutex with static storage duration, initialised at compile time. */
+#define AMP_MUTEX_INITIALIZER {PTHREAD_MUTEX_INITIALIZER}
+
 struct amp_cond {
 	pthread_cond_t c;
 };

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * remoteproc: control of remote processors — load ELF firmware, handle its resource table, boot,
+ * shut down, recover after a crash. Linux's remoteproc is the reference for behaviour.
+ *
+ * A struct rproc has two counts, kept apart as the seed insists:
+ *  - the object's lifetime: rproc_alloc() gives one reference, rproc_get_by_name() takes another,
+ *    rproc_put() drops one; the memory goes with the last. rproc_free() is rproc_put() for the
+ *    reference rproc_alloc() gave.
+ *  - power: rproc_boot() counts a user of the running processor (only the first loads and starts
+ *    it), rproc_shutdown() drops one (only the last stops it).
+ *
+ * Not thread-safe except where stated: every function documents its context. All state
+ * transitions are serialised by the processor's lock, so boot, shutdown and crash reports may
+ * come from several threads at once.
+ */
+#ifndef AMP_REMOTEPROC_H
+#define AMP_REMOTEPROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amp/compiler.h>
+#include <amp/wire/rsc_table.h>
+
+struct rproc;
+
+/* States, with Linux's values (they index rproc_state_name()). */
+enum rproc_state {
+	RPROC_OFFLINE = 0,   /* powered off */
+	RPROC_SUSPENDED = 1, /* not used by the core yet; kept for Linux's numbering */
+	RPROC_RUNNING = 2,   /* booted by us and running */
+	RPROC_CRASHED = 3,   /* crashed, waiting for (or refused) recovery */
+	RPROC_DELETED = 4,   /* unregistered: every call fails with -ENODEV */
+	RPROC_ATTACHED = 5,  /* started by someone else, and we are attached to it */
+	RPROC_DETACHED = 6,  /* running, started by someone else, not attached */
+	RPROC_LAST = 7,
+};
+
+/* Crash types, with Linux's values (they index rproc_crash_type_name()). */
+enum rproc_crash_type {
+	RPROC_MMUFAULT = 0,
+	RPROC_WATCHDOG = 1,
+	RPROC_FATAL_ERROR = 2,
+};
+
+/* What a crash leaves behind (Linux's values). INLINE is not offered: no reader to block on. */
+enum rproc_dump_mechanism {
+	RPROC_COREDUMP_DISABLED = 0,
+	RPROC_COREDUMP_ENABLED = 1,
+};
+
+/* Return values of rproc_ops.handle_rsc (Linux's). */
+#define RSC_HANDLED 0
+#define RSC_IGNORED 1
+
+/**
+ * struct rproc_ops - what a platform supplies to drive one remote core
+ * @start:    power the core on; it runs from rproc->bootaddr with the loaded resource table at
+ *            rproc->table_da. Required. Called with the rproc lock held; may block.
+ * @stop:     power it off; on return the core no longer touches shared memory and sends no more
+ *            notifications. Required. Lock held; may block.
+ * @kick:     ring the core's doorbell for the vring with notify id @vqid. Required. Any thread,
+ *            lock not held; must not block.
+ * @da_to_va: map [da, da + len) to a host pointer, or NULL if any byte lies outside memory the
+ *            core owns. Required (the core has no memory map of its own). Any thread.
+ * @mem_alloc: allocate @len bytes of device memory aligned to @align; on entry *@da is a fixed
+ *            device address or FW_RSC_ADDR_ANY (platform chooses); on success *@da and *@va are
+ *            set. Optional: without it, only carveouts at a fixed @da that da_to_va maps are
+ *            accepted (the memory is assumed reserved for the core). Lock held.
+ *            Return: 0, -ENOMEM, -EINVAL (a fixed @da outside the pools), -EBUSY (in use).
+ * @mem_free: free what @mem_alloc gave. Optional (required with @mem_alloc). Lock held.
+ * @attach:   adopt a core that is already running. Optional: without it rproc_boot() of a
+ *            DETACHED processor fails with -EOPNOTSUPP. Lock held.
+ * @detach:   let a core we attached to run on alone. Optional (-EOPNOTSUPP). Lock held.
+ * @get_loaded_rsc_table: for attach, where the running core's table lies: return its host
+ *            pointer and set *@size and *@da. Optional: without it the core is attached with no
+ *            resources. Lock held.
+ * @handle_rsc: a vendor resource (type 128..512) at @offset in the table, @avail bytes from its
+ *            body to the end of the table. Optional: without it vendor entries are skipped with
+ *            a warning. Return RSC_HANDLED, RSC_IGNORED (warned, boot goes on) or a negative
+ *            errno (boot fails). Lock held.
+ * @panic:    the host is going down: returns the milliseconds it should wait so the core can
+ *            flush state. Optional. Any context.
+ */
+struct rproc_ops {
+	int (*start)(struct rproc *rproc);
+	int (*stop)(struct rproc *rproc);
+	void (*kick)(struct rproc *rproc, int vqid);
+	void *(*da_to_va)(struct rproc *rproc, uint64_t da, size_t len);
+	int (*mem_alloc)(struct rproc *rproc, size_t len, size_t align, uint64_t *da, void **va);
+	void (*mem_free)(struct rproc *rproc, uint64_t da, size_t len);
+	int (*attach)(struct rproc *rproc);
+	int (*detach)(struct rproc *rproc);
+	void *(*get_loaded_rsc_table)(struct rproc *rproc, size_t *size, uint64_t *da);
+	int (*handle_rsc)(struct rproc *rproc, uint32_t type, void *body, size_t offset,
+			  size_t avail);
+	unsigned long (*panic)(struct rproc *rproc);
+};
+
+/* Callbacks a user of the processor may install (rproc_set_event_cb()). */
+enum rproc_event {
+	RPROC_EVENT_STATE,   /* the state changed; rproc_get_state() has the new one */
+	RPROC_EVENT_CRASH,   /* a crash was handled: the core is down, its trace buffers saved and
+			      * its coredump written; recovery follows unless disabled */
+	RPROC_EVENT_VDEV_UP, /* a virtio device was bound to its driver (rproc_get_vdev()) */
+	RPROC_EVENT_VDEV_DOWN, /* ... and removed */
+};
+typedef void (*rproc_event_cb_t)(struct rproc *rproc, enum rproc_event event, void *priv);
+
+/**
+ * struct rproc - one remote processor. Allocated by rproc_alloc(); fields are private except
+ * those marked, which are read-only to users (platforms may read them too).
+ */
+struct rproc {
+	const char *name;     /* read-only: the name given to rproc_alloc() */
+	void *priv;           /* the platform's private area, priv_size bytes, zeroed */
+	uint64_t bootaddr;    /* read-only, for @start: the firmware's entry point */
+	uint64_t table_da;    /* read-only, for @start: device address of the loaded table, or
+			       * FW_RSC_ADDR_ANY when the firmware has none */
+	/* private: */
+	struct rproc_private *p;
+};
+
+/**
+ * rproc_alloc() - allocate a processor
+ * @name:      its name, copied (e.g. "rproc0"); unique among registered processors
+ * @ops:       the platform's hooks; kept by pointer, must outlive the processor. @start, @stop,
+ *             @kick and @da_to_va are required; @mem_free is required with @mem_alloc.
+ * @firmware:  the firmware file: a name looked up along the firmware search path, or a path
+ *             (contains '/'); copied. NULL: "<name>-fw.elf".
+ * @priv_size: bytes of zeroed platform-private storage at rproc->priv
+ *
+ * The new processor is OFFLINE and holds one reference (for rproc_free()).
+ *
+ * Context: any thread.
+ * Return: the processor, or NULL when a required hook is missing, a name is empty or too long,
+ * or memory runs out.
+ */
+AMP_API struct rproc *rproc_alloc(const char *name, const struct rproc_ops *ops,
+				  const char *firmware, size_t priv_size);
+
+/**
+ * rproc_free() - drop the reference rproc_alloc() gave. The memory goes when the last reference
+ * does. Call after rproc_unregister() (or instead of it, if never registered).
+ * Context: any thread except the processor's own callbacks.
+ */
+AMP_API void rproc_free(struct rproc *rproc);
+
+/**
+ * rproc_register() - make the processor known (rproc_get_by_name() finds it) and, when auto-boot
+ * is set (rproc_set_auto_boot()), boot it in the background (its power count then holds one user,
+ * dropped by rproc_unregister()). A processor the platform marked DETACHED (rproc_set_detached())
+ * is attached instead of booted.
+ *
+ * Context: any thread.
+ * Return: 0; -EEXIST when another registered processor has the name; -EINVAL when already
+ * registered; -ENOMEM.
+ */
+AMP_API int rproc_register(struct rproc *rproc);
+
+/**
+ * rproc_unregister() - power the processor off whatever its power count, remove it from the
+ * registry, and mark it DELETED: every later call on it fails with -ENODEV. Waits for background
+ * work (auto-boot, crash recovery) to finish. References stay valid until put.
+ *
+ * Context: any thread except the processor's own callbacks.
+ * Return: 0; -EINVAL when not registered.
+ */
+AMP_API int rproc_unregister(struct rproc *rproc);
+
+/**
+ * rproc_boot() - power the processor on, or count one more user if it already runs
+ *
+ * The first user loads the firmware (ELF segments to device memory through da_to_va), handles
+ * the resource table (carveouts, devmem, trace buffers, vdevs, vendor entries), copies the table
+ * into device memory, starts the core, then creates an rpmsg bus instance for each rpmsg vdev.
+ * On any failure everything done is undone and the processor is OFFLINE again.
+ *
+ * Context: any thread except the processor's own callbacks. Blocks while loading.
+ * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -ENOEXEC or
+ * -EINVAL for a firmware or resource table that fails a check (the log names the firmware, the
+ * element and the numbers, and rproc_last_error() has them); -ENOMEM; -EBUSY while crashed and
+ * recovering; a platform hook's error.
+ */
+AMP_API int rproc_boot(struct rproc *rproc);
+
+/**
+ * rproc_shutdown() - drop one user; the last one stops the core (vdevs removed first: drivers get
+ * remove(), senders are woken with -ENODEV) and releases its resources. A crashed processor is
+ * stopped as well (recovery abandoned).
+ *
+ * Context: any thread except the processor's own callbacks. Blocks.
+ * Return: 0; -EINVAL when it is not running, attached or crashed (nothing to shut down);
+ * -ENODEV when deleted.
+ */
+AMP_API int rproc_shutdown(struct rproc *rproc);
+
+/**
+ * rproc_detach() - leave an ATTACHED processor running on its own (DETACHED): vdevs removed, the
+ * resource table restored to what it was when we attached, then ops->detach.
+ * Context: any thread except callbacks. Return: 0; -EINVAL when not attached; -EOPNOTSUPP.
+ */
+AMP_API int rproc_detach(struct rproc *rproc);
+
+/**
+ * rproc_get_by_name() - find a registered processor and take a reference to it
+ * Context: any thread. Return: the processor (release with rproc_put()), or NULL.
+ */
+AMP_API struct rproc *rproc_get_by_name(const char *name);
+
+/**
+ * rproc_get() - take another reference. Context: any thread. Return: @rproc.
+ */
+AMP_API struct rproc *rproc_get(struct rproc *rproc);
+
+/**
+ * rproc_put() - drop a reference; the last one frees the processor (which must be unregistered
+ * or never registered by then). Context: any thread except the processor's own callbacks.
+ */
+AMP_API void rproc_put(struct rproc *rproc);
+
+/**
+ * rproc_report_crash() - the platform (or anyone) says the core crashed
+ * @rproc: the processor
+ * @type:  what happened
+ *
+ * Marks the processor CRASHED and hands the rest to its worker thread: vdevs removed (drivers get
+ * remove()), trace buffers saved, a coredump written if enabled, and, unless recovery is
+ * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
+ * when the remote announces them again. A report while already crashed, or for a processor that
+ * is not running, is ignored (as Linux does).
+ *
+ * Context: any, including the platform's notification and watch threads. Never blocks.
+ */
+AMP_API void rproc_report_crash(struct rproc *rproc, enum rproc_crash_type type);
+
+/**
+ * rproc_vq_interrupt() - the core kicked the vring with notify id @notifyid
+ *
+ * Runs the vdev driver's notify() (for rpmsg: receive and transmit-complete processing) in the
+ * caller's context: this is the "notification context" of rpmsg callbacks.
+ *
+ * Context: the platform's notification thread (one at a time per processor). Does not take the
+ * processor's lock. Return: 0; -ENOENT for an unknown notify id (ignored, counted).
+ */
+AMP_API int rproc_vq_interrupt(struct rproc *rproc, int notifyid);
+
+/**
+ * rproc_poll() - polling mode: process every vring of every vdev once, as if each was kicked.
+ * Context: as rproc_vq_interrupt(). Return: 0.
+ */
+AMP_API int rproc_poll(struct rproc *rproc);
+
+/**
+ * rproc_trigger_recovery() - recover a CRASHED processor now, whatever the recovery setting.
+ * Context: any thread except callbacks. Blocks until recovered.
+ * Return: 0; -EINVAL when not crashed; an error of the reboot.
+ */
+AMP_API int rproc_trigger_recovery(struct rproc *rproc);
+
+/**
+ * rproc_set_recovery() - enable or disable automatic recovery (enabled by default). Enabling it
+ * while CRASHED recovers at once (in the background), as Linux does.
+ * Context: any thread.
+ */
+AMP_API void rproc_set_recovery(struct rproc *rproc, bool enabled);
+AMP_API bool rproc_recovery_enabled(const struct rproc *rproc);
+
+/** rproc_set_auto_boot() - boot at rproc_register() (default off). Context: before register. */
+AMP_API void rproc_set_auto_boot(struct rproc *rproc, bool auto_boot);
+
+/**
+ * rproc_set_detached() - the platform found the core already running (started by a boot loader
+ * or another OS): rproc_register() or rproc_boot() will attach to it. Context: before register.
+ */
+AMP_API void rproc_set_detached(struct rproc *rproc);
+
+/**
+ * rproc_set_firmware() - change the firmware name or path (copied).
+ * Context: any thread. Return: 0; -EBUSY unless OFFLINE (as Linux's sysfs); -EINVAL for an
+ * empty name; -ENOMEM.
+ */
+AMP_API int rproc_set_firmware(struct rproc *rproc, const char *firmware);
+
+/** rproc_get_firmware() - the firmware name (valid until changed). Context: any thread. */
+AMP_API const char *rproc_get_firmware(const struct rproc *rproc);
+
+/**
+ * rproc_set_elf_machines() - the ELF e_machine values this processor runs (e.g. EM_X86_64 for
+ * the sim platform, EM_ARM for a Cortex-M); a firmware for another machine is refused at boot.
+ * @machines is copied; @num 0 accepts any (the default). Context: before boot.
+ * Return: 0; -ENOMEM.
+ */
+AMP_API int rproc_set_elf_machines(struct rproc *rproc, const uint16_t *machines,
+				   unsigned int num);
+
+/**
+ * rproc_set_coredump() - what a crash leaves: nothing (default) or an ELF core file written into
+ * directory @dir (copied; NULL: the current directory) as "<name>-<crash count>.core".
+ * Context: any thread. Return: 0; -EBUSY while crashed (as Linux); -ENOMEM.
+ */
+AMP_API int rproc_set_coredump(struct rproc *rproc, enum rproc_dump_mechanism mode,
+			       const char *dir);
+
+/**
+ * rproc_last_coredump() - path of the last coredump written, copied into @buf (NUL-terminated).
+ * Context: any thread. Return: its length; -ENOENT when none was written; -ENOSPC.
+ */
+AMP_API int rproc_last_coredump(struct rproc *rproc, char *buf, size_t len);
+
+/**
+ * rproc_trace_read() - copy trace buffer @index (counted among the table's trace entries, from 0)
+ * as text into @buf, up to the buffer's first NUL, NUL-terminated. While the core runs, the live
+ * buffer; after a crash or stop, what it held when the core went down ("last trace").
+ * Context: any thread. Return: bytes copied (without the NUL); -ENOENT when there is no such
+ * trace buffer and no saved one; -ENODEV when deleted.
+ */
+AMP_API int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t len);
+
+/**
+ * rproc_get_state() - the current state. Context: any thread (a snapshot).
+ */
+AMP_API enum rproc_state rproc_get_state(const struct rproc *rproc);
+
+/** rproc_state_name() - Linux's sysfs string for @state ("offline", "running"...; "invalid"). */
+AMP_API const char *rproc_state_name(enum rproc_state state);
+
+/** rproc_crash_type_name() - "mmufault", "watchdog", "fatal error", or "unknown". */
+AMP_API const char *rproc_crash_type_name(enum rproc_crash_type type);
+
+/** rproc_crash_count() - crashes reported and accepted since allocation. Context: any. */
+AMP_API unsigned int rproc_crash_count(const struct rproc *rproc);
+
+/** rproc_power_count() - current users of the running core (rproc_boot() count). */
+AMP_API unsigned int rproc_power_count(const struct rproc *rproc);
+
+/**
+ * rproc_set_event_cb() - be told of state changes, crashes and vdevs (one callback per
+ * processor; NULL removes it). The callback runs in the thread that made the change, with the
+ * processor's lock held: it may read state but not call boot/shutdown.
+ * Context: any thread.
+ */
+AMP_API void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *priv);
+
+/**
+ * struct rproc_virtio_device - a vdev of the resource table, as its virtio driver sees it
+ * @rproc:       the processor
+ * @index:       the vdev's number among the table's vdevs
+ * @id:          virtio device id (VIRTIO_ID_RPMSG...)
+ * @features:    negotiated features (the table's gfeatures)
+ * @num_vrings:  entries in @vring
+ * @vring:       each ring's host mapping @va (@len bytes, zeroed before probe), device address
+ *               @da, @num descriptors and used-ring @align
+ * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers (for
+ *               rpmsg: 512-byte buffers, two per rx descriptor up to 512, as Linux sizes them)
+ * @driver_priv: the driver's, set in probe
+ *
+ * Valid from the driver's probe() until its remove() returns.
+ */
+struct rproc_virtio_device {
+	struct rproc *rproc;
+	unsigned int index;
+	uint32_t id;
+	uint32_t features;
+	unsigned int num_vrings;
+	struct {
+		void *va;
+		uint64_t da;
+		size_t len;
+		unsigned int num;
+		unsigned int align;
+	} vring[2];
+	void *buf_va;
+	uint64_t buf_da;
+	size_t buf_len;
+	void *driver_priv;
+};
+
+/**
+ * struct rproc_virtio_driver - what drives vdevs of one virtio id (the rpmsg bus drives id 7)
+ * @name:   for messages
+ * @id:     the virtio device id it drives
+ * @probe:  a vdev with @id came up (the core is running): set up the rings and buffers; call
+ *          rproc_virtio_set_status(DRIVER_OK) when ready. Return 0 or a negative errno (the
+ *          boot fails). Called with the processor's lock held, from the booting thread.
+ * @remove: the vdev goes away (shutdown, crash, detach): stop touching its memory before
+ *          returning. Lock held.
+ * @notify: the core kicked vring @vqid of this vdev; runs in the notification context (the
+ *          platform's thread), without the processor's lock, never concurrently with itself for
+ *          one processor nor with @remove.
+ */
+struct rproc_virtio_driver {
+	const char *name;
+	uint32_t id;
+	int (*probe)(struct rproc_virtio_device *vdev);
+	void (*remove)(struct rproc_virtio_device *vdev);
+	void (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
+};
+
+/**
+ * rproc_virtio_register_driver() - drive every vdev of @drv->id that comes up from now on
+ * @drv: kept by pointer until unregistered
+ *
+ * Context: any thread, before the processors whose vdevs it should drive boot.
+ * Return: 0; -EEXIST when a driver for the id is registered; -ENOMEM.
+ */
+AMP_API int rproc_virtio_register_driver(const struct rproc_virtio_driver *drv);
+
+/** rproc_virtio_unregister_driver() - forget @drv (vdevs already bound stay bound). */
+AMP_API void rproc_virtio_unregister_driver(const struct rproc_virtio_driver *drv);
+
+/**
+ * rproc_virtio_kick() - ring the core's doorbell for vring @vqid of @vdev (its notify id)
+ * Context: any thread; never blocks.
+ */
+AMP_API void rproc_virtio_kick(struct rproc_virtio_device *vdev, unsigned int vqid);
+
+/**
+ * rproc_virtio_set_status() - write the vdev's virtio status byte in the live resource table
+ * (the remote polls it for DRIVER_OK). Context: the driver's probe or remove.
+ */
+AMP_API void rproc_virtio_set_status(struct rproc_virtio_device *vdev, uint8_t status);
+
+/**
+ * rproc_get_vdev() - the bound vdev number @index (0 for the first), or NULL. Valid until the
+ * next RPROC_EVENT_VDEV_DOWN; a new one after each recovery.
+ * Context: any thread.
+ */
+AMP_API struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index);
+
+/**
+ * rproc_get_loaded_table() - the resource table in use: the live copy in device memory while
+ * running, else the cached copy; NULL when none. Sets *@size.
+ * Context: any thread; the pointer is valid until the next state change.
+ */
+AMP_API const struct resource_table *rproc_get_loaded_table(struct rproc *rproc, size_t *size);
+
+/**
+ * rproc_last_error() - the diagnostic of the last failed boot, formatted ("firmware echo.elf:
+ * segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
+ * Context: any thread; the string is valid until the next boot attempt.
+ */
+AMP_API const char *rproc_last_error(struct rproc *rproc);
+
+/**
+ * rproc_firmware_path_add() - add a directory to the firmware search path (searched in the
+ * order added, after $AMP_FIRMWARE_PATH — a colon-separated list — and before /lib/firmware).
+ * Context: any thread. Return: 0; -ENOMEM; -EINVAL for an empty path.
+ */
+AMP_API int rproc_firmware_path_add(const char *dir);
+
+/** rproc_firmware_path_reset() - forget the directories added. Context: any thread. */
+AMP_API void rproc_firmware_path_reset(void);
+
+#endif /* AMP_REMOTEPROC_H */

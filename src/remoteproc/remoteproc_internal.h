@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* remoteproc internals shared by the host files of src/remoteproc/. Host layer. */
+#ifndef AMP_REMOTEPROC_INTERNAL_H
+#define AMP_REMOTEPROC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amp/diag.h>
+#include <amp/remoteproc.h>
+#include <amp/wire/rsc_table.h>
+
+#include "os/os.h"
+
+#define RPROC_NAME_MAX 64
+#define RPROC_MAX_VRINGS 2
+#define RPROC_PAGE_SIZE 4096u
+/* Linux's rpmsg buffer geometry: 512-byte buffers, at most 512 of them, half each way. */
+#define RPROC_RPMSG_BUF_SIZE 512u
+#define RPROC_RPMSG_MAX_BUFS 512u
+#define RPROC_MAX_SEGMENTS 32
+
+/* A piece of device memory the core handed to the firmware: a carveout, a vring, a buffer pool. */
+struct rproc_mem {
+	char name[RPROC_MAX_NAME_LEN + 1];
+	uint64_t da;
+	void *va;
+	size_t len;
+	bool allocated; /* ours to give back with ops->mem_free */
+};
+
+struct rproc_vring {
+	struct rproc_mem mem;
+	unsigned int num;
+	unsigned int align;
+	int notifyid;
+};
+
+struct rproc_vdev {
+	struct rproc_private *owner;
+	unsigned int index;   /* among all vdev entries of the table */
+	size_t rsc_offset;    /* of the fw_rsc_hdr in the table */
+	uint32_t id;          /* virtio id */
+	uint32_t gfeatures;   /* negotiated */
+	unsigned int num_vrings;
+	struct rproc_vring vring[RPROC_MAX_VRINGS];
+	struct rproc_mem bufs;
+	struct rproc_virtio_device dev;            /* what the driver sees */
+	const struct rproc_virtio_driver *driver;  /* bound driver; guarded by notify_lock */
+};
+
+struct rproc_trace {
+	char name[RPROC_MAX_NAME_LEN + 1];
+	uint64_t da;
+	size_t len;
+};
+
+/* A saved copy of a trace buffer's text, from the last time the core went down. */
+struct rproc_last_trace {
+	char *text;
+	size_t len;
+};
+
+struct rproc_segment {
+	uint64_t da;
+	size_t len;
+};
+
+/* Background work for the processor's worker thread. */
+#define RPROC_WORK_CRASH (1u << 0)
+#define RPROC_WORK_AUTOBOOT (1u << 1)
+#define RPROC_WORK_RECOVER (1u << 2)
+#define RPROC_WORK_EXIT (1u << 3)
+
+struct rproc_private {
+	struct rproc *rproc;
+	const struct rproc_ops *ops;
+	char name[RPROC_NAME_MAX];
+	char *firmware;                 /* guarded by lock */
+
+	struct amp_mutex lock;          /* serialises every state transition */
+	enum rproc_state state;         /* written under lock; read atomically anywhere */
+	unsigned int power;             /* guarded by lock */
+	unsigned int refcount;          /* atomic */
+	unsigned int crash_cnt;         /* atomic */
+	bool registered;                /* guarded by the registry lock */
+	bool auto_boot;
+	bool auto_booted;               /* the power count holds auto-boot's user */
+	bool recovery_disabled;         /* atomic */
+	bool detached;                  /* platform said: already running */
+	uint16_t *machines;
+	unsigned int num_machines;
+
+	/* What the last boot set up; all guarded by lock. */
+	void *cached_table;             /* our private copy, where write-backs go */
+	size_t table_size;
+	void *table_ptr;                /* cached_table, or the live copy in device memory */
+	void *clean_table;              /* attach: the table as we found it */
+	uint64_t table_da;
+	int elf_class;                  /* for the coredump: 1 (ELF32) or 2 (ELF64) */
+	uint16_t elf_machine;
+	struct rproc_segment segments[RPROC_MAX_SEGMENTS];
+	unsigned int num_segments;
+	struct rproc_mem *carveouts;    /* carveouts and devmem */
+	unsigned int num_carveouts;
+	struct rproc_trace *traces;
+	unsigned int num_traces;
+	struct rproc_last_trace *last_traces;
+	unsigned int num_last_traces;
+	struct rproc_vdev *vdevs;
+	unsigned int num_vdevs;
+	int next_notifyid;
+
+	/* Notification routing: taken by rproc_vq_interrupt(), and by whoever unplugs a vdev. */
+	struct amp_mutex notify_lock;
+	unsigned long unknown_notifies; /* guarded by notify_lock */
+
+	/* The worker thread and its queue. */
+	struct amp_thread worker;
+	bool worker_started;
+	struct amp_mutex work_lock;
+	struct amp_cond work_cond;
+	unsigned int work;              /* RPROC_WORK_*; guarded by work_lock */
+	enum rproc_crash_type crash_type;
+
+	enum rproc_dump_mechanism dump;
+	char *dump_dir;
+	char last_dump[512];
+
+	char last_error[512];
+	rproc_event_cb_t event_cb;
+	void *event_priv;
+};
+
+static inline struct rproc_private *rproc_p(const struct rproc *rproc)
+{
+	return rproc->p;
+}
+
+/* rproc_core.c */
+void rproc_set_state_locked(struct rproc_private *p, enum rproc_state state);
+void rproc_event_locked(struct rproc_private *p, enum rproc_event event);
+/* Record and log a boot error naming the firmware: "firmware <fw>: <message>". */
+int rproc_fail(struct rproc_private *p, int err, const char *fmt, ...) AMP_PRINTF(3, 4);
+/* The same with a diagnostic from a portable parser. */
+int rproc_fail_diag(struct rproc_private *p, const char *what, const struct amp_diag *d);
+
+/* rproc_fw.c */
+int rproc_fw_request(struct rproc_private *p, void **image, size_t *size);
+void rproc_fw_release(void *image, size_t size);
+/* Check the image, remember entry point, machine, segments, and copy out the resource table
+ * into p->cached_table (NULL when the firmware has none). */
+int rproc_fw_parse(struct rproc_private *p, const void *image, size_t size);
+/* Copy the segments into device memory. */
+int rproc_fw_load(struct rproc_private *p, const void *image, size_t size);
+
+/* rproc_resources.c */
+int rproc_handle_resources(struct rproc_private *p);
+void rproc_release_resources(struct rproc_private *p);
+/* Copy the cached table into device memory and use the live copy from now on. */
+int rproc_install_loaded_table(struct rproc_private *p);
+void rproc_save_traces(struct rproc_private *p);
+void rproc_free_last_traces(struct rproc_private *p);
+
+/* rproc_vdev.c */
+int rproc_start_vdevs(struct rproc_private *p);
+void rproc_stop_vdevs(struct rproc_private *p);
+/* Zero the vrings and buffers so that nothing of the last run survives into the next. */
+void rproc_reset_vdev_memory(struct rproc_private *p);
+
+/* rproc_coredump.c */
+int rproc_coredump(struct rproc_private *p);
+
+#endif /* AMP_REMOTEPROC_INTERNAL_H */

@@ -1,0 +1,860 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* remoteproc core: allocation, registry, life cycle, refcounts, crash and recovery. Host layer. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <amp/errno.h>
+#include <amp/log.h>
+#include <amp/remoteproc.h>
+#include <amp/rsc_table.h>
+
+#include "remoteproc/remoteproc_internal.h"
+#include "util/amp_diag_format.h"
+
+/* The registry of registered processors, for rproc_get_by_name(). */
+static struct amp_mutex rproc_registry_lock = AMP_MUTEX_INITIALIZER;
+static struct rproc **rproc_registry;
+static unsigned int rproc_registry_num;
+
+static void rproc_registry_lock_take(void)
+{
+	amp_mutex_lock(&rproc_registry_lock);
+}
+
+static const char *const rproc_state_names[RPROC_LAST + 1] = {
+	[RPROC_OFFLINE] = "offline",   [RPROC_SUSPENDED] = "suspended", [RPROC_RUNNING] = "running",
+	[RPROC_CRASHED] = "crashed",   [RPROC_DELETED] = "deleted",     [RPROC_ATTACHED] = "attached",
+	[RPROC_DETACHED] = "detached", [RPROC_LAST] = "invalid",
+};
+
+const char *rproc_state_name(enum rproc_state state)
+{
+	if ((unsigned int)state > RPROC_LAST)
+		state = RPROC_LAST;
+	return rproc_state_names[state];
+}
+
+const char *rproc_crash_type_name(enum rproc_crash_type type)
+{
+	switch (type) {
+	case RPROC_MMUFAULT:
+		return "mmufault";
+	case RPROC_WATCHDOG:
+		return "watchdog";
+	case RPROC_FATAL_ERROR:
+		return "fatal error";
+	}
+	return "unknown";
+}
+
+static enum rproc_state rproc_state_get(const struct rproc_private *p)
+{
+	return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+}
+
+void rproc_event_locked(struct rproc_private *p, enum rproc_event event)
+{
+	if (p->event_cb)
+		p->event_cb(p->rproc, event, p->event_priv);
+}
+
+void rproc_set_state_locked(struct rproc_private *p, enum rproc_state state)
+{
+	if (p->state == state)
+		return;
+	amp_log(AMP_LOG_INFO, "%s: %s -> %s", p->name, rproc_state_name(p->state),
+		rproc_state_name(state));
+	__atomic_store_n(&p->state, state, __ATOMIC_RELEASE);
+	rproc_event_locked(p, RPROC_EVENT_STATE);
+}
+
+int rproc_fail(struct rproc_private *p, int err, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->last_error, sizeof(p->last_error), "firmware %s: %s",
+		 p->firmware ? p->firmware : "(none)", msg);
+	amp_log(AMP_LOG_ERR, "%s: %s (%s)", p->name, p->last_error, amp_errname(err));
+	return err;
+}
+
+int rproc_fail_diag(struct rproc_private *p, const char *what, const struct amp_diag *d)
+{
+	char msg[256];
+
+	amp_diag_format(d, msg, sizeof(msg));
+	return rproc_fail(p, d->err ? d->err : -AMP_EINVAL, "%s%s", what, msg);
+}
+
+/* --- allocation and references ----------------------------------------------------------- */
+
+struct rproc *rproc_alloc(const char *name, const struct rproc_ops *ops, const char *firmware,
+			  size_t priv_size)
+{
+	struct rproc_private *p;
+	struct rproc *rproc;
+	char default_fw[RPROC_NAME_MAX + 8];
+
+	if (!name || !*name || strlen(name) >= RPROC_NAME_MAX || !ops)
+		return NULL;
+	if (!ops->start || !ops->stop || !ops->kick || !ops->da_to_va) {
+		amp_log(AMP_LOG_ERR, "%s: rproc_ops lacks a required hook (start, stop, kick, da_to_va)",
+			name);
+		return NULL;
+	}
+	if (ops->mem_alloc && !ops->mem_free) {
+		amp_log(AMP_LOG_ERR, "%s: rproc_ops has mem_alloc without mem_free", name);
+		return NULL;
+	}
+	if (firmware && !*firmware)
+		return NULL;
+
+	rproc = calloc(1, sizeof(*rproc));
+	p = calloc(1, sizeof(*p));
+	if (!rproc || !p)
+		goto out_free;
+	if (priv_size) {
+		rproc->priv = calloc(1, priv_size);
+		if (!rproc->priv)
+			goto out_free;
+	}
+	if (!firmware) {
+		snprintf(default_fw, sizeof(default_fw), "%s-fw.elf", name);
+		firmware = default_fw;
+	}
+	p->firmware = strdup(firmware);
+	if (!p->firmware)
+		goto out_free;
+
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	rproc->name = p->name;
+	rproc->p = p;
+	rproc->table_da = FW_RSC_ADDR_ANY;
+	p->rproc = rproc;
+	p->ops = ops;
+	p->state = RPROC_OFFLINE;
+	p->refcount = 1;
+	amp_mutex_init(&p->lock);
+	amp_mutex_init(&p->notify_lock);
+	amp_mutex_init(&p->work_lock);
+	amp_cond_init(&p->work_cond);
+	return rproc;
+
+out_free:
+	if (p)
+		free(p->firmware);
+	if (rproc)
+		free(rproc->priv);
+	free(p);
+	free(rproc);
+	return NULL;
+}
+
+struct rproc *rproc_get(struct rproc *rproc)
+{
+	__atomic_add_fetch(&rproc_p(rproc)->refcount, 1, __ATOMIC_RELAXED);
+	return rproc;
+}
+
+static void rproc_release(struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+
+	amp_cond_destroy(&p->work_cond);
+	amp_mutex_destroy(&p->work_lock);
+	amp_mutex_destroy(&p->notify_lock);
+	amp_mutex_destroy(&p->lock);
+	rproc_free_last_traces(p);
+	free(p->machines);
+	free(p->dump_dir);
+	free(p->firmware);
+	free(p);
+	free(rproc->priv);
+	free(rproc);
+}
+
+void rproc_put(struct rproc *rproc)
+{
+	struct rproc_private *p;
+
+	if (!rproc)
+		return;
+	p = rproc_p(rproc);
+	/* Acquire-release: everything done through other references happens before the free. */
+	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (p->registered) {
+		/* A caller bug, but the registry must not keep a dangling pointer. */
+		amp_log(AMP_LOG_WARN, "%s: last reference dropped while registered", p->name);
+		__atomic_add_fetch(&p->refcount, 1, __ATOMIC_RELAXED);
+		rproc_unregister(rproc);
+		if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+			return;
+	}
+	rproc_release(rproc);
+}
+
+void rproc_free(struct rproc *rproc)
+{
+	rproc_put(rproc);
+}
+
+struct rproc *rproc_get_by_name(const char *name)
+{
+	struct rproc *found = NULL;
+	unsigned int i;
+
+	if (!name)
+		return NULL;
+	rproc_registry_lock_take();
+	for (i = 0; i < rproc_registry_num; i++) {
+		if (!strcmp(rproc_registry[i]->name, name)) {
+			found = rproc_get(rproc_registry[i]);
+			break;
+		}
+	}
+	amp_mutex_unlock(&rproc_registry_lock);
+	return found;
+}
+
+/* --- booting and stopping ---------------------------------------------------------------- */
+
+/* Load, handle resources, start, bring vdevs up. Lock held; on failure nothing is left. */
+static int rproc_fw_boot(struct rproc_private *p)
+{
+	struct rproc *rproc = p->rproc;
+	void *image = NULL;
+	size_t size = 0;
+	int ret;
+
+	p->last_error[0] = '\0';
+	ret = rproc_fw_request(p, &image, &size);
+	if (ret)
+		return ret;
+
+	ret = rproc_fw_parse(p, image, size);		/* checks, entry point, cached table */
+	if (ret)
+		goto out_release_fw;
+
+	ret = rproc_handle_resources(p);		/* carveouts, trace, vdevs, vendor */
+	if (ret)
+		goto out_release_resources;
+
+	ret = rproc_fw_load(p, image, size);		/* segments into device memory */
+	if (ret)
+		goto out_release_resources;
+
+	ret = rproc_install_loaded_table(p);		/* the live table from now on */
+	if (ret)
+		goto out_release_resources;
+
+	ret = p->ops->start(rproc);
+	if (ret) {
+		rproc_fail(p, ret, "the platform could not start the core");
+		goto out_release_resources;
+	}
+
+	ret = rproc_start_vdevs(p);			/* rpmsg bus instances */
+	if (ret)
+		goto out_stop;
+
+	rproc_fw_release(image, size);
+	rproc_set_state_locked(p, RPROC_RUNNING);
+	amp_log(AMP_LOG_INFO, "%s: booted %s", p->name, p->firmware);
+	return 0;
+
+out_stop:
+	p->ops->stop(rproc);
+out_release_resources:
+	rproc_release_resources(p);
+out_release_fw:
+	rproc_fw_release(image, size);
+	return ret;
+}
+
+/* Attach to a core someone else started. Lock held. */
+static int rproc_attach_locked(struct rproc_private *p)
+{
+	struct rproc *rproc = p->rproc;
+	size_t size = 0;
+	uint64_t da = FW_RSC_ADDR_ANY;
+	void *table;
+	int ret;
+
+	if (!p->ops->attach)
+		return -AMP_EOPNOTSUPP;
+	p->last_error[0] = '\0';
+	table = p->ops->get_loaded_rsc_table ? p->ops->get_loaded_rsc_table(rproc, &size, &da)
+					     : NULL;
+	if (table) {
+		struct amp_diag d = {0};
+
+		/* The live table is the remote's to scribble on: work on a checked private copy,
+		 * keep another as found to restore on detach, and write ours back once. */
+		p->clean_table = malloc(size);
+		p->cached_table = malloc(size);
+		if (!p->clean_table || !p->cached_table) {
+			ret = -AMP_ENOMEM;
+			goto out_release;
+		}
+		memcpy(p->clean_table, table, size);
+		memcpy(p->cached_table, p->clean_table, size);
+		p->table_size = size;
+		p->table_da = da;
+		rproc->table_da = da;
+		ret = rsc_table_check(p->cached_table, size, &d);
+		if (ret) {
+			rproc_fail_diag(p, "attached core's resource table: ", &d);
+			goto out_release;
+		}
+		ret = rproc_handle_resources(p);
+		if (ret)
+			goto out_release;
+		memcpy(table, p->cached_table, size);
+		p->table_ptr = table;
+	}
+	ret = p->ops->attach(rproc);
+	if (ret)
+		goto out_release;
+	ret = rproc_start_vdevs(p);
+	if (ret)
+		goto out_detach;
+	rproc_set_state_locked(p, RPROC_ATTACHED);
+	return 0;
+
+out_detach:
+	if (p->ops->detach)
+		p->ops->detach(rproc);
+out_release:
+	rproc_release_resources(p);
+	return ret;
+}
+
+static int rproc_boot_locked(struct rproc_private *p)
+{
+	int ret;
+
+	switch (p->state) {
+	case RPROC_DELETED:
+		return -AMP_ENODEV;
+	case RPROC_DETACHED:
+		ret = rproc_attach_locked(p);
+		break;
+	case RPROC_OFFLINE:
+		ret = rproc_fw_boot(p);
+		break;
+	default:
+		/* Running, attached or crashed-and-recovering: one more user. */
+		p->power++;
+		return 0;
+	}
+	if (!ret)
+		p->power = 1;
+	return ret;
+}
+
+int rproc_boot(struct rproc *rproc)
+{
+	struct rproc_private *p;
+	int ret;
+
+	if (!rproc)
+		return -AMP_EINVAL;
+	p = rproc_p(rproc);
+	amp_mutex_lock(&p->lock);
+	ret = rproc_boot_locked(p);
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+/*
+ * Take the core down: vdevs first (drivers get remove(), nothing touches the rings after), the
+ * trace buffers saved, the table pointer back on our cached copy, then the platform's stop.
+ * Lock held. With @crashed the core may already be dead; its memory stays mapped for the dump.
+ */
+static void rproc_stop_locked(struct rproc_private *p, bool crashed)
+{
+	int ret;
+
+	rproc_stop_vdevs(p);
+	rproc_save_traces(p);
+	p->table_ptr = p->cached_table;
+	ret = p->ops->stop(p->rproc);
+	if (ret)
+		amp_log(AMP_LOG_WARN, "%s: the platform's stop failed (%s)%s", p->name,
+			amp_errname(ret), crashed ? " after a crash" : "");
+}
+
+/* Power off whatever the state, release everything. Lock held. */
+static void rproc_power_off_locked(struct rproc_private *p)
+{
+	switch (p->state) {
+	case RPROC_RUNNING:
+		rproc_stop_locked(p, false);
+		break;
+	case RPROC_ATTACHED:
+		/* Stopping a core we attached to: it is ours now to stop (as Linux's stop). */
+		rproc_stop_locked(p, false);
+		break;
+	case RPROC_CRASHED:
+		/* The worker may not have taken it down yet: do it here. */
+		if (p->vdevs || p->table_ptr != p->cached_table)
+			rproc_stop_locked(p, true);
+		break;
+	default:
+		return;
+	}
+	rproc_release_resources(p);
+	p->power = 0;
+	p->auto_booted = false;
+	rproc_set_state_locked(p, RPROC_OFFLINE);
+}
+
+int rproc_shutdown(struct rproc *rproc)
+{
+	struct rproc_private *p;
+	int ret = 0;
+
+	if (!rproc)
+		return -AMP_EINVAL;
+	p = rproc_p(rproc);
+	amp_mutex_lock(&p->lock);
+	if (p->state == RPROC_DELETED) {
+		ret = -AMP_ENODEV;
+		goto out;
+	}
+	if (p->state != RPROC_RUNNING && p->state != RPROC_ATTACHED &&
+	    p->state != RPROC_CRASHED) {
+		ret = -AMP_EINVAL;
+		goto out;
+	}
+	if (p->power > 1) {
+		p->power--;
+		goto out;
+	}
+	rproc_power_off_locked(p);
+out:
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int rproc_detach(struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	int ret;
+
+	amp_mutex_lock(&p->lock);
+	if (p->state != RPROC_ATTACHED) {
+		ret = p->state == RPROC_DELETED ? -AMP_ENODEV : -AMP_EINVAL;
+		goto out;
+	}
+	if (!p->ops->detach) {
+		ret = -AMP_EOPNOTSUPP;
+		goto out;
+	}
+	rproc_stop_vdevs(p);
+	/* Leave the table as we found it, so that a later attach starts from a clean one. */
+	if (p->clean_table && p->table_ptr)
+		memcpy(p->table_ptr, p->clean_table, p->table_size);
+	ret = p->ops->detach(rproc);
+	if (ret) {
+		amp_log(AMP_LOG_WARN, "%s: the platform's detach failed (%s)", p->name,
+			amp_errname(ret));
+		goto out;
+	}
+	p->table_ptr = NULL;
+	rproc_release_resources(p);
+	p->power = 0;
+	rproc_set_state_locked(p, RPROC_DETACHED);
+out:
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+/* --- crash and recovery ------------------------------------------------------------------ */
+
+/* Reload and restart a crashed core with the resources it had. Lock held. */
+static int rproc_recover_locked(struct rproc_private *p)
+{
+	struct rproc *rproc = p->rproc;
+	void *image = NULL;
+	size_t size = 0;
+	int ret;
+
+	if (p->state != RPROC_CRASHED)
+		return -AMP_EINVAL;
+	amp_log(AMP_LOG_INFO, "%s: recovering", p->name);
+	ret = rproc_fw_request(p, &image, &size);
+	if (ret)
+		return ret;
+	/* The table is not parsed again (as Linux): the new image must carry the same one. */
+	ret = rproc_fw_load(p, image, size);
+	rproc_fw_release(image, size);
+	if (ret)
+		return ret;
+	rproc_reset_vdev_memory(p);
+	ret = rproc_install_loaded_table(p);
+	if (ret)
+		return ret;
+	ret = p->ops->start(rproc);
+	if (ret) {
+		rproc_fail(p, ret, "the platform could not restart the core");
+		p->table_ptr = p->cached_table;
+		return ret;
+	}
+	ret = rproc_start_vdevs(p);
+	if (ret) {
+		p->ops->stop(rproc);
+		p->table_ptr = p->cached_table;
+		return ret;
+	}
+	rproc_set_state_locked(p, RPROC_RUNNING);
+	return 0;
+}
+
+/* The first part of crash handling: take the core down, dump it. Lock held. */
+static void rproc_crash_locked(struct rproc_private *p, enum rproc_crash_type type)
+{
+	if (p->state != RPROC_RUNNING && p->state != RPROC_ATTACHED)
+		return; /* stopped on purpose meanwhile, or already crashed */
+	__atomic_add_fetch(&p->crash_cnt, 1, __ATOMIC_RELAXED);
+	amp_log(AMP_LOG_WARN, "%s: crashed (%s), crash %u", p->name, rproc_crash_type_name(type),
+		rproc_crash_count(p->rproc));
+	rproc_set_state_locked(p, RPROC_CRASHED);
+	rproc_stop_locked(p, true);
+	if (p->dump == RPROC_COREDUMP_ENABLED)
+		rproc_coredump(p);
+	rproc_event_locked(p, RPROC_EVENT_CRASH);
+}
+
+static void *rproc_worker(void *arg)
+{
+	struct rproc_private *p = arg;
+	unsigned int work;
+	enum rproc_crash_type type;
+
+	for (;;) {
+		amp_mutex_lock(&p->work_lock);
+		while (!p->work)
+			amp_cond_wait(&p->work_cond, &p->work_lock);
+		work = p->work;
+		p->work = 0;
+		type = p->crash_type;
+		amp_mutex_unlock(&p->work_lock);
+		if (work & RPROC_WORK_EXIT)
+			return NULL;
+
+		amp_mutex_lock(&p->lock);
+		if (work & RPROC_WORK_AUTOBOOT && p->state != RPROC_DELETED && !p->auto_booted) {
+			if (rproc_boot_locked(p) == 0)
+				p->auto_booted = true;
+			else
+				amp_log(AMP_LOG_ERR, "%s: auto-boot failed: %s", p->name,
+					p->last_error);
+		}
+		if (work & RPROC_WORK_CRASH)
+			rproc_crash_locked(p, type);
+		if ((work & (RPROC_WORK_CRASH | RPROC_WORK_RECOVER)) && p->state == RPROC_CRASHED &&
+		    ((work & RPROC_WORK_RECOVER) || rproc_recovery_enabled(p->rproc))) {
+			if (rproc_recover_locked(p))
+				amp_log(AMP_LOG_ERR, "%s: recovery failed; left crashed: %s", p->name,
+					p->last_error);
+		}
+		amp_mutex_unlock(&p->lock);
+	}
+}
+
+static void rproc_queue_work(struct rproc_private *p, unsigned int work)
+{
+	amp_mutex_lock(&p->work_lock);
+	p->work |= work;
+	amp_cond_signal(&p->work_cond);
+	amp_mutex_unlock(&p->work_lock);
+}
+
+void rproc_report_crash(struct rproc *rproc, enum rproc_crash_type type)
+{
+	struct rproc_private *p;
+	enum rproc_state state;
+
+	if (!rproc)
+		return;
+	p = rproc_p(rproc);
+	state = rproc_state_get(p);
+	if (state != RPROC_RUNNING && state != RPROC_ATTACHED)
+		return;
+	amp_mutex_lock(&p->work_lock);
+	if (!(p->work & RPROC_WORK_CRASH)) {
+		p->crash_type = type;
+		p->work |= RPROC_WORK_CRASH;
+		amp_cond_signal(&p->work_cond);
+	}
+	amp_mutex_unlock(&p->work_lock);
+}
+
+int rproc_trigger_recovery(struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	int ret;
+
+	amp_mutex_lock(&p->lock);
+	ret = rproc_recover_locked(p);
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+void rproc_set_recovery(struct rproc *rproc, bool enabled)
+{
+	struct rproc_private *p = rproc_p(rproc);
+
+	__atomic_store_n(&p->recovery_disabled, !enabled, __ATOMIC_RELAXED);
+	if (enabled && rproc_state_get(p) == RPROC_CRASHED && p->worker_started)
+		rproc_queue_work(p, RPROC_WORK_RECOVER);
+}
+
+bool rproc_recovery_enabled(const struct rproc *rproc)
+{
+	return !__atomic_load_n(&rproc_p(rproc)->recovery_disabled, __ATOMIC_RELAXED);
+}
+
+/* --- registration ------------------------------------------------------------------------ */
+
+int rproc_register(struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	struct rproc **grown;
+	unsigned int i;
+	int ret;
+
+	rproc_registry_lock_take();
+	if (p->registered) {
+		ret = -AMP_EINVAL;
+		goto out_unlock;
+	}
+	for (i = 0; i < rproc_registry_num; i++) {
+		if (!strcmp(rproc_registry[i]->name, p->name)) {
+			ret = -AMP_EEXIST;
+			goto out_unlock;
+		}
+	}
+	grown = realloc(rproc_registry, sizeof(*grown) * (rproc_registry_num + 1));
+	if (!grown) {
+		ret = -AMP_ENOMEM;
+		goto out_unlock;
+	}
+	rproc_registry = grown;
+	ret = amp_thread_create(&p->worker, rproc_worker, p, "rproc-worker");
+	if (ret)
+		goto out_unlock;
+	p->worker_started = true;
+	rproc_registry[rproc_registry_num++] = rproc;
+	p->registered = true;
+	amp_mutex_unlock(&rproc_registry_lock);
+
+	if (p->detached) {
+		amp_mutex_lock(&p->lock);
+		rproc_set_state_locked(p, RPROC_DETACHED);
+		amp_mutex_unlock(&p->lock);
+	}
+	if (p->auto_boot)
+		rproc_queue_work(p, RPROC_WORK_AUTOBOOT);
+	return 0;
+
+out_unlock:
+	amp_mutex_unlock(&rproc_registry_lock);
+	return ret;
+}
+
+int rproc_unregister(struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	unsigned int i;
+
+	rproc_registry_lock_take();
+	if (!p->registered) {
+		amp_mutex_unlock(&rproc_registry_lock);
+		return -AMP_EINVAL;
+	}
+	for (i = 0; i < rproc_registry_num; i++) {
+		if (rproc_registry[i] == rproc) {
+			rproc_registry[i] = rproc_registry[--rproc_registry_num];
+			break;
+		}
+	}
+	p->registered = false;
+	amp_mutex_unlock(&rproc_registry_lock);
+
+	/* Finish background work first, so that nothing boots behind our back. */
+	rproc_queue_work(p, RPROC_WORK_EXIT);
+	amp_thread_join(&p->worker);
+	p->worker_started = false;
+	p->work = 0;
+
+	amp_mutex_lock(&p->lock);
+	rproc_power_off_locked(p);
+	rproc_set_state_locked(p, RPROC_DELETED);
+	amp_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* --- settings and queries ---------------------------------------------------------------- */
+
+void rproc_set_auto_boot(struct rproc *rproc, bool auto_boot)
+{
+	rproc_p(rproc)->auto_boot = auto_boot;
+}
+
+void rproc_set_detached(struct rproc *rproc)
+{
+	rproc_p(rproc)->detached = true;
+	amp_mutex_lock(&rproc_p(rproc)->lock);
+	if (rproc_p(rproc)->state == RPROC_OFFLINE)
+		rproc_set_state_locked(rproc_p(rproc), RPROC_DETACHED);
+	amp_mutex_unlock(&rproc_p(rproc)->lock);
+}
+
+int rproc_set_firmware(struct rproc *rproc, const char *firmware)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	char *copy;
+	int ret = 0;
+
+	if (!firmware || !*firmware || firmware[0] == '\n')
+		return -AMP_EINVAL;
+	copy = strndup(firmware, strcspn(firmware, "\n"));
+	if (!copy)
+		return -AMP_ENOMEM;
+	amp_mutex_lock(&p->lock);
+	if (p->state != RPROC_OFFLINE) {
+		ret = -AMP_EBUSY;
+		free(copy);
+	} else {
+		free(p->firmware);
+		p->firmware = copy;
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+const char *rproc_get_firmware(const struct rproc *rproc)
+{
+	return rproc_p(rproc)->firmware;
+}
+
+int rproc_set_elf_machines(struct rproc *rproc, const uint16_t *machines, unsigned int num)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	uint16_t *copy = NULL;
+
+	if (num) {
+		copy = malloc(sizeof(*copy) * num);
+		if (!copy)
+			return -AMP_ENOMEM;
+		memcpy(copy, machines, sizeof(*copy) * num);
+	}
+	amp_mutex_lock(&p->lock);
+	free(p->machines);
+	p->machines = copy;
+	p->num_machines = num;
+	amp_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int rproc_set_coredump(struct rproc *rproc, enum rproc_dump_mechanism mode, const char *dir)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	char *copy = NULL;
+	int ret = 0;
+
+	if (mode != RPROC_COREDUMP_DISABLED && mode != RPROC_COREDUMP_ENABLED)
+		return -AMP_EINVAL;
+	if (dir && !(copy = strdup(dir)))
+		return -AMP_ENOMEM;
+	amp_mutex_lock(&p->lock);
+	if (p->state == RPROC_CRASHED) {
+		ret = -AMP_EBUSY;
+		free(copy);
+	} else {
+		p->dump = mode;
+		free(p->dump_dir);
+		p->dump_dir = copy;
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int rproc_last_coredump(struct rproc *rproc, char *buf, size_t len)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	size_t n;
+	int ret;
+
+	amp_mutex_lock(&p->lock);
+	n = strlen(p->last_dump);
+	if (!n)
+		ret = -AMP_ENOENT;
+	else if (n >= len)
+		ret = -AMP_ENOSPC;
+	else {
+		memcpy(buf, p->last_dump, n + 1);
+		ret = (int)n;
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+enum rproc_state rproc_get_state(const struct rproc *rproc)
+{
+	return rproc_state_get(rproc_p(rproc));
+}
+
+unsigned int rproc_crash_count(const struct rproc *rproc)
+{
+	return __atomic_load_n(&rproc_p(rproc)->crash_cnt, __ATOMIC_RELAXED);
+}
+
+unsigned int rproc_power_count(const struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	unsigned int power;
+
+	amp_mutex_lock(&p->lock);
+	power = p->power;
+	amp_mutex_unlock(&p->lock);
+	return power;
+}
+
+void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *priv)
+{
+	struct rproc_private *p = rproc_p(rproc);
+
+	amp_mutex_lock(&p->lock);
+	p->event_cb = cb;
+	p->event_priv = priv;
+	amp_mutex_unlock(&p->lock);
+}
+
+const struct resource_table *rproc_get_loaded_table(struct rproc *rproc, size_t *size)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	const struct resource_table *t;
+
+	amp_mutex_lock(&p->lock);
+	t = p->table_ptr;
+	if (size)
+		*size = t ? p->table_size : 0;
+	amp_mutex_unlock(&p->lock);
+	return t;
+}
+
+const char *rproc_last_error(struct rproc *rproc)
+{
+	return rproc_p(rproc)->last_error;
+}

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Handling the resource table's entries at boot: carveouts, devmem, trace buffers, vdevs and
+ * vendor entries; releasing them; the loaded table; saved traces. Host layer.
+ *
+ * Entries are handled on our private cached copy, which the portable parser has checked whole
+ * (every body fits, reserved fields zero, no overlaps), so reading it again here is safe; only
+ * the loaded copy in device memory is the remote's to scribble on.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <amp/errno.h>
+#include <amp/log.h>
+#include <amp/rsc_table.h>
+#include <amp/wire/rpmsg.h>
+#include <amp/wire/vring.h>
+
+#include "remoteproc/remoteproc_internal.h"
+#include "util/amp_util.h"
+
+/* Virtio transport features the host accepts when the firmware offers them. */
+#define RPROC_HOST_FEATURES ((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX))
+
+/* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). */
+static int rproc_mem_get(struct rproc_private *p, struct rproc_mem *m, uint64_t da, size_t len,
+			 size_t align)
+{
+	int ret;
+
+	m->len = len;
+	if (p->ops->mem_alloc) {
+		uint64_t got = da;
+		void *va = NULL;
+
+		ret = p->ops->mem_alloc(p->rproc, len, align, &got, &va);
+		if (ret)
+			return ret;
+		m->da = got;
+		m->va = va;
+		m->allocated = true;
+		return 0;
+	}
+	/* No allocator: only fixed addresses in memory the platform already gave the core. */
+	if (da == FW_RSC_ADDR_ANY)
+		return -AMP_ENOMEM;
+	m->va = p->ops->da_to_va(p->rproc, da, len);
+	if (!m->va)
+		return -AMP_EINVAL;
+	m->da = da;
+	m->allocated = false;
+	return 0;
+}
+
+static void rproc_mem_put(struct rproc_private *p, struct rproc_mem *m)
+{
+	if (m->allocated && m->len)
+		p->ops->mem_free(p->rproc, m->da, m->len);
+	memset(m, 0, sizeof(*m));
+}
+
+static int rproc_add_carveout(struct rproc_private *p, struct rproc_mem *m)
+{
+	struct rproc_mem *grown = realloc(p->carveouts, sizeof(*grown) * (p->num_carveouts + 1));
+
+	if (!grown)
+		return -AMP_ENOMEM;
+	p->carveouts = grown;
+	p->carveouts[p->num_carveouts++] = *m;
+	return 0;
+}
+
+static int rproc_handle_carveout(struct rproc_private *p, struct fw_rsc_carveout *c, unsigned int i)
+{
+	struct rproc_mem m = {0};
+	int ret;
+
+	rsc_name_copy(m.name, c->name);
+	if (c->len == 0)
+		return rproc_fail(p, -AMP_EINVAL, "resource %u: carveout \"%s\" has length 0", i,
+				  m.name);
+	ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE);
+	if (ret)
+		return rproc_fail(p, ret, "resource %u: carveout \"%s\" of 0x%x bytes at da 0x%x: %s",
+				  i, m.name, c->len, c->da, amp_strerror(ret));
+	ret = rproc_add_carveout(p, &m);
+	if (ret) {
+		rproc_mem_put(p, &m);
+		return ret;
+	}
+	/* Write-backs, as Linux: the chosen da, and pa (our "physical" address is the da). */
+	c->da = (uint32_t)m.da;
+	c->pa = (uint32_t)m.da;
+	amp_log(AMP_LOG_DEBUG, "%s: carveout \"%s\" da 0x%llx len 0x%zx", p->name, m.name,
+		(unsigned long long)m.da, m.len);
+	return 0;
+}
+
+static int rproc_handle_devmem(struct rproc_private *p, struct fw_rsc_devmem *d, unsigned int i)
+{
+	struct rproc_mem m = {0};
+
+	rsc_name_copy(m.name, d->name);
+	/* No IOMMU to program here: the range must already be the core's device memory. */
+	m.va = d->len ? p->ops->da_to_va(p->rproc, d->da, d->len) : NULL;
+	if (!m.va)
+		return rproc_fail(p, -AMP_EINVAL,
+				  "resource %u: devmem \"%s\" da 0x%x len 0x%x is not device memory "
+				  "of this processor",
+				  i, m.name, d->da, d->len);
+	m.da = d->da;
+	m.len = d->len;
+	return rproc_add_carveout(p, &m);
+}
+
+static int rproc_handle_trace(struct rproc_private *p, struct fw_rsc_trace *t, unsigned int i)
+{
+	struct rproc_trace *grown;
+
+	(void)i;
+	grown = realloc(p->traces, sizeof(*grown) * (p->num_traces + 1));
+	if (!grown)
+		return -AMP_ENOMEM;
+	p->traces = grown;
+	rsc_name_copy(grown[p->num_traces].name, t->name);
+	grown[p->num_traces].da = t->da;
+	grown[p->num_traces].len = t->len;
+	p->num_traces++;
+	return 0;
+}
+
+static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, size_t offset,
+			     unsigned int i)
+{
+	struct rproc_vdev *grown, *vdev;
+	unsigned int j, num_bufs;
+	int ret;
+
+	if (v->id != VIRTIO_ID_RPMSG) {
+		amp_log(AMP_LOG_WARN,
+			"%s: firmware %s: resource %u: virtio device id %u is not supported "
+			"(only rpmsg, id %u): skipped",
+			p->name, p->firmware, i, v->id, VIRTIO_ID_RPMSG);
+		return 0;
+	}
+	if (v->num_of_vrings != 2)
+		return rproc_fail(p, -AMP_EINVAL, "resource %u: rpmsg vdev has %u vrings, needs 2", i,
+				  v->num_of_vrings);
+
+	amp_mutex_lock(&p->notify_lock);
+	grown = realloc(p->vdevs, sizeof(*grown) * (p->num_vdevs + 1));
+	if (grown) {
+		p->vdevs = grown;
+		memset(&grown[p->num_vdevs], 0, sizeof(*grown));
+		p->num_vdevs++;
+	}
+	amp_mutex_unlock(&p->notify_lock);
+	if (!grown)
+		return -AMP_ENOMEM;
+	vdev = &grown[p->num_vdevs - 1];
+	vdev->owner = p;
+	vdev->index = p->num_vdevs - 1;
+	vdev->rsc_offset = offset;
+	vdev->id = v->id;
+	vdev->num_vrings = v->num_of_vrings;
+
+	for (j = 0; j < vdev->num_vrings; j++) {
+		struct fw_rsc_vdev_vring *r = &v->vring[j];
+		struct rproc_vring *vr = &vdev->vring[j];
+		size_t len = amp_align_up(vring_size(r->num, r->align), RPROC_PAGE_SIZE);
+
+		snprintf(vr->mem.name, sizeof(vr->mem.name), "vdev%uvring%u", vdev->index, j);
+		ret = rproc_mem_get(p, &vr->mem, r->da, len, RPROC_PAGE_SIZE);
+		if (ret)
+			return rproc_fail(p, ret,
+					  "resource %u: vring %u (%u descriptors, 0x%zx bytes) at da "
+					  "0x%x: %s",
+					  i, j, r->num, len, r->da, amp_strerror(ret));
+		vr->num = r->num;
+		vr->align = r->align;
+		vr->notifyid = p->next_notifyid++;
+		r->da = (uint32_t)vr->mem.da;
+		r->pa = (uint32_t)vr->mem.da;
+		r->notifyid = (uint32_t)vr->notifyid;
+	}
+	if (vdev->vring[0].num != vdev->vring[1].num)
+		amp_log(AMP_LOG_WARN, "%s: resource %u: vrings of different sizes (%u, %u)", p->name,
+			i, vdev->vring[0].num, vdev->vring[1].num);
+
+	/* Linux's buffer geometry: two per rx descriptor up to 512 in all, half each way. */
+	num_bufs = vdev->vring[0].num * 2 < RPROC_RPMSG_MAX_BUFS ? vdev->vring[0].num * 2
+								   : RPROC_RPMSG_MAX_BUFS;
+	snprintf(vdev->bufs.name, sizeof(vdev->bufs.name), "vdev%ubuffer", vdev->index);
+	ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY,
+			    (size_t)num_bufs * RPROC_RPMSG_BUF_SIZE, RPROC_PAGE_SIZE);
+	if (ret)
+		return rproc_fail(p, ret, "resource %u: no memory for %u rpmsg buffers: %s", i,
+				  num_bufs, amp_strerror(ret));
+
+	vdev->gfeatures = v->dfeatures & RPROC_HOST_FEATURES;
+	v->gfeatures = vdev->gfeatures;
+	v->status = 0;
+	return 0;
+}
+
+static int rproc_handle_vendor(struct rproc_private *p, uint32_t type, void *body, size_t offset,
+			       size_t avail, unsigned int i)
+{
+	int ret;
+
+	if (!p->ops->handle_rsc) {
+		amp_log(AMP_LOG_WARN, "%s: firmware %s: resource %u: vendor type %u not handled by "
+				      "this platform: skipped",
+			p->name, p->firmware, i, type);
+		return 0;
+	}
+	ret = p->ops->handle_rsc(p->rproc, type, body, offset, avail);
+	if (ret == RSC_IGNORED) {
+		amp_log(AMP_LOG_WARN, "%s: firmware %s: resource %u: vendor type %u ignored", p->name,
+			p->firmware, i, type);
+		return 0;
+	}
+	if (ret < 0)
+		return rproc_fail(p, ret, "resource %u: vendor type %u refused by the platform", i,
+				  type);
+	return 0;
+}
+
+int rproc_handle_resources(struct rproc_private *p)
+{
+	struct rsc_entry e;
+	unsigned int i;
+	int ret = 0;
+
+	p->next_notifyid = 0;
+	if (!p->cached_table)
+		return 0;
+	for (i = 0; !ret && rsc_table_entry(p->cached_table, p->table_size, i, &e) == 0; i++) {
+		void *body = (void *)(uintptr_t)e.body;
+
+		switch (e.type) {
+		case RSC_CARVEOUT:
+			ret = rproc_handle_carveout(p, body, i);
+			break;
+		case RSC_DEVMEM:
+			ret = rproc_handle_devmem(p, body, i);
+			break;
+		case RSC_TRACE:
+			ret = rproc_handle_trace(p, body, i);
+			break;
+		case RSC_VDEV:
+			ret = rproc_handle_vdev(p, body, e.offset, i);
+			break;
+		default:
+			if (e.type >= RSC_VENDOR_START && e.type <= RSC_VENDOR_END)
+				ret = rproc_handle_vendor(p, e.type, body, e.offset, e.avail, i);
+			else
+				amp_log(AMP_LOG_WARN,
+					"%s: firmware %s: resource %u: unknown type %u: skipped",
+					p->name, p->firmware, i, e.type);
+		}
+	}
+	return ret;
+}
+
+void rproc_release_resources(struct rproc_private *p)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < p->num_vdevs; i++) {
+		for (j = 0; j < p->vdevs[i].num_vrings; j++)
+			rproc_mem_put(p, &p->vdevs[i].vring[j].mem);
+		rproc_mem_put(p, &p->vdevs[i].bufs);
+	}
+	/* rproc_vq_interrupt() walks the array under notify_lock only. */
+	amp_mutex_lock(&p->notify_lock);
+	free(p->vdevs);
+	p->vdevs = NULL;
+	p->num_vdevs = 0;
+	amp_mutex_unlock(&p->notify_lock);
+	for (i = 0; i < p->num_carveouts; i++)
+		rproc_mem_put(p, &p->carveouts[i]);
+	free(p->carveouts);
+	p->carveouts = NULL;
+	p->num_carveouts = 0;
+	free(p->traces);
+	p->traces = NULL;
+	p->num_traces = 0;
+	free(p->cached_table);
+	free(p->clean_table);
+	p->cached_table = p->clean_table = p->table_ptr = NULL;
+	p->table_size = 0;
+	p->num_segments = 0;
+	p->rproc->table_da = FW_RSC_ADDR_ANY;
+}
+
+int rproc_install_loaded_table(struct rproc_private *p)
+{
+	void *live;
+
+	if (!p->cached_table) {
+		p->table_ptr = NULL;
+		return 0;
+	}
+	live = p->ops->da_to_va(p->rproc, p->table_da, p->table_size);
+	if (!live)
+		return rproc_fail(p, -AMP_EINVAL,
+				  "the resource table's place in device memory (da 0x%llx, 0x%zx "
+				  "bytes) is not mapped",
+				  (unsigned long long)p->table_da, p->table_size);
+	memcpy(live, p->cached_table, p->table_size);
+	p->table_ptr = live;
+	p->rproc->table_da = p->table_da;
+	return 0;
+}
+
+/* Copy the text of trace buffer @t (up to the first NUL within its length) into a new string. */
+static char *rproc_trace_text(struct rproc_private *p, const struct rproc_trace *t, size_t *len)
+{
+	const char *src = p->ops->da_to_va(p->rproc, t->da, t->len);
+	char *text;
+	size_t n;
+
+	if (!src)
+		return NULL;
+	n = 0;
+	/* The remote writes this buffer while we read it: one volatile pass, bounded by len. */
+	text = malloc(t->len + 1);
+	if (!text)
+		return NULL;
+	while (n < t->len) {
+		char c = ((const volatile char *)src)[n];
+
+		if (!c)
+			break;
+		text[n++] = c;
+	}
+	text[n] = '\0';
+	*len = n;
+	return text;
+}
+
+void rproc_free_last_traces(struct rproc_private *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->num_last_traces; i++)
+		free(p->last_traces[i].text);
+	free(p->last_traces);
+	p->last_traces = NULL;
+	p->num_last_traces = 0;
+}
+
+void rproc_save_traces(struct rproc_private *p)
+{
+	unsigned int i;
+
+	if (!p->num_traces)
+		return;
+	rproc_free_last_traces(p);
+	p->last_traces = calloc(p->num_traces, sizeof(*p->last_traces));
+	if (!p->last_traces)
+		return;
+	p->num_last_traces = p->num_traces;
+	for (i = 0; i < p->num_traces; i++)
+		p->last_traces[i].text = rproc_trace_text(p, &p->traces[i], &p->last_traces[i].len);
+}
+
+int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t len)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	const char *text = NULL;
+	char *live = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!buf || !len)
+		return -AMP_EINVAL;
+	amp_mutex_lock(&p->lock);
+	if (p->state == RPROC_DELETED) {
+		ret = -AMP_ENODEV;
+		goto out;
+	}
+	if ((p->state == RPROC_RUNNING || p->state == RPROC_ATTACHED) && index < p->num_traces) {
+		live = rproc_trace_text(p, &p->traces[index], &n);
+		text = live;
+	} else if (index < p->num_last_traces && p->last_traces[index].text) {
+		text = p->last_traces[index].text;
+		n = p->last_traces[index].len;
+	}
+	if (!text) {
+		ret = -AMP_ENOENT;
+		goto out;
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	ret = (int)n;
+out:
+	amp_mutex_unlock(&p->lock);
+	free(live);
+	return ret;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Virtio devices of a processor: each vdev of the resource table is handed to the virtio driver
+ * registered for its id (the rpmsg bus for id 7) while the core runs, and the core's kicks are
+ * routed to it by notify id. Host layer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <amp/errno.h>
+#include <amp/log.h>
+#include <amp/wire/rsc_table.h>
+
+#include "remoteproc/remoteproc_internal.h"
+
+#define RPROC_MAX_VIRTIO_DRIVERS 8
+
+static struct amp_mutex rproc_virtio_lock = AMP_MUTEX_INITIALIZER;
+static const struct rproc_virtio_driver *rproc_virtio_drivers[RPROC_MAX_VIRTIO_DRIVERS];
+
+int rproc_virtio_register_driver(const struct rproc_virtio_driver *drv)
+{
+	unsigned int i, slot = RPROC_MAX_VIRTIO_DRIVERS;
+	int ret = 0;
+
+	if (!drv || !drv->probe || !drv->remove || !drv->notify)
+		return -AMP_EINVAL;
+	amp_mutex_lock(&rproc_virtio_lock);
+	for (i = 0; i < RPROC_MAX_VIRTIO_DRIVERS; i++) {
+		if (rproc_virtio_drivers[i] && rproc_virtio_drivers[i]->id == drv->id)
+			ret = -AMP_EEXIST;
+		else if (!rproc_virtio_drivers[i] && slot == RPROC_MAX_VIRTIO_DRIVERS)
+			slot = i;
+	}
+	if (!ret && slot == RPROC_MAX_VIRTIO_DRIVERS)
+		ret = -AMP_ENOMEM;
+	if (!ret)
+		rproc_virtio_drivers[slot] = drv;
+	amp_mutex_unlock(&rproc_virtio_lock);
+	return ret;
+}
+
+void rproc_virtio_unregister_driver(const struct rproc_virtio_driver *drv)
+{
+	unsigned int i;
+
+	amp_mutex_lock(&rproc_virtio_lock);
+	for (i = 0; i < RPROC_MAX_VIRTIO_DRIVERS; i++)
+		if (rproc_virtio_drivers[i] == drv)
+			rproc_virtio_drivers[i] = NULL;
+	amp_mutex_unlock(&rproc_virtio_lock);
+}
+
+static const struct rproc_virtio_driver *rproc_virtio_find(uint32_t id)
+{
+	const struct rproc_virtio_driver *drv = NULL;
+	unsigned int i;
+
+	amp_mutex_lock(&rproc_virtio_lock);
+	for (i = 0; i < RPROC_MAX_VIRTIO_DRIVERS && !drv; i++)
+		if (rproc_virtio_drivers[i] && rproc_virtio_drivers[i]->id == id)
+			drv = rproc_virtio_drivers[i];
+	amp_mutex_unlock(&rproc_virtio_lock);
+	return drv;
+}
+
+static struct rproc_vdev *rproc_vdev_of(struct rproc_virtio_device *dev)
+{
+	return AMP_CONTAINER_OF(dev, struct rproc_vdev, dev);
+}
+
+/* The vdev entry in the table in use (live in device memory while running). */
+static struct fw_rsc_vdev *rproc_vdev_rsc(struct rproc_private *p, const struct rproc_vdev *vdev)
+{
+	if (!p->table_ptr)
+		return NULL;
+	return (struct fw_rsc_vdev *)(void *)((uint8_t *)p->table_ptr + vdev->rsc_offset +
+					       sizeof(struct fw_rsc_hdr));
+}
+
+void rproc_virtio_set_status(struct rproc_virtio_device *dev, uint8_t status)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+	struct fw_rsc_vdev *rsc = rproc_vdev_rsc(vdev->owner, vdev);
+
+	/* A single byte that is ours to write; the remote only reads it. Release: the rings and
+	 * buffers set up before DRIVER_OK are visible to a remote that sees it. */
+	if (rsc)
+		__atomic_store_n(&rsc->status, status, __ATOMIC_RELEASE);
+}
+
+void rproc_virtio_kick(struct rproc_virtio_device *dev, unsigned int vqid)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+
+	if (vqid < vdev->num_vrings)
+		vdev->owner->ops->kick(vdev->owner->rproc, vdev->vring[vqid].notifyid);
+}
+
+static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
+{
+	const struct rproc_virtio_driver *drv = rproc_virtio_find(vdev->id);
+	struct rproc_virtio_device *dev = &vdev->dev;
+	unsigned int j;
+	int ret;
+
+	if (!drv) {
+		amp_log(AMP_LOG_WARN, "%s: vdev %u: no driver for virtio id %u: left unbound",
+			p->name, vdev->index, vdev->id);
+		return 0;
+	}
+	memset(dev, 0, sizeof(*dev));
+	dev->rproc = p->rproc;
+	dev->index = vdev->index;
+	dev->id = vdev->id;
+	dev->features = vdev->gfeatures;
+	dev->num_vrings = vdev->num_vrings;
+	for (j = 0; j < vdev->num_vrings; j++) {
+		dev->vring[j].va = vdev->vring[j].mem.va;
+		dev->vring[j].da = vdev->vring[j].mem.da;
+		dev->vring[j].len = vdev->vring[j].mem.len;
+		dev->vring[j].num = vdev->vring[j].num;
+		dev->vring[j].align = vdev->vring[j].align;
+	}
+	dev->buf_va = vdev->bufs.va;
+	dev->buf_da = vdev->bufs.da;
+	dev->buf_len = vdev->bufs.len;
+
+	/* Linux's sequence: reset, ACKNOWLEDGE, DRIVER; DRIVER_OK is the driver's to set. */
+	rproc_virtio_set_status(dev, 0);
+	rproc_virtio_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	ret = drv->probe(dev);
+	if (ret) {
+		rproc_virtio_set_status(dev, VIRTIO_CONFIG_S_FAILED);
+		return rproc_fail(p, ret, "vdev %u: driver %s refused it", vdev->index, drv->name);
+	}
+	amp_mutex_lock(&p->notify_lock);
+	vdev->driver = drv;
+	amp_mutex_unlock(&p->notify_lock);
+	rproc_event_locked(p, RPROC_EVENT_VDEV_UP);
+	return 0;
+}
+
+static void rproc_vdev_stop(struct rproc_private *p, struct rproc_vdev *vdev)
+{
+	const struct rproc_virtio_driver *drv;
+
+	/* Unhook first: once notify_lock is released no notification runs on this vdev, and no
+	 * new one finds it. */
+	amp_mutex_lock(&p->notify_lock);
+	drv = vdev->driver;
+	vdev->driver = NULL;
+	amp_mutex_unlock(&p->notify_lock);
+	if (!drv)
+		return;
+	drv->remove(&vdev->dev);
+	rproc_virtio_set_status(&vdev->dev, 0);
+	rproc_event_locked(p, RPROC_EVENT_VDEV_DOWN);
+}
+
+int rproc_start_vdevs(struct rproc_private *p)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < p->num_vdevs; i++) {
+		ret = rproc_vdev_start(p, &p->vdevs[i]);
+		if (ret) {
+			while (i--)
+				rproc_vdev_stop(p, &p->vdevs[i]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void rproc_stop_vdevs(struct rproc_private *p)
+{
+	unsigned int i = p->num_vdevs;
+
+	while (i--)
+		rproc_vdev_stop(p, &p->vdevs[i]);
+}
+
+void rproc_reset_vdev_memory(struct rproc_private *p)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < p->num_vdevs; i++) {
+		for (j = 0; j < p->vdevs[i].num_vrings; j++)
+			memset(p->vdevs[i].vring[j].mem.va, 0, p->vdevs[i].vring[j].mem.len);
+		memset(p->vdevs[i].bufs.va, 0, p->vdevs[i].bufs.len);
+	}
+}
+
+int rproc_vq_interrupt(struct rproc *rproc, int notifyid)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	unsigned int i, j;
+	int ret = -AMP_ENOENT;
+
+	amp_mutex_lock(&p->notify_lock);
+	/* A handful of vrings per processor: a scan is cheaper than any map. */
+	for (i = 0; i < p->num_vdevs && ret; i++) {
+		struct rproc_vdev *vdev = &p->vdevs[i];
+
+		if (!vdev->driver)
+			continue;
+		for (j = 0; j < vdev->num_vrings; j++) {
+			if (vdev->vring[j].notifyid == notifyid) {
+				vdev->driver->notify(&vdev->dev, j);
+				ret = 0;
+				break;
+			}
+		}
+	}
+	if (ret)
+		p->unknown_notifies++;
+	amp_mutex_unlock(&p->notify_lock);
+	return ret;
+}
+
+int rproc_poll(struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	unsigned int i, j;
+
+	amp_mutex_lock(&p->notify_lock);
+	for (i = 0; i < p->num_vdevs; i++)
+		for (j = 0; p->vdevs[i].driver && j < p->vdevs[i].num_vrings; j++)
+			p->vdevs[i].driver->notify(&p->vdevs[i].dev, j);
+	amp_mutex_unlock(&p->notify_lock);
+	return 0;
+}
+
+struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	struct rproc_virtio_device *dev = NULL;
+
+	amp_mutex_lock(&p->notify_lock);
+	if (index < p->num_vdevs && p->vdevs[index].driver)
+		dev = &p->vdevs[index].dev;
+	amp_mutex_unlock(&p->notify_lock);
+	return dev;
+}

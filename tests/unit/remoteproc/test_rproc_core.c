@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tests for the remoteproc core with a fake platform: it records start/stop/kick, its device
+ * memory is an arena, and it allocates carveouts from a pool in that arena.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amp/errno.h>
+#include <amp/log.h>
+#include <amp/remoteproc.h>
+#include <amp/wire/rpmsg.h>
+#include <amp/wire/vring.h>
+
+#include "amp_test.h"
+#include "amp_test_fw.h"
+
+#define MEM_SIZE 0x100000u  /* device memory: da 0 .. 1 MiB */
+#define POOL_START 0x80000u /* carveouts, vrings and buffers come from here */
+#define TRACE_DA 0x3800u    /* inside the firmware's "bss", zeroed by the loader */
+#define TRACE_LEN 0x400u
+
+struct fake {
+	struct amp_test_arena mem;
+	struct {
+		uint64_t da;
+		size_t len;
+	} used[32];
+	int nused;
+	int starts, stops, kicks, allocs, frees;
+	int fail_start;
+	bool attach_ok;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int events[8];
+};
+
+static void *fake_da_to_va(struct rproc *rproc, uint64_t da, size_t len)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	if (da > MEM_SIZE || len > MEM_SIZE - da)
+		return NULL;
+	return f->mem.mem + da;
+}
+
+static int fake_start(struct rproc *rproc)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	if (f->fail_start)
+		return f->fail_start;
+	f->starts++;
+	return 0;
+}
+
+static int fake_stop(struct rproc *rproc)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	f->stops++;
+	return 0;
+}
+
+static void fake_kick(struct rproc *rproc, int vqid)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	(void)vqid;
+	__atomic_add_fetch(&f->kicks, 1, __ATOMIC_RELAXED);
+}
+
+/* First fit over the pool, so that memory given back is reused across many boots. */
+static int fake_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_t *da, void **va)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+	uint64_t at = POOL_START;
+	int i;
+
+	if (*da != FW_RSC_ADDR_ANY)
+		return -AMP_EINVAL;
+	for (;;) {
+		at = (at + align - 1) & ~(uint64_t)(align - 1);
+		if (at + len > MEM_SIZE)
+			return -AMP_ENOMEM;
+		for (i = 0; i < f->nused; i++)
+			if (at < f->used[i].da + f->used[i].len && f->used[i].da < at + len)
+				break;
+		if (i == f->nused)
+			break;
+		at = f->used[i].da + f->used[i].len;
+	}
+	assert_true(f->nused < 32);
+	f->used[f->nused].da = at;
+	f->used[f->nused++].len = len;
+	*da = at;
+	*va = f->mem.mem + at;
+	f->allocs++;
+	return 0;
+}
+
+static void fake_mem_free(struct rproc *rproc, uint64_t da, size_t len)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+	int i;
+
+	for (i = 0; i < f->nused; i++) {
+		if (f->used[i].da == da) {
+			assert_int_equal(f->used[i].len, len);
+			f->used[i] = f->used[--f->nused];
+			f->frees++;
+			return;
+		}
+	}
+	fail_msg("freeing da 0x%llx that was not allocated", (unsigned long long)da);
+}
+
+static int fake_attach(struct rproc *rproc)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	return f->attach_ok ? 0 : -AMP_EIO;
+}
+
+static int fake_detach(struct rproc *rproc)
+{
+	(void)rproc;
+	return 0;
+}
+
+static const struct rproc_ops fake_ops = {
+	.start = fake_start,
+	.stop = fake_stop,
+	.kick = fake_kick,
+	.da_to_va = fake_da_to_va,
+	.mem_alloc = fake_mem_alloc,
+	.mem_free = fake_mem_free,
+	.attach = fake_attach,
+	.detach = fake_detach,
+};
+
+/* Expected errors are checked through rproc_last_error(); keep them off the test's output. */
+static int log_errors;
+
+static void quiet_log(enum amp_log_level level, const char *msg, void *priv)
+{
+	(void)msg;
+	(void)priv;
+	if (level <= AMP_LOG_ERR)
+		__atomic_add_fetch(&log_errors, 1, __ATOMIC_RELAXED);
+}
+
+/* A virtio driver for rpmsg vdevs that records what the core hands it. */
+static int vdrv_probes, vdrv_removes, vdrv_notifies;
+static struct rproc_virtio_device vdrv_last;
+
+static int vdrv_probe(struct rproc_virtio_device *vdev)
+{
+	vdrv_probes++;
+	vdrv_last = *vdev;
+	rproc_virtio_set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					      VIRTIO_CONFIG_S_DRIVER_OK);
+	rproc_virtio_kick(vdev, 0);
+	return 0;
+}
+
+static void vdrv_remove(struct rproc_virtio_device *vdev)
+{
+	(void)vdev;
+	vdrv_removes++;
+}
+
+static void vdrv_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
+{
+	(void)vdev;
+	(void)vqid;
+	vdrv_notifies++;
+}
+
+static const struct rproc_virtio_driver vdrv = {
+	.name = "test-rpmsg", .id = VIRTIO_ID_RPMSG, .probe = vdrv_probe, .remove = vdrv_remove,
+	.notify = vdrv_notify};
+
+static void fake_event(struct rproc *rproc, enum rproc_event ev, void *priv)
+{
+	struct fake *f = priv;
+
+	(void)rproc;
+	pthread_mutex_lock(&f->lock);
+	f->events[ev]++;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Wait (with a deadline) until the processor is in @state and @ev has been seen @count times. */
+static int wait_for(struct fake *f, struct rproc *rproc, enum rproc_state state,
+		    enum rproc_event ev, int count)
+{
+	struct timespec ts;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&f->lock);
+	while ((rproc_get_state(rproc) != state || f->events[ev] < count) && ret == 0)
+		ret = pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+	pthread_mutex_unlock(&f->lock);
+	return rproc_get_state(rproc) == state && f->events[ev] >= count ? 0 : -1;
+}
+
+struct ctx {
+	struct fake f;
+	struct rproc *rproc;
+	const char *fw;
+	struct amp_test_rsc rsc;
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	amp_log_set_handler(quiet_log, NULL);
+	rproc_virtio_register_driver(&vdrv);
+	vdrv_probes = vdrv_removes = vdrv_notifies = 0;
+	amp_test_arena_init(&c->f.mem, MEM_SIZE);
+	pthread_mutex_init(&c->f.lock, NULL);
+	pthread_cond_init(&c->f.cond, NULL);
+	amp_test_rsc_default(&c->rsc, TRACE_DA, TRACE_LEN);
+	c->fw = amp_test_fw_write(0, &c->rsc, EM_X86_64);
+	c->rproc = rproc_alloc("fake0", &fake_ops, c->fw, sizeof(struct fake *));
+	assert_non_null(c->rproc);
+	*(struct fake **)c->rproc->priv = &c->f;
+	rproc_set_event_cb(c->rproc, fake_event, &c->f);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	if (c->rproc) {
+		rproc_unregister(c->rproc);
+		rproc_free(c->rproc);
+	}
+	/* Everything the core allocated from the platform went back. */
+	assert_int_equal(c->f.allocs, c->f.frees);
+	assert_int_equal(c->f.nused, 0);
+	assert_true(amp_test_arena_guards_ok(&c->f.mem));
+	amp_test_arena_free(&c->f.mem);
+	unlink(c->fw);
+	free(c);
+	return 0;
+}
+
+static const struct fw_rsc_vdev *loaded_vdev(struct ctx *c)
+{
+	size_t size;
+	const uint8_t *t = (const void *)rproc_get_loaded_table(c->rproc, &size);
+
+	assert_non_null(t);
+	return (const struct fw_rsc_vdev *)(t + c->rsc.vdev_off + 4);
+}
+
+static void test_alloc_refuses_missing_required_hooks(void **state)
+{
+	struct rproc_ops ops = fake_ops;
+
+	(void)state;
+	ops.kick = NULL;
+	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	ops = fake_ops;
+	ops.da_to_va = NULL;
+	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	ops = fake_ops;
+	ops.mem_free = NULL;
+	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	assert_null(rproc_alloc("", &fake_ops, "fw", 0));
+	assert_null(rproc_alloc("x", &fake_ops, "", 0));
+}
+
+static void test_boot_loads_segments_and_writes_back_the_table(void **state)
+{
+	struct ctx *c = *state;
+	const uint8_t *mem = c->f.mem.mem;
+	const struct fw_rsc_vdev *v;
+	const struct fw_rsc_carveout *co;
+	size_t size;
+	const uint8_t *t;
+
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(c->f.starts, 1);
+	assert_int_equal(c->rproc->bootaddr, AMP_TEST_FW_ENTRY);
+	/* The segment's bytes are in device memory, the rest of memsz zeroed. */
+	assert_int_equal(mem[AMP_TEST_FW_LOAD_DA], 0xC3);
+	assert_int_equal(mem[AMP_TEST_FW_LOAD_DA + AMP_TEST_FW_MEMSZ - 1], 0);
+
+	/* The live table is the one in device memory, at the section's address. */
+	t = (const void *)rproc_get_loaded_table(c->rproc, &size);
+	assert_ptr_equal(t, mem + c->rproc->table_da);
+	assert_int_equal(size, c->rsc.size);
+	co = (const struct fw_rsc_carveout *)(t + c->rsc.carveout_off + 4);
+	assert_int_not_equal(co->da, FW_RSC_ADDR_ANY);
+	assert_true(co->da >= POOL_START);
+	assert_int_equal(co->pa, co->da);
+
+	v = loaded_vdev(c);
+	assert_int_not_equal(v->vring[0].da, FW_RSC_ADDR_ANY);
+	assert_int_not_equal(v->vring[1].da, FW_RSC_ADDR_ANY);
+	assert_int_equal(v->vring[0].notifyid, 0);
+	assert_int_equal(v->vring[1].notifyid, 1);
+	/* Only what the host supports is accepted: NS and EVENT_IDX, not bit 3. */
+	assert_int_equal(v->gfeatures, (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX));
+	/* The driver got the vdev with the rings the core wrote back, and said DRIVER_OK. */
+	assert_int_equal(vdrv_probes, 1);
+	assert_int_equal(v->status, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					    VIRTIO_CONFIG_S_DRIVER_OK);
+	assert_non_null(rproc_get_vdev(c->rproc, 0));
+	assert_int_equal(vdrv_last.num_vrings, 2);
+	assert_int_equal(vdrv_last.vring[0].da, v->vring[0].da);
+	assert_ptr_equal(vdrv_last.vring[1].va, mem + v->vring[1].da);
+	assert_int_equal(vdrv_last.vring[0].num, 16);
+	assert_int_equal(vdrv_last.vring[0].align, 16);
+	assert_int_equal(vdrv_last.features, v->gfeatures);
+	/* 16 rx descriptors: 32 buffers of 512 bytes, as Linux sizes them. */
+	assert_int_equal(vdrv_last.buf_len, 32 * 512);
+	assert_true(vdrv_last.buf_da >= POOL_START);
+	assert_int_equal(c->f.kicks, 1);
+	/* Kicks from the core reach the driver by notify id; unknown ids are refused. */
+	assert_int_equal(rproc_vq_interrupt(c->rproc, 1), 0);
+	assert_int_equal(vdrv_notifies, 1);
+	assert_int_equal(rproc_vq_interrupt(c->rproc, 7), -AMP_ENOENT);
+
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_int_equal(c->f.stops, 1);
+	assert_int_equal(vdrv_removes, 1);
+	assert_null(rproc_get_vdev(c->rproc, 0));
+}
+
+static void test_power_count_only_last_shutdown_stops(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_shutdown(c->rproc), -AMP_EINVAL);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_power_count(c->rproc), 2);
+	assert_int_equal(c->f.starts, 1);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(c->f.stops, 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_int_equal(c->f.stops, 1);
+	assert_int_equal(rproc_shutdown(c->rproc), -AMP_EINVAL);
+}
+
+static void test_object_refcount_is_separate_from_power(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc *r;
+
+	assert_null(rproc_get_by_name("fake0"));
+	assert_int_equal(rproc_register(c->rproc), 0);
+	assert_int_equal(rproc_register(c->rproc), -AMP_EINVAL);
+	r = rproc_get_by_name("fake0");
+	assert_ptr_equal(r, c->rproc);
+	assert_int_equal(rproc_boot(r), 0);
+	rproc_put(r); /* dropping a reference does not power anything off */
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(rproc_unregister(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_DELETED);
+	assert_int_equal(c->f.stops, 1);
+	assert_null(rproc_get_by_name("fake0"));
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ENODEV);
+	rproc_free(c->rproc);
+	c->rproc = NULL;
+}
+
+static void test_duplicate_name_is_refused(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc *other = rproc_alloc("fake0", &fake_ops, c->fw, sizeof(void *));
+
+	assert_non_null(other);
+	assert_int_equal(rproc_register(c->rproc), 0);
+	assert_int_equal(rproc_register(other), -AMP_EEXIST);
+	rproc_free(other);
+}
+
+static void test_missing_firmware_is_enoent_with_a_message(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_set_firmware(c->rproc, "no-such-firmware.elf"), 0);
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ENOENT);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_non_null(strstr(rproc_last_error(c->rproc), "no-such-firmware.elf"));
+	assert_true(__atomic_load_n(&log_errors, __ATOMIC_RELAXED) > 0);
+	assert_int_equal(c->f.starts, 0);
+}
+
+static void test_firmware_for_another_machine_is_refused(void **state)
+{
+	struct ctx *c = *state;
+	const uint16_t arm = EM_ARM;
+
+	assert_int_equal(rproc_set_elf_machines(c->rproc, &arm, 1), 0);
+	assert_true(rproc_boot(c->rproc) < 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_int_equal(c->f.starts, 0);
+	assert_int_equal(c->f.allocs, c->f.frees);
+}
+
+static void test_failed_start_undoes_everything(void **state)
+{
+	struct ctx *c = *state;
+
+	c->f.fail_start = -AMP_EIO;
+	assert_int_equal(rproc_boot(c->rproc), -AMP_EIO);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_true(c->f.allocs > 0);
+	assert_int_equal(c->f.allocs, c->f.frees);
+	assert_int_equal(rproc_power_count(c->rproc), 0);
+}
+
+static void test_firmware_can_change_only_when_offline(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_set_firmware(c->rproc, "other.elf"), -AMP_EBUSY);
+	assert_string_equal(rproc_get_firmware(c->rproc), c->fw);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_set_firmware(c->rproc, "other.elf\n"), 0);
+	assert_string_equal(rproc_get_firmware(c->rproc), "other.elf");
+	assert_int_equal(rproc_set_firmware(c->rproc, ""), -AMP_EINVAL);
+}
+
+static void test_crash_recovers_with_vdev_removed_and_back(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(c->f.events[RPROC_EVENT_VDEV_UP], 1);
+	rproc_report_crash(c->rproc, RPROC_WATCHDOG);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_VDEV_UP, 2), 0);
+	assert_int_equal(c->f.events[RPROC_EVENT_CRASH], 1);
+	assert_int_equal(c->f.events[RPROC_EVENT_VDEV_DOWN], 1);
+	assert_int_equal(rproc_crash_count(c->rproc), 1);
+	assert_int_equal(c->f.starts, 2);
+	assert_int_equal(c->f.stops, 1);
+	assert_int_equal(rproc_power_count(c->rproc), 1);
+	/* The new run has fresh rings with DRIVER_OK again. */
+	assert_int_equal(loaded_vdev(c)->status & VIRTIO_CONFIG_S_DRIVER_OK,
+			 VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void test_recovery_disabled_leaves_it_crashed_until_asked(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	rproc_set_recovery(c->rproc, false);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+	assert_null(rproc_get_vdev(c->rproc, 0));
+	assert_int_equal(vdrv_removes, 1);
+	assert_int_equal(c->f.starts, 1);
+	/* A second report while crashed is ignored. */
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(rproc_set_coredump(c->rproc, RPROC_COREDUMP_ENABLED, NULL), -AMP_EBUSY);
+	assert_int_equal(rproc_trigger_recovery(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(rproc_crash_count(c->rproc), 1);
+	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EINVAL);
+}
+
+static void test_shutdown_while_crashed_powers_off(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	rproc_set_recovery(c->rproc, false);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	rproc_report_crash(c->rproc, RPROC_MMUFAULT);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+}
+
+static void test_crash_report_for_offline_processor_is_ignored(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	rproc_report_crash(c->rproc, RPROC_WATCHDOG);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_crash_count(c->rproc), 0);
+	assert_int_equal(c->f.events[RPROC_EVENT_CRASH], 0);
+}
+
+static void test_auto_boot_at_register(void **state)
+{
+	struct ctx *c = *state;
+
+	rproc_set_auto_boot(c->rproc, true);
+	assert_int_equal(rproc_register(c->rproc), 0);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_VDEV_UP, 1), 0);
+	assert_int_equal(c->f.starts, 1);
+	assert_int_equal(rproc_unregister(c->rproc), 0);
+	assert_int_equal(c->f.stops, 1);
+}
+
+static void test_trace_reads_live_and_after_crash(void **state)
+{
+	struct ctx *c = *state;
+	char buf[64];
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	rproc_set_recovery(c->rproc, false);
+	assert_int_equal(rproc_trace_read(c->rproc, 0, buf, sizeof(buf)), -AMP_ENOENT);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	strcpy((char *)c->f.mem.mem + TRACE_DA, "hello from the remote");
+	assert_int_equal(rproc_trace_read(c->rproc, 0, buf, sizeof(buf)), 21);
+	assert_string_equal(buf, "hello from the remote");
+	/* A buffer that is not NUL-terminated is read up to its length only. */
+	memset(c->f.mem.mem + TRACE_DA, 'x', TRACE_LEN);
+	assert_int_equal(rproc_trace_read(c->rproc, 0, buf, sizeof(buf)), sizeof(buf) - 1);
+	strcpy((char *)c->f.mem.mem + TRACE_DA, "last words");
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+	memset(c->f.mem.mem + TRACE_DA, 0, TRACE_LEN);
+	assert_int_equal(rproc_trace_read(c->rproc, 0, buf, sizeof(buf)), 10);
+	assert_string_equal(buf, "last words");
+	assert_int_equal(rproc_trace_read(c->rproc, 1, buf, sizeof(buf)), -AMP_ENOENT);
+}
+
+static void test_coredump_is_an_elf_core_of_the_memory(void **state)
+{
+	struct ctx *c = *state;
+	char dir[] = "/tmp/amp-dump-XXXXXX";
+	char path[512];
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(rproc_register(c->rproc), 0);
+	rproc_set_recovery(c->rproc, false);
+	assert_int_equal(rproc_set_coredump(c->rproc, RPROC_COREDUMP_ENABLED, dir), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	rproc_report_crash(c->rproc, RPROC_MMUFAULT);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+	assert_true(rproc_last_coredump(c->rproc, path, sizeof(path)) > 0);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(&eh, sizeof(eh), 1, f), 1);
+	assert_memory_equal(eh.e_ident, ELFMAG, SELFMAG);
+	assert_int_equal(eh.e_type, ET_CORE);
+	assert_int_equal(eh.e_machine, EM_X86_64);
+	assert_int_equal(eh.e_entry, AMP_TEST_FW_ENTRY);
+	assert_true(eh.e_phnum >= 5); /* segment, carveout, 2 vrings, buffers */
+	assert_int_equal(fseek(f, (long)eh.e_phoff, SEEK_SET), 0);
+	assert_int_equal(fread(&ph, sizeof(ph), 1, f), 1);
+	assert_int_equal(ph.p_type, PT_LOAD);
+	assert_int_equal(ph.p_paddr, AMP_TEST_FW_LOAD_DA);
+	assert_int_equal(ph.p_filesz, AMP_TEST_FW_MEMSZ);
+	{
+		uint8_t first;
+
+		assert_int_equal(fseek(f, (long)ph.p_offset, SEEK_SET), 0);
+		assert_int_equal(fread(&first, 1, 1, f), 1);
+		assert_int_equal(first, 0xC3);
+	}
+	fclose(f);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void *fake_loaded_table;
+static size_t fake_loaded_size;
+
+static void *fake_get_table(struct rproc *rproc, size_t *size, uint64_t *da)
+{
+	(void)rproc;
+	*size = fake_loaded_size;
+	*da = 0x800;
+	return fake_loaded_table;
+}
+
+static void test_attach_and_detach_restore_the_table(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc_ops ops = fake_ops;
+	struct rproc *r;
+	uint8_t before[512];
+
+	ops.get_loaded_rsc_table = fake_get_table;
+	c->f.attach_ok = true;
+	fake_loaded_table = c->f.mem.mem + 0x800;
+	fake_loaded_size = c->rsc.size;
+	memcpy(fake_loaded_table, c->rsc.bytes, c->rsc.size);
+	memcpy(before, c->rsc.bytes, c->rsc.size);
+
+	r = rproc_alloc("attach0", &ops, NULL, sizeof(struct fake *));
+	assert_non_null(r);
+	*(struct fake **)r->priv = &c->f;
+	rproc_set_detached(r);
+	assert_int_equal(rproc_get_state(r), RPROC_DETACHED);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+	assert_int_equal(c->f.starts, 0);
+	assert_non_null(rproc_get_vdev(r, 0));
+	assert_int_equal(rproc_detach(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_DETACHED);
+	assert_memory_equal(fake_loaded_table, before, c->rsc.size);
+	assert_int_equal(rproc_detach(r), -AMP_EINVAL);
+	rproc_free(r);
+}
+
+struct race {
+	struct rproc *rproc;
+	int iterations;
+};
+
+static void *race_boot_shutdown(void *arg)
+{
+	struct race *r = arg;
+	int i;
+
+	for (i = 0; i < r->iterations; i++) {
+		if (rproc_boot(r->rproc) == 0)
+			rproc_shutdown(r->rproc);
+	}
+	return NULL;
+}
+
+static void *race_crash(void *arg)
+{
+	struct race *r = arg;
+	int i;
+
+	for (i = 0; i < r->iterations * 4; i++)
+		rproc_report_crash(r->rproc, RPROC_FATAL_ERROR);
+	return NULL;
+}
+
+static void test_concurrent_boot_shutdown_and_crash_are_serialised(void **state)
+{
+	struct ctx *c = *state;
+	struct race r = {.rproc = c->rproc, .iterations = 50};
+	pthread_t t[3];
+	int i;
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	pthread_create(&t[0], NULL, race_boot_shutdown, &r);
+	pthread_create(&t[1], NULL, race_boot_shutdown, &r);
+	pthread_create(&t[2], NULL, race_crash, &r);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	/* Whatever interleaving happened, the processor ends consistent and can be shut down. */
+	if (rproc_get_state(c->rproc) != RPROC_OFFLINE) {
+		while (rproc_power_count(c->rproc) > 0 && rproc_shutdown(c->rproc) == 0)
+			;
+	}
+	assert_int_equal(rproc_unregister(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_DELETED);
+	assert_int_equal(c->f.starts - c->f.stops, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alloc_refuses_missing_required_hooks),
+		cmocka_unit_test_setup_teardown(test_boot_loads_segments_and_writes_back_the_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_power_count_only_last_shutdown_stops, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_object_refcount_is_separate_from_power, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_name_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_firmware_is_enoent_with_a_message, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_firmware_for_another_machine_is_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_start_undoes_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_firmware_can_change_only_when_offline, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crash_recovers_with_vdev_removed_and_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_disabled_leaves_it_crashed_until_asked,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_while_crashed_powers_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crash_report_for_offline_processor_is_ignored,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_boot_at_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_reads_live_and_after_crash, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_coredump_is_an_elf_core_of_the_memory, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_attach_and_detach_restore_the_table, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_concurrent_boot_shutdown_and_crash_are_serialised, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
