@@ -11,5 +11,11 @@
 #include <amp/wire/rpmsg.h>
 #include <amp/wire/vring.h>
 #include <amp/virtqueue.h>
+#include <amp/log.h>
+#include <amp/rproc_elf.h>
+#include <amp/rsc_table.h>
+#include <amp/remoteproc.h>
+#include <amp/rpmsg.h>
+#include <amp/rpmsg_remote.h>
 
 #endif /* AMP_AMP_H */

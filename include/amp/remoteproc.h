@@ -330,6 +330,9 @@ AMP_API const char *rproc_state_name(enum rproc_state state);
 /** rproc_crash_type_name() - "mmufault", "watchdog", "fatal error", or "unknown". */
 AMP_API const char *rproc_crash_type_name(enum rproc_crash_type type);
 
+/** rproc_name() - the processor's name. Context: any. */
+AMP_API const char *rproc_name(const struct rproc *rproc);
+
 /** rproc_crash_count() - crashes reported and accepted since allocation. Context: any. */
 AMP_API unsigned int rproc_crash_count(const struct rproc *rproc);
 

@@ -815,6 +815,11 @@ enum rproc_state rproc_get_state(const struct rproc *rproc)
 	return rproc_state_get(rproc_p(rproc));
 }
 
+const char *rproc_name(const struct rproc *rproc)
+{
+	return rproc->name;
+}
+
 unsigned int rproc_crash_count(const struct rproc *rproc)
 {
 	return __atomic_load_n(&rproc_p(rproc)->crash_cnt, __ATOMIC_RELAXED);

@@ -13,6 +13,7 @@
 #include <amp/wire/rsc_table.h>
 
 #include "remoteproc/remoteproc_internal.h"
+#include "rpmsg/rpmsg_internal.h"
 
 #define RPROC_MAX_VIRTIO_DRIVERS 8
 
@@ -62,6 +63,9 @@ static const struct rproc_virtio_driver *rproc_virtio_find(uint32_t id)
 		if (rproc_virtio_drivers[i] && rproc_virtio_drivers[i]->id == id)
 			drv = rproc_virtio_drivers[i];
 	amp_mutex_unlock(&rproc_virtio_lock);
+	/* The rpmsg bus is built in: it drives rpmsg vdevs unless a driver was registered. */
+	if (!drv && id == VIRTIO_ID_RPMSG)
+		drv = &rpmsg_rproc_virtio_driver;
 	return drv;
 }
 

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rpmsg on the host: a bus of named channels over a virtio rpmsg device, drivers matched to
+ * channels by name, endpoints, and the seed's send family, wire-compatible with Linux's virtio
+ * rpmsg bus.
+ *
+ * Contexts. Receive callbacks, probe() and remove() of channels announced by the remote run in
+ * the device's notification context: the platform's thread that handles the remote's kicks (or
+ * the caller of rproc_poll() in polling mode). From a callback you may send (any variant; a
+ * blocking send that finds no free buffer there polls the ring instead of sleeping, since the
+ * kick that would wake it is handled by this very thread), create and destroy endpoints
+ * (including the callback's own), and hold the received buffer. You may not register or
+ * unregister drivers, nor boot or shut down processors.
+ *
+ * Everything else is callable from any thread unless stated. A sender blocked when the device
+ * goes is woken with -ENODEV; a channel must not be used after its remove() returned, nor an
+ * endpoint after rpmsg_destroy_ept().
+ */
+#ifndef AMP_RPMSG_H
+#define AMP_RPMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amp/compiler.h>
+#include <amp/wire/rpmsg.h>
+
+#ifndef AMP_NO_LINUX_TYPES
+/* The seed's code spells 32-bit values the kernel's way. Define AMP_NO_LINUX_TYPES to opt out. */
+typedef uint32_t u32;
+#endif
+
+struct rpmsg_channel;
+struct rpmsg_endpoint;
+struct rpmsg_virtio_device;
+
+/* Default wait of a blocking send for a free buffer, as Linux's (which cannot be changed). */
+#define RPMSG_SEND_TIMEOUT_MS 15000u
+/* Channels one device accepts from its remote's announcements; more are refused and counted. */
+#define RPMSG_MAX_CHANNELS 256u
+
+/**
+ * rpmsg_rx_cb_t - a message arrived for an endpoint
+ * @rpdev: the endpoint's channel
+ * @data:  the payload, in the shared buffer: valid until the callback returns (or until
+ *         rpmsg_release_rx_buffer() if the callback called rpmsg_hold_rx_buffer()); the remote
+ *         could still write it, so copy what you check
+ * @len:   payload bytes (checked against the buffer)
+ * @priv:  the endpoint's private pointer
+ * @src:   the sender's address
+ */
+typedef void (*rpmsg_rx_cb_t)(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
+			      u32 src);
+
+/* struct rpmsg_device_id - a channel name a driver handles; tables end with an empty name. */
+struct rpmsg_device_id {
+	char name[RPMSG_NAME_SIZE];
+};
+
+/**
+ * struct rpmsg_channel - a channel on the bus (Linux now calls it rpmsg_device)
+ * @name:  the service name
+ * @src:   our address (the default endpoint's)
+ * @dst:   the remote's address
+ * @ept:   the default endpoint, created before probe() with the driver's callback
+ * @priv:  the driver's, free to use
+ * Read-only to users except @priv; valid from probe() until remove() returns.
+ */
+struct rpmsg_channel {
+	char name[RPMSG_NAME_SIZE];
+	u32 src;
+	u32 dst;
+	struct rpmsg_endpoint *ept;
+	void *priv;
+	/* private: */
+	struct rpmsg_virtio_device *rvdev;
+	const struct rpmsg_driver *driver;
+	bool announce;
+	bool dead;
+	struct rpmsg_channel *next;
+};
+
+/**
+ * struct rpmsg_driver - a driver for channels with names in @id_table
+ * @name:     for messages
+ * @id_table: the names it handles, ending with an entry whose name is empty
+ * @probe:    a matching channel appeared; its default endpoint exists. Return 0 to bind.
+ * @remove:   the channel goes (name-service DESTROY, the device stopped or crashed, or the
+ *            driver is unregistered); no callback runs for it after remove() returns.
+ * @callback: messages to the channel's default endpoint
+ */
+struct rpmsg_driver {
+	const char *name;
+	const struct rpmsg_device_id *id_table;
+	int (*probe)(struct rpmsg_channel *rpdev);
+	void (*remove)(struct rpmsg_channel *rpdev);
+	rpmsg_rx_cb_t callback;
+	/* private: */
+	struct rpmsg_driver *next;
+};
+
+/**
+ * register_rpmsg_driver() - bind @drv to every present and future channel it matches (exact
+ * name compare within 32 bytes)
+ * @drv: kept by pointer until unregistered
+ *
+ * probe() runs in this thread for channels already present, in the notification context for
+ * those that appear later.
+ * Context: any thread except callbacks. Return: 0; -EINVAL (no id table or probe); -EBUSY
+ * (already registered).
+ */
+AMP_API int register_rpmsg_driver(struct rpmsg_driver *drv);
+
+/**
+ * unregister_rpmsg_driver() - unbind @drv: remove() for each of its channels, in this thread.
+ * Context: any thread except callbacks.
+ */
+AMP_API void unregister_rpmsg_driver(struct rpmsg_driver *drv);
+
+/**
+ * rpmsg_create_ept() - an endpoint on @rpdev's device
+ * @rpdev: the channel whose device the endpoint lives on
+ * @cb:    called for each message to the endpoint's address
+ * @priv:  handed to @cb
+ * @addr:  the local address; RPMSG_ADDR_ANY for a dynamic one (from 1024 up)
+ *
+ * Context: any thread, including callbacks.
+ * Return: the endpoint (the caller's until rpmsg_destroy_ept()), or NULL when @addr is taken,
+ * the device is gone, or memory runs out.
+ */
+AMP_API struct rpmsg_endpoint *rpmsg_create_ept(struct rpmsg_channel *rpdev, rpmsg_rx_cb_t cb,
+						void *priv, u32 addr);
+
+/**
+ * rpmsg_destroy_ept() - remove an endpoint. When it returns, no callback of it runs any more
+ * and @priv is not touched again (from its own callback: once that callback returns). Buffers it
+ * holds are released.
+ * Context: any thread, including callbacks.
+ */
+AMP_API void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
+
+/** rpmsg_ept_addr() - the endpoint's local address. Context: any. */
+AMP_API u32 rpmsg_ept_addr(const struct rpmsg_endpoint *ept);
+
+/**
+ * rpmsg_set_timeout() - how long blocking sends on @ept wait for a free buffer (default
+ * RPMSG_SEND_TIMEOUT_MS; 0 makes them fail at once like the try variants).
+ * Context: any thread.
+ */
+AMP_API void rpmsg_set_timeout(struct rpmsg_endpoint *ept, uint32_t timeout_ms);
+
+/*
+ * The seed's send family. Blocking variants wait for a free transmit buffer up to the default
+ * endpoint's timeout; try variants never wait. @data is copied before return.
+ * Context: any thread, including callbacks.
+ * Return: 0 once the message is in the ring; -ENOMEM (try) or -ETIMEDOUT (blocking) when no
+ * buffer is free; -EMSGSIZE over the MTU; -EINVAL for a src or dst of RPMSG_ADDR_ANY (no
+ * broadcast) or a negative length; -ENODEV when the remote has stopped or crashed; -EIO when the
+ * remote broke the ring.
+ */
+AMP_API int rpmsg_send(struct rpmsg_channel *rpdev, const void *data, int len);
+AMP_API int rpmsg_sendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst);
+AMP_API int rpmsg_send_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst,
+				  const void *data, int len);
+AMP_API int rpmsg_trysend(struct rpmsg_channel *rpdev, const void *data, int len);
+AMP_API int rpmsg_trysendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst);
+AMP_API int rpmsg_trysend_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst,
+				     const void *data, int len);
+
+/**
+ * rpmsg_ept_sendto() - send from endpoint @ept to @dst, waiting up to @timeout_ms for a buffer
+ * (0: do not wait, as trysend; UINT32_MAX: forever).
+ * Context and Return: as rpmsg_send().
+ */
+AMP_API int rpmsg_ept_sendto(struct rpmsg_endpoint *ept, u32 dst, const void *data, int len,
+			     uint32_t timeout_ms);
+
+/** rpmsg_get_mtu() - the largest payload a message may carry (496 with 512-byte buffers). */
+AMP_API int rpmsg_get_mtu(struct rpmsg_endpoint *ept);
+
+/*
+ * Zero-copy transmit: take a buffer, write up to *@len payload bytes into it, then send it with
+ * rpmsg_send_nocopy() or give it back with rpmsg_release_tx_buffer(). The buffer is the caller's
+ * until one of those. Context: any thread, including callbacks.
+ */
+
+/**
+ * rpmsg_get_tx_buffer() - a free transmit buffer's payload area
+ * @len:        set to the payload bytes it holds (the MTU)
+ * @timeout_ms: as rpmsg_ept_sendto()
+ * Return: the payload pointer, or NULL (no buffer in time, device gone).
+ */
+AMP_API void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms);
+
+/**
+ * rpmsg_send_nocopy() - send @len bytes already written at @buf (from rpmsg_get_tx_buffer())
+ * from @ept to @dst. Return: 0; -EMSGSIZE; -EINVAL (not a buffer we handed out, or dst ANY);
+ * -ENODEV. On error the buffer is still the caller's.
+ */
+AMP_API int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *buf, int len);
+
+/** rpmsg_release_tx_buffer() - give back a buffer from rpmsg_get_tx_buffer() unused. */
+AMP_API void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *buf);
+
+/**
+ * rpmsg_hold_rx_buffer() - keep the buffer @data (as given to the callback) past the callback;
+ * it is not returned to the remote until rpmsg_release_rx_buffer(). Held buffers are receive
+ * buffers the remote cannot use meanwhile: hold few, briefly.
+ * Context: the endpoint's callback. Return: 0; -EINVAL when @data is not the message being
+ * delivered.
+ */
+AMP_API int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data);
+
+/** rpmsg_release_rx_buffer() - give back a held buffer. Context: any thread. */
+AMP_API void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data);
+
+/**
+ * rpmsg_create_channel() - a local channel on @rvdev, announced to the remote through the name
+ * service (when negotiated) if @src is not RPMSG_ADDR_ANY; drivers matching @name are probed.
+ * Context: any thread except callbacks.
+ * Return: the channel, or NULL (bad name, duplicate, device gone, no memory).
+ */
+AMP_API struct rpmsg_channel *rpmsg_create_channel(struct rpmsg_virtio_device *rvdev,
+						   const char *name, u32 src, u32 dst);
+
+/** rpmsg_release_channel() - remove a channel made by rpmsg_create_channel() (announced
+ * DESTROY). Context: any thread except callbacks. */
+AMP_API void rpmsg_release_channel(struct rpmsg_channel *rpdev);
+
+/**
+ * struct rpmsg_stats - what a device's receive path counted
+ * @rx_msgs:      messages delivered to an endpoint
+ * @rx_bad:       buffers dropped for a bad header (length past the buffer)
+ * @rx_no_ept:    messages to an address nobody listens on (dropped, buffer returned)
+ * @ns_bad:       malformed name-service messages (wrong size, unterminated name)
+ * @ns_refused:   announcements refused: a duplicate channel, or over RPMSG_MAX_CHANNELS
+ * @tx_msgs:      messages sent
+ * @tx_timeouts:  blocking sends that found no buffer in time
+ * @tx_waiting:   senders blocked now, waiting for a buffer
+ */
+struct rpmsg_stats {
+	uint64_t rx_msgs, rx_bad, rx_no_ept, ns_bad, ns_refused, tx_msgs, tx_timeouts;
+	uint64_t tx_waiting;
+};
+
+/** rpmsg_get_stats() - a snapshot of @rvdev's counters. Context: any thread. */
+AMP_API void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *stats);
+
+/**
+ * rpmsg_channel_find() - the channel named @name on @rvdev (NULL when none). Valid until the
+ * channel is removed: use from a thread that will not race with that, or from callbacks.
+ */
+AMP_API struct rpmsg_channel *rpmsg_channel_find(struct rpmsg_virtio_device *rvdev,
+						 const char *name);
+
+/**
+ * rpmsg_for_each_channel() - call @fn for every channel of @rvdev (for topology dumps), with
+ * the bus lock held: @fn must not call back into rpmsg.
+ */
+AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
+				    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg);
+
+/* --- the transport, for platforms and tests (the remoteproc core uses it for rpmsg vdevs) --- */
+
+/**
+ * struct rpmsg_virtio_config - an rpmsg virtio device's memory and hooks
+ * @name:        for messages, e.g. "rproc0/vdev0"
+ * @vring_va:    the two rings (0: remote -> host, 1: host -> remote), zeroed, as the host maps them
+ * @vring_num, @vring_align, @vring_len: their geometry and mapped size
+ * @buf_va, @buf_da, @buf_len: the buffer pool, host mapping and device address
+ * @buf_size:    bytes per buffer (512 talks to Linux-style peers)
+ * @num_bufs:    buffers in all; half receive, half transmit
+ * @features:    negotiated: bit VIRTIO_RPMSG_F_NS, bit VIRTIO_RING_F_EVENT_IDX
+ * @kick:        ring the remote's doorbell for vring @vqid; NULL in polling mode
+ * @ready:       set DRIVER_OK; called once the receive buffers are posted, before the first kick
+ * @priv:        for @kick and @ready
+ */
+struct rpmsg_virtio_config {
+	const char *name;
+	void *vring_va[2];
+	unsigned int vring_num[2];
+	unsigned int vring_align[2];
+	size_t vring_len[2];
+	void *buf_va;
+	uint64_t buf_da;
+	size_t buf_len;
+	unsigned int buf_size;
+	unsigned int num_bufs;
+	uint32_t features;
+	void (*kick)(void *priv, unsigned int vqid);
+	void (*ready)(void *priv);
+	void *priv;
+};
+
+/**
+ * rpmsg_virtio_add() - bring up an rpmsg bus instance: rings set up, receive buffers posted,
+ * DRIVER_OK set, the remote kicked.
+ * Context: any thread except callbacks. Return: 0 and *@out; -EINVAL for a geometry that does
+ * not fit; -ENOMEM.
+ */
+AMP_API int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg,
+			     struct rpmsg_virtio_device **out);
+
+/**
+ * rpmsg_virtio_notify() - the remote kicked vring @vqid: drain received messages (callbacks run
+ * here) or wake senders waiting for transmit buffers.
+ * Context: the device's notification context, one thread at a time.
+ */
+AMP_API void rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid);
+
+/**
+ * rpmsg_virtio_remove() - the device goes: channels removed (drivers' remove()), endpoints
+ * destroyed, blocked senders woken with -ENODEV; nothing touches the rings after it returns.
+ * Context: any thread except callbacks, never concurrently with rpmsg_virtio_notify().
+ */
+AMP_API void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev);
+
+#endif /* AMP_RPMSG_H */

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* rpmsg on the remote (virtio device side) for firmware. Portable: no OS, no allocation. */
+#include <amp/errno.h>
+#include <amp/rpmsg_remote.h>
+#include <amp/wire/byteorder.h>
+
+#include "rpmsg/rpmsg_proto.h"
+#include "util/amp_util.h"
+
+#define HDR_LEN ((uint32_t)sizeof(struct rpmsg_hdr))
+
+/* A 32-bit field of the live table, copied once (the table is packed: no atomic access). */
+static uint32_t table_rd32(const void *field)
+{
+	uint32_t v;
+
+	amp_memcpy(&v, field, sizeof(v));
+	return amp_le32_to_cpu(v);
+}
+
+static void remote_vq_notify(struct virtqueue *vq)
+{
+	struct rpmsg_remote_device *rdev = vq->priv;
+
+	rdev->cfg.kick(rdev->cfg.ctx, rdev->notifyid[vq->index]);
+}
+
+int rpmsg_remote_init(struct rpmsg_remote_device *rdev, const struct rpmsg_remote_config *cfg)
+{
+	if (!rdev || !cfg || !cfg->vdev || !cfg->da_to_va || !cfg->kick || !cfg->state[0] ||
+	    !cfg->state[1] || !cfg->slots || !amp_is_pow2(cfg->num_slots) || cfg->num_slots < 4)
+		return -AMP_EINVAL;
+	amp_memset(rdev, 0, sizeof(*rdev));
+	rdev->cfg = *cfg;
+	rpmsg_ept_table_init(&rdev->epts, cfg->slots, cfg->num_slots);
+	return 0;
+}
+
+static int remote_announce(struct rpmsg_remote_ept *ept, bool destroy)
+{
+	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
+
+	rpmsg_ns_write(msg, ept->name, ept->addr, destroy);
+	return rpmsg_remote_send(ept, RPMSG_NS_ADDR, msg, sizeof(msg));
+}
+
+static void remote_announce_pending(struct rpmsg_remote_device *rdev)
+{
+	uint32_t i;
+
+	if (!rdev->ns)
+		return;
+	for (i = 0; i < rdev->epts.cap; i++) {
+		struct rpmsg_remote_ept *ept = rdev->epts.slots[i].ept;
+
+		if (ept && !ept->announced && ept->name[0] && remote_announce(ept, false) == 0)
+			ept->announced = true;
+	}
+}
+
+/* Take the vrings the host wrote into the table: read each field once, check it maps. */
+static int remote_setup_vq(struct rpmsg_remote_device *rdev, unsigned int i, struct virtqueue *vq)
+{
+	struct fw_rsc_vdev_vring *r = &rdev->cfg.vdev->vring[i];
+	uint32_t da = table_rd32(&r->da);
+	uint32_t align = table_rd32(&r->align);
+	uint32_t num = table_rd32(&r->num);
+	struct virtqueue_config vc = {
+		.role = VIRTQUEUE_DEVICE,
+		.num = num,
+		.align = align,
+		.state = rdev->cfg.state[i],
+		.notify = remote_vq_notify,
+		.priv = rdev,
+		.index = i,
+		.name = i ? "remote rx vring 1" : "remote tx vring 0",
+		.event_idx = (table_rd32(&rdev->cfg.vdev->gfeatures) >> VIRTIO_RING_F_EVENT_IDX) & 1,
+	};
+
+	rdev->notifyid[i] = table_rd32(&r->notifyid);
+	if (!amp_is_pow2(num) || num > rdev->cfg.state_num || !amp_is_pow2(align) || align < 4)
+		return -AMP_EINVAL;
+	vc.ring_len = vring_size(num, align);
+	vc.ring = rdev->cfg.da_to_va(rdev->cfg.ctx, da, vc.ring_len);
+	if (!vc.ring)
+		return -AMP_EINVAL;
+	return virtqueue_init(vq, &vc);
+}
+
+int rpmsg_remote_ready(struct rpmsg_remote_device *rdev)
+{
+	struct fw_rsc_vdev *vdev = rdev->cfg.vdev;
+	uint8_t status;
+	int ret;
+
+	if (rdev->ready)
+		return 0;
+	/* Acquire: what the host set up before DRIVER_OK (rings, buffers posted) is visible
+	 * once we see it. Pairs with the release store of the status on the host. */
+	status = __atomic_load_n(&vdev->status, __ATOMIC_ACQUIRE);
+	if (!(status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return -AMP_EAGAIN;
+	if (table_rd32(&vdev->id) != VIRTIO_ID_RPMSG ||
+	    __atomic_load_n(&vdev->num_of_vrings, __ATOMIC_RELAXED) < 2)
+		return -AMP_EINVAL;
+	ret = remote_setup_vq(rdev, 0, &rdev->txq);
+	if (!ret)
+		ret = remote_setup_vq(rdev, 1, &rdev->rxq);
+	if (ret)
+		return ret;
+	rdev->ns = (table_rd32(&vdev->gfeatures) >> VIRTIO_RPMSG_F_NS) & 1;
+	rdev->ready = true;
+	remote_announce_pending(rdev);
+	return 0;
+}
+
+int rpmsg_remote_create_ept(struct rpmsg_remote_device *rdev, struct rpmsg_remote_ept *ept,
+			    const char *name, uint32_t addr, rpmsg_remote_cb_t cb, void *priv)
+{
+	size_t n;
+	int ret;
+
+	if (!rdev || !ept || !cb)
+		return -AMP_EINVAL;
+	if (addr == RPMSG_ADDR_ANY) {
+		ret = rpmsg_ept_table_alloc_addr(&rdev->epts, &addr);
+		if (ret)
+			return ret;
+	}
+	amp_memset(ept, 0, sizeof(*ept));
+	n = name ? amp_strnlen(name, RPMSG_NAME_SIZE - 1) : 0;
+	amp_memcpy(ept->name, name, n);
+	ept->addr = addr;
+	ept->dest_addr = RPMSG_ADDR_ANY;
+	ept->cb = cb;
+	ept->priv = priv;
+	ept->rdev = rdev;
+	ret = rpmsg_ept_table_insert(&rdev->epts, addr, ept);
+	if (ret)
+		return ret;
+	if (rdev->ready && rdev->ns && n && remote_announce(ept, false) == 0)
+		ept->announced = true;
+	return 0;
+}
+
+void rpmsg_remote_destroy_ept(struct rpmsg_remote_ept *ept)
+{
+	if (ept->announced)
+		remote_announce(ept, true);
+	rpmsg_ept_table_remove(&ept->rdev->epts, ept->addr);
+}
+
+int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
+{
+	struct rpmsg_remote_device *rdev = ept->rdev;
+	struct virtqueue_buf b;
+	uint16_t head;
+	uint8_t *buf;
+	int n;
+
+	if (!rdev->ready)
+		return -AMP_EAGAIN;
+	if (dst == RPMSG_ADDR_ANY)
+		dst = ept->dest_addr;
+	if (dst == RPMSG_ADDR_ANY)
+		return -AMP_ENOTCONN;
+	if (len > 0xffff || (rdev->buf_size && len > rdev->buf_size - HDR_LEN))
+		return -AMP_EMSGSIZE;
+	n = virtqueue_get_avail_buf(&rdev->txq, &b, 1, &head);
+	if (n == 0) {
+		rdev->stats.tx_no_buf++;
+		return -AMP_ENOMEM;
+	}
+	if (n == -AMP_EMSGSIZE) {
+		/* A chain: not how rpmsg posts buffers. Give it back unused. */
+		virtqueue_add_used_buf(&rdev->txq, head, 0);
+		return -AMP_EFAULT;
+	}
+	if (n < 0)
+		return n;
+	buf = b.write && b.len >= HDR_LEN ? rdev->cfg.da_to_va(rdev->cfg.ctx, b.addr, b.len) : NULL;
+	if (!buf) {
+		virtqueue_add_used_buf(&rdev->txq, head, 0);
+		virtqueue_kick(&rdev->txq);
+		return -AMP_EFAULT;
+	}
+	rdev->buf_size = b.len;
+	if (len > b.len - HDR_LEN) {
+		virtqueue_add_used_buf(&rdev->txq, head, 0);
+		virtqueue_kick(&rdev->txq);
+		return -AMP_EMSGSIZE;
+	}
+	rpmsg_hdr_write(buf, ept->addr, dst, (uint16_t)len);
+	if (len)
+		amp_memcpy(buf + HDR_LEN, data, len);
+	virtqueue_add_used_buf(&rdev->txq, head, HDR_LEN + (uint32_t)len);
+	virtqueue_kick(&rdev->txq);
+	rdev->stats.tx_msgs++;
+	return 0;
+}
+
+static void remote_deliver(struct rpmsg_remote_device *rdev, const struct virtqueue_buf *b)
+{
+	struct rpmsg_remote_ept *ept;
+	struct rpmsg_rx_msg msg;
+	const uint8_t *buf;
+
+	buf = b->len >= HDR_LEN ? rdev->cfg.da_to_va(rdev->cfg.ctx, b->addr, b->len) : NULL;
+	/* The host posts whole messages: the buffer's length is what it wrote. */
+	if (!buf || rpmsg_rx_parse(buf, b->len, b->len, &msg)) {
+		rdev->stats.rx_bad++;
+		return;
+	}
+	ept = rpmsg_ept_table_lookup(&rdev->epts, msg.dst);
+	if (!ept) {
+		rdev->stats.rx_no_ept++;
+		return;
+	}
+	/* The remote learns the host's address from its first message (Linux's rule). */
+	if (ept->dest_addr == RPMSG_ADDR_ANY)
+		ept->dest_addr = msg.src;
+	rdev->stats.rx_msgs++;
+	ept->cb(ept, msg.data, msg.len, msg.src, ept->priv);
+}
+
+int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
+{
+	struct virtqueue_buf b;
+	uint16_t head;
+	int n, delivered = 0;
+	int ret = rpmsg_remote_ready(rdev);
+
+	if (ret)
+		return ret;
+	for (;;) {
+		n = virtqueue_get_avail_buf(&rdev->rxq, &b, 1, &head);
+		if (n == 0) {
+			/* Return what we consumed with a kick (a blocked Linux sender waits for
+			 * it), then re-arm and look again. */
+			virtqueue_kick(&rdev->rxq);
+			if (virtqueue_enable_cb(&rdev->rxq))
+				break;
+			continue;
+		}
+		if (n == 1)
+			remote_deliver(rdev, &b);
+		else if (n != -AMP_EMSGSIZE)
+			return n;
+		virtqueue_add_used_buf(&rdev->rxq, head, 0);
+		delivered += n == 1;
+	}
+	/* Buffers of ours the host may want back on vring 0 need no kick: we only take. */
+	return delivered;
+}
+
+void rpmsg_remote_get_stats(const struct rpmsg_remote_device *rdev,
+			    struct rpmsg_remote_stats *stats)
+{
+	*stats = rdev->stats;
+}

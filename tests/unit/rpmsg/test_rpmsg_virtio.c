@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tests for the rpmsg bus (rpmsg_virtio.c) and the remote side (rpmsg_remote.c) against each
+ * other: a host and a remote in one process over shared memory, each in its own thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <amp/errno.h>
+#include <amp/log.h>
+#include <amp/rpmsg.h>
+#include <amp/rpmsg_remote.h>
+
+#include "amp_test_link.h"
+#include "rpmsg_client_sample.h"
+
+#define NS_AND_EVENT_IDX ((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX))
+#define REMOTE_ADDR 0x400u
+
+/* --- the remote's side of the tests ------------------------------------------------------ */
+
+struct remote {
+	struct rpmsg_remote_ept ept, extra[8];
+	int got;
+	char last[512];
+	size_t last_len;
+	uint32_t last_src;
+};
+
+static struct remote R;
+static struct amp_link L;
+
+/* Echo each message back to its sender, prefixed. */
+static void remote_echo_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len,
+			   uint32_t src, void *priv)
+{
+	char reply[512];
+
+	(void)priv;
+	R.got++;
+	memcpy(R.last, data, len < sizeof(R.last) ? len : sizeof(R.last));
+	R.last_len = len;
+	R.last_src = src;
+	memcpy(reply, data, len);
+	rpmsg_remote_send(ept, src, reply, len);
+}
+
+static void remote_announce(struct amp_link *l, void *arg)
+{
+	assert_int_equal(rpmsg_remote_create_ept(&l->rdev, &R.ept, arg ? arg : "rpmsg-client-sample",
+						 REMOTE_ADDR, remote_echo_cb, NULL),
+			 0);
+}
+
+static void remote_withdraw(struct amp_link *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	rpmsg_remote_destroy_ept(&R.ept);
+}
+
+/* --- the host's side ---------------------------------------------------------------------- */
+
+struct host {
+	int probes, removes, msgs, probes_extra;
+	struct rpmsg_channel *ch;
+	char last[512];
+	int last_len;
+	u32 last_src;
+	uint32_t seq_expected;
+	int out_of_order;
+};
+
+static struct host H;
+
+static int drv_probe(struct rpmsg_channel *rpdev)
+{
+	H.ch = rpdev;
+	amp_link_bump(&L, &H.probes);
+	return 0;
+}
+
+static void drv_remove(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+	amp_link_bump(&L, &H.removes);
+}
+
+static void drv_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	(void)rpdev;
+	(void)priv;
+	memcpy(H.last, data, (size_t)len);
+	H.last_len = len;
+	H.last_src = src;
+	amp_link_bump(&L, &H.msgs);
+}
+
+static const struct rpmsg_device_id test_ids[] = {{"test-echo"}, {""}};
+static struct rpmsg_driver test_drv = {
+	.name = "test", .id_table = test_ids, .probe = drv_probe, .remove = drv_remove,
+	.callback = drv_cb};
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&R, 0, sizeof(R));
+	memset(&H, 0, sizeof(H));
+	amp_log_set_level(AMP_LOG_ERR);
+	amp_link_init(&L, NS_AND_EVENT_IDX);
+	assert_int_equal(register_rpmsg_driver(&test_drv), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unregister_rpmsg_driver(&test_drv);
+	amp_link_fini(&L);
+	return 0;
+}
+
+/* Announce "test-echo" and wait for the channel's probe. */
+static void bring_up_echo(void)
+{
+	amp_link_remote_call(&L, remote_announce, "test-echo");
+	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
+	assert_non_null(H.ch);
+	assert_int_equal(H.ch->dst, REMOTE_ADDR);
+	assert_true(H.ch->src >= RPMSG_RESERVED_ADDRESSES);
+}
+
+/* --- tests -------------------------------------------------------------------------------- */
+
+static int seed_replies;
+
+static void seed_observer(struct rpmsg_channel *rpdev, const void *data, int len, u32 src)
+{
+	(void)rpdev;
+	(void)data;
+	(void)len;
+	(void)src;
+	amp_link_bump(&L, &seed_replies);
+}
+
+static void test_seed_sample_probes_and_says_dude(void **state)
+{
+	(void)state;
+	seed_replies = 0;
+	assert_int_equal(rpmsg_client_sample_register(seed_observer), 0);
+	amp_link_remote_call(&L, remote_announce, NULL);
+	/* The name service created the channel, the sample's probe said "dude", the remote
+	 * echoed it, and the sample's callback got the reply. */
+	assert_int_equal(amp_link_wait(&L, &seed_replies, 1), 0);
+	assert_int_equal(R.got, 1);
+	assert_int_equal(R.last_len, 4);
+	assert_memory_equal(R.last, "dude", 4);
+	/* The remote learnt the host's address from that first message. */
+	assert_int_equal(R.ept.dest_addr, R.last_src);
+	assert_true(R.last_src >= RPMSG_RESERVED_ADDRESSES);
+	rpmsg_client_sample_unregister();
+}
+
+static void test_send_variants_and_their_errors(void **state)
+{
+	char big[497];
+	int mtu;
+
+	(void)state;
+	bring_up_echo();
+	mtu = rpmsg_get_mtu(H.ch->ept);
+	assert_int_equal(mtu, 496);
+	memset(big, 'b', sizeof(big));
+	assert_int_equal(rpmsg_send(H.ch, "one", 3), 0);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 1), 0);
+	assert_int_equal(H.last_len, 3);
+	assert_int_equal(H.last_src, REMOTE_ADDR);
+	assert_int_equal(rpmsg_sendto(H.ch, big, mtu, REMOTE_ADDR), 0);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 2), 0);
+	assert_int_equal(H.last_len, 496);
+	assert_int_equal(rpmsg_trysend(H.ch, "", 0), 0); /* empty messages are legal */
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 3), 0);
+	assert_int_equal(H.last_len, 0);
+	assert_int_equal(rpmsg_trysendto(H.ch, "x", 1, REMOTE_ADDR), 0);
+	assert_int_equal(rpmsg_send_offchannel(H.ch, H.ch->src, REMOTE_ADDR, "y", 1), 0);
+	assert_int_equal(rpmsg_trysend_offchannel(H.ch, H.ch->src, REMOTE_ADDR, "z", 1), 0);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 6), 0);
+	assert_int_equal(rpmsg_send(H.ch, big, mtu + 1), -AMP_EMSGSIZE);
+	assert_int_equal(rpmsg_send(H.ch, big, -1), -AMP_EINVAL);
+	assert_int_equal(rpmsg_sendto(H.ch, "a", 1, RPMSG_ADDR_ANY), -AMP_EINVAL);
+	assert_int_equal(rpmsg_send_offchannel(H.ch, RPMSG_ADDR_ANY, REMOTE_ADDR, "a", 1),
+			 -AMP_EINVAL);
+	assert_int_equal(rpmsg_ept_sendto(H.ch->ept, REMOTE_ADDR, "e", 1, 100), 0);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 7), 0);
+}
+
+static void test_exhausted_buffers_block_time_out_and_recover(void **state)
+{
+	struct rpmsg_stats st;
+	int sent = 0, ret;
+
+	(void)state;
+	bring_up_echo();
+	amp_link_pause_remote(&L, true);
+	while ((ret = rpmsg_trysend(H.ch, "fill", 4)) == 0)
+		sent++;
+	assert_int_equal(ret, -AMP_ENOMEM);
+	assert_int_equal(sent, LINK_NUM_BUFS / 2); /* every transmit buffer, then none */
+	assert_int_equal(rpmsg_ept_sendto(H.ch->ept, REMOTE_ADDR, "late", 4, 50), -AMP_ETIMEDOUT);
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.tx_timeouts, 1);
+	/* The remote wakes, consumes, returns the buffers with a kick: a blocking send works. */
+	amp_link_pause_remote(&L, false);
+	assert_int_equal(rpmsg_ept_sendto(H.ch->ept, REMOTE_ADDR, "again", 5, 5000), 0);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, sent + 1), 0);
+}
+
+struct blocked_send {
+	struct rpmsg_endpoint *ept;
+	int ret;
+};
+
+static void *blocked_sender(void *arg)
+{
+	struct blocked_send *b = arg;
+
+	b->ret = rpmsg_ept_sendto(b->ept, REMOTE_ADDR, "stuck", 5, 10000);
+	return NULL;
+}
+
+static void test_remote_that_never_returns_buffers_cannot_hang_us(void **state)
+{
+	struct blocked_send b = {0};
+	struct rpmsg_stats st;
+	pthread_t t;
+	int i;
+
+	(void)state;
+	bring_up_echo();
+	/* An endpoint of our own: it outlives the channel, as documented. */
+	b.ept = rpmsg_create_ept(H.ch, drv_cb, NULL, RPMSG_ADDR_ANY);
+	assert_non_null(b.ept);
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
+		;
+	pthread_create(&t, NULL, blocked_sender, &b);
+	for (i = 0; i < 10000; i++) { /* until it is blocked (10 s at most) */
+		struct timespec ms = {0, 1000000};
+
+		rpmsg_get_stats(L.rvdev, &st);
+		if (st.tx_waiting == 1)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	assert_int_equal(st.tx_waiting, 1);
+	/* The device goes (the processor stopped): the blocked sender is woken at once. */
+	amp_link_fini(&L);
+	pthread_join(t, NULL);
+	/* Woken at once: no buffer will ever come, or the device is already gone. */
+	assert_true(b.ret == -AMP_ENOMEM || b.ret == -AMP_ENODEV);
+	assert_int_equal(H.removes, 1);
+	assert_int_equal(rpmsg_ept_sendto(b.ept, REMOTE_ADDR, "x", 1, 0), -AMP_ENODEV);
+	rpmsg_destroy_ept(b.ept);
+}
+
+static void test_name_service_destroy_removes_the_channel(void **state)
+{
+	(void)state;
+	bring_up_echo();
+	amp_link_remote_call(&L, remote_withdraw, NULL);
+	assert_int_equal(amp_link_wait(&L, &H.removes, 1), 0);
+	assert_null(rpmsg_channel_find(L.rvdev, "test-echo"));
+	/* Announced again: probed again. */
+	amp_link_remote_call(&L, remote_announce, "test-echo");
+	assert_int_equal(amp_link_wait(&L, &H.probes, 2), 0);
+}
+
+struct slow {
+	int entered, may_leave, left;
+	struct rpmsg_endpoint *ept;
+};
+
+static struct slow S;
+
+static void slow_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	(void)rpdev;
+	(void)data;
+	(void)len;
+	(void)priv;
+	(void)src;
+	amp_link_bump(&L, &S.entered);
+	amp_link_wait(&L, &S.may_leave, 1);
+	__atomic_store_n(&S.left, 1, __ATOMIC_RELEASE);
+}
+
+static void remote_send_to_slow(struct amp_link *l, void *arg)
+{
+	(void)l;
+	assert_int_equal(rpmsg_remote_send(&R.ept, (uint32_t)(uintptr_t)arg, "hi", 2), 0);
+}
+
+static void *release_slow(void *arg)
+{
+	(void)arg;
+	amp_link_bump(&L, &S.may_leave);
+	return NULL;
+}
+
+static void test_destroy_waits_for_a_running_callback(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	memset(&S, 0, sizeof(S));
+	bring_up_echo();
+	S.ept = rpmsg_create_ept(H.ch, slow_cb, NULL, RPMSG_ADDR_ANY);
+	assert_non_null(S.ept);
+	assert_null(rpmsg_create_ept(H.ch, slow_cb, NULL, rpmsg_ept_addr(S.ept))); /* taken */
+	amp_link_remote_call(&L, remote_send_to_slow, (void *)(uintptr_t)rpmsg_ept_addr(S.ept));
+	assert_int_equal(amp_link_wait(&L, &S.entered, 1), 0);
+	pthread_create(&t, NULL, release_slow, NULL);
+	/* The callback is running: destroy returns only once it has left. */
+	rpmsg_destroy_ept(S.ept);
+	assert_int_equal(__atomic_load_n(&S.left, __ATOMIC_ACQUIRE), 1);
+	pthread_join(t, NULL);
+}
+
+static void remote_burst(struct amp_link *l, void *arg)
+{
+	uint32_t i, n = (uint32_t)(uintptr_t)arg;
+
+	(void)l;
+	for (i = 0; i < n; i++) {
+		while (rpmsg_remote_send(&R.ept, RPMSG_ADDR_ANY, &i, sizeof(i)) == -AMP_ENOMEM) {
+			/* Out of host buffers: they come back as the host drains. */
+			rpmsg_remote_poll(&L.rdev);
+			sched_yield();
+		}
+	}
+}
+
+static void order_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	uint32_t seq;
+
+	(void)rpdev;
+	(void)priv;
+	(void)src;
+	/* Runs in the notification thread: count, never assert here. */
+	if (len != 4) {
+		amp_link_bump(&L, &H.probes_extra);
+		return;
+	}
+	memcpy(&seq, data, 4);
+	if (seq != H.seq_expected)
+		H.out_of_order++;
+	H.seq_expected = seq + 1;
+	amp_link_bump(&L, &H.msgs);
+}
+
+static void test_messages_arrive_in_order(void **state)
+{
+	(void)state;
+	test_drv.callback = order_cb;
+	bring_up_echo();
+	/* The remote learns our address from a first message (its echo is not counted). */
+	assert_int_equal(rpmsg_send(H.ch, "hello", 5), 0);
+	assert_int_equal(amp_link_wait(&L, &H.probes_extra, 1), 0);
+	amp_link_remote_call(&L, remote_burst, (void *)(uintptr_t)2000);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 2000), 0);
+	assert_int_equal(H.out_of_order, 0);
+	test_drv.callback = drv_cb;
+}
+
+static void *held_data;
+
+static void hold_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	(void)len;
+	(void)priv;
+	(void)src;
+	if (!held_data && rpmsg_hold_rx_buffer(rpdev->ept, data) == 0)
+		held_data = data;
+	amp_link_bump(&L, &H.msgs);
+}
+
+static void test_zero_copy_both_ways(void **state)
+{
+	uint32_t len = 0;
+	char *buf;
+
+	(void)state;
+	held_data = NULL;
+	test_drv.callback = hold_cb;
+	bring_up_echo();
+	buf = rpmsg_get_tx_buffer(H.ch->ept, &len, 1000);
+	assert_non_null(buf);
+	assert_int_equal(len, 496);
+	memcpy(buf, "zero-copy", 9);
+	assert_int_equal(rpmsg_send_nocopy(H.ch->ept, REMOTE_ADDR, buf, 9), 0);
+	assert_int_equal(rpmsg_send_nocopy(H.ch->ept, REMOTE_ADDR, buf, 9), -AMP_EINVAL); /* gone */
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 1), 0);
+	assert_non_null(held_data);
+	/* The held buffer still has the echo; it is ours until released. */
+	assert_memory_equal(held_data, "zero-copy", 9);
+	assert_int_equal(rpmsg_hold_rx_buffer(H.ch->ept, held_data), -AMP_EINVAL);
+	rpmsg_release_rx_buffer(H.ch->ept, held_data);
+	buf = rpmsg_get_tx_buffer(H.ch->ept, &len, 1000);
+	assert_non_null(buf);
+	rpmsg_release_tx_buffer(H.ch->ept, buf);
+	assert_int_equal(rpmsg_send_nocopy(H.ch->ept, REMOTE_ADDR, buf, 1), -AMP_EINVAL);
+	test_drv.callback = drv_cb;
+}
+
+/* --- a hostile remote ---------------------------------------------------------------------- */
+
+/* Send raw bytes as a message: take a host buffer and write what the test says. */
+struct raw {
+	uint32_t dst;
+	uint16_t hdr_len;   /* what the header claims */
+	uint32_t used_len;  /* what the used entry claims */
+	const void *payload;
+	size_t payload_len;
+};
+
+static void remote_send_raw(struct amp_link *l, void *arg)
+{
+	struct raw *r = arg;
+	struct virtqueue_buf b;
+	uint16_t head;
+	struct rpmsg_hdr hdr = {.src = REMOTE_ADDR, .dst = r->dst, .len = r->hdr_len};
+
+	assert_int_equal(virtqueue_get_avail_buf(&l->rdev.txq, &b, 1, &head), 1);
+	memcpy(l->mem.mem + b.addr, &hdr, sizeof(hdr));
+	memcpy(l->mem.mem + b.addr + sizeof(hdr), r->payload, r->payload_len);
+	assert_int_equal(virtqueue_add_used_buf(&l->rdev.txq, head, r->used_len), 0);
+	virtqueue_kick(&l->rdev.txq);
+}
+
+static void wait_stat(uint64_t *field, uint64_t value)
+{
+	struct rpmsg_stats st;
+	int i;
+
+	/* The counter moves in the host's notification thread: wait on a probe message sent
+	 * after it, which arrives in order. */
+	(void)field;
+	for (i = 0; i < 1; i++) {
+		struct raw probe = {.dst = H.ch->src, .hdr_len = 1, .used_len = 17, .payload = "p",
+				    .payload_len = 1};
+		int before = H.msgs;
+
+		amp_link_remote_call(&L, remote_send_raw, &probe);
+		assert_int_equal(amp_link_wait(&L, &H.msgs, before + 1), 0);
+	}
+	rpmsg_get_stats(L.rvdev, &st);
+	(void)st;
+	(void)value;
+}
+
+static void test_hostile_headers_cost_only_the_message(void **state)
+{
+	struct rpmsg_stats st;
+	struct raw past = {.hdr_len = 100, .used_len = 16 + 4, .payload = "abcd", .payload_len = 4};
+	struct raw nobody = {.dst = 0x999, .hdr_len = 4, .used_len = 20, .payload = "abcd",
+			     .payload_len = 4};
+	struct rpmsg_ns_msg ns = {.addr = 0x777};
+	struct raw ns_short = {.dst = RPMSG_NS_ADDR, .hdr_len = 39, .used_len = 16 + 39,
+			       .payload = &ns, .payload_len = 39};
+	struct raw ns_unterminated = {.dst = RPMSG_NS_ADDR, .hdr_len = 40, .used_len = 56,
+				      .payload = &ns, .payload_len = 40};
+
+	(void)state;
+	bring_up_echo();
+	past.dst = H.ch->src;
+	memset(ns.name, 'N', sizeof(ns.name));
+	amp_link_remote_call(&L, remote_send_raw, &past);
+	amp_link_remote_call(&L, remote_send_raw, &nobody);
+	amp_link_remote_call(&L, remote_send_raw, &ns_short);
+	amp_link_remote_call(&L, remote_send_raw, &ns_unterminated);
+	wait_stat(NULL, 0);
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.rx_bad, 1);
+	assert_int_equal(st.rx_no_ept, 1);
+	assert_int_equal(st.ns_bad, 2);
+	assert_int_equal(H.msgs, 1); /* only the probe message was delivered */
+	assert_int_equal(H.probes, 1); /* no channel from the bad announcements */
+	/* The host is fine: traffic goes on. */
+	assert_int_equal(rpmsg_send(H.ch, "still", 5), 0);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 2), 0);
+}
+
+static void test_used_length_past_the_buffer_breaks_only_that_ring(void **state)
+{
+	struct raw over = {.hdr_len = 4, .used_len = 4096, .payload = "abcd", .payload_len = 4};
+	struct rpmsg_stats st;
+
+	(void)state;
+	bring_up_echo();
+	over.dst = H.ch->src;
+	/* A used length past what we posted is impossible for a correct remote: the receive
+	 * ring is marked broken (reported once) and nothing of it is delivered. */
+	amp_link_remote_call(&L, remote_send_raw, &over);
+	amp_link_remote_call(&L, NULL, NULL);
+	/* Transmit still works (the remote sees it), the host did not crash or hang. */
+	assert_int_equal(rpmsg_send(H.ch, "tx", 2), 0);
+	amp_link_remote_call(&L, NULL, NULL);
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.rx_msgs, 1); /* the announcement only */
+	assert_int_equal(H.msgs, 0);
+}
+
+static void remote_flood(struct amp_link *l, void *arg)
+{
+	unsigned int i, n = (unsigned int)(uintptr_t)arg;
+	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
+
+	for (i = 0; i < n; i++) {
+		struct rpmsg_ns_msg *m = (void *)msg;
+
+		memset(msg, 0, sizeof(msg));
+		snprintf(m->name, sizeof(m->name), "flood-%u", i);
+		m->addr = 0x1000 + i;
+		while (rpmsg_remote_send(&R.ept, RPMSG_NS_ADDR, msg, sizeof(msg)) == -AMP_ENOMEM) {
+			rpmsg_remote_poll(&l->rdev);
+			sched_yield();
+		}
+	}
+}
+
+static void test_channel_flood_is_bounded_and_counted(void **state)
+{
+	struct rpmsg_stats st;
+	unsigned int n = RPMSG_MAX_CHANNELS + 44;
+
+	(void)state;
+	bring_up_echo();
+	amp_link_remote_call(&L, remote_flood, (void *)(uintptr_t)n);
+	wait_stat(NULL, 0);
+	rpmsg_get_stats(L.rvdev, &st);
+	/* test-echo is one channel; the flood fills the rest and the others are refused. */
+	assert_int_equal(st.ns_refused, n - (RPMSG_MAX_CHANNELS - 1));
+	/* Duplicates are refused too. */
+	amp_link_remote_call(&L, remote_flood, (void *)(uintptr_t)1);
+	wait_stat(NULL, 0);
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.ns_refused, n - (RPMSG_MAX_CHANNELS - 1) + 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_seed_sample_probes_and_says_dude, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_send_variants_and_their_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exhausted_buffers_block_time_out_and_recover,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remote_that_never_returns_buffers_cannot_hang_us,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_service_destroy_removes_the_channel, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_waits_for_a_running_callback, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_messages_arrive_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_copy_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_headers_cost_only_the_message, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_channel_flood_is_bounded_and_counted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_used_length_past_the_buffer_breaks_only_that_ring,
+						setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
