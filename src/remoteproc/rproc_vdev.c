@@ -139,8 +139,12 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 		rproc_virtio_set_status(dev, VIRTIO_CONFIG_S_FAILED);
 		return rproc_fail(p, ret, "vdev %u: driver %s refused it", vdev->index, drv->name);
 	}
+	/* The remote may have kicked between DRIVER_OK (set in probe) and this hook-up, and
+	 * that kick found no driver: look at every vring once, as if kicked. */
 	amp_mutex_lock(&p->notify_lock);
 	vdev->driver = drv;
+	for (j = 0; j < vdev->num_vrings; j++)
+		drv->notify(dev, j);
 	amp_mutex_unlock(&p->notify_lock);
 	rproc_event_locked(p, RPROC_EVENT_VDEV_UP);
 	return 0;
