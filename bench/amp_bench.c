@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench_util.h"
+#include "bench_rpmsg.h"
 #include "bench_vq.h"
 
 struct bench_cfg {
@@ -167,6 +168,10 @@ int main(int argc, char **argv)
 			   "<= 1.5", r + n);
 	n += bench_rate(&c, &bench_vq_stream, &bench_raw_stream, "virtqueue stream 512 B, polling",
 			512, ">= 0.7", r + n);
+	n += bench_latency(&c, &bench_rpmsg_echo16, &bench_raw_echo, "rpmsg echo 16 B, polling",
+			   "<= 1.5", r + n);
+	n += bench_latency(&c, &bench_rpmsg_echo496, &bench_raw_echo496,
+			   "rpmsg echo 496 B, polling", NULL, r + n);
 	bench_report(r, n, json);
 	return 0;
 }

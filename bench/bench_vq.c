@@ -57,37 +57,61 @@ static bool raw_get(struct raw_ring *r, void *msg, size_t len)
 	return true;
 }
 
-static void raw_echo_server(struct bench_shm *shm, void *area, size_t len)
+static void raw_echo_serve(struct bench_shm *shm, void *area, size_t n)
 {
 	struct raw_ring *ping = area, *pong = ping + 1;
-	uint8_t msg[16];
+	uint8_t msg[SLOT];
 
-	(void)len;
 	__atomic_store_n(&shm->ready, 1, __ATOMIC_RELEASE);
 	while (!bench_should_stop(shm))
-		if (raw_get(ping, msg, sizeof(msg)))
-			raw_put(pong, msg, sizeof(msg));
+		if (raw_get(ping, msg, n))
+			raw_put(pong, msg, n);
 }
 
-static double raw_echo_client(struct bench_shm *shm, void *area, size_t len, uint64_t n,
-			      double *samples, size_t max)
+static double raw_echo_run(void *area, size_t size, uint64_t n, double *samples, size_t max)
 {
 	struct raw_ring *ping = area, *pong = ping + 1;
-	uint8_t msg[16] = {1}, back[16];
+	uint8_t msg[SLOT] = {1}, back[SLOT];
 	uint64_t i, start = bench_now_ns();
 
-	(void)shm;
-	(void)len;
 	for (i = 0; i < n; i++) {
 		uint64_t t0 = i < max ? bench_now_ns() : 0;
 
-		raw_put(ping, msg, sizeof(msg));
-		while (!raw_get(pong, back, sizeof(back)))
+		raw_put(ping, msg, size);
+		while (!raw_get(pong, back, size))
 			;
 		if (i < max)
 			samples[i] = (double)(bench_now_ns() - t0);
 	}
 	return (double)(bench_now_ns() - start) / (double)n;
+}
+
+static void raw_echo_server(struct bench_shm *shm, void *area, size_t len)
+{
+	(void)len;
+	raw_echo_serve(shm, area, 16);
+}
+
+static double raw_echo_client(struct bench_shm *shm, void *area, size_t len, uint64_t n,
+			      double *samples, size_t max)
+{
+	(void)shm;
+	(void)len;
+	return raw_echo_run(area, 16, n, samples, max);
+}
+
+static void raw_echo496_server(struct bench_shm *shm, void *area, size_t len)
+{
+	(void)len;
+	raw_echo_serve(shm, area, 496);
+}
+
+static double raw_echo496_client(struct bench_shm *shm, void *area, size_t len, uint64_t n,
+				 double *samples, size_t max)
+{
+	(void)shm;
+	(void)len;
+	return raw_echo_run(area, 496, n, samples, max);
 }
 
 static void raw_stream_server(struct bench_shm *shm, void *area, size_t len)
@@ -241,6 +265,8 @@ static double vq_stream_client(struct bench_shm *shm, void *area, size_t len, ui
 }
 
 const struct bench_pair bench_raw_echo = {"raw ring echo 16 B", raw_echo_server, raw_echo_client};
+const struct bench_pair bench_raw_echo496 = {"raw ring echo 496 B", raw_echo496_server,
+					     raw_echo496_client};
 const struct bench_pair bench_raw_stream = {"raw ring stream 512 B", raw_stream_server,
 					    raw_stream_client};
 const struct bench_pair bench_vq_echo = {"virtqueue echo 16 B", vq_echo_server, vq_echo_client};

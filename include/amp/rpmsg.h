@@ -272,7 +272,8 @@ AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
  * @buf_size:    bytes per buffer (512 talks to Linux-style peers)
  * @num_bufs:    buffers in all; half receive, half transmit
  * @features:    negotiated: bit VIRTIO_RPMSG_F_NS, bit VIRTIO_RING_F_EVENT_IDX
- * @kick:        ring the remote's doorbell for vring @vqid; NULL in polling mode
+ * @kick:        ring the remote's doorbell for vring @vqid; NULL for polling mode (no kicks,
+ *               no notification arming: the platform calls rpmsg_virtio_notify() in a loop)
  * @ready:       set DRIVER_OK; called once the receive buffers are posted, before the first kick
  * @priv:        for @kick and @ready
  */

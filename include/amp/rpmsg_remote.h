@@ -64,7 +64,8 @@ struct rpmsg_remote_ept {
  * @vdev:      the rpmsg vdev entry of the *loaded* resource table, in device memory (the host
  *             writes its status, features and vring addresses there)
  * @da_to_va:  map a whole device-address range to a pointer, or NULL (checked on every buffer)
- * @kick:      ring the host's doorbell with @notifyid
+ * @kick:      ring the host's doorbell with @notifyid; NULL for polling mode (no kicks, no
+ *             notification arming: the firmware calls rpmsg_remote_poll() in a loop)
  * @ctx:       for @da_to_va and @kick
  * @state:     two arrays of @state_num entries, for the two vrings
  * @state_num: their length: at least each vring's num

@@ -27,7 +27,7 @@ static void remote_vq_notify(struct virtqueue *vq)
 
 int rpmsg_remote_init(struct rpmsg_remote_device *rdev, const struct rpmsg_remote_config *cfg)
 {
-	if (!rdev || !cfg || !cfg->vdev || !cfg->da_to_va || !cfg->kick || !cfg->state[0] ||
+	if (!rdev || !cfg || !cfg->vdev || !cfg->da_to_va || !cfg->state[0] ||
 	    !cfg->state[1] || !cfg->slots || !amp_is_pow2(cfg->num_slots) || cfg->num_slots < 4)
 		return -AMP_EINVAL;
 	amp_memset(rdev, 0, sizeof(*rdev));
@@ -70,7 +70,7 @@ static int remote_setup_vq(struct rpmsg_remote_device *rdev, unsigned int i, str
 		.num = num,
 		.align = align,
 		.state = rdev->cfg.state[i],
-		.notify = remote_vq_notify,
+		.notify = rdev->cfg.kick ? remote_vq_notify : NULL,
 		.priv = rdev,
 		.index = i,
 		.name = i ? "remote rx vring 1" : "remote tx vring 0",
@@ -194,7 +194,8 @@ int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *da
 	if (len)
 		amp_memcpy(buf + HDR_LEN, data, len);
 	virtqueue_add_used_buf(&rdev->txq, head, HDR_LEN + (uint32_t)len);
-	virtqueue_kick(&rdev->txq);
+	if (rdev->cfg.kick)
+		virtqueue_kick(&rdev->txq);
 	rdev->stats.tx_msgs++;
 	return 0;
 }
@@ -235,6 +236,9 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 	for (;;) {
 		n = virtqueue_get_avail_buf(&rdev->rxq, &b, 1, &head);
 		if (n == 0) {
+			/* Polling mode: nobody sleeps, nothing to arm. */
+			if (!rdev->cfg.kick)
+				break;
 			/* Return what we consumed with a kick (a blocked Linux sender waits for
 			 * it), then re-arm and look again. */
 			virtqueue_kick(&rdev->rxq);

@@ -171,7 +171,7 @@ static void rpmsg_rx_repost(struct rpmsg_virtio_device *rvdev, void *buf)
 	}
 	if (virtqueue_add_inbuf(&rvdev->rvq, rpmsg_buf_da(rvdev, buf), rvdev->buf_size, buf))
 		rpmsg_report_broken(rvdev, &rvdev->rvq);
-	kick = virtqueue_kick_prepare(&rvdev->rvq);
+	kick = rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq);
 	amp_mutex_unlock(&rvdev->rx_lock);
 	if (kick)
 		virtqueue_notify(&rvdev->rvq);
@@ -249,7 +249,8 @@ static void rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 	for (;;) {
 		amp_mutex_lock(&rvdev->rx_lock);
 		ret = virtqueue_get_buf(&rvdev->rvq, &buf, &len);
-		if (ret == 0 && virtqueue_enable_cb(&rvdev->rvq)) {
+		/* Polling mode (no doorbell) needs no arming, and saves its full fence. */
+		if (ret == 0 && (!rvdev->cfg.kick || virtqueue_enable_cb(&rvdev->rvq))) {
 			/* Empty, and the remote will kick us for the next one. */
 			amp_mutex_unlock(&rvdev->rx_lock);
 			return;
@@ -356,7 +357,7 @@ static int rpmsg_tx_post(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t 
 		return -AMP_ENODEV;
 	}
 	ret = virtqueue_add_outbuf(&rvdev->svq, rpmsg_buf_da(rvdev, buf), len, buf);
-	kick = !ret && virtqueue_kick_prepare(&rvdev->svq);
+	kick = !ret && rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->svq);
 	if (ret == -AMP_EIO)
 		rpmsg_report_broken(rvdev, &rvdev->svq);
 	amp_mutex_unlock(&rvdev->tx_lock);
