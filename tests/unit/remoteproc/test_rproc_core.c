@@ -632,6 +632,67 @@ static void test_attach_and_detach_restore_the_table(void **state)
 	rproc_free(r);
 }
 
+static uint32_t vendor_seen_type, vendor_seen_word;
+static size_t vendor_seen_avail;
+static int vendor_ret;
+
+static int fake_handle_rsc(struct rproc *rproc, uint32_t type, void *body, size_t offset,
+			   size_t avail)
+{
+	(void)rproc;
+	(void)offset;
+	vendor_seen_type = type;
+	memcpy(&vendor_seen_word, (uint8_t *)body + 4, 4);
+	vendor_seen_avail = avail;
+	return vendor_ret;
+}
+
+static void test_vendor_entries_go_to_the_platform(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc_ops ops = fake_ops;
+	struct rproc *r;
+
+	ops.handle_rsc = fake_handle_rsc;
+	r = rproc_alloc("vendor0", &ops, c->fw, sizeof(struct fake *));
+	assert_non_null(r);
+	*(struct fake **)r->priv = &c->f;
+	vendor_ret = RSC_HANDLED;
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(vendor_seen_type, RSC_VENDOR_START + 1);
+	assert_int_equal(vendor_seen_word, 0xfeedf00d);
+	assert_int_equal(vendor_seen_avail, 8);
+	assert_int_equal(rproc_shutdown(r), 0);
+	/* A platform that refuses an entry fails the boot, and nothing is left allocated. */
+	vendor_ret = -AMP_EPROTO;
+	assert_int_equal(rproc_boot(r), -AMP_EPROTO);
+	assert_int_equal(rproc_get_state(r), RPROC_OFFLINE);
+	assert_int_equal(c->f.allocs, c->f.frees);
+	assert_non_null(strstr(rproc_last_error(r), "vendor type 129"));
+	/* Ignored is a warning, not an error. */
+	vendor_ret = RSC_IGNORED;
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_shutdown(r), 0);
+	rproc_free(r);
+}
+
+static void test_unsupported_virtio_id_is_left_unbound(void **state)
+{
+	struct ctx *c = *state;
+	struct amp_test_rsc rsc = c->rsc;
+	const char *fw;
+	uint32_t console = VIRTIO_ID_CONSOLE;
+
+	memcpy(rsc.bytes + rsc.vdev_off + 4, &console, 4);
+	fw = amp_test_fw_write(1, &rsc, EM_X86_64);
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_null(rproc_get_vdev(c->rproc, 0));
+	assert_int_equal(vdrv_probes, 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
+}
+
 struct race {
 	struct rproc *rproc;
 	int iterations;
@@ -717,6 +778,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_concurrent_boot_shutdown_and_crash_are_serialised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vendor_entries_go_to_the_platform, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unsupported_virtio_id_is_left_unbound, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -513,6 +513,57 @@ static void test_used_length_past_the_buffer_breaks_only_that_ring(void **state)
 	assert_int_equal(H.msgs, 0);
 }
 
+static struct rpmsg_ns_msg ns_seen[4];
+static int ns_count;
+
+static void remote_ns_observer(struct rpmsg_remote_ept *ept, const void *data, size_t len,
+			       uint32_t src, void *priv)
+{
+	(void)ept;
+	(void)src;
+	(void)priv;
+	if (len == sizeof(struct rpmsg_ns_msg) && ns_count < 4)
+		memcpy(&ns_seen[ns_count], data, len);
+	amp_link_bump(&L, &ns_count);
+}
+
+static void remote_listen_ns(struct amp_link *l, void *arg)
+{
+	(void)arg;
+	assert_int_equal(rpmsg_remote_create_ept(&l->rdev, &R.extra[0], "", RPMSG_NS_ADDR,
+						 remote_ns_observer, NULL),
+			 0);
+}
+
+static const struct rpmsg_device_id svc_ids[] = {{"host-svc"}, {""}};
+static struct rpmsg_driver svc_drv = {
+	.name = "svc", .id_table = svc_ids, .probe = drv_probe, .remove = drv_remove,
+	.callback = drv_cb};
+
+static void test_local_channel_is_announced_and_withdrawn(void **state)
+{
+	struct rpmsg_channel *ch;
+
+	(void)state;
+	ns_count = 0;
+	amp_link_remote_call(&L, remote_listen_ns, NULL);
+	assert_int_equal(register_rpmsg_driver(&svc_drv), 0);
+	ch = rpmsg_create_channel(L.rvdev, "host-svc", 0x500, REMOTE_ADDR);
+	assert_non_null(ch);
+	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
+	assert_int_equal(ch->src, 0x500);
+	assert_null(rpmsg_create_channel(L.rvdev, "host-svc", 0x500, REMOTE_ADDR)); /* duplicate */
+	assert_int_equal(amp_link_wait(&L, &ns_count, 1), 0);
+	assert_string_equal(ns_seen[0].name, "host-svc");
+	assert_int_equal(ns_seen[0].addr, 0x500);
+	assert_int_equal(ns_seen[0].flags, RPMSG_NS_CREATE);
+	rpmsg_release_channel(ch);
+	assert_int_equal(H.removes, 1);
+	assert_int_equal(amp_link_wait(&L, &ns_count, 2), 0);
+	assert_int_equal(ns_seen[1].flags, RPMSG_NS_DESTROY);
+	unregister_rpmsg_driver(&svc_drv);
+}
+
 static void remote_flood(struct amp_link *l, void *arg)
 {
 	unsigned int i, n = (unsigned int)(uintptr_t)arg;
@@ -572,6 +623,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_used_length_past_the_buffer_breaks_only_that_ring,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_channel_is_announced_and_withdrawn, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
