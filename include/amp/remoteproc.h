@@ -229,7 +229,8 @@ AMP_API void rproc_put(struct rproc *rproc);
  * Marks the processor CRASHED and hands the rest to its worker thread: vdevs removed (drivers get
  * remove()), trace buffers saved, a coredump written if enabled, and, unless recovery is
  * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
- * when the remote announces them again. A report while already crashed, or for a processor that
+ * when the remote announces them again. A core that crashes 5 times within 10 s is left crashed
+ * (a firmware dying at boot would otherwise be reloaded forever). A report while already crashed, or for a processor that
  * is not running, is ignored (as Linux does).
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.

@@ -20,6 +20,10 @@
 #define RPROC_RPMSG_BUF_SIZE 512u
 #define RPROC_RPMSG_MAX_BUFS 512u
 #define RPROC_MAX_SEGMENTS 32
+/* Automatic recovery stops when a core crashed this many times within RPROC_RECOVERY_WINDOW_NS:
+ * a firmware that dies at boot would otherwise be reloaded forever. */
+#define RPROC_RECOVERY_BURST 5
+#define RPROC_RECOVERY_WINDOW_NS (10ull * 1000000000ull)
 
 /* A piece of device memory the core handed to the firmware: a carveout, a vring, a buffer pool. */
 struct rproc_mem {
@@ -123,6 +127,8 @@ struct rproc_private {
 	struct amp_cond work_cond;
 	unsigned int work;              /* RPROC_WORK_*; guarded by work_lock */
 	enum rproc_crash_type crash_type;
+	uint64_t recover_ns[RPROC_RECOVERY_BURST]; /* when the last automatic recoveries ran */
+	unsigned int recover_next;
 
 	enum rproc_dump_mechanism dump;
 	char *dump_dir;

@@ -534,6 +534,27 @@ static void rproc_crash_locked(struct rproc_private *p, enum rproc_crash_type ty
 	rproc_event_locked(p, RPROC_EVENT_CRASH);
 }
 
+/* Whether automatic recovery should stop: as many recoveries as RPROC_RECOVERY_BURST within
+ * the window. Records this one otherwise. Lock held. */
+static bool rproc_crash_loop(struct rproc_private *p)
+{
+	uint64_t now = amp_now_ns();
+	uint64_t oldest = p->recover_ns[p->recover_next];
+
+	if (oldest && now - oldest < RPROC_RECOVERY_WINDOW_NS) {
+		amp_log(AMP_LOG_ERR,
+			"%s: %u crashes within %llu s: automatic recovery stopped (left crashed; "
+			"rproc_trigger_recovery() or enabling recovery again retries)",
+			p->name, RPROC_RECOVERY_BURST,
+			(unsigned long long)(RPROC_RECOVERY_WINDOW_NS / AMP_NSEC_PER_SEC));
+		memset(p->recover_ns, 0, sizeof(p->recover_ns));
+		return true;
+	}
+	p->recover_ns[p->recover_next] = now;
+	p->recover_next = (p->recover_next + 1) % RPROC_RECOVERY_BURST;
+	return false;
+}
+
 static void *rproc_worker(void *arg)
 {
 	struct rproc_private *p = arg;
@@ -562,7 +583,8 @@ static void *rproc_worker(void *arg)
 		if (work & RPROC_WORK_CRASH)
 			rproc_crash_locked(p, type);
 		if ((work & (RPROC_WORK_CRASH | RPROC_WORK_RECOVER)) && p->state == RPROC_CRASHED &&
-		    ((work & RPROC_WORK_RECOVER) || rproc_recovery_enabled(p->rproc))) {
+		    ((work & RPROC_WORK_RECOVER) ||
+		     (rproc_recovery_enabled(p->rproc) && !rproc_crash_loop(p)))) {
 			if (rproc_recover_locked(p))
 				amp_log(AMP_LOG_ERR, "%s: recovery failed; left crashed: %s", p->name,
 					p->last_error);

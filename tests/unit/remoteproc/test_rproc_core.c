@@ -488,6 +488,26 @@ static void test_recovery_disabled_leaves_it_crashed_until_asked(void **state)
 	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EINVAL);
 }
 
+static void test_crash_loop_stops_automatic_recovery(void **state)
+{
+	struct ctx *c = *state;
+	int i;
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	for (i = 1; i <= 5; i++) {
+		rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+		assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_VDEV_UP, i + 1),
+				 0);
+	}
+	/* The sixth crash within the window: left crashed, recoverable by hand. */
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_CRASHED, RPROC_EVENT_CRASH, 6), 0);
+	assert_int_equal(rproc_trigger_recovery(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(c->f.starts, 7);
+}
+
 static void test_shutdown_while_crashed_powers_off(void **state)
 {
 	struct ctx *c = *state;
@@ -766,6 +786,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_disabled_leaves_it_crashed_until_asked,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_while_crashed_powers_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crash_loop_stops_automatic_recovery, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_report_for_offline_processor_is_ignored,
 						setup, teardown),

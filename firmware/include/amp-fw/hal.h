@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The firmware's hardware abstraction: what a platform gives its firmware. The sim platform's
+ * implementation is firmware/sim/hal_sim.c; another platform is one such file away.
+ */
+#ifndef AMP_FW_HAL_H
+#define AMP_FW_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sleep until the host kicks (returns at once if a kick came since the last call). */
+void amp_fw_wait_irq(void);
+/* Ring the host's doorbell for the vring with @notifyid. */
+void amp_fw_kick(uint32_t notifyid);
+uint64_t amp_fw_now_ns(void);
+void amp_fw_pet_watchdog(void);
+/* The loaded resource table, where the host put it. */
+void *amp_fw_rsc_table(void);
+/* A pointer to [da, da + len) if all of it is this core's memory, else NULL. */
+void *amp_fw_da_to_va(uint64_t da, size_t len);
+
+#endif /* AMP_FW_HAL_H */

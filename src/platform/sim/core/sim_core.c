@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * amp-sim-core: the boot ROM of a simulated remote core. It maps the processor's memory at its
+ * device addresses (code executable), builds a stack, closes itself in with a seccomp filter
+ * (only its doorbells and the clock), and jumps to the firmware's entry with the services table.
+ * Started by the sim platform with the fds of sim_ctrl.h.
+ * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA (numbers in any C base).
+ * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amp-fw/sim_services.h"
+#include "platform/sim/sim_ctrl.h"
+
+#define STACK_LEN (256u << 10)
+
+static struct sim_ctrl *ctrl;
+
+static void core_wait_irq(void)
+{
+	uint64_t v;
+
+	/* A kick pending since the last wait returns at once: eventfd keeps the count. */
+	while (read(SIM_FD_TO_CORE, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
+}
+
+static void core_kick(uint32_t notifyid)
+{
+	uint64_t one = 1;
+
+	__atomic_fetch_or(&ctrl->host_pending, 1u << (notifyid & 31), __ATOMIC_RELEASE);
+	if (write(SIM_FD_TO_HOST, &one, sizeof(one)) != sizeof(one))
+		_exit(3);
+}
+
+static uint64_t core_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void core_pet_watchdog(void)
+{
+	__atomic_fetch_add(&ctrl->watchdog_pets, 1, __ATOMIC_RELEASE);
+}
+
+static void *map_at(int fd, uint64_t da, uint64_t len, int prot)
+{
+	void *p = mmap((void *)(uintptr_t)da, len, prot, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+
+	if (p == MAP_FAILED || p != (void *)(uintptr_t)da) {
+		fprintf(stderr,
+			"amp-sim-core: cannot map 0x%llx (+0x%llx) at its device address: %s\n",
+			(unsigned long long)da, (unsigned long long)len,
+			p == MAP_FAILED ? strerror(errno) : "placed elsewhere");
+		exit(2);
+	}
+	return p;
+}
+
+/* Allow only what the services need; anything else kills the core (the host sees a crash). */
+static void core_seccomp(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clock_gettime, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) {
+		perror("amp-sim-core: seccomp");
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct amp_sim_services svc;
+	uint64_t ram_da, ram_len, pool_da, pool_len, entry;
+	uint8_t *stack;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: %s RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA\n", argv[0]);
+		return 2;
+	}
+	ram_da = strtoull(argv[1], NULL, 0);
+	ram_len = strtoull(argv[2], NULL, 0);
+	pool_da = strtoull(argv[3], NULL, 0);
+	pool_len = strtoull(argv[4], NULL, 0);
+	entry = strtoull(argv[5], NULL, 0);
+	if (entry < ram_da || entry - ram_da >= ram_len) {
+		fprintf(stderr, "amp-sim-core: entry 0x%llx is outside RAM\n",
+			(unsigned long long)entry);
+		return 2;
+	}
+	map_at(SIM_FD_RAM, ram_da, ram_len, PROT_READ | PROT_WRITE | PROT_EXEC);
+	map_at(SIM_FD_POOL, pool_da, pool_len, PROT_READ | PROT_WRITE);
+	ctrl = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, SIM_FD_CTRL, 0);
+	stack = mmap(NULL, STACK_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ctrl == MAP_FAILED || stack == MAP_FAILED) {
+		perror("amp-sim-core: mmap");
+		return 2;
+	}
+	svc = (struct amp_sim_services){
+		.magic = AMP_SIM_SERVICES_MAGIC,
+		.version = AMP_SIM_SERVICES_VERSION,
+		.wait_irq = core_wait_irq,
+		.kick = core_kick,
+		.now_ns = core_now_ns,
+		.pet_watchdog = core_pet_watchdog,
+		.rsc_table_da = strtoull(argv[6], NULL, 0),
+		.ram_da = ram_da,
+		.ram_len = ram_len,
+		.pool_da = pool_da,
+		.pool_len = pool_len,
+	};
+	core_seccomp();
+	/* A fresh stack, 16-byte aligned as the ABI wants at a call, then the firmware. */
+	__asm__ volatile("mov %0, %%rsp\n\t"
+			 "mov %1, %%rdi\n\t"
+			 "call *%2\n\t"
+			 "ud2"
+			 :
+			 : "r"(stack + STACK_LEN), "r"(&svc), "r"(entry)
+			 : "memory");
+	return 0;
+}

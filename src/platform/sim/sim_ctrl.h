@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The page the host and a simulated core share besides device memory: the doorbell words. A kick
+ * sets the vring's notify-id bit in the receiver's word, then writes its eventfd. Sim platform.
+ */
+#ifndef AMP_SIM_CTRL_H
+#define AMP_SIM_CTRL_H
+
+#include <stdint.h>
+
+/* The fds a core process starts with (the boot ROM's contract with sim_rproc.c). */
+#define SIM_FD_RAM 3
+#define SIM_FD_POOL 4
+#define SIM_FD_CTRL 5
+#define SIM_FD_TO_CORE 6
+#define SIM_FD_TO_HOST 7
+
+struct sim_ctrl {
+	_Alignas(64) uint32_t core_pending; /* host -> core: notify ids kicked (bit n = id n) */
+	_Alignas(64) uint32_t host_pending; /* core -> host */
+	_Alignas(64) uint64_t watchdog_pets; /* core -> host: bumped by each pet */
+};
+
+#endif /* AMP_SIM_CTRL_H */

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sim platform's host half: device memory in memfds, the core process (spawn, kill, crash
+ * watch through its pidfd), the doorbells, and the notification thread that turns the core's
+ * kicks into rproc_vq_interrupt(). Sim platform.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <amp/errno.h>
+#include <amp/log.h>
+#include <amp/sim.h>
+
+#include "os/os.h"
+#include "platform/sim/sim_ctrl.h"
+
+#ifndef AMP_SIM_CORE_PATH
+#define AMP_SIM_CORE_PATH "amp-sim-core"
+#endif
+
+#define SIM_MAX_ALLOCS 64
+
+struct sim_region {
+	int fd;
+	uint8_t *va;
+	uint64_t da, len;
+};
+
+struct sim_alloc {
+	uint64_t da, len;
+};
+
+struct sim_proc {
+	struct sim_config cfg;
+	char name[64];
+	char core_path[512];
+	struct sim_region ram, pool;
+	int ctrl_fd;
+	struct sim_ctrl *ctrl;
+	struct sim_alloc allocs[SIM_MAX_ALLOCS];
+	unsigned int nallocs;
+	/* while running */
+	pid_t pid;
+	int pidfd;
+	int efd_to_core, efd_to_host, efd_stop;
+	struct amp_thread notifier;
+	bool running;
+	bool stopping; /* atomic: the notifier must not report the exit we cause */
+	struct rproc *rproc;
+};
+
+static struct sim_proc *sim_of(struct rproc *rproc)
+{
+	return rproc->priv;
+}
+
+static int sim_region_init(struct sim_region *r, const char *name, uint64_t da, uint64_t len)
+{
+	r->da = da;
+	r->len = len;
+	r->fd = memfd_create(name, MFD_CLOEXEC);
+	if (r->fd < 0 || ftruncate(r->fd, (off_t)len))
+		return -errno;
+	r->va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->va == MAP_FAILED) {
+		r->va = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static void sim_region_fini(struct sim_region *r)
+{
+	if (r->va)
+		munmap(r->va, r->len);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->va = NULL;
+	r->fd = -1;
+}
+
+static void *sim_da_to_va(struct rproc *rproc, uint64_t da, size_t len)
+{
+	struct sim_proc *s = sim_of(rproc);
+	const struct sim_region *r[2] = {&s->ram, &s->pool};
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (da >= r[i]->da && da - r[i]->da <= r[i]->len && len <= r[i]->len - (da - r[i]->da))
+			return r[i]->va + (da - r[i]->da);
+	return NULL;
+}
+
+/* First fit in the pool, aligned; fixed addresses must lie in the pool and be free. */
+static int sim_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_t *da, void **va)
+{
+	struct sim_proc *s = sim_of(rproc);
+	uint64_t at = *da == FW_RSC_ADDR_ANY ? s->pool.da : *da;
+	unsigned int i;
+
+	if (!len || s->nallocs == SIM_MAX_ALLOCS)
+		return -AMP_ENOMEM;
+	for (;;) {
+		if (*da == FW_RSC_ADDR_ANY)
+			at = (at + align - 1) & ~(uint64_t)(align - 1);
+		if (at < s->pool.da || at - s->pool.da > s->pool.len ||
+		    len > s->pool.len - (at - s->pool.da))
+			return *da == FW_RSC_ADDR_ANY ? -AMP_ENOMEM : -AMP_EINVAL;
+		for (i = 0; i < s->nallocs; i++)
+			if (at < s->allocs[i].da + s->allocs[i].len && s->allocs[i].da < at + len)
+				break;
+		if (i == s->nallocs)
+			break;
+		if (*da != FW_RSC_ADDR_ANY)
+			return -AMP_EBUSY;
+		at = s->allocs[i].da + s->allocs[i].len;
+	}
+	s->allocs[s->nallocs++] = (struct sim_alloc){at, len};
+	*da = at;
+	*va = s->pool.va + (at - s->pool.da);
+	return 0;
+}
+
+static void sim_mem_free(struct rproc *rproc, uint64_t da, size_t len)
+{
+	struct sim_proc *s = sim_of(rproc);
+	unsigned int i;
+
+	(void)len;
+	for (i = 0; i < s->nallocs; i++) {
+		if (s->allocs[i].da == da) {
+			s->allocs[i] = s->allocs[--s->nallocs];
+			return;
+		}
+	}
+}
+
+/* The notification thread: the core's kicks, its death, and the watchdog. */
+static void *sim_notifier(void *arg)
+{
+	struct sim_proc *s = arg;
+	uint64_t last_pets = 0, last_pet_ns = amp_now_ns();
+
+	for (;;) {
+		struct pollfd pfd[3] = {{s->efd_to_host, POLLIN, 0},
+					{s->pidfd, POLLIN, 0},
+					{s->efd_stop, POLLIN, 0}};
+		int timeout = s->cfg.watchdog_ms ? (int)s->cfg.watchdog_ms / 4 + 1 : -1;
+		int ret = poll(pfd, 3, timeout);
+		uint64_t v;
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (pfd[2].revents)
+			return NULL;
+		if (pfd[0].revents & POLLIN) {
+			uint32_t pending, id;
+
+			if (read(s->efd_to_host, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return NULL;
+			/* Acquire: what the core wrote before kicking is visible. Pairs with the
+			 * release in the boot ROM's kick. */
+			pending = __atomic_exchange_n(&s->ctrl->host_pending, 0, __ATOMIC_ACQ_REL);
+			for (id = 0; pending; id++, pending >>= 1)
+				if (pending & 1)
+					rproc_vq_interrupt(s->rproc, (int)id);
+		}
+		if (pfd[1].revents) {
+			enum rproc_crash_type type = RPROC_FATAL_ERROR;
+			int status = 0;
+
+			/* Not reaped here: sim_stop() reaps it, whoever asked for the stop. */
+			if (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
+				siginfo_t si = {0};
+
+				waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+				status = si.si_status;
+				if ((si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) &&
+				    (status == SIGSEGV || status == SIGBUS))
+					type = RPROC_MMUFAULT;
+				amp_log(AMP_LOG_WARN, "%s: core process %d died (%s %d)", s->name,
+					s->pid, si.si_code == CLD_EXITED ? "exit status" : "signal",
+					status);
+				rproc_report_crash(s->rproc, type);
+			}
+			return NULL;
+		}
+		if (s->cfg.watchdog_ms) {
+			uint64_t pets = __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE);
+			uint64_t now = amp_now_ns();
+
+			if (pets != last_pets) {
+				last_pets = pets;
+				last_pet_ns = now;
+			} else if (now - last_pet_ns > s->cfg.watchdog_ms * AMP_NSEC_PER_MSEC) {
+				amp_log(AMP_LOG_WARN, "%s: watchdog: no pet for %u ms", s->name,
+					s->cfg.watchdog_ms);
+				rproc_report_crash(s->rproc, RPROC_WATCHDOG);
+				last_pet_ns = now;
+			}
+		}
+	}
+}
+
+static void sim_close_fds(struct sim_proc *s)
+{
+	int *fds[4] = {&s->pidfd, &s->efd_to_core, &s->efd_to_host, &s->efd_stop};
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int sim_start(struct rproc *rproc)
+{
+	struct sim_proc *s = sim_of(rproc);
+	char args[6][32];
+	char *argv[8];
+	pid_t pid;
+	int ret;
+
+	s->efd_to_core = eventfd(0, EFD_CLOEXEC);
+	s->efd_to_host = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->efd_stop = eventfd(0, EFD_CLOEXEC);
+	if (s->efd_to_core < 0 || s->efd_to_host < 0 || s->efd_stop < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	memset(s->ctrl, 0, sizeof(*s->ctrl));
+	snprintf(args[0], sizeof(args[0]), "0x%llx", (unsigned long long)s->ram.da);
+	snprintf(args[1], sizeof(args[1]), "0x%llx", (unsigned long long)s->ram.len);
+	snprintf(args[2], sizeof(args[2]), "0x%llx", (unsigned long long)s->pool.da);
+	snprintf(args[3], sizeof(args[3]), "0x%llx", (unsigned long long)s->pool.len);
+	snprintf(args[4], sizeof(args[4]), "0x%llx", (unsigned long long)rproc->bootaddr);
+	snprintf(args[5], sizeof(args[5]), "0x%llx", (unsigned long long)rproc->table_da);
+	argv[0] = s->core_path;
+	for (ret = 0; ret < 6; ret++)
+		argv[ret + 1] = args[ret];
+	argv[7] = NULL;
+
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	if (pid == 0) {
+		/* The core: its memory and its doorbells at the fds the boot ROM expects. Move
+		 * them out of the way first (a source may sit on a target), then into place;
+		 * dup2 to a different fd clears close-on-exec. */
+		int src[5] = {s->ram.fd, s->pool.fd, s->ctrl_fd, s->efd_to_core, s->efd_to_host};
+		int i, tmp[5];
+
+		for (i = 0; i < 5; i++)
+			if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
+				_exit(126);
+		for (i = 0; i < 5; i++)
+			if (dup2(tmp[i], SIM_FD_RAM + i) < 0)
+				_exit(126);
+		if (s->cfg.cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(s->cfg.cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+		}
+		execv(s->core_path, argv);
+		_exit(127);
+	}
+	s->pid = pid;
+	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (s->pidfd < 0) {
+		ret = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto out_close;
+	}
+	__atomic_store_n(&s->stopping, false, __ATOMIC_RELEASE);
+	ret = amp_thread_create(&s->notifier, sim_notifier, s, "sim-notify");
+	if (ret) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto out_close;
+	}
+	s->running = true;
+	return 0;
+
+out_close:
+	sim_close_fds(s);
+	return ret;
+}
+
+static int sim_stop(struct rproc *rproc)
+{
+	struct sim_proc *s = sim_of(rproc);
+	uint64_t one = 1;
+
+	if (!s->running)
+		return 0;
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+	kill(s->pid, SIGKILL);
+	/* After this the core touches no memory: it is gone. */
+	waitpid(s->pid, NULL, 0);
+	if (write(s->efd_stop, &one, sizeof(one)) != sizeof(one))
+		amp_log(AMP_LOG_WARN, "%s: could not wake the notifier", s->name);
+	amp_thread_join(&s->notifier);
+	sim_close_fds(s);
+	s->running = false;
+	return 0;
+}
+
+static void sim_kick(struct rproc *rproc, int vqid)
+{
+	struct sim_proc *s = sim_of(rproc);
+	uint64_t one = 1;
+
+	/* Release: the ring entries written before the kick are visible to the core. */
+	__atomic_fetch_or(&s->ctrl->core_pending, 1u << (vqid & 31), __ATOMIC_RELEASE);
+	if (write(s->efd_to_core, &one, sizeof(one)) != sizeof(one))
+		amp_log(AMP_LOG_WARN, "%s: kick lost: %s", s->name, strerror(errno));
+}
+
+static const struct rproc_ops sim_rproc_ops = {
+	.start = sim_start,
+	.stop = sim_stop,
+	.kick = sim_kick,
+	.da_to_va = sim_da_to_va,
+	.mem_alloc = sim_mem_alloc,
+	.mem_free = sim_mem_free,
+};
+
+struct rproc *sim_rproc_create(const struct sim_config *cfg)
+{
+	static const uint16_t machines[] = {62 /* EM_X86_64: the core runs on this CPU */};
+	struct rproc *rproc;
+	struct sim_proc *s;
+	const char *core;
+
+	if (!cfg || !cfg->name)
+		return NULL;
+	rproc = rproc_alloc(cfg->name, &sim_rproc_ops, cfg->firmware, sizeof(*s));
+	if (!rproc)
+		return NULL;
+	s = rproc->priv;
+	s->cfg = *cfg;
+	s->rproc = rproc;
+	s->ram.fd = s->pool.fd = s->ctrl_fd = -1;
+	s->pidfd = s->efd_to_core = s->efd_to_host = s->efd_stop = -1;
+	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
+	core = cfg->core_path ? cfg->core_path : getenv("AMP_SIM_CORE");
+	snprintf(s->core_path, sizeof(s->core_path), "%s", core ? core : AMP_SIM_CORE_PATH);
+	if (sim_region_init(&s->ram, "amp-sim-ram", cfg->ram_len ? cfg->ram_da : SIM_DEFAULT_RAM_DA,
+			    cfg->ram_len ? cfg->ram_len : SIM_DEFAULT_RAM_LEN) ||
+	    sim_region_init(&s->pool, "amp-sim-pool",
+			    cfg->pool_len ? cfg->pool_da : SIM_DEFAULT_POOL_DA,
+			    cfg->pool_len ? cfg->pool_len : SIM_DEFAULT_POOL_LEN))
+		goto out_free;
+	s->ctrl_fd = memfd_create("amp-sim-ctrl", MFD_CLOEXEC);
+	if (s->ctrl_fd < 0 || ftruncate(s->ctrl_fd, 4096))
+		goto out_free;
+	s->ctrl = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s->ctrl_fd, 0);
+	if (s->ctrl == MAP_FAILED) {
+		s->ctrl = NULL;
+		goto out_free;
+	}
+	if (rproc_set_elf_machines(rproc, machines, 1))
+		goto out_free;
+	return rproc;
+
+out_free:
+	sim_rproc_destroy(rproc);
+	return NULL;
+}
+
+void sim_rproc_destroy(struct rproc *rproc)
+{
+	struct sim_proc *s;
+
+	if (!rproc)
+		return;
+	s = rproc->priv;
+	if (rproc_get_state(rproc) != RPROC_DELETED)
+		rproc_unregister(rproc);
+	/* Unregistered or never registered: make sure the core is off. */
+	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
+		;
+	if (s->ctrl)
+		munmap(s->ctrl, 4096);
+	if (s->ctrl_fd >= 0)
+		close(s->ctrl_fd);
+	sim_region_fini(&s->ram);
+	sim_region_fini(&s->pool);
+	rproc_free(rproc);
+}
