@@ -29,11 +29,6 @@ struct ctrl {
 	uint32_t remote_ready; /* the server's endpoint exists */
 };
 
-struct vdev_entry {
-	struct fw_rsc_vdev v;
-	struct fw_rsc_vdev_vring vr[2];
-};
-
 /* --- the remote (server) ----------------------------------------------------------------- */
 
 struct remote {
@@ -124,25 +119,25 @@ struct host {
 
 static void host_ready(void *priv)
 {
-	struct vdev_entry *e = priv;
+	struct fw_rsc_vdev *v = priv;
 
-	__atomic_store_n(&e->v.status, VIRTIO_CONFIG_S_DRIVER_OK | 3, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->status, VIRTIO_CONFIG_S_DRIVER_OK | 3, __ATOMIC_RELEASE);
 }
 
 static void host_up(struct host *h, uint8_t *area)
 {
-	struct vdev_entry *e = (struct vdev_entry *)(area + VDEV);
+	struct fw_rsc_vdev *v = (struct fw_rsc_vdev *)(area + VDEV);
 	struct ctrl *c = (struct ctrl *)(area + CTRL);
 	struct rpmsg_virtio_config cfg = {0};
 	unsigned int i;
 
 	amp_log_set_level(AMP_LOG_ERR);
 	register_rpmsg_driver(&host_drv);
-	e->v.id = VIRTIO_ID_RPMSG;
-	e->v.num_of_vrings = 2;
-	e->v.gfeatures = 1u << VIRTIO_RING_F_EVENT_IDX;
-	e->vr[0] = (struct fw_rsc_vdev_vring){VRING0, 4096, NUM, 0, 0};
-	e->vr[1] = (struct fw_rsc_vdev_vring){VRING1, 4096, NUM, 1, 0};
+	v->id = VIRTIO_ID_RPMSG;
+	v->num_of_vrings = 2;
+	v->gfeatures = 1u << VIRTIO_RING_F_EVENT_IDX;
+	v->vring[0] = (struct fw_rsc_vdev_vring){VRING0, 4096, NUM, 0, 0};
+	v->vring[1] = (struct fw_rsc_vdev_vring){VRING1, 4096, NUM, 1, 0};
 	cfg.name = "bench";
 	for (i = 0; i < 2; i++) {
 		cfg.vring_va[i] = area + (i ? VRING1 : VRING0);
@@ -155,9 +150,9 @@ static void host_up(struct host *h, uint8_t *area)
 	cfg.buf_len = NUM_BUFS * 512;
 	cfg.buf_size = 512;
 	cfg.num_bufs = NUM_BUFS;
-	cfg.features = e->v.gfeatures;
+	cfg.features = v->gfeatures;
 	cfg.ready = host_ready;
-	cfg.priv = e;
+	cfg.priv = v;
 	if (rpmsg_virtio_add(&cfg, &h->rvdev))
 		abort();
 	h->ch = rpmsg_create_channel(h->rvdev, "bench-echo", RPMSG_ADDR_ANY, REMOTE_ADDR);

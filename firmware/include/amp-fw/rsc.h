@@ -13,12 +13,19 @@
 #include <amp/wire/rsc_table.h>
 #include <amp/wire/vring.h>
 
-/* struct amp_fw_rsc_rpmsg_trace - header, offsets, the rpmsg vdev, then the trace entry. */
+/*
+ * struct amp_fw_rsc_rpmsg_trace - header, offsets, the rpmsg vdev, then the trace entry. The vdev
+ * body is spelled out (struct fw_rsc_vdev ends in a flexible array, which cannot be embedded);
+ * the asserts below hold it to the wire struct.
+ */
 struct amp_fw_rsc_rpmsg_trace {
 	uint32_t ver, num, reserved[2];
 	uint32_t offset[2];
 	uint32_t vdev_type;
-	struct fw_rsc_vdev vdev;
+	struct {
+		uint32_t id, notifyid, dfeatures, gfeatures, config_len;
+		uint8_t status, num_of_vrings, reserved[2];
+	} AMP_PACKED vdev;
 	struct fw_rsc_vdev_vring vring[2];
 	uint32_t trace_type;
 	struct fw_rsc_trace trace;
@@ -26,6 +33,12 @@ struct amp_fw_rsc_rpmsg_trace {
 
 AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, vdev_type) == 24,
 		  "vdev entry right after the offsets");
+AMP_STATIC_ASSERT(sizeof(((struct amp_fw_rsc_rpmsg_trace *)0)->vdev) ==
+			  sizeof(struct fw_rsc_vdev),
+		  "the vdev body as the wire struct lays it out");
+AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, vdev.status) - 28 ==
+			  offsetof(struct fw_rsc_vdev, status),
+		  "vdev status where the wire struct has it");
 AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, vring) ==
 			  24 + 4 + sizeof(struct fw_rsc_vdev),
 		  "vrings right after the vdev body");

@@ -3,6 +3,7 @@
  * Tests for the rpmsg bus (rpmsg_virtio.c) and the remote side (rpmsg_remote.c) against each
  * other: a host and a remote in one process over shared memory, each in its own thread.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,9 @@ static void remote_echo_cb(struct rpmsg_remote_ept *ept, const void *data, size_
 	R.last_len = len;
 	R.last_src = src;
 	memcpy(reply, data, len);
-	rpmsg_remote_send(ept, src, reply, len);
+	/* Out of host buffers: the host's thread is draining; wait for one to come back. */
+	while (rpmsg_remote_send(ept, src, reply, len) == -AMP_ENOMEM)
+		sched_yield();
 }
 
 static void remote_announce(struct amp_link *l, void *arg)
