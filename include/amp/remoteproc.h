@@ -430,7 +430,8 @@ AMP_API void rproc_virtio_set_status(struct rproc_virtio_device *vdev, uint8_t s
 /**
  * rproc_get_vdev() - the bound vdev number @index (0 for the first), or NULL. Valid until the
  * next RPROC_EVENT_VDEV_DOWN; a new one after each recovery.
- * Context: any thread.
+ * Context: any thread except that processor's notification context (its rpmsg callbacks,
+ * probe and remove run with the lock this takes).
  */
 AMP_API struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index);
 
