@@ -31,9 +31,9 @@ test-tsan:
 	$(CMAKE) --build --preset tsan -j 2
 	$(CTEST) --preset tsan
 
+# The main job: the seed's story on the simulated SoC (samples/amp_demo.c).
 demo: build
-	@if [ -x build/default/samples/amp-demo ]; then build/default/samples/amp-demo; \
-	else sh tools/demo-plan.sh; fi
+	build/default/samples/amp-demo
 
 bench: build
 	build/default/bench/amp-bench $(BENCH_ARGS)

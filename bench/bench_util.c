@@ -2,7 +2,6 @@
 /* Two pinned processes on a memfd, the probe, statistics and the report. Benchmark layer. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "os/os.h"
 
 uint64_t bench_now_ns(void)
 {
@@ -22,17 +22,6 @@ uint64_t bench_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void bench_pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 static struct bench_shm *bench_map(void)
@@ -73,11 +62,11 @@ double bench_window(const struct bench_pair *p, uint64_t iterations, double *sam
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		bench_pin(1);
+		amp_pin_cpu(1);
 		p->server(shm, shm->area, area_len);
 		_exit(0);
 	}
-	bench_pin(0);
+	amp_pin_cpu(0);
 	deadline = bench_now_ns() + 10000000000ull;
 	while (!__atomic_load_n(&shm->ready, __ATOMIC_ACQUIRE)) {
 		if (bench_now_ns() > deadline) {

@@ -32,7 +32,6 @@ struct bench_pair {
 };
 
 uint64_t bench_now_ns(void);
-void bench_pin(int cpu);
 /* Run @p once: fork the server, wait until it is ready, run the client, stop the server. */
 double bench_window(const struct bench_pair *p, uint64_t iterations, double *samples,
 		    size_t max);

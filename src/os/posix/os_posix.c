@@ -3,10 +3,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "os/os.h"
 
@@ -133,4 +135,15 @@ void amp_thread_join(struct amp_thread *t)
 bool amp_thread_is_self(const struct amp_thread *t)
 {
 	return pthread_equal(t->t, pthread_self()) != 0;
+}
+
+int amp_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,13 +270,7 @@ static int sim_start(struct rproc *rproc)
 		for (i = 0; i < 5; i++)
 			if (dup2(tmp[i], SIM_FD_RAM + i) < 0)
 				_exit(126);
-		if (s->cfg.cpu >= 0) {
-			cpu_set_t set;
-
-			CPU_ZERO(&set);
-			CPU_SET(s->cfg.cpu, &set);
-			sched_setaffinity(0, sizeof(set), &set);
-		}
+		amp_pin_cpu(s->cfg.cpu);
 		execv(s->core_path, argv);
 		_exit(127);
 	}

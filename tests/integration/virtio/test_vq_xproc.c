@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "os/os.h"
 #include "vq_stream.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
 		struct vq_stream dev = s;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		vq_stream_pin(1);
+		amp_pin_cpu(1);
 		if (vq_stream_init(&dev, VIRTQUEUE_DEVICE) || vq_stream_run_device(&dev)) {
 			fprintf(stderr, "device: %s\n", dev.error[0] ? dev.error : "init failed");
 			_exit(1);
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		_exit(0);
 	}
-	vq_stream_pin(0);
+	amp_pin_cpu(0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (vq_stream_run_driver(&s)) {
 		fprintf(stderr, "driver: %s\n", s.error);

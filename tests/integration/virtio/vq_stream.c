@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,15 +326,4 @@ void vq_stream_shm_destroy(struct vq_stream *s)
 	munmap(s->shm, s->shm_size);
 	close(s->efd_to_dev);
 	close(s->efd_to_drv);
-}
-
-void vq_stream_pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }

@@ -39,6 +39,5 @@ void vq_stream_fini(struct vq_stream *s);
 /* Stream s->count buffers; 0, or -1 with s->error saying what went wrong. */
 int vq_stream_run_driver(struct vq_stream *s);
 int vq_stream_run_device(struct vq_stream *s);
-void vq_stream_pin(int cpu);
 
 #endif /* VQ_STREAM_H */
