@@ -713,6 +713,37 @@ static void test_unsupported_virtio_id_is_left_unbound(void **state)
 	unlink(fw);
 }
 
+static void test_firmware_is_found_along_the_search_path(void **state)
+{
+	struct ctx *c = *state;
+	char dir1[] = "/tmp/amp-fwpath-XXXXXX", dir2[] = "/tmp/amp-fwpath-XXXXXX";
+	char link[128], env[128];
+	const char *base = strrchr(c->fw, '/') + 1;
+
+	assert_non_null(mkdtemp(dir1));
+	assert_non_null(mkdtemp(dir2));
+	/* Only in dir2, found through an added directory... */
+	snprintf(link, sizeof(link), "%s/%s", dir2, base);
+	assert_int_equal(symlink(c->fw, link), 0);
+	assert_int_equal(rproc_set_firmware(c->rproc, base), 0);
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ENOENT);
+	assert_int_equal(rproc_firmware_path_add(dir2), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	rproc_firmware_path_reset();
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ENOENT);
+	/* ...and through $AMP_FIRMWARE_PATH, a colon-separated list searched first. */
+	snprintf(env, sizeof(env), "%s:%s", dir1, dir2);
+	setenv("AMP_FIRMWARE_PATH", env, 1);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unsetenv("AMP_FIRMWARE_PATH");
+	assert_int_equal(rproc_firmware_path_add(""), -AMP_EINVAL);
+	unlink(link);
+	rmdir(dir1);
+	rmdir(dir2);
+}
+
 struct race {
 	struct rproc *rproc;
 	int iterations;
@@ -801,6 +832,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_concurrent_boot_shutdown_and_crash_are_serialised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vendor_entries_go_to_the_platform, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_firmware_is_found_along_the_search_path, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unsupported_virtio_id_is_left_unbound, setup,
 						teardown),
