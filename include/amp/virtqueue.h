@@ -251,6 +251,17 @@ AMP_API int virtqueue_get_avail_buf(struct virtqueue *vq, struct virtqueue_buf *
 AMP_API int virtqueue_add_used_buf(struct virtqueue *vq, uint16_t head, uint32_t len);
 
 /**
+ * virtqueue_add_used_buf_deferred() - as virtqueue_add_used_buf(), but the entry is published
+ * only by the next virtqueue_publish_used(), virtqueue_add_used_buf() or virtqueue_kick*():
+ * a device returning a batch moves used->idx (a line the driver reads) once per batch.
+ * Context and Return: as virtqueue_add_used_buf().
+ */
+AMP_API int virtqueue_add_used_buf_deferred(struct virtqueue *vq, uint16_t head, uint32_t len);
+
+/** virtqueue_publish_used() - publish used entries added with the deferred variant. */
+AMP_API void virtqueue_publish_used(struct virtqueue *vq);
+
+/**
  * virtqueue_kick_prepare() - decide whether the other side wants to hear of what we published
  *
  * Driver role: the device's VRING_USED_F_NO_NOTIFY flag or, with EVENT_IDX, its avail_event.

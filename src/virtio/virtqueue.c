@@ -396,7 +396,32 @@ int virtqueue_get_avail_buf(struct virtqueue *vq, struct virtqueue_buf *bufs, un
 	return (unsigned int)count > max ? -AMP_EMSGSIZE : count;
 }
 
+static int vq_add_used(struct virtqueue *vq, uint16_t head, uint32_t len);
+
 int virtqueue_add_used_buf(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	int ret = vq_add_used(vq, head, len);
+
+	if (!ret)
+		virtqueue_publish_used(vq);
+	return ret;
+}
+
+int virtqueue_add_used_buf_deferred(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	return vq_add_used(vq, head, len);
+}
+
+void virtqueue_publish_used(struct virtqueue *vq)
+{
+	if (vq->role != VIRTQUEUE_DEVICE || vq_is_broken(vq))
+		return;
+	/* Release: the used entries (and the data written into the buffers) are visible before
+	 * used->idx moves. Pairs with the acquire in virtqueue_get_buf() on the driver side. */
+	vq_store_release16(&vq->vr.used->idx, vq->used_idx);
+}
+
+static int vq_add_used(struct virtqueue *vq, uint16_t head, uint32_t len)
 {
 	struct virtqueue_desc_state *st = vq->state;
 	struct vring_used_elem *e;
@@ -422,9 +447,6 @@ int virtqueue_add_used_buf(struct virtqueue *vq, uint16_t head, uint32_t len)
 	vq_write32(&e->id, head);
 	vq_write32(&e->len, len);
 	vq->used_idx++;
-	/* Release: the used entry (and the data written into the buffer) are visible before
-	 * used->idx moves. Pairs with the acquire in virtqueue_get_buf() on the driver side. */
-	vq_store_release16(&vq->vr.used->idx, vq->used_idx);
 	return 0;
 }
 
@@ -437,6 +459,8 @@ bool virtqueue_kick_prepare(struct virtqueue *vq)
 
 	if (vq_is_broken(vq))
 		return false;
+	if (vq->role == VIRTQUEUE_DEVICE)
+		virtqueue_publish_used(vq);
 	/* Full fence: our index store above is ordered before the read of the other side's
 	 * suppression word below. Pairs with the fence in the other side's enable_cb(). */
 	vq_mb();

@@ -692,6 +692,39 @@ static void test_device_rejects_descriptor_it_still_holds(void **state)
 	expect_device_breaks(p);
 }
 
+static void test_deferred_used_entries_publish_as_one_batch(void **state)
+{
+	struct pair *p = pair_new(8, 16, false);
+	struct vring vr = ring_of(p);
+	struct virtqueue_buf b;
+	uint16_t head;
+	void *tok;
+	uint32_t len;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(virtqueue_add_inbuf(&p->drv, 1, 8, &p->tokens[i]), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(virtqueue_get_avail_buf(&p->dev, &b, 1, &head), 1);
+		assert_int_equal(virtqueue_add_used_buf_deferred(&p->dev, head, 4), 0);
+	}
+	/* Written, not published: the driver sees nothing yet. */
+	assert_int_equal(vr.used->idx, 0);
+	assert_int_equal(virtqueue_get_buf(&p->drv, &tok, &len), 0);
+	virtqueue_publish_used(&p->dev);
+	assert_int_equal(vr.used->idx, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(virtqueue_get_buf(&p->drv, &tok, &len), 1);
+	/* A kick decision publishes what is pending first. */
+	assert_int_equal(virtqueue_add_inbuf(&p->drv, 1, 8, &p->tokens[0]), 0);
+	assert_int_equal(virtqueue_get_avail_buf(&p->dev, &b, 1, &head), 1);
+	assert_int_equal(virtqueue_add_used_buf_deferred(&p->dev, head, 4), 0);
+	virtqueue_kick_prepare(&p->dev);
+	assert_int_equal(vr.used->idx, 4);
+	pair_free(p);
+}
+
 static void test_break_by_owner_fails_later_calls(void **state)
 {
 	struct pair *p = pair_new(4, 16, false);
@@ -734,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_device_rejects_chain_lengths_overflowing),
 		cmocka_unit_test(test_device_rejects_read_only_after_writable),
 		cmocka_unit_test(test_device_rejects_descriptor_it_still_holds),
+		cmocka_unit_test(test_deferred_used_entries_publish_as_one_batch),
 		cmocka_unit_test(test_break_by_owner_fails_later_calls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
