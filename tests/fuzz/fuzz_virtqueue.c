@@ -111,12 +111,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		}
-		case 3: /* device returns the oldest chain it holds */
+		case 3: /* device returns the oldest chain it holds, now or in a batch */
 			if (nheld) {
-				int ret = virtqueue_add_used_buf(&dev, held[0], next16(&s));
+				int ret = op & 8 ? virtqueue_add_used_buf_deferred(&dev, held[0],
+										   next16(&s))
+						 : virtqueue_add_used_buf(&dev, held[0], next16(&s));
 
 				check(ret == 0 || ret == -AMP_EIO);
 				memmove(held, held + 1, --nheld * sizeof(held[0]));
+			} else {
+				virtqueue_publish_used(&dev);
 			}
 			break;
 		case 4:
