@@ -83,7 +83,8 @@ struct rpmsg_virtio_device {
 static struct amp_mutex rpmsg_bus_lock = AMP_MUTEX_INITIALIZER;
 static struct rpmsg_driver *rpmsg_drivers;
 static struct rpmsg_virtio_device *rpmsg_devices;
-static _Thread_local bool rpmsg_in_notify;
+/* The device whose notification context this thread is running (its callbacks), or NULL. */
+static _Thread_local struct rpmsg_virtio_device *rpmsg_notify_dev;
 
 #define STAT_INC(rvdev, field) __atomic_add_fetch(&(rvdev)->stats.field, 1, __ATOMIC_RELAXED)
 
@@ -327,7 +328,7 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			rvdev->tx_waiters--;
 			continue;
 		}
-		if (rpmsg_in_notify) {
+		if (rpmsg_notify_dev == rvdev) {
 			/* The kick that would wake us is handled by this thread: poll instead. */
 			struct timespec ts = {0, RPMSG_NOTIFY_POLL_NS};
 
@@ -489,9 +490,9 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	if (rpmsg_ept_table_lookup(&rvdev->epts, ept->addr) == ept)
 		rpmsg_ept_table_remove(&rvdev->epts, ept->addr);
 	ept->dead = true;
-	/* From another thread, wait for its callback to finish; from the notification thread
-	 * the running callback is its own (one runs at a time): free it when it returns. */
-	while (ept->busy && !rpmsg_in_notify)
+	/* From another thread, wait for its callback to finish; from this device's notification
+	 * thread the running callback is its own (one runs at a time): free it when it returns. */
+	while (ept->busy && rpmsg_notify_dev != rvdev)
 		amp_cond_wait(&rvdev->ept_cond, &rvdev->ept_lock);
 	free_now = !ept->busy;
 	ept->free_on_done = !free_now;
@@ -633,7 +634,7 @@ int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
 	long i;
 
-	if (!rpmsg_in_notify || data != rvdev->delivering)
+	if (rpmsg_notify_dev != rvdev || data != rvdev->delivering)
 		return -AMP_EINVAL;
 	i = rpmsg_buf_index(rvdev, data, RPMSG_HDR_LEN);
 	if (i < 0)
@@ -1031,16 +1032,16 @@ out_free:
 
 void rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 {
-	bool outer = rpmsg_in_notify;
+	struct rpmsg_virtio_device *outer = rpmsg_notify_dev;
 
 	if (rvdev_removed(rvdev))
 		return;
-	rpmsg_in_notify = true;
+	rpmsg_notify_dev = rvdev;
 	if (vqid == 0)
 		rpmsg_rx_drain(rvdev);
 	else
 		rpmsg_tx_complete(rvdev);
-	rpmsg_in_notify = outer;
+	rpmsg_notify_dev = outer;
 }
 
 void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
