@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <amp-fw/hal.h>
+#include <amp-fw/rpmsg.h>
 #include <amp-fw/rsc.h>
 #include <amp-fw/trace.h>
 #include <amp/rpmsg_remote.h>
@@ -22,18 +23,6 @@ static struct rpmsg_ept_slot slots[8];
 static struct rpmsg_remote_ept ept;
 static unsigned int answered;
 static volatile int hang;
-
-static void *fw_da_to_va(void *ctx, uint64_t da, size_t len)
-{
-	(void)ctx;
-	return amp_fw_da_to_va(da, len);
-}
-
-static void fw_kick(void *ctx, uint32_t notifyid)
-{
-	(void)ctx;
-	amp_fw_kick(notifyid);
-}
 
 static int starts_with(const void *data, size_t len, const char *word)
 {
@@ -79,21 +68,10 @@ static void sample_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, 
 
 int main(void)
 {
-	struct rpmsg_remote_config cfg = {0};
 	int created = 0;
 
 	amp_fw_printf("rpmsg-client-sample firmware: booting, table at %p\n", amp_fw_rsc_table());
-	/* Our table, as the host loaded it: the vdev entry is at its offset there. */
-	cfg.vdev = (struct fw_rsc_vdev *)((uint8_t *)amp_fw_rsc_table() +
-					  resource_table.offset[0] + sizeof(struct fw_rsc_hdr));
-	cfg.da_to_va = fw_da_to_va;
-	cfg.kick = fw_kick;
-	cfg.state[0] = vq_state[0];
-	cfg.state[1] = vq_state[1];
-	cfg.state_num = NUM_VRING;
-	cfg.slots = slots;
-	cfg.num_slots = 8;
-	if (rpmsg_remote_init(&rdev, &cfg)) {
+	if (amp_fw_rpmsg_init(&rdev, vq_state[0], vq_state[1], NUM_VRING, slots, 8)) {
 		amp_fw_printf("rpmsg init failed\n");
 		return 1;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The simulated SoC with real firmware: each remote core is a separate process running the
- * rpmsg-client-sample firmware. Usage: test_sim cycles|echo|eight|watchdog|crashes
+ * rpmsg-client-sample, rpmsg-echo or a silent test firmware.
+ * Usage: test_sim cycles|echo|eight|watchdog|crashes|silent
  * (one CTest entry each, so that a failure names its scenario).
  */
 #define _GNU_SOURCE
@@ -24,6 +25,7 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int replies[MAX_PROCS];
 static struct rpmsg_channel *channels[MAX_PROCS];
 static int last_len;
+static char last_data[512];
 
 #define CHECK(cond_)                                                                               \
 	do {                                                                                       \
@@ -37,12 +39,12 @@ static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 {
 	int i = rpdev->priv ? (int)(intptr_t)rpdev->priv - 1 : 0;
 
-	(void)data;
 	(void)priv;
 	(void)src;
 	pthread_mutex_lock(&lock);
 	replies[i]++;
 	last_len = len;
+	memcpy(last_data, data, (size_t)len < sizeof(last_data) ? (size_t)len : sizeof(last_data));
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
 }
@@ -87,7 +89,7 @@ static void on_remove(struct rpmsg_channel *rpdev)
 	pthread_mutex_unlock(&lock);
 }
 
-static const struct rpmsg_device_id ids[] = {{"rpmsg-client-sample"}, {""}};
+static const struct rpmsg_device_id ids[] = {{"rpmsg-client-sample"}, {"rpmsg-echo"}, {""}};
 static struct rpmsg_driver drv = {
 	.name = "test-sim", .id_table = ids, .probe = on_probe, .remove = on_remove,
 	.callback = on_msg};
@@ -109,6 +111,12 @@ static int wait_replies(int i, int n)
 	return ret;
 }
 
+static void count_channel(struct rpmsg_channel *ch, void *arg)
+{
+	(void)ch;
+	(*(int *)arg)++;
+}
+
 static void on_event(struct rproc *rproc, enum rproc_event ev, void *priv)
 {
 	(void)rproc;
@@ -119,10 +127,9 @@ static void on_event(struct rproc *rproc, enum rproc_event ev, void *priv)
 	pthread_mutex_unlock(&lock);
 }
 
-static struct rproc *make_proc(int i, unsigned int watchdog_ms)
+static struct rproc *make_proc_fw(int i, unsigned int watchdog_ms, const char *fw)
 {
-	struct sim_config cfg = {.firmware = AMP_TEST_FIRMWARE, .cpu = -1,
-				 .watchdog_ms = watchdog_ms};
+	struct sim_config cfg = {.firmware = fw, .cpu = -1, .watchdog_ms = watchdog_ms};
 	char name[16];
 
 	snprintf(name, sizeof(name), "sim%d", i);
@@ -132,6 +139,11 @@ static struct rproc *make_proc(int i, unsigned int watchdog_ms)
 	rproc_set_event_cb(procs[i], on_event, NULL);
 	CHECK(rproc_register(procs[i]) == 0);
 	return procs[i];
+}
+
+static struct rproc *make_proc(int i, unsigned int watchdog_ms)
+{
+	return make_proc_fw(i, watchdog_ms, AMP_TEST_FIRMWARE);
 }
 
 static int count_dir(const char *path)
@@ -186,24 +198,54 @@ static void scenario_cycles(void)
 	       maps);
 }
 
-/* Messages of every size 0..496 reach the remote and are answered. */
+/* Messages of every size 0..496 come back from the echo firmware byte for byte. */
 static void scenario_echo(void)
 {
-	struct rproc *r = make_proc(0, 0);
+	struct rproc *r = make_proc_fw(0, 0, AMP_ECHO_FIRMWARE);
 	char msg[496];
-	int len;
+	int len, i;
 
-	memset(msg, 'm', sizeof(msg));
 	CHECK(rproc_boot(r) == 0);
-	CHECK(wait_replies(0, 1) == 0);
+	CHECK(wait_replies(0, 1) == 0); /* the echo of the probe's "hello" */
 	for (len = 0; len <= 496; len++) {
-		/* "crash"/"hang" are commands to this firmware; 'm' bytes never are. */
+		for (i = 0; i < len; i++)
+			msg[i] = (char)(len * 7 + i);
 		CHECK(rpmsg_send(channels[0], msg, len) == 0);
 		CHECK(wait_replies(0, len + 2) == 0);
+		pthread_mutex_lock(&lock);
+		CHECK(last_len == len && !memcmp(last_data, msg, (size_t)len));
+		pthread_mutex_unlock(&lock);
 	}
 	CHECK(rpmsg_send(channels[0], msg, 497) == -AMP_EMSGSIZE);
 	sim_rproc_destroy(r);
-	printf("echo: every size 0..496 answered\n");
+	printf("echo: every size 0..496 came back byte for byte\n");
+}
+
+/* A firmware that never announces: it boots, no channel appears, it shuts down cleanly. */
+static void scenario_silent(void)
+{
+	struct rproc *r = make_proc_fw(0, 0, AMP_SILENT_FIRMWARE);
+	struct timespec ts = {0, 1000000};
+	char trace[256];
+	int i, n = -1, channels_seen = 0;
+
+	CHECK(rproc_boot(r) == 0);
+	CHECK(rproc_get_vdev(r, 0));
+	/* Wait (up to 10 s) for its trace to say it is up and announcing nothing. */
+	for (i = 0; i < 10000; i++) {
+		n = rproc_trace_read(r, 0, trace, sizeof(trace));
+		if (n > 0 && strstr(trace, "announcing nothing"))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	CHECK(n > 0 && strstr(trace, "announcing nothing"));
+	rpmsg_for_each_channel(rproc_get_vdev(r, 0)->driver_priv, count_channel, &channels_seen);
+	CHECK(channels_seen == 0);
+	CHECK(replies[0] == 0);
+	CHECK(rproc_shutdown(r) == 0);
+	CHECK(rproc_get_state(r) == RPROC_OFFLINE);
+	sim_rproc_destroy(r);
+	printf("silent: booted, no channel, shut down cleanly\n");
 }
 
 /* Eight processors at once. */
@@ -264,7 +306,7 @@ int main(int argc, char **argv)
 {
 	amp_log_set_level(AMP_LOG_ERR);
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s cycles|echo|eight|watchdog|crashes\n", argv[0]);
+		fprintf(stderr, "usage: %s cycles|echo|eight|watchdog|crashes|silent\n", argv[0]);
 		return 2;
 	}
 	CHECK(register_rpmsg_driver(&drv) == 0);
@@ -278,6 +320,8 @@ int main(int argc, char **argv)
 		scenario_watchdog();
 	else if (!strcmp(argv[1], "crashes"))
 		scenario_crashes();
+	else if (!strcmp(argv[1], "silent"))
+		scenario_silent();
 	else
 		return 2;
 	unregister_rpmsg_driver(&drv);
