@@ -230,7 +230,7 @@ AMP_API void rproc_put(struct rproc *rproc);
  * remove()), trace buffers saved, a coredump written if enabled, and, unless recovery is
  * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
  * when the remote announces them again. A core that crashes 5 times within 10 s is left crashed
- * (a firmware dying at boot would otherwise be reloaded forever). A report while already crashed, or for a processor that
+ * (a firmware dying at boot would otherwise be reloaded forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor that
  * is not running, is ignored (as Linux does).
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.
@@ -268,6 +268,13 @@ AMP_API int rproc_trigger_recovery(struct rproc *rproc);
  */
 AMP_API void rproc_set_recovery(struct rproc *rproc, bool enabled);
 AMP_API bool rproc_recovery_enabled(const struct rproc *rproc);
+
+/**
+ * rproc_set_crash_limit() - stop automatic recovery when the core crashed @burst times within
+ * @window_ms (default 5 in 10000); @burst 0 never stops. Context: any thread.
+ * Return: 0; -EINVAL for a @burst over 64.
+ */
+AMP_API int rproc_set_crash_limit(struct rproc *rproc, unsigned int burst, unsigned int window_ms);
 
 /** rproc_set_auto_boot() - boot at rproc_register() (default off). Context: before register. */
 AMP_API void rproc_set_auto_boot(struct rproc *rproc, bool auto_boot);

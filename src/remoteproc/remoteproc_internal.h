@@ -24,6 +24,7 @@
  * a firmware that dies at boot would otherwise be reloaded forever. */
 #define RPROC_RECOVERY_BURST 5
 #define RPROC_RECOVERY_WINDOW_NS (10ull * 1000000000ull)
+#define RPROC_RECOVERY_BURST_MAX 64
 
 /* A piece of device memory the core handed to the firmware: a carveout, a vring, a buffer pool. */
 struct rproc_mem {
@@ -127,8 +128,10 @@ struct rproc_private {
 	struct amp_cond work_cond;
 	unsigned int work;              /* RPROC_WORK_*; guarded by work_lock */
 	enum rproc_crash_type crash_type;
-	uint64_t recover_ns[RPROC_RECOVERY_BURST]; /* when the last automatic recoveries ran */
+	uint64_t recover_ns[RPROC_RECOVERY_BURST_MAX]; /* when the last automatic recoveries ran */
 	unsigned int recover_next;
+	unsigned int recover_burst;     /* 0: no limit; guarded by lock */
+	uint64_t recover_window_ns;
 
 	enum rproc_dump_mechanism dump;
 	char *dump_dir;

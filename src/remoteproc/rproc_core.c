@@ -141,6 +141,8 @@ struct rproc *rproc_alloc(const char *name, const struct rproc_ops *ops, const c
 	p->ops = ops;
 	p->state = RPROC_OFFLINE;
 	p->refcount = 1;
+	p->recover_burst = RPROC_RECOVERY_BURST;
+	p->recover_window_ns = RPROC_RECOVERY_WINDOW_NS;
 	amp_mutex_init(&p->lock);
 	amp_mutex_init(&p->notify_lock);
 	amp_mutex_init(&p->work_lock);
@@ -539,20 +541,38 @@ static void rproc_crash_locked(struct rproc_private *p, enum rproc_crash_type ty
 static bool rproc_crash_loop(struct rproc_private *p)
 {
 	uint64_t now = amp_now_ns();
-	uint64_t oldest = p->recover_ns[p->recover_next];
+	uint64_t oldest;
 
-	if (oldest && now - oldest < RPROC_RECOVERY_WINDOW_NS) {
+	if (!p->recover_burst)
+		return false;
+	oldest = p->recover_ns[p->recover_next];
+	if (oldest && now - oldest < p->recover_window_ns) {
 		amp_log(AMP_LOG_ERR,
-			"%s: %u crashes within %llu s: automatic recovery stopped (left crashed; "
+			"%s: %u crashes within %llu ms: automatic recovery stopped (left crashed; "
 			"rproc_trigger_recovery() or enabling recovery again retries)",
-			p->name, RPROC_RECOVERY_BURST,
-			(unsigned long long)(RPROC_RECOVERY_WINDOW_NS / AMP_NSEC_PER_SEC));
+			p->name, p->recover_burst,
+			(unsigned long long)(p->recover_window_ns / AMP_NSEC_PER_MSEC));
 		memset(p->recover_ns, 0, sizeof(p->recover_ns));
 		return true;
 	}
 	p->recover_ns[p->recover_next] = now;
-	p->recover_next = (p->recover_next + 1) % RPROC_RECOVERY_BURST;
+	p->recover_next = (p->recover_next + 1) % p->recover_burst;
 	return false;
+}
+
+int rproc_set_crash_limit(struct rproc *rproc, unsigned int burst, unsigned int window_ms)
+{
+	struct rproc_private *p = rproc_p(rproc);
+
+	if (burst > RPROC_RECOVERY_BURST_MAX)
+		return -AMP_EINVAL;
+	amp_mutex_lock(&p->lock);
+	p->recover_burst = burst;
+	p->recover_window_ns = (uint64_t)window_ms * AMP_NSEC_PER_MSEC;
+	p->recover_next = 0;
+	memset(p->recover_ns, 0, sizeof(p->recover_ns));
+	amp_mutex_unlock(&p->lock);
+	return 0;
 }
 
 static void *rproc_worker(void *arg)

@@ -2,7 +2,7 @@
 /*
  * The simulated SoC with real firmware: each remote core is a separate process running the
  * rpmsg-client-sample, rpmsg-echo or a silent test firmware.
- * Usage: test_sim cycles|echo|eight|watchdog|crashes|silent
+ * Usage: test_sim cycles|echo|eight|watchdog|crashes|silent|crash100
  * (one CTest entry each, so that a failure names its scenario).
  */
 #define _GNU_SOURCE
@@ -248,6 +248,35 @@ static void scenario_silent(void)
 	printf("silent: booted, no channel, shut down cleanly\n");
 }
 
+/* 100 real faults of the core at random points under traffic: every time the channel comes
+ * back, and no message is delivered twice or lost outside a crash. */
+static void scenario_crash100(void)
+{
+	struct rproc *r = make_proc(0, 0);
+	unsigned int seed = 12345;
+	int round, expected = 1, k, j;
+
+	CHECK(rproc_set_crash_limit(r, 0, 0) == 0); /* this test crashes on purpose, often */
+	CHECK(rproc_boot(r) == 0);
+	CHECK(wait_replies(0, expected) == 0);
+	for (round = 0; round < 100; round++) {
+		k = (int)(rand_r(&seed) % 8);
+		for (j = 0; j < k; j++) {
+			CHECK(rpmsg_send(channels[0], "traffic", 7) == 0);
+			CHECK(wait_replies(0, ++expected) == 0);
+		}
+		CHECK(rpmsg_send(channels[0], "crash", 5) == 0);
+		/* Recovered: the new channel's probe greets, and the firmware answers. */
+		CHECK(wait_replies(0, ++expected) == 0);
+	}
+	CHECK(rproc_crash_count(r) == 100);
+	pthread_mutex_lock(&lock);
+	CHECK(replies[0] == expected); /* nothing stale delivered after a recovery */
+	pthread_mutex_unlock(&lock);
+	sim_rproc_destroy(r);
+	printf("crash100: 100 segfaults under traffic, %d answers, none twice\n", expected);
+}
+
 /* Eight processors at once. */
 static void scenario_eight(void)
 {
@@ -306,7 +335,7 @@ int main(int argc, char **argv)
 {
 	amp_log_set_level(AMP_LOG_ERR);
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s cycles|echo|eight|watchdog|crashes|silent\n", argv[0]);
+		fprintf(stderr, "usage: %s cycles|echo|eight|watchdog|crashes|silent|crash100\n", argv[0]);
 		return 2;
 	}
 	CHECK(register_rpmsg_driver(&drv) == 0);
@@ -322,6 +351,8 @@ int main(int argc, char **argv)
 		scenario_crashes();
 	else if (!strcmp(argv[1], "silent"))
 		scenario_silent();
+	else if (!strcmp(argv[1], "crash100"))
+		scenario_crash100();
 	else
 		return 2;
 	unregister_rpmsg_driver(&drv);
