@@ -62,7 +62,9 @@ enum rproc_dump_mechanism {
  * @stop:     power it off; on return the core no longer touches shared memory and sends no more
  *            notifications. Required. Lock held; may block.
  * @kick:     ring the core's doorbell for the vring with notify id @vqid. Required. Any thread,
- *            lock not held; must not block.
+ *            lock not held; must not block. A sender racing a crash may call it during or just
+ *            after @stop: it must be harmless then (the sim platform keeps its doorbells open for
+ *            the processor's whole life for this reason).
  * @da_to_va: map [da, da + len) to a host pointer, or NULL if any byte lies outside memory the
  *            core owns. Required (the core has no memory map of its own). Any thread.
  * @mem_alloc: allocate @len bytes of device memory aligned to @align; on entry *@da is a fixed

@@ -213,16 +213,22 @@ static void *sim_notifier(void *arg)
 	}
 }
 
-static void sim_close_fds(struct sim_proc *s)
+/* Empty an eventfd without blocking (the fd itself blocks: the core waits on it). */
+static void sim_drain(int fd)
 {
-	int *fds[4] = {&s->pidfd, &s->efd_to_core, &s->efd_to_host, &s->efd_stop};
-	unsigned int i;
+	struct pollfd pfd = {fd, POLLIN, 0};
+	uint64_t v;
 
-	for (i = 0; i < 4; i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	while (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+		if (read(fd, &v, sizeof(v)) != sizeof(v))
+			break;
+}
+
+static void sim_close_pidfd(struct sim_proc *s)
+{
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
 }
 
 static int sim_start(struct rproc *rproc)
@@ -233,13 +239,12 @@ static int sim_start(struct rproc *rproc)
 	pid_t pid;
 	int ret;
 
-	s->efd_to_core = eventfd(0, EFD_CLOEXEC);
-	s->efd_to_host = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->efd_stop = eventfd(0, EFD_CLOEXEC);
-	if (s->efd_to_core < 0 || s->efd_to_host < 0 || s->efd_stop < 0) {
-		ret = -errno;
-		goto out_close;
-	}
+	/* The doorbells live as long as the processor: a sender racing a crash may kick after
+	 * stop, and must find a harmless eventfd, never a closed or reused fd number. Whatever
+	 * they collected while the core was off is dropped here. */
+	sim_drain(s->efd_to_core);
+	sim_drain(s->efd_to_host);
+	sim_drain(s->efd_stop);
 	memset(s->ctrl, 0, sizeof(*s->ctrl));
 	snprintf(args[0], sizeof(args[0]), "0x%llx", (unsigned long long)s->ram.da);
 	snprintf(args[1], sizeof(args[1]), "0x%llx", (unsigned long long)s->ram.len);
@@ -253,10 +258,8 @@ static int sim_start(struct rproc *rproc)
 	argv[7] = NULL;
 
 	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		goto out_close;
-	}
+	if (pid < 0)
+		return -errno;
 	if (pid == 0) {
 		/* The core: its memory and its doorbells at the fds the boot ROM expects. Move
 		 * them out of the way first (a source may sit on a target), then into place;
@@ -280,21 +283,18 @@ static int sim_start(struct rproc *rproc)
 		ret = -errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		goto out_close;
+		return ret;
 	}
 	__atomic_store_n(&s->stopping, false, __ATOMIC_RELEASE);
 	ret = amp_thread_create(&s->notifier, sim_notifier, s, "sim-notify");
 	if (ret) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		goto out_close;
+		sim_close_pidfd(s);
+		return ret;
 	}
 	s->running = true;
 	return 0;
-
-out_close:
-	sim_close_fds(s);
-	return ret;
 }
 
 static int sim_stop(struct rproc *rproc)
@@ -311,7 +311,7 @@ static int sim_stop(struct rproc *rproc)
 	if (write(s->efd_stop, &one, sizeof(one)) != sizeof(one))
 		amp_log(AMP_LOG_WARN, "%s: could not wake the notifier", s->name);
 	amp_thread_join(&s->notifier);
-	sim_close_fds(s);
+	sim_close_pidfd(s);
 	s->running = false;
 	return 0;
 }
@@ -370,6 +370,11 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 		s->ctrl = NULL;
 		goto out_free;
 	}
+	s->efd_to_core = eventfd(0, EFD_CLOEXEC);
+	s->efd_to_host = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->efd_stop = eventfd(0, EFD_CLOEXEC);
+	if (s->efd_to_core < 0 || s->efd_to_host < 0 || s->efd_stop < 0)
+		goto out_free;
 	if (rproc_set_elf_machines(rproc, machines, 1))
 		goto out_free;
 	return rproc;
@@ -391,6 +396,12 @@ void sim_rproc_destroy(struct rproc *rproc)
 	/* Unregistered or never registered: make sure the core is off. */
 	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
 		;
+	if (s->efd_to_core >= 0)
+		close(s->efd_to_core);
+	if (s->efd_to_host >= 0)
+		close(s->efd_to_host);
+	if (s->efd_stop >= 0)
+		close(s->efd_stop);
 	if (s->ctrl)
 		munmap(s->ctrl, 4096);
 	if (s->ctrl_fd >= 0)
