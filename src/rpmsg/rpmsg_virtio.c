@@ -232,9 +232,10 @@ static void rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t 
 	}
 	rvdev->delivering = msg.data;
 	rvdev->deliver_held = false;
+	/* Counted before the callback: what the callback makes happen sees the count. */
+	STAT_INC(rvdev, rx_msgs);
 	if (!ept->dead && ept->cb)
 		ept->cb(ept->rpdev, (void *)(uintptr_t)msg.data, msg.len, ept->priv, msg.src);
-	STAT_INC(rvdev, rx_msgs);
 	rvdev->delivering = NULL;
 	if (!rvdev->deliver_held)
 		rpmsg_rx_repost(rvdev, buf);
