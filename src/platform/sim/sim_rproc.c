@@ -245,7 +245,10 @@ static int sim_start(struct rproc *rproc)
 	sim_drain(s->efd_to_core);
 	sim_drain(s->efd_to_host);
 	sim_drain(s->efd_stop);
-	memset(s->ctrl, 0, sizeof(*s->ctrl));
+	/* Atomic stores, not memset: a late kick may be setting a bit at this very moment. */
+	__atomic_store_n(&s->ctrl->core_pending, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ctrl->host_pending, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->ctrl->watchdog_pets, 0, __ATOMIC_RELAXED);
 	snprintf(args[0], sizeof(args[0]), "0x%llx", (unsigned long long)s->ram.da);
 	snprintf(args[1], sizeof(args[1]), "0x%llx", (unsigned long long)s->ram.len);
 	snprintf(args[2], sizeof(args[2]), "0x%llx", (unsigned long long)s->pool.da);
