@@ -69,11 +69,13 @@ static void *remote_main(void *arg)
 		if (l->stop)
 			break;
 		if (l->call) {
-			void (*fn)(struct amp_link *, void *) = l->call;
+			int (*fn)(struct amp_link *, void *) = l->call;
+			int ret;
 
 			pthread_mutex_unlock(&l->lock);
-			fn(l, l->call_arg);
+			ret = fn(l, l->call_arg);
 			pthread_mutex_lock(&l->lock);
+			l->call_ret = ret;
 			l->call = NULL;
 			l->call_done = true;
 			pthread_cond_broadcast(&l->cond);
@@ -187,13 +189,14 @@ void amp_link_fini(struct amp_link *l)
 	pthread_mutex_destroy(&l->lock);
 }
 
-static void link_nop(struct amp_link *l, void *arg)
+static int link_nop(struct amp_link *l, void *arg)
 {
 	(void)l;
 	(void)arg;
+	return 0;
 }
 
-void amp_link_remote_call(struct amp_link *l, void (*fn)(struct amp_link *l, void *arg), void *arg)
+void amp_link_remote_call(struct amp_link *l, int (*fn)(struct amp_link *l, void *arg), void *arg)
 {
 	struct timespec ts = deadline_in(10);
 	int ret = 0;
@@ -207,6 +210,7 @@ void amp_link_remote_call(struct amp_link *l, void (*fn)(struct amp_link *l, voi
 		ret = pthread_cond_timedwait(&l->cond, &l->lock, &ts);
 	pthread_mutex_unlock(&l->lock);
 	assert_true(l->call_done);
+	assert_int_equal(l->call_ret, 0);
 }
 
 void amp_link_pause_remote(struct amp_link *l, bool paused)

@@ -41,8 +41,9 @@ struct amp_link {
 	bool remote_paused;      /* the remote ignores kicks (never returns buffers) */
 	unsigned int remote_kicks_pending;
 	unsigned int host_pending; /* bit per vqid */
-	void (*call)(struct amp_link *l, void *arg);
+	int (*call)(struct amp_link *l, void *arg);
 	void *call_arg;
+	int call_ret;
 	bool call_done;
 	uint64_t host_kicks, remote_kicks;
 	bool finished;
@@ -53,8 +54,10 @@ void amp_link_init(struct amp_link *l, uint32_t features);
 /* Stop both threads and remove the host side, as a processor stop would (once; later calls
  * do nothing). */
 void amp_link_fini(struct amp_link *l);
-/* Run @fn in the remote's thread and wait for it (fails the test after 10 s). */
-void amp_link_remote_call(struct amp_link *l, void (*fn)(struct amp_link *l, void *arg), void *arg);
+/* Run @fn in the remote's thread and wait for it. The test fails, in the caller's thread, if
+ * @fn returns non-zero or has not returned within 10 s: cmocka assertions cannot be used in
+ * the remote's thread (a failure there cannot unwind to the test). */
+void amp_link_remote_call(struct amp_link *l, int (*fn)(struct amp_link *l, void *arg), void *arg);
 void amp_link_pause_remote(struct amp_link *l, bool paused);
 /* Wait until *@counter (updated by callbacks under l->lock) reaches @value; 0 or -1 after 10 s. */
 int amp_link_wait(struct amp_link *l, const int *counter, int value);

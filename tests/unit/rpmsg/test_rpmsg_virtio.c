@@ -50,18 +50,18 @@ static void remote_echo_cb(struct rpmsg_remote_ept *ept, const void *data, size_
 		sched_yield();
 }
 
-static void remote_announce(struct amp_link *l, void *arg)
+static int remote_announce(struct amp_link *l, void *arg)
 {
-	assert_int_equal(rpmsg_remote_create_ept(&l->rdev, &R.ept, arg ? arg : "rpmsg-client-sample",
-						 REMOTE_ADDR, remote_echo_cb, NULL),
-			 0);
+	return rpmsg_remote_create_ept(&l->rdev, &R.ept, arg ? arg : "rpmsg-client-sample",
+				       REMOTE_ADDR, remote_echo_cb, NULL);
 }
 
-static void remote_withdraw(struct amp_link *l, void *arg)
+static int remote_withdraw(struct amp_link *l, void *arg)
 {
 	(void)l;
 	(void)arg;
 	rpmsg_remote_destroy_ept(&R.ept);
+	return 0;
 }
 
 /* --- the host's side ---------------------------------------------------------------------- */
@@ -299,10 +299,10 @@ static void slow_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv
 	__atomic_store_n(&S.left, 1, __ATOMIC_RELEASE);
 }
 
-static void remote_send_to_slow(struct amp_link *l, void *arg)
+static int remote_send_to_slow(struct amp_link *l, void *arg)
 {
 	(void)l;
-	assert_int_equal(rpmsg_remote_send(&R.ept, (uint32_t)(uintptr_t)arg, "hi", 2), 0);
+	return rpmsg_remote_send(&R.ept, (uint32_t)(uintptr_t)arg, "hi", 2);
 }
 
 static void *release_slow(void *arg)
@@ -331,18 +331,44 @@ static void test_destroy_waits_for_a_running_callback(void **state)
 	pthread_join(t, NULL);
 }
 
-static void remote_burst(struct amp_link *l, void *arg)
+/* In the remote's thread: a remote out of host buffers waits for the host to drain, polling
+ * as firmware would; 10 s without one is a failure the test reports. */
+static bool remote_wait_deadline(struct timespec *end)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (end->tv_sec == 0) {
+		*end = now;
+		end->tv_sec += 10;
+		return true;
+	}
+	sched_yield();
+	return now.tv_sec < end->tv_sec || (now.tv_sec == end->tv_sec && now.tv_nsec < end->tv_nsec);
+}
+
+static int remote_send_retry(uint32_t dst, const void *data, size_t len)
+{
+	struct timespec end = {0};
+	int ret;
+
+	while ((ret = rpmsg_remote_send(&R.ept, dst, data, len)) == -AMP_ENOMEM) {
+		rpmsg_remote_poll(&L.rdev);
+		if (!remote_wait_deadline(&end))
+			return -AMP_ETIMEDOUT;
+	}
+	return ret;
+}
+
+static int remote_burst(struct amp_link *l, void *arg)
 {
 	uint32_t i, n = (uint32_t)(uintptr_t)arg;
+	int ret = 0;
 
 	(void)l;
-	for (i = 0; i < n; i++) {
-		while (rpmsg_remote_send(&R.ept, RPMSG_ADDR_ANY, &i, sizeof(i)) == -AMP_ENOMEM) {
-			/* Out of host buffers: they come back as the host drains. */
-			rpmsg_remote_poll(&L.rdev);
-			sched_yield();
-		}
-	}
+	for (i = 0; i < n && !ret; i++)
+		ret = remote_send_retry(RPMSG_ADDR_ANY, &i, sizeof(i));
+	return ret;
 }
 
 static void order_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
@@ -429,39 +455,37 @@ struct raw {
 	size_t payload_len;
 };
 
-static void remote_send_raw(struct amp_link *l, void *arg)
+static int remote_send_raw(struct amp_link *l, void *arg)
 {
 	struct raw *r = arg;
 	struct virtqueue_buf b;
 	uint16_t head;
 	struct rpmsg_hdr hdr = {.src = REMOTE_ADDR, .dst = r->dst, .len = r->hdr_len};
+	struct timespec end = {0};
+	int ret;
 
-	assert_int_equal(virtqueue_get_avail_buf(&l->rdev.txq, &b, 1, &head), 1);
+	/* The host may still hold every buffer (after a flood, say): wait for one to come back. */
+	while (virtqueue_get_avail_buf(&l->rdev.txq, &b, 1, &head) != 1)
+		if (!remote_wait_deadline(&end))
+			return -AMP_ETIMEDOUT;
 	memcpy(l->mem.mem + b.addr, &hdr, sizeof(hdr));
 	memcpy(l->mem.mem + b.addr + sizeof(hdr), r->payload, r->payload_len);
-	assert_int_equal(virtqueue_add_used_buf(&l->rdev.txq, head, r->used_len), 0);
+	ret = virtqueue_add_used_buf(&l->rdev.txq, head, r->used_len);
 	virtqueue_kick(&l->rdev.txq);
+	return ret;
 }
 
-static void wait_stat(uint64_t *field, uint64_t value)
+
+/* Counters move in the host's notification thread: wait until a probe message, sent after
+ * what the test did and so delivered after it in order, has reached the channel. */
+static void wait_host_caught_up(void)
 {
-	struct rpmsg_stats st;
-	int i;
+	struct raw probe = {.dst = H.ch->src, .hdr_len = 1, .used_len = 17, .payload = "p",
+			    .payload_len = 1};
+	int before = H.msgs;
 
-	/* The counter moves in the host's notification thread: wait on a probe message sent
-	 * after it, which arrives in order. */
-	(void)field;
-	for (i = 0; i < 1; i++) {
-		struct raw probe = {.dst = H.ch->src, .hdr_len = 1, .used_len = 17, .payload = "p",
-				    .payload_len = 1};
-		int before = H.msgs;
-
-		amp_link_remote_call(&L, remote_send_raw, &probe);
-		assert_int_equal(amp_link_wait(&L, &H.msgs, before + 1), 0);
-	}
-	rpmsg_get_stats(L.rvdev, &st);
-	(void)st;
-	(void)value;
+	amp_link_remote_call(&L, remote_send_raw, &probe);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, before + 1), 0);
 }
 
 static void test_hostile_headers_cost_only_the_message(void **state)
@@ -484,7 +508,7 @@ static void test_hostile_headers_cost_only_the_message(void **state)
 	amp_link_remote_call(&L, remote_send_raw, &nobody);
 	amp_link_remote_call(&L, remote_send_raw, &ns_short);
 	amp_link_remote_call(&L, remote_send_raw, &ns_unterminated);
-	wait_stat(NULL, 0);
+	wait_host_caught_up();
 	rpmsg_get_stats(L.rvdev, &st);
 	assert_int_equal(st.rx_bad, 1);
 	assert_int_equal(st.rx_no_ept, 1);
@@ -530,12 +554,11 @@ static void remote_ns_observer(struct rpmsg_remote_ept *ept, const void *data, s
 	amp_link_bump(&L, &ns_count);
 }
 
-static void remote_listen_ns(struct amp_link *l, void *arg)
+static int remote_listen_ns(struct amp_link *l, void *arg)
 {
 	(void)arg;
-	assert_int_equal(rpmsg_remote_create_ept(&l->rdev, &R.extra[0], "", RPMSG_NS_ADDR,
-						 remote_ns_observer, NULL),
-			 0);
+	return rpmsg_remote_create_ept(&l->rdev, &R.extra[0], "", RPMSG_NS_ADDR, remote_ns_observer,
+				       NULL);
 }
 
 static const struct rpmsg_device_id svc_ids[] = {{"host-svc"}, {""}};
@@ -567,22 +590,22 @@ static void test_local_channel_is_announced_and_withdrawn(void **state)
 	unregister_rpmsg_driver(&svc_drv);
 }
 
-static void remote_flood(struct amp_link *l, void *arg)
+static int remote_flood(struct amp_link *l, void *arg)
 {
 	unsigned int i, n = (unsigned int)(uintptr_t)arg;
 	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
+	int ret = 0;
 
-	for (i = 0; i < n; i++) {
+	(void)l;
+	for (i = 0; i < n && !ret; i++) {
 		struct rpmsg_ns_msg *m = (void *)msg;
 
 		memset(msg, 0, sizeof(msg));
 		snprintf(m->name, sizeof(m->name), "flood-%u", i);
 		m->addr = 0x1000 + i;
-		while (rpmsg_remote_send(&R.ept, RPMSG_NS_ADDR, msg, sizeof(msg)) == -AMP_ENOMEM) {
-			rpmsg_remote_poll(&l->rdev);
-			sched_yield();
-		}
+		ret = remote_send_retry(RPMSG_NS_ADDR, msg, sizeof(msg));
 	}
+	return ret;
 }
 
 static void test_channel_flood_is_bounded_and_counted(void **state)
@@ -593,13 +616,13 @@ static void test_channel_flood_is_bounded_and_counted(void **state)
 	(void)state;
 	bring_up_echo();
 	amp_link_remote_call(&L, remote_flood, (void *)(uintptr_t)n);
-	wait_stat(NULL, 0);
+	wait_host_caught_up();
 	rpmsg_get_stats(L.rvdev, &st);
 	/* test-echo is one channel; the flood fills the rest and the others are refused. */
 	assert_int_equal(st.ns_refused, n - (RPMSG_MAX_CHANNELS - 1));
 	/* Duplicates are refused too. */
 	amp_link_remote_call(&L, remote_flood, (void *)(uintptr_t)1);
-	wait_stat(NULL, 0);
+	wait_host_caught_up();
 	rpmsg_get_stats(L.rvdev, &st);
 	assert_int_equal(st.ns_refused, n - (RPMSG_MAX_CHANNELS - 1) + 1);
 }
