@@ -5,6 +5,7 @@
 
 #include "amp-fw/hal.h"
 #include "amp-fw/rpmsg.h"
+#include "fw_rsc.h"
 
 static void *fw_da_to_va(void *ctx, uint64_t da, size_t len)
 {
@@ -18,21 +19,19 @@ static void fw_kick(void *ctx, uint32_t notifyid)
 	amp_fw_kick(notifyid);
 }
 
+static int vdev_is_rpmsg(const void *entry, const void *arg)
+{
+	(void)arg;
+	return ((const struct fw_rsc_vdev *)entry)->id == VIRTIO_ID_RPMSG;
+}
+
 int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_state *state0,
 		      struct virtqueue_desc_state *state1, unsigned int state_num,
 		      struct rpmsg_ept_slot *slots, unsigned int num_slots)
 {
-	struct resource_table *t = amp_fw_rsc_table();
 	struct rpmsg_remote_config cfg = {0};
-	uint32_t i;
 
-	/* Our own table, which we linked: walking it needs no checks beyond the type. */
-	for (i = 0; i < t->num && !cfg.vdev; i++) {
-		struct fw_rsc_hdr *h = (struct fw_rsc_hdr *)((uint8_t *)t + t->offset[i]);
-
-		if (h->type == RSC_VDEV && ((struct fw_rsc_vdev *)h->data)->id == VIRTIO_ID_RPMSG)
-			cfg.vdev = (struct fw_rsc_vdev *)h->data;
-	}
+	cfg.vdev = amp_fw_rsc_find(RSC_VDEV, vdev_is_rpmsg, 0);
 	if (!cfg.vdev)
 		return -AMP_ENODEV;
 	cfg.da_to_va = fw_da_to_va;

@@ -25,6 +25,15 @@
 	 0 * sizeof(struct { int amp_not_an_array : 1 - 2 * __builtin_types_compatible_p(          \
 				     __typeof__(a), __typeof__(&(a)[0])); }))
 
+/* In a spin-wait loop: tell the CPU (a sibling hyperthread, the memory pipeline) we are waiting. */
+#if defined(__x86_64__) || defined(__i386__)
+#define AMP_CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__) || defined(__arm__)
+#define AMP_CPU_RELAX() __asm__ volatile("yield" ::: "memory")
+#else
+#define AMP_CPU_RELAX() __asm__ volatile("" ::: "memory")
+#endif
+
 #define AMP_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif /* AMP_COMPILER_H */

@@ -452,6 +452,17 @@ AMP_API struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned
 AMP_API const struct resource_table *rproc_get_loaded_table(struct rproc *rproc, size_t *size);
 
 /**
+ * rproc_find_carveout() - the host's view of the carveout (or devmem entry) named @name in the
+ * firmware's resource table: where the host mapped it, and its device address and length in
+ * *@da and *@len (each may be NULL). For sharing bulk data with the firmware beside rpmsg.
+ * Return: the host address, or NULL (no such entry, or the processor holds no resources: it is
+ * off). Valid until the processor stops or crashes: the memory then goes back to the platform.
+ * Context: any thread except that processor's notification context.
+ */
+AMP_API void *rproc_find_carveout(struct rproc *rproc, const char *name, uint64_t *da,
+				  size_t *len);
+
+/**
  * rproc_last_error() - the diagnostic of the last failed boot, formatted ("firmware echo.elf:
  * segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
  * Context: any thread; the string is valid until the next boot attempt.

@@ -20,6 +20,19 @@
 #define SIM_DEFAULT_POOL_LEN (2ull << 20)
 
 /**
+ * enum sim_notify - how the two sides learn the other has put something in a vring
+ * @SIM_NOTIFY_MAILBOX: an interrupt-like doorbell each way (a word of pending notify ids and an
+ *                      eventfd); the waiting side sleeps. The default.
+ * @SIM_NOTIFY_POLL:    no sleeping: each side spins on its doorbell word (the host in its
+ *                      notification thread, the core in wait_irq). Lowest latency; burns a CPU
+ *                      on each side, so give each its own (@cpu, and the host's thread).
+ */
+enum sim_notify {
+	SIM_NOTIFY_MAILBOX = 0,
+	SIM_NOTIFY_POLL = 1,
+};
+
+/**
  * struct sim_config - one simulated processor
  * @name:        its rproc name
  * @firmware:    firmware name or path (see rproc_alloc())
@@ -28,6 +41,10 @@
  * @core_path:   the boot ROM executable; NULL: $AMP_SIM_CORE, else the one built with the library
  * @watchdog_ms: report RPROC_WATCHDOG when the firmware has not petted the watchdog for this long;
  *               0 disables it
+ * @notify:      enum sim_notify
+ *
+ * The host's notification thread is created by rproc_boot() (and recovery) and inherits the CPU
+ * affinity of the thread that created it: pin that thread first to place it.
  */
 struct sim_config {
 	const char *name;
@@ -36,6 +53,7 @@ struct sim_config {
 	uint64_t ram_da, ram_len, pool_da, pool_len;
 	const char *core_path;
 	unsigned int watchdog_ms;
+	enum sim_notify notify;
 };
 
 /**

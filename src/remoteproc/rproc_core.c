@@ -901,6 +901,30 @@ const struct resource_table *rproc_get_loaded_table(struct rproc *rproc, size_t 
 	return t;
 }
 
+void *rproc_find_carveout(struct rproc *rproc, const char *name, uint64_t *da, size_t *len)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	void *va = NULL;
+	unsigned int i;
+
+	if (!name)
+		return NULL;
+	amp_mutex_lock(&p->lock);
+	for (i = 0; i < p->num_carveouts && !va; i++) {
+		const struct rproc_mem *m = &p->carveouts[i];
+
+		if (strncmp(m->name, name, sizeof(m->name)) || !m->va)
+			continue;
+		va = m->va;
+		if (da)
+			*da = m->da;
+		if (len)
+			*len = m->len;
+	}
+	amp_mutex_unlock(&p->lock);
+	return va;
+}
+
 const char *rproc_last_error(struct rproc *rproc)
 {
 	return rproc_p(rproc)->last_error;

@@ -14,13 +14,11 @@
 #include <amp/wire/vring.h>
 
 /*
- * struct amp_fw_rsc_rpmsg_trace - header, offsets, the rpmsg vdev, then the trace entry. The vdev
- * body is spelled out (struct fw_rsc_vdev ends in a flexible array, which cannot be embedded);
- * the asserts below hold it to the wire struct.
+ * struct amp_fw_rsc_rpmsg_body - the entries every table here starts with: the rpmsg vdev, then
+ * the trace entry. The vdev body is spelled out (struct fw_rsc_vdev ends in a flexible array,
+ * which cannot be embedded); the asserts below hold it to the wire struct.
  */
-struct amp_fw_rsc_rpmsg_trace {
-	uint32_t ver, num, reserved[2];
-	uint32_t offset[2];
+struct amp_fw_rsc_rpmsg_body {
 	uint32_t vdev_type;
 	struct {
 		uint32_t id, notifyid, dfeatures, gfeatures, config_len;
@@ -31,36 +29,44 @@ struct amp_fw_rsc_rpmsg_trace {
 	struct fw_rsc_trace trace;
 } AMP_PACKED;
 
-AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, vdev_type) == 24,
-		  "vdev entry right after the offsets");
-AMP_STATIC_ASSERT(sizeof(((struct amp_fw_rsc_rpmsg_trace *)0)->vdev) ==
-			  sizeof(struct fw_rsc_vdev),
+AMP_STATIC_ASSERT(sizeof(((struct amp_fw_rsc_rpmsg_body *)0)->vdev) == sizeof(struct fw_rsc_vdev),
 		  "the vdev body as the wire struct lays it out");
-AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, vdev.status) - 28 ==
+AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_body, vdev.status) - 4 ==
 			  offsetof(struct fw_rsc_vdev, status),
 		  "vdev status where the wire struct has it");
-AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, vring) ==
-			  24 + 4 + sizeof(struct fw_rsc_vdev),
+AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_body, vring) == 4 + sizeof(struct fw_rsc_vdev),
 		  "vrings right after the vdev body");
-AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, trace_type) == 24 + 68,
+AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_body, trace_type) == 68,
 		  "an rpmsg vdev with two vrings is 68 bytes");
-AMP_STATIC_ASSERT(sizeof(struct amp_fw_rsc_rpmsg_trace) == 24 + 68 + 48,
-		  "a trace entry is 48 bytes");
+AMP_STATIC_ASSERT(sizeof(struct amp_fw_rsc_rpmsg_body) == 68 + 48, "a trace entry is 48 bytes");
 
-/*
- * AMP_FW_RSC_TABLE_RPMSG_TRACE(sym, vring_num, trace_da, trace_len) - define @sym in
- * ".resource_table": rpmsg with the name service and EVENT_IDX offered, two vrings of
- * @vring_num descriptors (power of two) placed by the host, and a trace buffer.
- */
-#define AMP_FW_RSC_TABLE_RPMSG_TRACE(sym, vring_num, trace_da, trace_len)                         \
-	AMP_STATIC_ASSERT(((vring_num) & ((vring_num)-1)) == 0 && (vring_num) > 0,                \
-			  "vring_num must be a power of two");                                     \
-	__attribute__((section(".resource_table"), used, aligned(8)))                              \
-	struct amp_fw_rsc_rpmsg_trace sym = {                                                      \
-		.ver = 1,                                                                          \
-		.num = 2,                                                                          \
-		.offset = {offsetof(struct amp_fw_rsc_rpmsg_trace, vdev_type),                     \
-			   offsetof(struct amp_fw_rsc_rpmsg_trace, trace_type)},                   \
+/* rpmsg vdev and trace buffer. */
+struct amp_fw_rsc_rpmsg_trace {
+	uint32_t ver, num, reserved[2];
+	uint32_t offset[2];
+	struct amp_fw_rsc_rpmsg_body rpmsg;
+} AMP_PACKED;
+
+AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace, rpmsg) == 24,
+		  "vdev entry right after the offsets");
+
+/* rpmsg vdev, trace buffer, and one carveout (memory the firmware asks the host for). */
+struct amp_fw_rsc_rpmsg_trace_carveout {
+	uint32_t ver, num, reserved[2];
+	uint32_t offset[3];
+	struct amp_fw_rsc_rpmsg_body rpmsg;
+	uint32_t carveout_type;
+	struct fw_rsc_carveout carveout;
+} AMP_PACKED;
+
+AMP_STATIC_ASSERT(offsetof(struct amp_fw_rsc_rpmsg_trace_carveout, rpmsg) == 28,
+		  "vdev entry right after the offsets");
+AMP_STATIC_ASSERT(sizeof(struct amp_fw_rsc_rpmsg_trace_carveout) == 28 + 116 + 4 + 52,
+		  "a carveout entry is 52 bytes");
+
+/* The body: rpmsg with the name service and EVENT_IDX offered, two host-placed vrings. */
+#define AMP_FW_RSC_RPMSG_BODY_INIT(vring_num, trace_da, trace_len)                                \
+	{                                                                                          \
 		.vdev_type = RSC_VDEV,                                                             \
 		.vdev = {.id = VIRTIO_ID_RPMSG,                                                    \
 			 .dfeatures = (1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX), \
@@ -70,5 +76,57 @@ AMP_STATIC_ASSERT(sizeof(struct amp_fw_rsc_rpmsg_trace) == 24 + 68 + 48,
 		.trace_type = RSC_TRACE,                                                           \
 		.trace = {.da = (trace_da), .len = (trace_len), .name = "trace0"},                 \
 	}
+
+#define AMP_FW_RSC_CHECK_VRING_NUM(vring_num)                                                      \
+	AMP_STATIC_ASSERT(((vring_num) & ((vring_num)-1)) == 0 && (vring_num) > 0 &&              \
+				  (vring_num) <= 32768,                                            \
+			  "vring_num must be a power of two, at most 32768")
+
+/*
+ * AMP_FW_RSC_TABLE_RPMSG_TRACE(sym, vring_num, trace_da, trace_len) - define @sym in
+ * ".resource_table": rpmsg with the name service and EVENT_IDX offered, two vrings of
+ * @vring_num descriptors (power of two) placed by the host, and a trace buffer.
+ */
+#define AMP_FW_RSC_TABLE_RPMSG_TRACE(sym, vring_num, trace_da, trace_len)                         \
+	AMP_FW_RSC_CHECK_VRING_NUM(vring_num);                                                     \
+	__attribute__((section(".resource_table"), used, aligned(8)))                              \
+	struct amp_fw_rsc_rpmsg_trace sym = {                                                      \
+		.ver = 1,                                                                          \
+		.num = 2,                                                                          \
+		.offset = {offsetof(struct amp_fw_rsc_rpmsg_trace, rpmsg.vdev_type),               \
+			   offsetof(struct amp_fw_rsc_rpmsg_trace, rpmsg.trace_type)},             \
+		.rpmsg = AMP_FW_RSC_RPMSG_BODY_INIT(vring_num, trace_da, trace_len),               \
+	}
+
+/*
+ * AMP_FW_RSC_TABLE_RPMSG_TRACE_CARVEOUT(sym, vring_num, trace_da, trace_len, co_name, co_da,
+ * co_len) - the table above plus a carveout of @co_len bytes named @co_name (a string literal
+ * of at most 31 characters), at device address @co_da or, with FW_RSC_ADDR_ANY, wherever the
+ * host puts it (it writes the address back: find it with amp_fw_carveout()).
+ */
+#define AMP_FW_RSC_TABLE_RPMSG_TRACE_CARVEOUT(sym, vring_num, trace_da, trace_len, co_name, co_da, \
+					      co_len)                                              \
+	AMP_FW_RSC_CHECK_VRING_NUM(vring_num);                                                     \
+	AMP_STATIC_ASSERT(sizeof(co_name) <= 32, "a resource name has at most 31 characters");    \
+	AMP_STATIC_ASSERT((co_len) > 0, "an empty carveout");                                     \
+	__attribute__((section(".resource_table"), used, aligned(8)))                              \
+	struct amp_fw_rsc_rpmsg_trace_carveout sym = {                                             \
+		.ver = 1,                                                                          \
+		.num = 3,                                                                          \
+		.offset = {offsetof(struct amp_fw_rsc_rpmsg_trace_carveout, rpmsg.vdev_type),      \
+			   offsetof(struct amp_fw_rsc_rpmsg_trace_carveout, rpmsg.trace_type),     \
+			   offsetof(struct amp_fw_rsc_rpmsg_trace_carveout, carveout_type)},       \
+		.rpmsg = AMP_FW_RSC_RPMSG_BODY_INIT(vring_num, trace_da, trace_len),               \
+		.carveout_type = RSC_CARVEOUT,                                                     \
+		.carveout = {.da = (co_da), .pa = FW_RSC_ADDR_ANY, .len = (co_len),                \
+			     .name = co_name},                                                     \
+	}
+
+/*
+ * amp_fw_carveout() - the carveout named @name in the loaded resource table (where the host put
+ * it), with its length in *@len. Returns a pointer to it, or NULL if there is none or it is not
+ * in this core's memory.
+ */
+void *amp_fw_carveout(const char *name, uint32_t *len);
 
 #endif /* AMP_FW_RSC_H */

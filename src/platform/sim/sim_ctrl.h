@@ -15,6 +15,10 @@
 #define SIM_FD_TO_CORE 6
 #define SIM_FD_TO_HOST 7
 
+/* The notification mode, the boot ROM's last argument (enum sim_notify). */
+#define SIM_CORE_MAILBOX "mailbox"
+#define SIM_CORE_POLL "poll"
+
 struct sim_ctrl {
 	_Alignas(64) uint32_t core_pending; /* host -> core: notify ids kicked (bit n = id n) */
 	_Alignas(64) uint32_t host_pending; /* core -> host */

@@ -146,11 +146,102 @@ static void sim_mem_free(struct rproc *rproc, uint64_t da, size_t len)
 	}
 }
 
-/* The notification thread: the core's kicks, its death, and the watchdog. */
+/* The core's kicks since the last look, to the vrings they name. */
+static void sim_dispatch(struct sim_proc *s)
+{
+	uint32_t pending, id;
+
+	/* Acquire: what the core wrote before kicking is visible. Pairs with the release in
+	 * the boot ROM's kick. */
+	pending = __atomic_exchange_n(&s->ctrl->host_pending, 0, __ATOMIC_ACQ_REL);
+	for (id = 0; pending; id++, pending >>= 1)
+		if (pending & 1)
+			rproc_vq_interrupt(s->rproc, (int)id);
+}
+
+/* The core process ended (its pidfd is readable): a crash unless we are stopping it. */
+static void sim_core_died(struct sim_proc *s)
+{
+	enum rproc_crash_type type = RPROC_FATAL_ERROR;
+	siginfo_t si = {0};
+
+	/* Not reaped here: sim_stop() reaps it, whoever asked for the stop. */
+	if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
+		return;
+	waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+	if ((si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) &&
+	    (si.si_status == SIGSEGV || si.si_status == SIGBUS))
+		type = RPROC_MMUFAULT;
+	amp_log(AMP_LOG_WARN, "%s: core process %d died (%s %d)", s->name, s->pid,
+		si.si_code == CLD_EXITED ? "exit status" : "signal", si.si_status);
+	rproc_report_crash(s->rproc, type);
+}
+
+struct sim_watchdog {
+	uint64_t last_pets, last_pet_ns;
+};
+
+static void sim_watchdog_check(struct sim_proc *s, struct sim_watchdog *w, uint64_t now)
+{
+	uint64_t pets = __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE);
+
+	if (!s->cfg.watchdog_ms)
+		return;
+	if (pets != w->last_pets) {
+		w->last_pets = pets;
+		w->last_pet_ns = now;
+	} else if (now - w->last_pet_ns > s->cfg.watchdog_ms * AMP_NSEC_PER_MSEC) {
+		amp_log(AMP_LOG_WARN, "%s: watchdog: no pet for %u ms", s->name, s->cfg.watchdog_ms);
+		rproc_report_crash(s->rproc, RPROC_WATCHDOG);
+		w->last_pet_ns = now;
+	}
+}
+
+/*
+ * Polling mode: spin on the doorbell word, no system call on the message path. The core's
+ * death, a stop and the watchdog are looked at once a millisecond (a poll() with no timeout),
+ * which bounds how late a crash is seen.
+ */
+static void *sim_notifier_poll(void *arg)
+{
+	struct sim_proc *s = arg;
+	struct sim_watchdog w = {0, amp_now_ns()};
+	uint64_t next_check = 0;
+	unsigned int spins = 0;
+
+	for (;;) {
+		if (__atomic_load_n(&s->ctrl->host_pending, __ATOMIC_RELAXED)) {
+			sim_dispatch(s);
+			continue;
+		}
+		AMP_CPU_RELAX();
+		/* The clock is read every 256 idle spins only: a vDSO call is not free either. */
+		if (++spins & 255)
+			continue;
+		uint64_t now = amp_now_ns();
+
+		if (now < next_check)
+			continue;
+		next_check = now + AMP_NSEC_PER_MSEC;
+		struct pollfd pfd[2] = {{s->pidfd, POLLIN, 0}, {s->efd_stop, POLLIN, 0}};
+
+		if (poll(pfd, 2, 0) > 0) {
+			if (pfd[1].revents)
+				return NULL;
+			if (pfd[0].revents) {
+				sim_core_died(s);
+				return NULL;
+			}
+		}
+		sim_watchdog_check(s, &w, now);
+	}
+}
+
+/* Mailbox mode: sleep until the core's doorbell, its death, a stop, or the watchdog's tick. */
 static void *sim_notifier(void *arg)
 {
 	struct sim_proc *s = arg;
-	uint64_t last_pets = 0, last_pet_ns = amp_now_ns();
+	struct sim_watchdog w = {0, amp_now_ns()};
 
 	for (;;) {
 		struct pollfd pfd[3] = {{s->efd_to_host, POLLIN, 0},
@@ -165,51 +256,15 @@ static void *sim_notifier(void *arg)
 		if (pfd[2].revents)
 			return NULL;
 		if (pfd[0].revents & POLLIN) {
-			uint32_t pending, id;
-
 			if (read(s->efd_to_host, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return NULL;
-			/* Acquire: what the core wrote before kicking is visible. Pairs with the
-			 * release in the boot ROM's kick. */
-			pending = __atomic_exchange_n(&s->ctrl->host_pending, 0, __ATOMIC_ACQ_REL);
-			for (id = 0; pending; id++, pending >>= 1)
-				if (pending & 1)
-					rproc_vq_interrupt(s->rproc, (int)id);
+			sim_dispatch(s);
 		}
 		if (pfd[1].revents) {
-			enum rproc_crash_type type = RPROC_FATAL_ERROR;
-			int status = 0;
-
-			/* Not reaped here: sim_stop() reaps it, whoever asked for the stop. */
-			if (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
-				siginfo_t si = {0};
-
-				waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT);
-				status = si.si_status;
-				if ((si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) &&
-				    (status == SIGSEGV || status == SIGBUS))
-					type = RPROC_MMUFAULT;
-				amp_log(AMP_LOG_WARN, "%s: core process %d died (%s %d)", s->name,
-					s->pid, si.si_code == CLD_EXITED ? "exit status" : "signal",
-					status);
-				rproc_report_crash(s->rproc, type);
-			}
+			sim_core_died(s);
 			return NULL;
 		}
-		if (s->cfg.watchdog_ms) {
-			uint64_t pets = __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE);
-			uint64_t now = amp_now_ns();
-
-			if (pets != last_pets) {
-				last_pets = pets;
-				last_pet_ns = now;
-			} else if (now - last_pet_ns > s->cfg.watchdog_ms * AMP_NSEC_PER_MSEC) {
-				amp_log(AMP_LOG_WARN, "%s: watchdog: no pet for %u ms", s->name,
-					s->cfg.watchdog_ms);
-				rproc_report_crash(s->rproc, RPROC_WATCHDOG);
-				last_pet_ns = now;
-			}
-		}
+		sim_watchdog_check(s, &w, amp_now_ns());
 	}
 }
 
@@ -234,8 +289,8 @@ static void sim_close_pidfd(struct sim_proc *s)
 static int sim_start(struct rproc *rproc)
 {
 	struct sim_proc *s = sim_of(rproc);
-	char args[6][32];
-	char *argv[8];
+	char args[7][32];
+	char *argv[9];
 	pid_t pid;
 	int ret;
 
@@ -255,10 +310,12 @@ static int sim_start(struct rproc *rproc)
 	snprintf(args[3], sizeof(args[3]), "0x%llx", (unsigned long long)s->pool.len);
 	snprintf(args[4], sizeof(args[4]), "0x%llx", (unsigned long long)rproc->bootaddr);
 	snprintf(args[5], sizeof(args[5]), "0x%llx", (unsigned long long)rproc->table_da);
+	snprintf(args[6], sizeof(args[6]), "%s",
+		 s->cfg.notify == SIM_NOTIFY_POLL ? SIM_CORE_POLL : SIM_CORE_MAILBOX);
 	argv[0] = s->core_path;
-	for (ret = 0; ret < 6; ret++)
+	for (ret = 0; ret < 7; ret++)
 		argv[ret + 1] = args[ret];
-	argv[7] = NULL;
+	argv[8] = NULL;
 
 	pid = fork();
 	if (pid < 0)
@@ -289,7 +346,9 @@ static int sim_start(struct rproc *rproc)
 		return ret;
 	}
 	__atomic_store_n(&s->stopping, false, __ATOMIC_RELEASE);
-	ret = amp_thread_create(&s->notifier, sim_notifier, s, "sim-notify");
+	ret = amp_thread_create(&s->notifier,
+				s->cfg.notify == SIM_NOTIFY_POLL ? sim_notifier_poll : sim_notifier, s,
+				"sim-notify");
 	if (ret) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -326,6 +385,8 @@ static void sim_kick(struct rproc *rproc, int vqid)
 
 	/* Release: the ring entries written before the kick are visible to the core. */
 	__atomic_fetch_or(&s->ctrl->core_pending, 1u << (vqid & 31), __ATOMIC_RELEASE);
+	if (s->cfg.notify == SIM_NOTIFY_POLL)
+		return; /* the core spins on the word */
 	if (write(s->efd_to_core, &one, sizeof(one)) != sizeof(one))
 		amp_log(AMP_LOG_WARN, "%s: kick lost: %s", s->name, strerror(errno));
 }
@@ -346,7 +407,8 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	struct sim_proc *s;
 	const char *core;
 
-	if (!cfg || !cfg->name)
+	if (!cfg || !cfg->name ||
+	    (cfg->notify != SIM_NOTIFY_MAILBOX && cfg->notify != SIM_NOTIFY_POLL))
 		return NULL;
 	rproc = rproc_alloc(cfg->name, &sim_rproc_ops, cfg->firmware, sizeof(*s));
 	if (!rproc)

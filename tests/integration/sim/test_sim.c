@@ -2,8 +2,8 @@
 /*
  * The simulated SoC with real firmware: each remote core is a separate process running the
  * rpmsg-client-sample, rpmsg-echo or a silent test firmware.
- * Usage: test_sim cycles|echo|eight|watchdog|crashes|silent|crash100
- * (one CTest entry each, so that a failure names its scenario).
+ * Usage: test_sim [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload
+ * (one CTest entry each, so that a failure names its scenario; --poll runs it in polling mode).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -17,6 +17,8 @@
 
 #include <amp/amp.h>
 #include <amp/sim.h>
+
+#include "offload.h"
 
 #define MAX_PROCS 8
 
@@ -50,6 +52,9 @@ static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 }
 
 static struct rproc *procs[MAX_PROCS];
+static enum sim_notify notify_mode = SIM_NOTIFY_MAILBOX;
+/* Several processors: channels are numbered by bus, and a bus is not a processor index. */
+static bool multi;
 static struct rpmsg_virtio_device *devs[MAX_PROCS]; /* which bus each index stands for */
 
 /* The index of @rpdev's bus (first come, first numbered). Lock held. */
@@ -72,7 +77,7 @@ static int on_probe(struct rpmsg_channel *rpdev)
 	 * tell processors apart by their rpmsg bus instead. A recovered processor gets a new
 	 * bus; single-processor scenarios use index 0 throughout. */
 	pthread_mutex_lock(&lock);
-	i = procs[1] ? dev_index(rpdev) : 0;
+	i = multi ? dev_index(rpdev) : 0;
 	channels[i] = rpdev;
 	pthread_mutex_unlock(&lock);
 	rpdev->priv = (void *)(intptr_t)(i + 1);
@@ -89,7 +94,8 @@ static void on_remove(struct rpmsg_channel *rpdev)
 	pthread_mutex_unlock(&lock);
 }
 
-static const struct rpmsg_device_id ids[] = {{"rpmsg-client-sample"}, {"rpmsg-echo"}, {""}};
+static const struct rpmsg_device_id ids[] = {
+	{"rpmsg-client-sample"}, {"rpmsg-echo"}, {OFFLOAD_CHANNEL}, {""}};
 static struct rpmsg_driver drv = {
 	.name = "test-sim", .id_table = ids, .probe = on_probe, .remove = on_remove,
 	.callback = on_msg};
@@ -102,11 +108,10 @@ static int wait_replies(int i, int n)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 20;
 	pthread_mutex_lock(&lock);
-	while ((replies[i] < n || (procs[i] && rproc_get_state(procs[i]) != RPROC_RUNNING)) &&
+	while ((replies[i] < n || (!multi && rproc_get_state(procs[i]) != RPROC_RUNNING)) &&
 	       ret == 0)
 		ret = pthread_cond_timedwait(&cond, &lock, &ts);
-	ret = replies[i] >= n && (!procs[i] || rproc_get_state(procs[i]) == RPROC_RUNNING) ? 0
-												: -1;
+	ret = replies[i] >= n && (multi || rproc_get_state(procs[i]) == RPROC_RUNNING) ? 0 : -1;
 	pthread_mutex_unlock(&lock);
 	return ret;
 }
@@ -129,7 +134,8 @@ static void on_event(struct rproc *rproc, enum rproc_event ev, void *priv)
 
 static struct rproc *make_proc_fw(int i, unsigned int watchdog_ms, const char *fw)
 {
-	struct sim_config cfg = {.firmware = fw, .cpu = -1, .watchdog_ms = watchdog_ms};
+	struct sim_config cfg = {
+		.firmware = fw, .cpu = -1, .watchdog_ms = watchdog_ms, .notify = notify_mode};
 	char name[16];
 
 	snprintf(name, sizeof(name), "sim%d", i);
@@ -277,23 +283,118 @@ static void scenario_crash100(void)
 	printf("crash100: 100 segfaults under traffic, %d answers, none twice\n", expected);
 }
 
+/* A bitwise CRC-32, written apart from the firmware's table-driven one. */
+static uint32_t ref_crc32(const uint8_t *p, size_t len)
+{
+	uint32_t c = 0xFFFFFFFFu;
+	size_t i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		c ^= p[i];
+		for (k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+	}
+	return ~c;
+}
+
+static struct offload_resp offload_call(uint32_t op, uint32_t offset, uint32_t len,
+					const void *data, size_t data_len)
+{
+	static uint32_t tag;
+	uint8_t msg[496];
+	struct offload_req req = {.op = op, .tag = ++tag, .offset = offset, .len = len};
+	struct offload_resp resp;
+	int n;
+
+	CHECK(sizeof(req) + data_len <= sizeof(msg));
+	memcpy(msg, &req, sizeof(req));
+	if (data_len)
+		memcpy(msg + sizeof(req), data, data_len);
+	pthread_mutex_lock(&lock);
+	n = replies[0];
+	pthread_mutex_unlock(&lock);
+	CHECK(rpmsg_send(channels[0], msg, (int)(sizeof(req) + data_len)) == 0);
+	CHECK(wait_replies(0, n + 1) == 0);
+	pthread_mutex_lock(&lock);
+	CHECK(last_len == (int)sizeof(resp));
+	memcpy(&resp, last_data, sizeof(resp));
+	pthread_mutex_unlock(&lock);
+	CHECK(resp.op == op && resp.tag == tag);
+	return resp;
+}
+
+/* The offload firmware computes over data in messages and in the carveout the host filled. */
+static void scenario_offload(void)
+{
+	struct rproc *r = make_proc_fw(0, 0, AMP_OFFLOAD_FIRMWARE);
+	struct offload_resp resp;
+	uint8_t block[480];
+	uint8_t *buf;
+	uint64_t da;
+	size_t len, i;
+	uint32_t sum = 0;
+
+	CHECK(rproc_boot(r) == 0);
+	CHECK(wait_replies(0, 1) == 0); /* the probe's "hello" is not a request: an error reply */
+	pthread_mutex_lock(&lock);
+	CHECK(last_len == (int)sizeof(resp));
+	memcpy(&resp, last_data, sizeof(resp));
+	pthread_mutex_unlock(&lock);
+	CHECK(resp.status == -22);
+
+	resp = offload_call(OFFLOAD_CRC32, 0, 9, "123456789", 9);
+	CHECK(resp.status == 0 && resp.result == 0xCBF43926u); /* the standard check value */
+	for (i = 0; i < sizeof(block); i++)
+		block[i] = (uint8_t)(i * 131 + 7);
+	resp = offload_call(OFFLOAD_CRC32, 0, sizeof(block), block, sizeof(block));
+	CHECK(resp.status == 0 && resp.result == ref_crc32(block, sizeof(block)));
+	resp = offload_call(OFFLOAD_CRC32, 0, 100, block, 10); /* length lies */
+	CHECK(resp.status == -22);
+
+	buf = rproc_find_carveout(r, OFFLOAD_CARVEOUT, &da, &len);
+	CHECK(buf && len == OFFLOAD_CARVEOUT_LEN && da != FW_RSC_ADDR_ANY);
+	CHECK(!rproc_find_carveout(r, "no-such-carveout", NULL, NULL));
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i ^ (i >> 8) ^ (i >> 16));
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8;
+	resp = offload_call(OFFLOAD_CRC32_CARVEOUT, 0, (uint32_t)len, NULL, 0);
+	CHECK(resp.status == 0 && resp.result == ref_crc32(buf, len));
+	resp = offload_call(OFFLOAD_SUM16, 0, (uint32_t)len, NULL, 0);
+	CHECK(resp.status == 0 && resp.result == sum);
+	resp = offload_call(OFFLOAD_CRC32_CARVEOUT, 1000, 24, NULL, 0);
+	CHECK(resp.status == 0 && resp.result == ref_crc32(buf + 1000, 24));
+	/* Ranges outside the carveout, including ones whose end wraps around 2^32. */
+	resp = offload_call(OFFLOAD_CRC32_CARVEOUT, (uint32_t)len - 4, 8, NULL, 0);
+	CHECK(resp.status == -34);
+	resp = offload_call(OFFLOAD_CRC32_CARVEOUT, 0xFFFFFFF0u, 0x20, NULL, 0);
+	CHECK(resp.status == -34);
+	resp = offload_call(OFFLOAD_SUM16, 0, 3, NULL, 0);
+	CHECK(resp.status == -22);
+	resp = offload_call(77, 0, 0, NULL, 0);
+	CHECK(resp.status == -95);
+	sim_rproc_destroy(r);
+	printf("offload: CRC-32 and sums over messages and a %zu KiB carveout, bad requests "
+	       "refused\n",
+	       len >> 10);
+}
+
 /* Eight processors at once. */
 static void scenario_eight(void)
 {
 	int i;
 
+	multi = true;
 	for (i = 0; i < MAX_PROCS; i++)
 		make_proc(i, 0);
 	for (i = 0; i < MAX_PROCS; i++)
 		CHECK(rproc_boot(procs[i]) == 0);
-	for (i = 0; i < MAX_PROCS; i++) {
-		struct rproc *r = procs[i];
-
-		/* Bus index i is not processor i: wait on replies alone. */
-		procs[i] = NULL;
+	/* Bus index i is not processor i: every bus greeted, and every processor running. */
+	for (i = 0; i < MAX_PROCS; i++)
 		CHECK(wait_replies(i, 1) == 0);
-		procs[i] = r;
-	}
+	for (i = 0; i < MAX_PROCS; i++)
+		CHECK(rproc_get_state(procs[i]) == RPROC_RUNNING);
 	for (i = 0; i < MAX_PROCS; i++)
 		sim_rproc_destroy(procs[i]);
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
@@ -334,8 +435,15 @@ static void scenario_crashes(void)
 int main(int argc, char **argv)
 {
 	amp_log_set_level(AMP_LOG_ERR);
+	if (argc == 3 && !strcmp(argv[1], "--poll")) {
+		notify_mode = SIM_NOTIFY_POLL;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s cycles|echo|eight|watchdog|crashes|silent|crash100\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload\n",
+			argv[0]);
 		return 2;
 	}
 	CHECK(register_rpmsg_driver(&drv) == 0);
@@ -353,6 +461,8 @@ int main(int argc, char **argv)
 		scenario_silent();
 	else if (!strcmp(argv[1], "crash100"))
 		scenario_crash100();
+	else if (!strcmp(argv[1], "offload"))
+		scenario_offload();
 	else
 		return 2;
 	unregister_rpmsg_driver(&drv);

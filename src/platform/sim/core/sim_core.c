@@ -4,7 +4,8 @@
  * device addresses (code executable), builds a stack, closes itself in with a seccomp filter
  * (only its doorbells and the clock), and jumps to the firmware's entry with the services table.
  * Started by the sim platform with the fds of sim_ctrl.h.
- * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA (numbers in any C base).
+ * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll
+ * (numbers in any C base).
  * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
  */
 #define _GNU_SOURCE
@@ -23,15 +24,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <amp/compiler.h>
+
 #include "amp-fw/sim_services.h"
 #include "platform/sim/sim_ctrl.h"
 
 #define STACK_LEN (256u << 10)
 
 static struct sim_ctrl *ctrl;
+static int polling;
 
 static void core_wait_irq(void)
 {
+	if (polling) {
+		/* Spin until the host sets a bit; the exchange (acquire) then makes what it
+		 * wrote before its kick visible. */
+		while (!__atomic_load_n(&ctrl->core_pending, __ATOMIC_RELAXED))
+			AMP_CPU_RELAX();
+		__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
+		return;
+	}
+
 	uint64_t v;
 
 	/* A kick pending since the last wait returns at once: eventfd keeps the count. */
@@ -44,7 +57,10 @@ static void core_kick(uint32_t notifyid)
 {
 	uint64_t one = 1;
 
+	/* Ids past 31 alias a lower one: a spurious interrupt, which every receiver tolerates. */
 	__atomic_fetch_or(&ctrl->host_pending, 1u << (notifyid & 31), __ATOMIC_RELEASE);
+	if (polling)
+		return; /* the host spins on the word */
 	if (write(SIM_FD_TO_HOST, &one, sizeof(one)) != sizeof(one))
 		_exit(3);
 }
@@ -108,10 +124,13 @@ int main(int argc, char **argv)
 	uint64_t ram_da, ram_len, pool_da, pool_len, entry;
 	uint8_t *stack;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: %s RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA\n", argv[0]);
+	if (argc != 8 || (strcmp(argv[7], SIM_CORE_POLL) && strcmp(argv[7], SIM_CORE_MAILBOX))) {
+		fprintf(stderr,
+			"usage: %s RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll\n",
+			argv[0]);
 		return 2;
 	}
+	polling = !strcmp(argv[7], SIM_CORE_POLL);
 	ram_da = strtoull(argv[1], NULL, 0);
 	ram_len = strtoull(argv[2], NULL, 0);
 	pool_da = strtoull(argv[3], NULL, 0);
