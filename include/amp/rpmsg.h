@@ -238,10 +238,13 @@ AMP_API void rpmsg_release_channel(struct rpmsg_channel *rpdev);
  * @tx_msgs:      messages sent
  * @tx_timeouts:  blocking sends that found no buffer in time
  * @tx_waiting:   senders blocked now, waiting for a buffer
+ * @broken:       bit n set: the remote broke vring n (an impossible ring value); its traffic has
+ *                stopped for good on this device (a recovery makes a new one)
  */
 struct rpmsg_stats {
 	uint64_t rx_msgs, rx_bad, rx_no_ept, ns_bad, ns_refused, tx_msgs, tx_timeouts;
 	uint64_t tx_waiting;
+	uint32_t broken;
 };
 
 /** rpmsg_get_stats() - a snapshot of @rvdev's counters. Context: any thread. */
@@ -275,6 +278,10 @@ AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
  * @kick:        ring the remote's doorbell for vring @vqid; NULL for polling mode (no kicks,
  *               no notification arming: the platform calls rpmsg_virtio_notify() in a loop)
  * @ready:       set DRIVER_OK; called once the receive buffers are posted, before the first kick
+ * @broken:      optional: the remote broke vring @vqid (called once per device, from the
+ *               notification context or a sender's thread, with rpmsg's ring locks held: it
+ *               must not call back into rpmsg); the remoteproc glue reports a crash
+ *               (rproc_report_crash() only queues work), so that recovery can follow
  * @priv:        for @kick and @ready
  */
 struct rpmsg_virtio_config {
@@ -291,6 +298,7 @@ struct rpmsg_virtio_config {
 	uint32_t features;
 	void (*kick)(void *priv, unsigned int vqid);
 	void (*ready)(void *priv);
+	void (*broken)(void *priv, unsigned int vqid);
 	void *priv;
 };
 

@@ -76,6 +76,7 @@ struct rpmsg_virtio_device {
 	struct rpmsg_channel *channels; /* guarded by rpmsg_bus_lock */
 	unsigned int num_channels;
 	bool broken_reported;
+	uint32_t broken_mask; /* atomic: bit per vring the remote broke */
 	struct rpmsg_stats stats;       /* atomic counters */
 	struct rpmsg_virtio_device *next;
 };
@@ -143,11 +144,14 @@ static void rpmsg_report_broken(struct rpmsg_virtio_device *rvdev, struct virtqu
 {
 	char why[160];
 
+	__atomic_fetch_or(&rvdev->broken_mask, 1u << (vq->index & 31), __ATOMIC_RELAXED);
 	if (__atomic_exchange_n(&rvdev->broken_reported, true, __ATOMIC_RELAXED))
 		return;
 	amp_diag_format(virtqueue_broken_diag(vq), why, sizeof(why));
 	amp_log(AMP_LOG_ERR, "%s: %s broken by the remote (%s); its traffic stopped", rvdev->name,
 		vq->name, why);
+	if (rvdev->cfg.broken)
+		rvdev->cfg.broken(rvdev->cfg.priv, vq->index);
 }
 
 static void rpmsg_vq_notify(struct virtqueue *vq)
@@ -923,6 +927,7 @@ void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *s)
 	s->ns_refused = __atomic_load_n(&rvdev->stats.ns_refused, __ATOMIC_RELAXED);
 	s->tx_msgs = __atomic_load_n(&rvdev->stats.tx_msgs, __ATOMIC_RELAXED);
 	s->tx_timeouts = __atomic_load_n(&rvdev->stats.tx_timeouts, __ATOMIC_RELAXED);
+	s->broken = __atomic_load_n(&rvdev->broken_mask, __ATOMIC_RELAXED);
 	amp_mutex_lock(&rvdev->tx_lock);
 	s->tx_waiting = rvdev->tx_waiters;
 	amp_mutex_unlock(&rvdev->tx_lock);
@@ -1100,6 +1105,15 @@ static void rpmsg_rproc_ready(void *priv)
 					      VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
+/* A remote that breaks its rings is as dead as one that faults: let recovery restart it. */
+static void rpmsg_rproc_broken(void *priv, unsigned int vqid)
+{
+	struct rproc_virtio_device *vdev = priv;
+
+	(void)vqid;
+	rproc_report_crash(vdev->rproc, RPROC_FATAL_ERROR);
+}
+
 static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
 {
 	struct rpmsg_virtio_config cfg = {0};
@@ -1126,6 +1140,7 @@ static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
 	cfg.features = vdev->features;
 	cfg.kick = rpmsg_rproc_kick;
 	cfg.ready = rpmsg_rproc_ready;
+	cfg.broken = rpmsg_rproc_broken;
 	cfg.priv = vdev;
 	ret = rpmsg_virtio_add(&cfg, &rvdev);
 	if (!ret)
