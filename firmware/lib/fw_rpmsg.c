@@ -43,3 +43,22 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
 	cfg.num_slots = num_slots;
 	return rpmsg_remote_init(rdev, &cfg);
 }
+
+void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx)
+{
+	/* Armed and still empty: the host's next return of a buffer will kick us. */
+	if (virtqueue_enable_cb(&rdev->txq))
+		amp_fw_wait_irq();
+	virtqueue_disable_cb(&rdev->txq);
+	if (rx)
+		rpmsg_remote_poll(rdev);
+}
+
+int amp_fw_rpmsg_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
+{
+	int ret;
+
+	while ((ret = rpmsg_remote_send(ept, dst, data, len)) == -AMP_ENOMEM)
+		amp_fw_rpmsg_wait_tx(ept->rdev, 1);
+	return ret;
+}

@@ -14,4 +14,35 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
 		      struct virtqueue_desc_state *state1, unsigned int state_num,
 		      struct rpmsg_ept_slot *slots, unsigned int num_slots);
 
+/*
+ * The static state of one rpmsg device of @num_vring-entry vrings and @num_epts endpoints (a
+ * power of two): a struct rpmsg_remote_device called @name, and @name##_init() to set it up
+ * with amp_fw_rpmsg_init(). At file scope.
+ */
+#define AMP_FW_RPMSG_DEVICE(name, num_vring, num_epts)                                      \
+	static struct rpmsg_remote_device name;                                              \
+	static struct virtqueue_desc_state name##_vq_state[2][num_vring];                    \
+	static struct rpmsg_ept_slot name##_slots[num_epts];                                 \
+	static int name##_init(void)                                                         \
+	{                                                                                    \
+		return amp_fw_rpmsg_init(&name, name##_vq_state[0], name##_vq_state[1],      \
+					 num_vring, name##_slots, num_epts);                 \
+	}
+
+/*
+ * Sleep until the host may have given back a transmit buffer (rpmsg_remote_send() said
+ * -ENOMEM). The host is asked to kick when it returns one only while we wait, so a sender that
+ * keeps up costs it nothing; if one came back before we slept, we do not sleep. With @rx
+ * non-zero, messages that arrived meanwhile are delivered: their callbacks run from here, and
+ * a host blocked on its own send is not left waiting for us. Main loop context.
+ */
+void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx);
+
+/*
+ * rpmsg_remote_send() that waits for a buffer instead of failing with -ENOMEM, delivering
+ * incoming messages while it waits (as amp_fw_rpmsg_wait_tx() with @rx set). Returns 0 or
+ * rpmsg_remote_send()'s other errors. Main loop or endpoint callback context.
+ */
+int amp_fw_rpmsg_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len);
+
 #endif /* AMP_FW_RPMSG_H */

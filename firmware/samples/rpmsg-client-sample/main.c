@@ -17,9 +17,7 @@
 
 AMP_FW_RSC_TABLE_RPMSG_TRACE(resource_table, NUM_VRING, AMP_FW_TRACE_DA, AMP_FW_TRACE_LEN);
 
-static struct rpmsg_remote_device rdev;
-static struct virtqueue_desc_state vq_state[2][NUM_VRING];
-static struct rpmsg_ept_slot slots[8];
+AMP_FW_RPMSG_DEVICE(rdev, NUM_VRING, 8);
 static struct rpmsg_remote_ept ept;
 static unsigned int answered;
 static volatile int hang;
@@ -63,7 +61,7 @@ static void sample_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, 
 	while (k)
 		reply[i++] = digits[--k];
 	amp_fw_printf("got %u bytes from 0x%x, answered #%u\n", (unsigned int)len, src, answered);
-	rpmsg_remote_send(e, src, reply, i);
+	amp_fw_rpmsg_send(e, src, reply, i);
 }
 
 int main(void)
@@ -71,7 +69,7 @@ int main(void)
 	int created = 0;
 
 	amp_fw_printf("rpmsg-client-sample firmware: booting, table at %p\n", amp_fw_rsc_table());
-	if (amp_fw_rpmsg_init(&rdev, vq_state[0], vq_state[1], NUM_VRING, slots, 8)) {
+	if (rdev_init()) {
 		amp_fw_printf("rpmsg init failed\n");
 		return 1;
 	}

@@ -15,9 +15,7 @@
 
 AMP_FW_RSC_TABLE_RPMSG_TRACE(resource_table, NUM_VRING, AMP_FW_TRACE_DA, AMP_FW_TRACE_LEN);
 
-static struct rpmsg_remote_device rdev;
-static struct virtqueue_desc_state vq_state[2][NUM_VRING];
-static struct rpmsg_ept_slot slots[8];
+AMP_FW_RPMSG_DEVICE(rdev, NUM_VRING, 8);
 static struct rpmsg_remote_ept ept;
 static uint32_t echoed;
 
@@ -25,12 +23,9 @@ static void echo_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, ui
 		    void *priv)
 {
 	(void)priv;
-	/* No host buffer free: the host is draining; wait for its kick and try again. */
-	while (rpmsg_remote_send(e, src, data, len) == -12 /* -ENOMEM */) {
-		amp_fw_wait_irq();
-		rpmsg_remote_poll(&rdev);
-	}
-	echoed++;
+	/* No host buffer free: the host is draining; this waits for one. */
+	if (amp_fw_rpmsg_send(e, src, data, len) == 0)
+		echoed++;
 }
 
 int main(void)
@@ -38,7 +33,7 @@ int main(void)
 	int created = 0;
 
 	amp_fw_printf("rpmsg-echo firmware: booting\n");
-	if (amp_fw_rpmsg_init(&rdev, vq_state[0], vq_state[1], NUM_VRING, slots, 8))
+	if (rdev_init())
 		return 1;
 	for (;;) {
 		if (rpmsg_remote_poll(&rdev) >= 0 && !created &&

@@ -20,9 +20,7 @@ AMP_FW_RSC_TABLE_RPMSG_TRACE_CARVEOUT(resource_table, NUM_VRING, AMP_FW_TRACE_DA
 				      AMP_FW_TRACE_LEN, OFFLOAD_CARVEOUT, FW_RSC_ADDR_ANY,
 				      OFFLOAD_CARVEOUT_LEN);
 
-static struct rpmsg_remote_device rdev;
-static struct virtqueue_desc_state vq_state[2][NUM_VRING];
-static struct rpmsg_ept_slot slots[8];
+AMP_FW_RPMSG_DEVICE(rdev, NUM_VRING, 8);
 static struct rpmsg_remote_ept ept;
 static uint32_t crc_table[256];
 static const uint8_t *carveout;
@@ -107,11 +105,7 @@ static void offload_cb(struct rpmsg_remote_ept *e, const void *data, size_t len,
 		break;
 	}
 reply:
-	/* No host buffer free: wait for the host to give one back. */
-	while (rpmsg_remote_send(e, src, &resp, sizeof(resp)) == -12 /* -ENOMEM */) {
-		amp_fw_wait_irq();
-		rpmsg_remote_poll(&rdev);
-	}
+	amp_fw_rpmsg_send(e, src, &resp, sizeof(resp));
 }
 
 int main(void)
@@ -122,7 +116,7 @@ int main(void)
 	carveout = amp_fw_carveout(OFFLOAD_CARVEOUT, &carveout_len);
 	amp_fw_printf("rpmsg-offload firmware: carveout %s at %p, %u bytes\n", OFFLOAD_CARVEOUT,
 		      (const void *)carveout, carveout_len);
-	if (amp_fw_rpmsg_init(&rdev, vq_state[0], vq_state[1], NUM_VRING, slots, 8))
+	if (rdev_init())
 		return 1;
 	for (;;) {
 		if (rpmsg_remote_poll(&rdev) >= 0 && !created &&
