@@ -14,6 +14,9 @@
 #define SIM_FD_CTRL 5
 #define SIM_FD_TO_CORE 6
 #define SIM_FD_TO_HOST 7
+/* The read end of a pipe only the host can write to: its last writer closing (the host process
+ * ending, however it ends) raises SIGIO in the core, whose default action ends it too. */
+#define SIM_FD_LIFELINE 8
 
 /* The notification mode, the boot ROM's last argument (enum sim_notify). */
 #define SIM_CORE_MAILBOX "mailbox"

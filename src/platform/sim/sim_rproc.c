@@ -54,6 +54,7 @@ struct sim_proc {
 	pid_t pid;
 	int pidfd;
 	int efd_to_core, efd_to_host, efd_stop;
+	int lifeline[2]; /* the pipe of SIM_FD_LIFELINE: the core gets [0], we keep [1] */
 	struct amp_thread notifier;
 	bool running;
 	bool stopping; /* atomic: the notifier must not report the exit we cause */
@@ -324,15 +325,18 @@ static int sim_start(struct rproc *rproc)
 		/* The core: its memory and its doorbells at the fds the boot ROM expects. Move
 		 * them out of the way first (a source may sit on a target), then into place;
 		 * dup2 to a different fd clears close-on-exec. */
-		int src[5] = {s->ram.fd, s->pool.fd, s->ctrl_fd, s->efd_to_core, s->efd_to_host};
-		int i, tmp[5];
+		int src[6] = {s->ram.fd,       s->pool.fd,	  s->ctrl_fd,
+			      s->efd_to_core, s->efd_to_host, s->lifeline[0]};
+		int i, tmp[6];
 
-		for (i = 0; i < 5; i++)
+		for (i = 0; i < 6; i++)
 			if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
 				_exit(126);
-		for (i = 0; i < 5; i++)
+		for (i = 0; i < 6; i++)
 			if (dup2(tmp[i], SIM_FD_RAM + i) < 0)
 				_exit(126);
+		/* Nothing else of ours goes with it, close-on-exec or not. */
+		close_range(SIM_FD_LIFELINE + 1, ~0u, 0);
 		amp_pin_cpu(s->cfg.cpu);
 		execv(s->core_path, argv);
 		_exit(127);
@@ -418,6 +422,7 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	s->rproc = rproc;
 	s->ram.fd = s->pool.fd = s->ctrl_fd = -1;
 	s->pidfd = s->efd_to_core = s->efd_to_host = s->efd_stop = -1;
+	s->lifeline[0] = s->lifeline[1] = -1;
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
 	core = cfg->core_path ? cfg->core_path : getenv("AMP_SIM_CORE");
 	snprintf(s->core_path, sizeof(s->core_path), "%s", core ? core : AMP_SIM_CORE_PATH);
@@ -438,7 +443,8 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	s->efd_to_core = eventfd(0, EFD_CLOEXEC);
 	s->efd_to_host = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->efd_stop = eventfd(0, EFD_CLOEXEC);
-	if (s->efd_to_core < 0 || s->efd_to_host < 0 || s->efd_stop < 0)
+	if (s->efd_to_core < 0 || s->efd_to_host < 0 || s->efd_stop < 0 ||
+	    pipe2(s->lifeline, O_CLOEXEC))
 		goto out_free;
 	if (rproc_set_elf_machines(rproc, machines, 1))
 		goto out_free;
@@ -467,6 +473,10 @@ void sim_rproc_destroy(struct rproc *rproc)
 		close(s->efd_to_host);
 	if (s->efd_stop >= 0)
 		close(s->efd_stop);
+	if (s->lifeline[0] >= 0) {
+		close(s->lifeline[0]);
+		close(s->lifeline[1]);
+	}
 	if (s->ctrl)
 		munmap(s->ctrl, 4096);
 	if (s->ctrl_fd >= 0)

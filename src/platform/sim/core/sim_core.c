@@ -3,13 +3,15 @@
  * amp-sim-core: the boot ROM of a simulated remote core. It maps the processor's memory at its
  * device addresses (code executable), builds a stack, closes itself in with a seccomp filter
  * (only its doorbells and the clock), and jumps to the firmware's entry with the services table.
- * Started by the sim platform with the fds of sim_ctrl.h.
+ * Started by the sim platform with the fds of sim_ctrl.h; ends when the host process does.
  * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll
  * (numbers in any C base).
  * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -131,6 +133,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	polling = !strcmp(argv[7], SIM_CORE_POLL);
+	/* Die with the host: SIGIO (default action: terminate) when its end of the lifeline
+	 * closes. Costs the waits nothing, and reaches a core spinning in polling mode too. */
+	signal(SIGIO, SIG_DFL);
+	if (fcntl(SIM_FD_LIFELINE, F_SETOWN, getpid()) ||
+	    fcntl(SIM_FD_LIFELINE, F_SETFL, O_ASYNC | O_NONBLOCK)) {
+		perror("amp-sim-core: lifeline");
+		return 2;
+	}
+	{
+		char c;
+
+		/* The host may have gone before the signal was armed: then there is no writer. */
+		if (read(SIM_FD_LIFELINE, &c, 1) == 0)
+			return 2;
+	}
 	ram_da = strtoull(argv[1], NULL, 0);
 	ram_len = strtoull(argv[2], NULL, 0);
 	pool_da = strtoull(argv[3], NULL, 0);
