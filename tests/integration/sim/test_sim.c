@@ -2,7 +2,7 @@
 /*
  * The simulated SoC with real firmware: each remote core is a separate process running the
  * rpmsg-client-sample, rpmsg-echo or a silent test firmware.
- * Usage: test_sim [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload
+ * Usage: test_sim [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload|orphan|hostile-CASE
  * (one CTest entry each, so that a failure names its scenario; --poll runs it in polling mode).
  */
 #define _GNU_SOURCE
@@ -11,8 +11,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <amp/amp.h>
@@ -26,8 +31,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int replies[MAX_PROCS];
 static struct rpmsg_channel *channels[MAX_PROCS];
-static int last_len;
-static char last_data[512];
+/* The last message on each channel. */
+static int last_len[MAX_PROCS];
+static char last_data[MAX_PROCS][512];
 
 #define CHECK(cond_)                                                                               \
 	do {                                                                                       \
@@ -45,8 +51,8 @@ static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 	(void)src;
 	pthread_mutex_lock(&lock);
 	replies[i]++;
-	last_len = len;
-	memcpy(last_data, data, (size_t)len < sizeof(last_data) ? (size_t)len : sizeof(last_data));
+	last_len[i] = len;
+	memcpy(last_data[i], data, (size_t)len < sizeof(last_data[i]) ? (size_t)len : sizeof(last_data[i]));
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
 }
@@ -55,6 +61,8 @@ static struct rproc *procs[MAX_PROCS];
 static enum sim_notify notify_mode = SIM_NOTIFY_MAILBOX;
 /* Several processors: channels are numbered by bus, and a bus is not a processor index. */
 static bool multi;
+/* The hostile scenarios: the faulty processor's channel is 0, the bystander's (echo) is 1. */
+static bool hostile;
 static struct rpmsg_virtio_device *devs[MAX_PROCS]; /* which bus each index stands for */
 
 /* The index of @rpdev's bus (first come, first numbered). Lock held. */
@@ -77,7 +85,7 @@ static int on_probe(struct rpmsg_channel *rpdev)
 	 * tell processors apart by their rpmsg bus instead. A recovered processor gets a new
 	 * bus; single-processor scenarios use index 0 throughout. */
 	pthread_mutex_lock(&lock);
-	i = multi ? dev_index(rpdev) : 0;
+	i = multi ? dev_index(rpdev) : hostile ? strcmp(rpdev->name, "rpmsg-faulty") != 0 : 0;
 	channels[i] = rpdev;
 	pthread_mutex_unlock(&lock);
 	rpdev->priv = (void *)(intptr_t)(i + 1);
@@ -95,7 +103,7 @@ static void on_remove(struct rpmsg_channel *rpdev)
 }
 
 static const struct rpmsg_device_id ids[] = {
-	{"rpmsg-client-sample"}, {"rpmsg-echo"}, {OFFLOAD_CHANNEL}, {""}};
+	{"rpmsg-client-sample"}, {"rpmsg-echo"}, {OFFLOAD_CHANNEL}, {"rpmsg-faulty"}, {""}};
 static struct rpmsg_driver drv = {
 	.name = "test-sim", .id_table = ids, .probe = on_probe, .remove = on_remove,
 	.callback = on_msg};
@@ -219,7 +227,7 @@ static void scenario_echo(void)
 		CHECK(rpmsg_send(channels[0], msg, len) == 0);
 		CHECK(wait_replies(0, len + 2) == 0);
 		pthread_mutex_lock(&lock);
-		CHECK(last_len == len && !memcmp(last_data, msg, (size_t)len));
+		CHECK(last_len[0] == len && !memcmp(last_data[0], msg, (size_t)len));
 		pthread_mutex_unlock(&lock);
 	}
 	CHECK(rpmsg_send(channels[0], msg, 497) == -AMP_EMSGSIZE);
@@ -317,8 +325,8 @@ static struct offload_resp offload_call(uint32_t op, uint32_t offset, uint32_t l
 	CHECK(rpmsg_send(channels[0], msg, (int)(sizeof(req) + data_len)) == 0);
 	CHECK(wait_replies(0, n + 1) == 0);
 	pthread_mutex_lock(&lock);
-	CHECK(last_len == (int)sizeof(resp));
-	memcpy(&resp, last_data, sizeof(resp));
+	CHECK(last_len[0] == (int)sizeof(resp));
+	memcpy(&resp, last_data[0], sizeof(resp));
 	pthread_mutex_unlock(&lock);
 	CHECK(resp.op == op && resp.tag == tag);
 	return resp;
@@ -338,8 +346,8 @@ static void scenario_offload(void)
 	CHECK(rproc_boot(r) == 0);
 	CHECK(wait_replies(0, 1) == 0); /* the probe's "hello" is not a request: an error reply */
 	pthread_mutex_lock(&lock);
-	CHECK(last_len == (int)sizeof(resp));
-	memcpy(&resp, last_data, sizeof(resp));
+	CHECK(last_len[0] == (int)sizeof(resp));
+	memcpy(&resp, last_data[0], sizeof(resp));
 	pthread_mutex_unlock(&lock);
 	CHECK(resp.status == -22);
 
@@ -378,6 +386,237 @@ static void scenario_offload(void)
 	printf("offload: CRC-32 and sums over messages and a %zu KiB carveout, bad requests "
 	       "refused\n",
 	       len >> 10);
+}
+
+/* --- hostile remotes ------------------------------------------------------------------ */
+
+static int replies_of(int i)
+{
+	int n;
+
+	pthread_mutex_lock(&lock);
+	n = replies[i];
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* Channel @i answers a message (sent after whatever the test did, so answered after it). */
+static void ping(int i)
+{
+	int n = replies_of(i);
+
+	CHECK(rpmsg_send(channels[i], "ping", 4) == 0);
+	CHECK(wait_replies(i, n + 1) == 0);
+}
+
+static struct rpmsg_stats faulty_stats(void)
+{
+	struct rpmsg_stats st;
+
+	rpmsg_get_stats(rproc_get_vdev(procs[0], 0)->driver_priv, &st);
+	return st;
+}
+
+static void count_channels(struct rpmsg_channel *ch, void *arg)
+{
+	(void)ch;
+	(*(unsigned int *)arg)++;
+}
+
+/* The faulty firmware said "done" (its reply number @before + 1): the command's effects,
+ * all sent before it, have been handled. */
+static void wait_done(int before)
+{
+	CHECK(wait_replies(0, before + 1) == 0);
+	pthread_mutex_lock(&lock);
+	CHECK(last_len[0] == 4 && !memcmp(last_data[0], "done", 4));
+	pthread_mutex_unlock(&lock);
+}
+
+/* The last crash the library reported, by its type's name (from its warning). */
+static char last_crash[32];
+
+static void log_to_stderr(enum amp_log_level level, const char *msg, void *priv)
+{
+	const char *p = strstr(msg, ": crashed (");
+
+	(void)priv;
+	if (p) {
+		pthread_mutex_lock(&lock);
+		snprintf(last_crash, sizeof(last_crash), "%.*s", (int)strcspn(p + 11, ")"), p + 11);
+		pthread_mutex_unlock(&lock);
+	}
+	if (level <= AMP_LOG_ERR || getenv("AMP_LOG_LEVEL"))
+		fprintf(stderr, "amp: %s\n", msg);
+}
+
+/* The faulty processor crashed once, seen as @type, and is back: probed and greeted anew. */
+static void expect_recovered(int greetings_before, const char *type)
+{
+	CHECK(wait_replies(0, greetings_before + 1) == 0);
+	CHECK(rproc_crash_count(procs[0]) == 1);
+	pthread_mutex_lock(&lock);
+	if (strcmp(last_crash, type))
+		fprintf(stderr, "crash seen as '%s', expected '%s'\n", last_crash, type);
+	CHECK(!strcmp(last_crash, type));
+	pthread_mutex_unlock(&lock);
+	ping(0);
+}
+
+/*
+ * One misbehaviour of the faulty firmware (README of rpmsg-faulty), with an echo processor
+ * beside it. The host must keep running, keep the bystander working, count or mark what is
+ * broken, recover the faulty processor where the fault calls for it, and leak nothing.
+ */
+static void scenario_hostile(const char *what)
+{
+	int fds = count_dir("/proc/self/fd"), maps = count_memfd_maps(), greeted, i;
+	char cmd[40];
+	struct rpmsg_stats st;
+
+	hostile = true;
+	make_proc_fw(0, 300, AMP_FAULTY_FIRMWARE);
+	make_proc_fw(1, 0, AMP_ECHO_FIRMWARE);
+	CHECK(rproc_set_crash_limit(procs[0], 0, 0) == 0);
+	CHECK(rproc_boot(procs[0]) == 0 && rproc_boot(procs[1]) == 0);
+	CHECK(wait_replies(0, 1) == 0 && wait_replies(1, 1) == 0);
+	ping(0);
+	greeted = replies_of(0);
+	snprintf(cmd, sizeof(cmd), "!%s", what);
+	CHECK(rpmsg_send(channels[0], cmd, (int)strlen(cmd)) == 0);
+
+	if (!strcmp(what, "crash") || !strcmp(what, "crash-mid")) {
+		expect_recovered(greeted, "mmufault"); /* the core's segfault */
+	} else if (!strcmp(what, "hang")) {
+		expect_recovered(greeted, "watchdog");
+	} else if (!strcmp(what, "scribble") || !strcmp(what, "bad-used")) {
+		/* Caught by the host's ring checks; the firmware stays alive, petting. */
+		expect_recovered(greeted, "fatal error");
+		CHECK(faulty_stats().broken == 0); /* the new device's rings are whole */
+	} else if (!strcmp(what, "bad-len")) {
+		wait_done(greeted);
+		st = faulty_stats();
+		CHECK(st.rx_bad == 1 && !st.broken);
+	} else if (!strcmp(what, "ns-nonul")) {
+		wait_done(greeted);
+		st = faulty_stats();
+		CHECK(st.ns_bad == 1 && st.ns_refused == 0);
+	} else if (!strcmp(what, "ns-flood")) {
+		unsigned int n = 0;
+
+		wait_done(greeted); /* sent after the 10,000th announcement */
+		st = faulty_stats();
+		rpmsg_for_each_channel(rproc_get_vdev(procs[0], 0)->driver_priv, count_channels, &n);
+		CHECK(n == RPMSG_MAX_CHANNELS);
+		CHECK(st.ns_refused == 10000 - (RPMSG_MAX_CHANNELS - 1));
+	} else if (!strcmp(what, "hoard")) {
+		struct rpmsg_endpoint *ept = channels[0]->ept;
+		int sent = 0;
+
+		wait_done(greeted);
+		/* Buffers run out: try-sends say so at once, blocking ones time out. */
+		while (rpmsg_trysend(channels[0], "x", 1) == 0)
+			sent++;
+		CHECK(sent > 0 && sent <= 256);
+		CHECK(rpmsg_trysend(channels[0], "x", 1) == -AMP_ENOMEM);
+		CHECK(rpmsg_ept_sendto(ept, channels[0]->dst, "x", 1, 50) == -AMP_ETIMEDOUT);
+		CHECK(faulty_stats().tx_timeouts == 1);
+	} else if (!strcmp(what, "kick-storm")) {
+		/* The bystander answers while the storm goes on, and so does the stormer after. */
+		for (i = 0; i < 20; i++)
+			ping(1);
+		wait_done(greeted);
+		ping(0);
+	} else if (!strcmp(what, "rsc-scribble")) {
+		wait_done(greeted);
+		ping(0);
+		/* A recovery starts again from the firmware's own table, not the scribbled one. */
+		greeted = replies_of(0);
+		CHECK(rpmsg_send(channels[0], "!crash", 6) == 0);
+		expect_recovered(greeted, "mmufault");
+	} else {
+		fprintf(stderr, "unknown hostile case %s\n", what);
+		exit(2);
+	}
+	CHECK(rproc_get_state(procs[1]) == RPROC_RUNNING && rproc_crash_count(procs[1]) == 0);
+	ping(1);
+	sim_rproc_destroy(procs[0]);
+	sim_rproc_destroy(procs[1]);
+	CHECK(count_dir("/proc/self/fd") == fds);
+	CHECK(count_memfd_maps() == maps);
+	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
+	printf("hostile %s: host fine, bystander fine, nothing leaked\n", what);
+}
+
+/* --- the host dies ---------------------------------------------------------------------- */
+
+/* The first child of @pid found under any of its threads, or -1. */
+static pid_t first_child_of(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	long child = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	CHECK(d != NULL);
+	while (child < 0 && (e = readdir(d)) != NULL) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int)pid, e->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%ld", &child) != 1)
+				child = -1;
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return (pid_t)child;
+}
+
+/*
+ * A host process killed outright (no chance to stop anything) takes its core with it: a core
+ * left running would keep spinning or sleeping forever, holding its memory and whatever output
+ * it shares. We are the subreaper, so the orphaned core becomes our child and we see how it ended.
+ */
+static void scenario_orphan(void)
+{
+	int ready[2], st, pidfd;
+	pid_t host, core;
+	struct pollfd p;
+	char c;
+
+	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+	CHECK(pipe(ready) == 0);
+	host = fork();
+	CHECK(host >= 0);
+	if (host == 0) {
+		close(ready[0]);
+		make_proc_fw(0, 0, AMP_ECHO_FIRMWARE);
+		CHECK(rproc_boot(procs[0]) == 0);
+		CHECK(wait_replies(0, 1) == 0);
+		CHECK(write(ready[1], "r", 1) == 1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	CHECK(read(ready[0], &c, 1) == 1);
+	close(ready[0]);
+	core = first_child_of(host);
+	CHECK(core > 0);
+	pidfd = (int)syscall(SYS_pidfd_open, core, 0);
+	CHECK(pidfd >= 0);
+	CHECK(kill(host, SIGKILL) == 0);
+	CHECK(waitpid(host, &st, 0) == host && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	p = (struct pollfd){.fd = pidfd, .events = POLLIN};
+	CHECK(poll(&p, 1, 10000) == 1); /* the core ended */
+	CHECK(waitpid(core, &st, 0) == core && WIFSIGNALED(st) && WTERMSIG(st) == SIGIO);
+	close(pidfd);
+	printf("orphan: the core ended with its host (SIGIO from its lifeline)\n");
 }
 
 /* Eight processors at once. */
@@ -434,7 +673,10 @@ static void scenario_crashes(void)
 
 int main(int argc, char **argv)
 {
-	amp_log_set_level(AMP_LOG_ERR);
+	/* The faults are on purpose: their warnings only when asked for. */
+	if (!getenv("AMP_LOG_LEVEL"))
+		amp_log_set_level(AMP_LOG_WARN);
+	amp_log_set_handler(log_to_stderr, NULL);
 	if (argc == 3 && !strcmp(argv[1], "--poll")) {
 		notify_mode = SIM_NOTIFY_POLL;
 		argv++;
@@ -442,7 +684,7 @@ int main(int argc, char **argv)
 	}
 	if (argc != 2) {
 		fprintf(stderr,
-			"usage: %s [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload\n",
+			"usage: %s [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload|orphan|hostile-CASE\n",
 			argv[0]);
 		return 2;
 	}
@@ -463,6 +705,10 @@ int main(int argc, char **argv)
 		scenario_crash100();
 	else if (!strcmp(argv[1], "offload"))
 		scenario_offload();
+	else if (!strcmp(argv[1], "orphan"))
+		scenario_orphan();
+	else if (!strncmp(argv[1], "hostile-", 8))
+		scenario_hostile(argv[1] + 8);
 	else
 		return 2;
 	unregister_rpmsg_driver(&drv);
