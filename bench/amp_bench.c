@@ -4,15 +4,18 @@
  * windows (this machine's virtual CPUs migrate, and a speed measured a minute apart is not a
  * baseline). A cache-line ping-pong probe runs before and after each pair of windows; a pair
  * whose probe moved by more than 20% is measured again.
- * Usage: amp-bench [--smoke] [--json PATH]. Benchmark layer.
+ * Usage: amp-bench [--smoke] [--json PATH] [--only TEXT] (only the rows whose name has TEXT).
+ * Benchmark layer.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_util.h"
+#include "bench_base.h"
 #include "bench_rpmsg.h"
+#include "bench_sim.h"
+#include "bench_util.h"
 #include "bench_vq.h"
 
 struct bench_cfg {
@@ -21,6 +24,22 @@ struct bench_cfg {
 	uint64_t stream_iters;
 	int retries;
 };
+
+/* The sim rows boot a processor per window: fewer, longer-lived iterations. */
+struct bench_plan {
+	struct bench_cfg fast;  /* in-process rings and the polled sim */
+	struct bench_cfg mbox;  /* mailbox round trips: each sleeps and wakes */
+	struct bench_cfg sim_stream;
+	struct bench_cfg boot;
+	uint64_t cpu_iters;
+};
+
+static const char *only;
+
+static bool skip(const char *name)
+{
+	return only && !strstr(name, only);
+}
 
 static int bench_probe_steady(double before, double after)
 {
@@ -37,6 +56,8 @@ static size_t bench_latency(const struct bench_cfg *c, const struct bench_pair *
 	double mean_a = 0, mean_b = 0, ratios[64];
 	int w, tries;
 
+	if (skip(name))
+		return 0;
 	if (!sa || !sb)
 		exit(1);
 	for (w = 0; w < c->windows; w++) {
@@ -109,6 +130,8 @@ static size_t bench_rate(const struct bench_cfg *c, const struct bench_pair *a,
 	double ra[64], rb[64], ratio[64];
 	int w, tries, n = c->windows < 64 ? c->windows : 64;
 
+	if (skip(name))
+		return 0;
 	for (w = 0; w < n; w++) {
 		for (tries = 0; tries <= c->retries; tries++) {
 			double p0 = bench_probe(), p1;
@@ -142,12 +165,44 @@ static size_t bench_rate(const struct bench_cfg *c, const struct bench_pair *a,
 	return 2;
 }
 
+/* CPU time (both sides) per operation of @a and of @b, alternating, median of the windows. */
+static size_t bench_cpu(const struct bench_plan *plan, const struct bench_pair *a,
+			const struct bench_pair *b, const char *name, struct bench_result *out)
+{
+	double va[64], vb[64], ratio[64];
+	int w, nw = plan->mbox.windows < 64 ? plan->mbox.windows : 64;
+
+	if (skip(name))
+		return 0;
+	for (w = 0; w < nw; w++) {
+		vb[w] = bench_cpu_per_op(b, plan->cpu_iters);
+		va[w] = bench_cpu_per_op(a, plan->cpu_iters);
+		ratio[w] = va[w] / vb[w];
+	}
+	qsort(va, (size_t)nw, sizeof(double), bench_cmp_double);
+	qsort(vb, (size_t)nw, sizeof(double), bench_cmp_double);
+	qsort(ratio, (size_t)nw, sizeof(double), bench_cmp_double);
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	snprintf(out->baseline, sizeof(out->baseline), "%s CPU", b->name);
+	out->value = bench_percentile(va, (size_t)nw, 0.5);
+	out->baseline_value = bench_percentile(vb, (size_t)nw, 0.5);
+	out->unit = "ns CPU";
+	out->ratio = bench_percentile(ratio, (size_t)nw, 0.5);
+	out->target = "<= 1.2";
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_cfg c = {.windows = 7, .echo_iters = 100000, .stream_iters = 2000000,
 			      .retries = 2};
 	const char *json = "build/bench/results.json";
-	struct bench_result r[32];
+	struct bench_plan plan = {
+		.mbox = {.windows = 5, .echo_iters = 20000, .stream_iters = 200000, .retries = 2},
+		.sim_stream = {.windows = 5, .echo_iters = 0, .stream_iters = 500000, .retries = 2},
+		.boot = {.windows = 5, .echo_iters = 20, .stream_iters = 0, .retries = 1},
+		.cpu_iters = 100000};
+	struct bench_result r[96];
 	size_t n = 0;
 	int i;
 
@@ -155,13 +210,20 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--smoke")) {
 			c = (struct bench_cfg){.windows = 2, .echo_iters = 2000,
 					       .stream_iters = 20000, .retries = 0};
+			plan.mbox = plan.sim_stream = c;
+			plan.boot = (struct bench_cfg){.windows = 2, .echo_iters = 2};
+			plan.cpu_iters = 2000;
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			only = argv[++i];
 		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--json PATH]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--smoke] [--json PATH] [--only TEXT]\n", argv[0]);
 			return 2;
 		}
 	}
+	plan.fast = c;
+	bench_base_init();
 	printf("amp-bench: %d alternating windows per figure; host on CPU 0, remote on CPU 1\n",
 	       c.windows);
 	n += bench_latency(&c, &bench_vq_echo, &bench_raw_echo, "virtqueue echo 16 B, polling",
@@ -172,6 +234,37 @@ int main(int argc, char **argv)
 			   "<= 1.5", r + n);
 	n += bench_latency(&c, &bench_rpmsg_echo496, &bench_raw_echo496,
 			   "rpmsg echo 496 B, polling", NULL, r + n);
+
+	/* The full stack on the sim platform: firmware in a core process. */
+	n += bench_latency(&c, &bench_sim_poll_echo16, &bench_raw_echo, "sim echo 16 B, polling",
+			   "<= 1.5", r + n);
+	n += bench_latency(&c, &bench_sim_poll_echo496, &bench_raw_echo496,
+			   "sim echo 496 B, polling", NULL, r + n);
+	n += bench_rate(&plan.sim_stream, &bench_sim_poll_to_remote, &bench_raw_stream,
+			"sim stream 496 B host->remote, polling", 496, ">= 0.7", r + n);
+	n += bench_rate(&plan.sim_stream, &bench_sim_poll_from_remote, &bench_raw_stream,
+			"sim stream 496 B remote->host, polling", 496, ">= 0.7", r + n);
+	n += bench_latency(&plan.mbox, &bench_sim_mbox_echo16, &bench_eventfd_pingpong,
+			   "sim echo 16 B, mailbox", "<= 1.15", r + n);
+	n += bench_latency(&plan.mbox, &bench_sim_mbox_echo496, &bench_eventfd_pingpong,
+			   "sim echo 496 B, mailbox", NULL, r + n);
+	n += bench_latency(&plan.mbox, &bench_socket_pingpong, &bench_eventfd_pingpong,
+			   "socketpair ping-pong 16 B", NULL, r + n);
+	n += bench_rate(&plan.sim_stream, &bench_sim_mbox_to_remote, &bench_socket_stream,
+			"sim stream 496 B host->remote, mailbox", 496, ">= 5", r + n);
+	n += bench_rate(&plan.sim_stream, &bench_sim_mbox_from_remote, &bench_socket_stream,
+			"sim stream 496 B remote->host, mailbox", 496, ">= 5", r + n);
+	n += bench_cpu(&plan, &bench_sim_mbox_echo16, &bench_eventfd_pingpong,
+		       "sim echo 16 B, mailbox: CPU per round trip", r + n);
+	/* Scale. */
+	n += bench_latency(&plan.mbox, &bench_sim_mbox_echo16_64, &bench_sim_mbox_echo16,
+			   "sim echo 16 B, 64 endpoints", NULL, r + n);
+	n += bench_latency(&plan.mbox, &bench_sim_mbox_echo16_1024, &bench_sim_mbox_echo16,
+			   "sim echo 16 B, 1024 endpoints", "<= 1.1", r + n);
+	n += bench_rate(&plan.sim_stream, &bench_sim_mbox_to_remote8, &bench_sim_mbox_to_remote,
+			"sim stream host->8 remotes, mailbox", 496, NULL, r + n);
+	n += bench_latency(&plan.boot, &bench_sim_boot, &bench_spawn, "sim boot, echo firmware",
+			   NULL, r + n);
 	bench_report(r, n, json);
 	return 0;
 }

@@ -55,6 +55,11 @@ double bench_window(const struct bench_pair *p, uint64_t iterations, double *sam
 	pid_t pid;
 
 	memset(shm, 0, BENCH_SHM_SIZE);
+	if (!p->server) {
+		/* The remote is somewhere else (a sim core process the client boots). */
+		amp_pin_cpu(0);
+		return p->client(shm, shm->area, area_len, iterations, samples, max);
+	}
 	pid = fork();
 	if (pid < 0) {
 		perror("fork");

@@ -24,6 +24,7 @@ struct bench_shm {
 /* The two halves of one benchmark: the server runs in the child (CPU 1) until stop. */
 struct bench_pair {
 	const char *name;
+	/* NULL: the client brings its own remote (the sim platform's core process). */
 	void (*server)(struct bench_shm *shm, void *area, size_t area_len);
 	/* Runs in the parent (CPU 0); fills @samples_ns (up to @max) or returns a rate. Returns
 	 * the figure: a median latency in ns or a rate in messages/s. */

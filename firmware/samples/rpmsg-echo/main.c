@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * rpmsg-echo firmware: announces "rpmsg-echo" and sends every message back to its sender, byte
- * for byte, whatever its size (0..MTU). Used by tests and benchmarks. Sample firmware.
+ * for byte, whatever its size (0..MTU). For the streaming benchmarks it also announces
+ * "rpmsg-sink" (counts what it gets) and "rpmsg-source" (streams on request): stream.h.
+ * Used by tests and benchmarks. Sample firmware.
  */
 #include <stdint.h>
 
@@ -10,14 +12,18 @@
 #include <amp-fw/rsc.h>
 #include <amp-fw/trace.h>
 
+#include "stream.h"
+
 #define NUM_VRING 256
-#define ECHO_ADDR 0x401u
 
 AMP_FW_RSC_TABLE_RPMSG_TRACE(resource_table, NUM_VRING, AMP_FW_TRACE_DA, AMP_FW_TRACE_LEN);
 
 AMP_FW_RPMSG_DEVICE(rdev, NUM_VRING, 8);
-static struct rpmsg_remote_ept ept;
-static uint32_t echoed;
+static struct rpmsg_remote_ept ept, sink, source;
+static uint32_t echoed, sunk;
+static struct echo_source_req pending; /* the stream to send from the main loop */
+static uint32_t pending_dst;
+static uint8_t stream_buf[512];
 
 static void echo_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, uint32_t src,
 		    void *priv)
@@ -28,19 +34,77 @@ static void echo_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, ui
 		echoed++;
 }
 
+static void sink_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, uint32_t src,
+		    void *priv)
+{
+	(void)data;
+	(void)priv;
+	if (len) {
+		sunk++;
+		return;
+	}
+	amp_fw_rpmsg_send(e, src, &sunk, sizeof(sunk));
+	sunk = 0;
+}
+
+static void source_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, uint32_t src,
+		      void *priv)
+{
+	(void)e;
+	(void)priv;
+	if (len != sizeof(pending) || pending.count)
+		return; /* malformed, or a stream still going: ignored */
+	__builtin_memcpy(&pending, data, sizeof(pending));
+	if (pending.size > sizeof(stream_buf))
+		pending.count = 0;
+	pending_dst = src;
+}
+
+/* The requested stream, from the main loop (not inside a callback: it runs for a while). */
+static void send_stream(void)
+{
+	uint32_t seq;
+
+	for (seq = 0; seq < pending.count; seq++) {
+		if (pending.size >= sizeof(seq))
+			__builtin_memcpy(stream_buf, &seq, sizeof(seq));
+		if (amp_fw_rpmsg_send(&source, pending_dst, stream_buf, pending.size))
+			break;
+		if (!(seq & 1023))
+			amp_fw_pet_watchdog();
+	}
+	pending.count = 0;
+}
+
+static const struct {
+	struct rpmsg_remote_ept *ept;
+	const char *name;
+	uint32_t addr;
+	rpmsg_remote_cb_t cb;
+} epts[] = {
+	{&ept, "rpmsg-echo", ECHO_ADDR, echo_cb},
+	{&sink, "rpmsg-sink", ECHO_SINK_ADDR, sink_cb},
+	{&source, "rpmsg-source", ECHO_SOURCE_ADDR, source_cb},
+};
+
 int main(void)
 {
-	int created = 0;
+	unsigned int created = 0;
 
 	amp_fw_printf("rpmsg-echo firmware: booting\n");
 	if (rdev_init())
 		return 1;
 	for (;;) {
-		if (rpmsg_remote_poll(&rdev) >= 0 && !created &&
-		    rpmsg_remote_create_ept(&rdev, &ept, "rpmsg-echo", ECHO_ADDR, echo_cb, 0) == 0) {
-			amp_fw_printf("announced rpmsg-echo at 0x%x\n", ECHO_ADDR);
-			created = 1;
+		/* The echo first: tests wait for its channel and nothing else. */
+		while (rpmsg_remote_poll(&rdev) >= 0 && created < 3 &&
+		       rpmsg_remote_create_ept(&rdev, epts[created].ept, epts[created].name,
+					       epts[created].addr, epts[created].cb, 0) == 0) {
+			amp_fw_printf("announced %s at 0x%x\n", epts[created].name,
+				      epts[created].addr);
+			created++;
 		}
+		if (pending.count)
+			send_stream();
 		amp_fw_pet_watchdog();
 		amp_fw_wait_irq();
 	}

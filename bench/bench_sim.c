@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The full stack on the sim platform: the rpmsg-echo firmware in a real core process (pinned to
+ * CPU 1), the host's rpmsg bus with the sim platform's notification thread (CPU 0), in polling
+ * and mailbox mode. Each window boots a processor and shuts it down after, so that a spinning
+ * core never runs beside a baseline window; the boot is measured on the way.
+ * The echo is driven from the receive callback (each reply sends the next message, as the
+ * seed's sample client does): the host side of a round trip is the notification thread alone,
+ * as the baselines' client is one thread. Benchmark layer.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <amp/amp.h>
+#include <amp/sim.h>
+
+#include "bench_sim.h"
+#include "os/os.h"
+#include "stream.h"
+
+#define MAX_PROCS 8
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum sim_notify mode;
+	struct rproc *procs[MAX_PROCS];
+	unsigned int nprocs;
+	struct rpmsg_channel *echo, *source, *sinks[MAX_PROCS];
+	unsigned int nsinks;
+	uint64_t probed_ns; /* when the echo channel was probed */
+	/* the echo ping-pong, run by the notification thread */
+	uint64_t n, i, t_prev;
+	double *samples;
+	size_t max;
+	int len;
+	bool done;
+	uint8_t msg[496];
+	/* the sinks' counts and the source's stream */
+	uint64_t sunk;
+	unsigned int sink_answers;
+	uint64_t got, want;
+	uint32_t next_seq;
+	bool out_of_order;
+} S = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "amp-bench (sim): %s\n", what);
+	exit(1);
+}
+
+/* Wait until @pred holds (evaluated under the lock); a stuck benchmark fails after 60 s. */
+#define WAIT_UNTIL(pred)                                                                      \
+	do {                                                                                  \
+		struct timespec ts_;                                                          \
+		clock_gettime(CLOCK_REALTIME, &ts_);                                          \
+		ts_.tv_sec += 60;                                                             \
+		pthread_mutex_lock(&S.lock);                                                  \
+		while (!(pred))                                                               \
+			if (pthread_cond_timedwait(&S.cond, &S.lock, &ts_)) {                 \
+				pthread_mutex_unlock(&S.lock);                                \
+				fail("timed out: " #pred);                                    \
+			}                                                                     \
+		pthread_mutex_unlock(&S.lock);                                                \
+	} while (0)
+
+static int on_probe(struct rpmsg_channel *rpdev)
+{
+	uint64_t now = bench_now_ns();
+
+	pthread_mutex_lock(&S.lock);
+	if (!strcmp(rpdev->name, "rpmsg-echo")) {
+		S.echo = rpdev;
+		S.probed_ns = now;
+	} else if (!strcmp(rpdev->name, "rpmsg-source")) {
+		S.source = rpdev;
+	} else if (S.nsinks < MAX_PROCS) {
+		S.sinks[S.nsinks++] = rpdev;
+	}
+	pthread_cond_broadcast(&S.cond);
+	pthread_mutex_unlock(&S.lock);
+	return 0;
+}
+
+static void on_remove(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+}
+
+/* One echo came back: note its round trip and send the next (notification context). */
+static void echo_step(void)
+{
+	uint64_t now = S.samples ? bench_now_ns() : 0;
+
+	if (S.samples && S.i < S.max)
+		S.samples[S.i] = (double)(now - S.t_prev);
+	if (++S.i < S.n) {
+		S.t_prev = now;
+		if (rpmsg_send(S.echo, S.msg, S.len))
+			fail("echo send");
+		return;
+	}
+	pthread_mutex_lock(&S.lock);
+	S.done = true;
+	pthread_cond_broadcast(&S.cond);
+	pthread_mutex_unlock(&S.lock);
+}
+
+static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	uint32_t v;
+
+	(void)priv;
+	(void)src;
+	if (rpdev == S.echo) {
+		echo_step();
+		return;
+	}
+	if (len < (int)sizeof(v))
+		fail("short message");
+	memcpy(&v, data, sizeof(v));
+	pthread_mutex_lock(&S.lock);
+	if (rpdev == S.source) {
+		/* Delivered once each, in order: the sequence numbers say so. */
+		S.out_of_order |= v != S.next_seq++;
+		if (++S.got == S.want)
+			pthread_cond_broadcast(&S.cond);
+	} else {
+		S.sunk += v;
+		S.sink_answers++;
+		pthread_cond_broadcast(&S.cond);
+	}
+	pthread_mutex_unlock(&S.lock);
+}
+
+static const struct rpmsg_device_id ids[] = {
+	{"rpmsg-echo"}, {"rpmsg-sink"}, {"rpmsg-source"}, {""}};
+static struct rpmsg_driver drv = {
+	.name = "amp-bench", .id_table = ids, .probe = on_probe, .remove = on_remove,
+	.callback = on_msg};
+
+/* Boot @n processors running the echo firmware; returns the boot time of the first (load,
+ * start, its echo channel probed) in ns. The notification threads inherit CPU 0. */
+static double sim_up(enum sim_notify mode, unsigned int n)
+{
+	static bool registered;
+	uint64_t t0;
+	unsigned int i;
+
+	if (!registered) {
+		amp_log_set_level(AMP_LOG_ERR);
+		if (register_rpmsg_driver(&drv))
+			fail("driver");
+		registered = true;
+	}
+	amp_pin_cpu(0);
+	S.mode = mode;
+	S.echo = S.source = NULL;
+	S.nsinks = 0;
+	for (i = 0; i < n; i++) {
+		struct sim_config cfg = {.firmware = AMP_ECHO_FIRMWARE, .cpu = 1, .notify = mode};
+		char name[16];
+
+		snprintf(name, sizeof(name), "bench%u", i);
+		cfg.name = name;
+		S.procs[i] = sim_rproc_create(&cfg);
+		if (!S.procs[i] || rproc_register(S.procs[i]))
+			fail("create");
+	}
+	S.nprocs = n;
+	t0 = bench_now_ns();
+	for (i = 0; i < n; i++)
+		if (rproc_boot(S.procs[i]))
+			fail("boot");
+	WAIT_UNTIL(S.echo && S.source && S.nsinks == n);
+	return (double)(S.probed_ns - t0);
+}
+
+static void sim_down(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < S.nprocs; i++)
+		sim_rproc_destroy(S.procs[i]);
+	S.nprocs = 0;
+	S.echo = S.source = NULL;
+	S.nsinks = 0;
+}
+
+static void dummy_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	(void)rpdev;
+	(void)data;
+	(void)len;
+	(void)priv;
+	(void)src;
+}
+
+/* @n round trips of @len bytes with @epts host endpoints open; the mean in ns. */
+static double sim_echo(enum sim_notify mode, int len, unsigned int epts, uint64_t n,
+		       double *samples, size_t max)
+{
+	struct rpmsg_endpoint **extra = calloc(epts, sizeof(*extra));
+	uint64_t t0;
+	unsigned int k;
+
+	if (!extra)
+		fail("memory");
+	sim_up(mode, 1);
+	for (k = 1; k < epts; k++)
+		if (!(extra[k] = rpmsg_create_ept(S.echo, dummy_cb, NULL, RPMSG_ADDR_ANY)))
+			fail("endpoint");
+	pthread_mutex_lock(&S.lock);
+	S.n = n;
+	S.i = 0;
+	S.samples = samples;
+	S.max = max;
+	S.len = len;
+	S.done = false;
+	memset(S.msg, 0x5a, sizeof(S.msg));
+	pthread_mutex_unlock(&S.lock);
+	t0 = S.t_prev = bench_now_ns();
+	if (rpmsg_send(S.echo, S.msg, len))
+		fail("echo send");
+	WAIT_UNTIL(S.done);
+	t0 = bench_now_ns() - t0;
+	for (k = 1; k < epts; k++)
+		rpmsg_destroy_ept(extra[k]);
+	free(extra);
+	sim_down();
+	return (double)t0 / (double)n;
+}
+
+#define ECHO_CLIENT(fn, mode, len, epts)                                                      \
+	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
+			 double *samples, size_t max)                                          \
+	{                                                                                     \
+		(void)shm;                                                                    \
+		(void)area;                                                                   \
+		(void)area_len;                                                               \
+		return sim_echo(mode, len, epts, n, samples, max);                            \
+	}
+
+ECHO_CLIENT(poll_echo16, SIM_NOTIFY_POLL, 16, 1)
+ECHO_CLIENT(poll_echo496, SIM_NOTIFY_POLL, 496, 1)
+ECHO_CLIENT(mbox_echo16, SIM_NOTIFY_MAILBOX, 16, 1)
+ECHO_CLIENT(mbox_echo496, SIM_NOTIFY_MAILBOX, 496, 1)
+ECHO_CLIENT(mbox_echo16_64, SIM_NOTIFY_MAILBOX, 16, 64)
+ECHO_CLIENT(mbox_echo16_1024, SIM_NOTIFY_MAILBOX, 16, 1024)
+
+const struct bench_pair bench_sim_poll_echo16 = {"sim echo 16 B, polling", NULL, poll_echo16};
+const struct bench_pair bench_sim_poll_echo496 = {"sim echo 496 B, polling", NULL, poll_echo496};
+const struct bench_pair bench_sim_mbox_echo16 = {"sim echo 16 B, mailbox", NULL, mbox_echo16};
+const struct bench_pair bench_sim_mbox_echo496 = {"sim echo 496 B, mailbox", NULL, mbox_echo496};
+const struct bench_pair bench_sim_mbox_echo16_64 = {"sim echo 16 B, 64 endpoints", NULL,
+						    mbox_echo16_64};
+const struct bench_pair bench_sim_mbox_echo16_1024 = {"sim echo 16 B, 1024 endpoints", NULL,
+						      mbox_echo16_1024};
+
+/* --- streams ------------------------------------------------------------------------------ */
+
+struct sink_arg {
+	struct rpmsg_channel *ch;
+	uint64_t n;
+};
+
+/* @n messages of 496 bytes to one sink, then a 0-byte message that asks for its count. */
+static void *sink_stream(void *arg)
+{
+	struct sink_arg *a = arg;
+	uint8_t msg[496];
+	uint64_t i;
+
+	memset(msg, 0xa5, sizeof(msg));
+	for (i = 0; i < a->n; i++)
+		if (rpmsg_send(a->ch, msg, sizeof(msg)))
+			fail("stream send");
+	if (rpmsg_send(a->ch, msg, 0))
+		fail("stream sync");
+	return NULL;
+}
+
+/* Host -> remote on @procs processors at once (a sending thread each), in messages/s. */
+static double sim_stream_to_remote(enum sim_notify mode, unsigned int procs, uint64_t n)
+{
+	struct sink_arg args[MAX_PROCS];
+	pthread_t threads[MAX_PROCS];
+	uint64_t t0;
+	unsigned int i;
+
+	sim_up(mode, procs);
+	pthread_mutex_lock(&S.lock);
+	S.sunk = 0;
+	S.sink_answers = 0;
+	pthread_mutex_unlock(&S.lock);
+	t0 = bench_now_ns();
+	for (i = 0; i < procs; i++) {
+		args[i] = (struct sink_arg){S.sinks[i], n / procs};
+		if (procs == 1)
+			sink_stream(&args[i]);
+		else if (pthread_create(&threads[i], NULL, sink_stream, &args[i]))
+			fail("thread");
+	}
+	for (i = 0; procs > 1 && i < procs; i++)
+		pthread_join(threads[i], NULL);
+	WAIT_UNTIL(S.sink_answers == procs);
+	t0 = bench_now_ns() - t0;
+	if (S.sunk != n / procs * procs)
+		fail("the sinks did not get every message");
+	sim_down();
+	return (double)(n / procs * procs) * 1e9 / (double)t0;
+}
+
+/* Remote -> host: the firmware streams @n messages of 496 bytes; in messages/s. */
+static double sim_stream_from_remote(enum sim_notify mode, uint64_t n)
+{
+	struct echo_source_req req = {(uint32_t)n, 496};
+	uint64_t t0;
+
+	sim_up(mode, 1);
+	pthread_mutex_lock(&S.lock);
+	S.got = 0;
+	S.want = n;
+	S.next_seq = 0;
+	S.out_of_order = false;
+	pthread_mutex_unlock(&S.lock);
+	t0 = bench_now_ns();
+	if (rpmsg_send(S.source, &req, sizeof(req)))
+		fail("source request");
+	WAIT_UNTIL(S.got == S.want);
+	t0 = bench_now_ns() - t0;
+	if (S.out_of_order)
+		fail("the stream came out of order");
+	sim_down();
+	return (double)n * 1e9 / (double)t0;
+}
+
+#define STREAM_CLIENT(fn, expr)                                                               \
+	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
+			 double *samples, size_t max)                                          \
+	{                                                                                     \
+		(void)shm;                                                                    \
+		(void)area;                                                                   \
+		(void)area_len;                                                               \
+		(void)samples;                                                                \
+		(void)max;                                                                    \
+		return expr;                                                                  \
+	}
+
+STREAM_CLIENT(poll_to_remote, sim_stream_to_remote(SIM_NOTIFY_POLL, 1, n))
+STREAM_CLIENT(mbox_to_remote, sim_stream_to_remote(SIM_NOTIFY_MAILBOX, 1, n))
+STREAM_CLIENT(mbox_to_remote8, sim_stream_to_remote(SIM_NOTIFY_MAILBOX, MAX_PROCS, n))
+STREAM_CLIENT(poll_from_remote, sim_stream_from_remote(SIM_NOTIFY_POLL, n))
+STREAM_CLIENT(mbox_from_remote, sim_stream_from_remote(SIM_NOTIFY_MAILBOX, n))
+
+const struct bench_pair bench_sim_poll_to_remote = {"sim stream host->remote, polling", NULL,
+						    poll_to_remote};
+const struct bench_pair bench_sim_mbox_to_remote = {"sim stream host->remote, mailbox", NULL,
+						    mbox_to_remote};
+const struct bench_pair bench_sim_mbox_to_remote8 = {"sim stream host->8 remotes, mailbox", NULL,
+						     mbox_to_remote8};
+const struct bench_pair bench_sim_poll_from_remote = {"sim stream remote->host, polling", NULL,
+						      poll_from_remote};
+const struct bench_pair bench_sim_mbox_from_remote = {"sim stream remote->host, mailbox", NULL,
+						      mbox_from_remote};
+
+/* --- boot --------------------------------------------------------------------------------- */
+
+/* @n boots (load, start, echo channel probed) in mailbox mode; each in @samples, mean in ns. */
+static double boot_client(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,
+			  double *samples, size_t max)
+{
+	double sum = 0, t;
+	uint64_t i;
+
+	(void)shm;
+	(void)area;
+	(void)area_len;
+	for (i = 0; i < n; i++) {
+		t = sim_up(SIM_NOTIFY_MAILBOX, 1);
+		sim_down();
+		if (samples && i < max)
+			samples[i] = t;
+		sum += t;
+	}
+	return sum / (double)n;
+}
+
+const struct bench_pair bench_sim_boot = {"sim boot (echo firmware)", NULL, boot_client};

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The full stack on the sim platform: echo, streams, boot, scale. Benchmark layer. */
+#ifndef AMP_BENCH_SIM_H
+#define AMP_BENCH_SIM_H
+
+#include "bench_util.h"
+
+/* Client-only pairs (no forked server: the remote is the sim core process). */
+extern const struct bench_pair bench_sim_poll_echo16, bench_sim_poll_echo496,
+	bench_sim_mbox_echo16, bench_sim_mbox_echo496, bench_sim_mbox_echo16_64,
+	bench_sim_mbox_echo16_1024, bench_sim_poll_to_remote, bench_sim_mbox_to_remote,
+	bench_sim_mbox_to_remote8, bench_sim_poll_from_remote, bench_sim_mbox_from_remote,
+	bench_sim_boot;
+
+#endif /* AMP_BENCH_SIM_H */
