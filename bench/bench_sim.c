@@ -33,7 +33,10 @@ static struct {
 	struct rpmsg_channel *echo, *source, *sinks[MAX_PROCS];
 	unsigned int nsinks;
 	uint64_t probed_ns; /* when the echo channel was probed */
-	/* the echo ping-pong, run by the notification thread */
+	/* The echo ping-pong, run by the notification thread. The client sets it up, then
+	 * publishes @go (release) before the first send; the thread acquires @go before each
+	 * step: the order the messages give through the other process is invisible to TSan. */
+	unsigned int go;
 	uint64_t n, i, t_prev;
 	double *samples;
 	size_t max;
@@ -69,6 +72,9 @@ static void fail(const char *what)
 		pthread_mutex_unlock(&S.lock);                                                \
 	} while (0)
 
+/* What a channel is, in its priv (set before its first callback, read by its callbacks). */
+enum { CH_ECHO = 1, CH_SOURCE, CH_SINK };
+
 static int on_probe(struct rpmsg_channel *rpdev)
 {
 	uint64_t now = bench_now_ns();
@@ -77,10 +83,13 @@ static int on_probe(struct rpmsg_channel *rpdev)
 	if (!strcmp(rpdev->name, "rpmsg-echo")) {
 		S.echo = rpdev;
 		S.probed_ns = now;
+		rpdev->priv = (void *)(uintptr_t)CH_ECHO;
 	} else if (!strcmp(rpdev->name, "rpmsg-source")) {
 		S.source = rpdev;
+		rpdev->priv = (void *)(uintptr_t)CH_SOURCE;
 	} else if (S.nsinks < MAX_PROCS) {
 		S.sinks[S.nsinks++] = rpdev;
+		rpdev->priv = (void *)(uintptr_t)CH_SINK;
 	}
 	pthread_cond_broadcast(&S.cond);
 	pthread_mutex_unlock(&S.lock);
@@ -93,15 +102,18 @@ static void on_remove(struct rpmsg_channel *rpdev)
 }
 
 /* One echo came back: note its round trip and send the next (notification context). */
-static void echo_step(void)
+static void echo_step(struct rpmsg_channel *rpdev_echo)
 {
-	uint64_t now = S.samples ? bench_now_ns() : 0;
+	uint64_t now;
+
+	(void)__atomic_load_n(&S.go, __ATOMIC_ACQUIRE);
+	now = S.samples ? bench_now_ns() : 0;
 
 	if (S.samples && S.i < S.max)
 		S.samples[S.i] = (double)(now - S.t_prev);
 	if (++S.i < S.n) {
 		S.t_prev = now;
-		if (rpmsg_send(S.echo, S.msg, S.len))
+		if (rpmsg_send(rpdev_echo, S.msg, S.len))
 			fail("echo send");
 		return;
 	}
@@ -117,15 +129,15 @@ static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 
 	(void)priv;
 	(void)src;
-	if (rpdev == S.echo) {
-		echo_step();
+	if ((uintptr_t)rpdev->priv == CH_ECHO) {
+		echo_step(rpdev);
 		return;
 	}
 	if (len < (int)sizeof(v))
 		fail("short message");
 	memcpy(&v, data, sizeof(v));
 	pthread_mutex_lock(&S.lock);
-	if (rpdev == S.source) {
+	if ((uintptr_t)rpdev->priv == CH_SOURCE) {
 		/* Delivered once each, in order: the sequence numbers say so. */
 		S.out_of_order |= v != S.next_seq++;
 		if (++S.got == S.want)
@@ -223,8 +235,9 @@ static double sim_echo(enum sim_notify mode, int len, unsigned int epts, uint64_
 	S.len = len;
 	S.done = false;
 	memset(S.msg, 0x5a, sizeof(S.msg));
-	pthread_mutex_unlock(&S.lock);
 	t0 = S.t_prev = bench_now_ns();
+	__atomic_store_n(&S.go, S.go + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&S.lock);
 	if (rpmsg_send(S.echo, S.msg, len))
 		fail("echo send");
 	WAIT_UNTIL(S.done);
