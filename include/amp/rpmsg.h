@@ -251,6 +251,13 @@ struct rpmsg_stats {
 AMP_API void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *stats);
 
 /**
+ * rpmsg_device_name() - the name of the device @rpdev is on: "<processor>/vdev<n>" for a
+ * remoteproc vdev, which tells apart channels of the same name on different processors.
+ * Context: any, while the channel is valid (in its probe, callbacks and remove, for one).
+ */
+AMP_API const char *rpmsg_device_name(const struct rpmsg_channel *rpdev);
+
+/**
  * rpmsg_channel_find() - the channel named @name on @rvdev (NULL when none). Valid until the
  * channel is removed: use from a thread that will not race with that, or from callbacks.
  */

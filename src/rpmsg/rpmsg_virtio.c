@@ -918,6 +918,11 @@ void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 	amp_mutex_unlock(&rpmsg_bus_lock);
 }
 
+const char *rpmsg_device_name(const struct rpmsg_channel *rpdev)
+{
+	return rpdev->rvdev->name;
+}
+
 void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *s)
 {
 	s->rx_msgs = __atomic_load_n(&rvdev->stats.rx_msgs, __ATOMIC_RELAXED);

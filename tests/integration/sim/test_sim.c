@@ -23,6 +23,7 @@
 #include <amp/amp.h>
 #include <amp/sim.h>
 
+#include "amp_test_res.h"
 #include "offload.h"
 
 #define MAX_PROCS 8
@@ -34,14 +35,6 @@ static struct rpmsg_channel *channels[MAX_PROCS];
 /* The last message on each channel. */
 static int last_len[MAX_PROCS];
 static char last_data[MAX_PROCS][512];
-
-#define CHECK(cond_)                                                                               \
-	do {                                                                                       \
-		if (!(cond_)) {                                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond_); \
-			exit(1);                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
 {
@@ -160,34 +153,6 @@ static struct rproc *make_proc(int i, unsigned int watchdog_ms)
 	return make_proc_fw(i, watchdog_ms, AMP_TEST_FIRMWARE);
 }
 
-static int count_dir(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	CHECK(d);
-	while ((e = readdir(d)))
-		n++;
-	closedir(d);
-	return n;
-}
-
-/* Mappings of memfds (device memory, doorbell pages): the ones a leak would leave. The
- * sanitizers' runtimes map anonymous memory as they go, so all mappings cannot be compared. */
-static int count_memfd_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	CHECK(f);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "/memfd:") != NULL;
-	fclose(f);
-	return n;
-}
-
 /* Boot and shut down 200 times: nothing leaks (fds, mappings, processes). */
 static void scenario_cycles(void)
 {
@@ -197,15 +162,15 @@ static void scenario_cycles(void)
 	CHECK(rproc_boot(r) == 0);
 	CHECK(wait_replies(0, 1) == 0);
 	CHECK(rproc_shutdown(r) == 0);
-	fds = count_dir("/proc/self/fd");
-	maps = count_memfd_maps();
+	fds = amp_test_count_fds();
+	maps = amp_test_count_memfd_maps();
 	for (i = 2; i <= 201; i++) {
 		CHECK(rproc_boot(r) == 0);
 		CHECK(wait_replies(0, i) == 0);
 		CHECK(rproc_shutdown(r) == 0);
 	}
-	CHECK(count_dir("/proc/self/fd") == fds);
-	CHECK(count_memfd_maps() == maps);
+	CHECK(amp_test_count_fds() == fds);
+	CHECK(amp_test_count_memfd_maps() == maps);
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
 	sim_rproc_destroy(r);
 	printf("cycles: 200 boots and shutdowns, %d fds and %d memfd mappings before and after\n", fds,
@@ -470,7 +435,7 @@ static void expect_recovered(int greetings_before, const char *type)
  */
 static void scenario_hostile(const char *what)
 {
-	int fds = count_dir("/proc/self/fd"), maps = count_memfd_maps(), greeted, i;
+	int fds = amp_test_count_fds(), maps = amp_test_count_memfd_maps(), greeted, i;
 	char cmd[40];
 	struct rpmsg_stats st;
 
@@ -542,8 +507,8 @@ static void scenario_hostile(const char *what)
 	ping(1);
 	sim_rproc_destroy(procs[0]);
 	sim_rproc_destroy(procs[1]);
-	CHECK(count_dir("/proc/self/fd") == fds);
-	CHECK(count_memfd_maps() == maps);
+	CHECK(amp_test_count_fds() == fds);
+	CHECK(amp_test_count_memfd_maps() == maps);
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
 	printf("hostile %s: host fine, bystander fine, nothing leaked\n", what);
 }
