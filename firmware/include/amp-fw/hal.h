@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Sleep until the host kicks (returns at once if a kick came since the last call). */
+/* Sleep until the host kicks (returns at once if a kick came since the last call), or until the
+ * platform's timer ticks: with a watchdog, an idle core wakes a few times a period so that its
+ * main loop can pet it. Either way, look at what there is to do; it may be nothing. */
 void amp_fw_wait_irq(void);
 /* Ring the host's doorbell for the vring with @notifyid. */
 void amp_fw_kick(uint32_t notifyid);

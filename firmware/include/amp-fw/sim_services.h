@@ -15,7 +15,8 @@
 /**
  * struct amp_sim_services - handed to the firmware's entry point in its first argument
  * @magic, @version:  AMP_SIM_SERVICES_MAGIC, AMP_SIM_SERVICES_VERSION
- * @wait_irq:         sleep until the host kicks (returns at once if a kick is pending)
+ * @wait_irq:         sleep until the host kicks (returns at once if a kick is pending) or the
+ *                    timer ticks (a quarter of the watchdog's period, when there is one)
  * @kick:             ring the host's doorbell for the vring with @notifyid
  * @now_ns:           a monotonic clock
  * @pet_watchdog:     tell the host's watchdog the firmware is alive

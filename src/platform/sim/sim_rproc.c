@@ -290,8 +290,8 @@ static void sim_close_pidfd(struct sim_proc *s)
 static int sim_start(struct rproc *rproc)
 {
 	struct sim_proc *s = sim_of(rproc);
-	char args[7][32];
-	char *argv[9];
+	char args[8][32];
+	char *argv[10];
 	pid_t pid;
 	int ret;
 
@@ -313,10 +313,14 @@ static int sim_start(struct rproc *rproc)
 	snprintf(args[5], sizeof(args[5]), "0x%llx", (unsigned long long)rproc->table_da);
 	snprintf(args[6], sizeof(args[6]), "%s",
 		 s->cfg.notify == SIM_NOTIFY_POLL ? SIM_CORE_POLL : SIM_CORE_MAILBOX);
+	/* With a watchdog, the core's timer ticks four times a period: an idle firmware wakes
+	 * and pets it, a stuck one does not. */
+	snprintf(args[7], sizeof(args[7]), "%u",
+		 s->cfg.watchdog_ms ? (s->cfg.watchdog_ms + 3) / 4 : 0);
 	argv[0] = s->core_path;
-	for (ret = 0; ret < 7; ret++)
+	for (ret = 0; ret < 8; ret++)
 		argv[ret + 1] = args[ret];
-	argv[8] = NULL;
+	argv[9] = NULL;
 
 	pid = fork();
 	if (pid < 0)

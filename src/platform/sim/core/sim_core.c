@@ -4,8 +4,10 @@
  * device addresses (code executable), builds a stack, closes itself in with a seccomp filter
  * (only its doorbells and the clock), and jumps to the firmware's entry with the services table.
  * Started by the sim platform with the fds of sim_ctrl.h; ends when the host process does.
- * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll
- * (numbers in any C base).
+ * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll TICK_MS
+ * (numbers in any C base). TICK_MS, when not 0, is a timer: wait_irq returns at least that
+ * often, as an idle core's timer interrupt would wake it, so that its main loop pets the
+ * watchdog while it has nothing to do (only a firmware stuck in its own code stops petting).
  * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
  */
 #define _GNU_SOURCE
@@ -15,6 +17,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,20 +38,44 @@
 
 static struct sim_ctrl *ctrl;
 static int polling;
+static unsigned int tick_ms;
+
+static uint64_t core_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void core_wait_irq(void)
 {
 	if (polling) {
-		/* Spin until the host sets a bit; the exchange (acquire) then makes what it
-		 * wrote before its kick visible. */
-		while (!__atomic_load_n(&ctrl->core_pending, __ATOMIC_RELAXED))
+		uint64_t end = tick_ms ? core_now_ns() + tick_ms * 1000000ull : 0;
+		unsigned int spins = 0;
+
+		/* Spin until the host sets a bit (or the tick); the exchange (acquire) then
+		 * makes what it wrote before its kick visible. */
+		while (!__atomic_load_n(&ctrl->core_pending, __ATOMIC_RELAXED)) {
 			AMP_CPU_RELAX();
+			if (end && !(++spins & 1023) && core_now_ns() >= end)
+				break;
+		}
 		__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
 		return;
 	}
 
 	uint64_t v;
 
+	if (tick_ms) {
+		struct pollfd p = {SIM_FD_TO_CORE, POLLIN, 0};
+
+		/* The timer: back after a tick with nothing to read. */
+		if (poll(&p, 1, (int)tick_ms) <= 0) {
+			__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
+			return;
+		}
+	}
 	/* A kick pending since the last wait returns at once: eventfd keeps the count. */
 	while (read(SIM_FD_TO_CORE, &v, sizeof(v)) < 0 && errno == EINTR)
 		;
@@ -65,14 +92,6 @@ static void core_kick(uint32_t notifyid)
 		return; /* the host spins on the word */
 	if (write(SIM_FD_TO_HOST, &one, sizeof(one)) != sizeof(one))
 		_exit(3);
-}
-
-static uint64_t core_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void core_pet_watchdog(void)
@@ -102,8 +121,10 @@ static void core_seccomp(void)
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 6, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 8, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 7, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_poll, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ppoll, 5, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clock_gettime, 4, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 2, 0),
@@ -126,13 +147,15 @@ int main(int argc, char **argv)
 	uint64_t ram_da, ram_len, pool_da, pool_len, entry;
 	uint8_t *stack;
 
-	if (argc != 8 || (strcmp(argv[7], SIM_CORE_POLL) && strcmp(argv[7], SIM_CORE_MAILBOX))) {
+	if (argc != 9 || (strcmp(argv[7], SIM_CORE_POLL) && strcmp(argv[7], SIM_CORE_MAILBOX))) {
 		fprintf(stderr,
-			"usage: %s RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll\n",
+			"usage: %s RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll "
+			"TICK_MS\n",
 			argv[0]);
 		return 2;
 	}
 	polling = !strcmp(argv[7], SIM_CORE_POLL);
+	tick_ms = (unsigned int)strtoul(argv[8], NULL, 0);
 	/* Die with the host: SIGIO (default action: terminate) when its end of the lifeline
 	 * closes. Costs the waits nothing, and reaches a core spinning in polling mode too. */
 	signal(SIGIO, SIG_DFL);
