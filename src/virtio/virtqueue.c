@@ -127,6 +127,35 @@ int virtqueue_init(struct virtqueue *vq, const struct virtqueue_config *cfg)
 
 /* --- driver role ------------------------------------------------------------------------- */
 
+/*
+ * Stores to a line the other side reads take it away from that side's cache. A buffer reposted
+ * where it was (the free list is LIFO) has the same descriptor, and often the same ring entry:
+ * when the memory already holds the value, leave the line shared. The comparison reads shared
+ * memory the other side could have changed; it decides only whether to write, and a changed
+ * value is written over.
+ */
+static inline void vq_put16(uint16_t *p, uint16_t v)
+{
+	if (vq_read16(p) != v)
+		vq_write16(p, v);
+}
+
+static inline void vq_put32(uint32_t *p, uint32_t v)
+{
+	if (vq_read32(p) != v)
+		vq_write32(p, v);
+}
+
+static inline void vq_put_desc(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
+			       uint16_t next)
+{
+	if (vq_read64(&d->addr) != addr)
+		vq_write64(&d->addr, addr);
+	vq_put32(&d->len, len);
+	vq_put16(&d->flags, flags);
+	vq_put16(&d->next, next);
+}
+
 int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsigned int out_num,
 		      unsigned int in_num, void *token)
 {
@@ -155,11 +184,8 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsig
 
 		if (i + 1 < total)
 			flags |= VRING_DESC_F_NEXT;
-		vq_write64(&d->addr, sg[i].addr);
-		vq_write32(&d->len, sg[i].len);
-		vq_write16(&d->flags, flags);
 		/* The shared next mirrors our private link; we follow only the private one. */
-		vq_write16(&d->next, vq->state[idx].next);
+		vq_put_desc(d, sg[i].addr, sg[i].len, flags, vq->state[idx].next);
 		prev = idx;
 		idx = vq->state[idx].next;
 	}
@@ -171,7 +197,7 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsig
 	vq->state[head].ndescs = (uint16_t)total;
 	vq->in_flight++;
 
-	vq_write16(&vq->vr.avail->ring[vq->avail_idx & vq->mask], head);
+	vq_put16(&vq->vr.avail->ring[vq->avail_idx & vq->mask], head);
 	vq->avail_idx++;
 	/* Release: the descriptors and the ring entry above are visible before avail->idx moves.
 	 * Pairs with the acquire in virtqueue_get_avail_buf() on the device side. */
@@ -444,8 +470,8 @@ static int vq_add_used(struct virtqueue *vq, uint16_t head, uint32_t len)
 	vq->held = (uint16_t)(vq->held - n);
 
 	e = &vq->vr.used->ring[vq->used_idx & vq->mask];
-	vq_write32(&e->id, head);
-	vq_write32(&e->len, len);
+	vq_put32(&e->id, head);
+	vq_put32(&e->len, len);
 	vq->used_idx++;
 	return 0;
 }
