@@ -35,7 +35,8 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
 	if (!cfg.vdev)
 		return -AMP_ENODEV;
 	cfg.da_to_va = fw_da_to_va;
-	cfg.kick = fw_kick;
+	/* Polled: the host neither kicks nor listens; watch the rings instead. */
+	cfg.kick = amp_fw_polled() ? 0 : fw_kick;
 	cfg.state[0] = state0;
 	cfg.state[1] = state1;
 	cfg.state_num = state_num;
@@ -44,12 +45,36 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
 	return rpmsg_remote_init(rdev, &cfg);
 }
 
+/* Polled: spin until @vq has work, or about a millisecond went by (for the watchdog). */
+static void fw_spin_on(const struct virtqueue *vq)
+{
+	uint64_t end = amp_fw_now_ns() + 1000000u;
+	unsigned int spins = 0;
+
+	while (!virtqueue_has_work(vq))
+		if (!(++spins & 1023) && amp_fw_now_ns() >= end)
+			return;
+}
+
+void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev)
+{
+	/* Until the host set DRIVER_OK there are no rings to watch: look again soon. */
+	if (amp_fw_polled() && rpmsg_remote_ready(rdev) == 0)
+		fw_spin_on(&rdev->rxq);
+	else if (!amp_fw_polled())
+		amp_fw_wait_irq();
+}
+
 void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx)
 {
-	/* Armed and still empty: the host's next return of a buffer will kick us. */
-	if (virtqueue_enable_cb(&rdev->txq))
-		amp_fw_wait_irq();
-	virtqueue_disable_cb(&rdev->txq);
+	if (amp_fw_polled()) {
+		fw_spin_on(&rdev->txq);
+	} else {
+		/* Armed and still empty: the host's next return of a buffer will kick us. */
+		if (virtqueue_enable_cb(&rdev->txq))
+			amp_fw_wait_irq();
+		virtqueue_disable_cb(&rdev->txq);
+	}
 	if (rx)
 		rpmsg_remote_poll(rdev);
 }

@@ -25,6 +25,11 @@ void amp_fw_pet_watchdog(void)
 	amp_fw_sim_services->pet_watchdog();
 }
 
+int amp_fw_polled(void)
+{
+	return (amp_fw_sim_services->flags & AMP_SIM_SVC_POLLED) != 0;
+}
+
 void *amp_fw_rsc_table(void)
 {
 	return (void *)(uintptr_t)amp_fw_sim_services->rsc_table_da;

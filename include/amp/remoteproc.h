@@ -257,6 +257,25 @@ AMP_API int rproc_vq_interrupt(struct rproc *rproc, int notifyid);
 AMP_API int rproc_poll(struct rproc *rproc);
 
 /**
+ * rproc_set_polled() - the platform watches the vrings instead of exchanging doorbells: no
+ * virtio driver of this processor then asks to be notified or kicks (nobody would listen), and
+ * the platform's poller loops on rproc_poll_pending() and rproc_poll(). The remote must poll
+ * too. Saves, per message each way, the doorbell's cache line and the notification
+ * suppression's, and a full fence.
+ * Context: before rproc_boot(); any thread.
+ */
+AMP_API void rproc_set_polled(struct rproc *rproc, bool polled);
+AMP_API bool rproc_is_polled(const struct rproc *rproc);
+
+/**
+ * rproc_poll_pending() - polled mode: whether the remote moved the used index of a vring of a
+ * bound vdev since the last call (one load per vring, one uncontended lock: cheap enough to
+ * spin on). Call rproc_poll() when it says so.
+ * Context: the processor's one poller thread.
+ */
+AMP_API bool rproc_poll_pending(struct rproc *rproc);
+
+/**
  * rproc_trigger_recovery() - recover a CRASHED processor now, whatever the recovery setting.
  * Context: any thread except callbacks. Blocks until recovered.
  * Return: 0; -EINVAL when not crashed; an error of the reboot.

@@ -40,6 +40,7 @@ struct rproc_vring {
 	unsigned int num;
 	unsigned int align;
 	int notifyid;
+	uint16_t poll_seen; /* polled mode: its used index when last looked at; notify_lock */
 };
 
 struct rproc_vdev {
@@ -120,6 +121,7 @@ struct rproc_private {
 	/* Notification routing: taken by rproc_vq_interrupt(), and by whoever unplugs a vdev. */
 	struct amp_mutex notify_lock;
 	unsigned long unknown_notifies; /* guarded by notify_lock */
+	bool polled;                    /* rproc_set_polled(); set before boot */
 
 	/* The worker thread and its queue. */
 	struct amp_thread worker;

@@ -11,6 +11,7 @@
 #include <amp/errno.h>
 #include <amp/log.h>
 #include <amp/wire/rsc_table.h>
+#include <amp/wire/vring.h>
 
 #include "remoteproc/remoteproc_internal.h"
 #include "rpmsg/rpmsg_internal.h"
@@ -240,6 +241,43 @@ int rproc_poll(struct rproc *rproc)
 			p->vdevs[i].driver->notify(&p->vdevs[i].dev, j);
 	amp_mutex_unlock(&p->notify_lock);
 	return 0;
+}
+
+void rproc_set_polled(struct rproc *rproc, bool polled)
+{
+	rproc_p(rproc)->polled = polled;
+}
+
+bool rproc_is_polled(const struct rproc *rproc)
+{
+	return rproc_p(rproc)->polled;
+}
+
+bool rproc_poll_pending(struct rproc *rproc)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	bool pending = false;
+	unsigned int i, j;
+
+	amp_mutex_lock(&p->notify_lock);
+	for (i = 0; i < p->num_vdevs; i++) {
+		for (j = 0; p->vdevs[i].driver && j < p->vdevs[i].num_vrings; j++) {
+			struct rproc_vring *vr = &p->vdevs[i].vring[j];
+			struct vring ring;
+			uint16_t idx;
+
+			/* Both vrings' used rings are the remote's to write: what it consumed
+			 * (host -> remote) and what it sent (remote -> host). */
+			vring_init(&ring, vr->num, vr->mem.va, vr->align);
+			idx = __atomic_load_n(&ring.used->idx, __ATOMIC_RELAXED);
+			if (idx != vr->poll_seen) {
+				vr->poll_seen = idx;
+				pending = true;
+			}
+		}
+	}
+	amp_mutex_unlock(&p->notify_lock);
+	return pending;
 }
 
 struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index)

@@ -1143,7 +1143,8 @@ static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
 	cfg.buf_size = RPMSG_BUF_SIZE_DEFAULT;
 	cfg.num_bufs = (unsigned int)(vdev->buf_len / RPMSG_BUF_SIZE_DEFAULT) & ~1u;
 	cfg.features = vdev->features;
-	cfg.kick = rpmsg_rproc_kick;
+	/* Polled: nobody listens for doorbells; neither arm nor kick. */
+	cfg.kick = rproc_is_polled(vdev->rproc) ? NULL : rpmsg_rproc_kick;
 	cfg.ready = rpmsg_rproc_ready;
 	cfg.broken = rpmsg_rproc_broken;
 	cfg.priv = vdev;

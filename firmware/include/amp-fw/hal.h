@@ -17,6 +17,9 @@ void amp_fw_wait_irq(void);
 void amp_fw_kick(uint32_t notifyid);
 uint64_t amp_fw_now_ns(void);
 void amp_fw_pet_watchdog(void);
+/* Non-zero when the platform polls instead of ringing doorbells: the host neither kicks nor
+ * listens for kicks, and firmware finds work by watching its vrings (amp_fw_rpmsg_wait()). */
+int amp_fw_polled(void);
 /* The loaded resource table, where the host put it. */
 void *amp_fw_rsc_table(void);
 /* A pointer to [da, da + len) if all of it is this core's memory, else NULL. */

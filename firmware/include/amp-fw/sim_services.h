@@ -10,7 +10,10 @@
 #include <stdint.h>
 
 #define AMP_SIM_SERVICES_MAGIC 0x414d5053u /* "SPMA" */
-#define AMP_SIM_SERVICES_VERSION 1u
+#define AMP_SIM_SERVICES_VERSION 2u
+
+/* @flags */
+#define AMP_SIM_SVC_POLLED 1u /* polling mode: no doorbells; watch the vrings */
 
 /**
  * struct amp_sim_services - handed to the firmware's entry point in its first argument
@@ -24,6 +27,7 @@
  *                    but firmware must use this, not assume it)
  * @ram_da, @ram_len: the core's RAM (code, data, stack)
  * @pool_da, @pool_len: memory the host allocates carveouts, vrings and buffers from
+ * @flags:            AMP_SIM_SVC_*
  */
 struct amp_sim_services {
 	uint32_t magic;
@@ -35,6 +39,7 @@ struct amp_sim_services {
 	uint64_t rsc_table_da;
 	uint64_t ram_da, ram_len;
 	uint64_t pool_da, pool_len;
+	uint32_t flags;
 };
 
 #endif /* AMP_FW_SIM_SERVICES_H */

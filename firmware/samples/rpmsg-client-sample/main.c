@@ -88,6 +88,6 @@ int main(void)
 		}
 		if (!hang)
 			amp_fw_pet_watchdog();
-		amp_fw_wait_irq();
+		amp_fw_rpmsg_wait(&rdev);
 	}
 }

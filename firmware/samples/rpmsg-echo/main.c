@@ -106,6 +106,6 @@ int main(void)
 		if (pending.count)
 			send_stream();
 		amp_fw_pet_watchdog();
-		amp_fw_wait_irq();
+		amp_fw_rpmsg_wait(&rdev);
 	}
 }

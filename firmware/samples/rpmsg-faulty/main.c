@@ -115,7 +115,7 @@ static void idle(void)
 {
 	for (;;) {
 		amp_fw_pet_watchdog();
-		amp_fw_wait_irq();
+		amp_fw_rpmsg_wait(&rdev);
 	}
 }
 
@@ -231,6 +231,6 @@ int main(void)
 		if (command[0])
 			run_command();
 		amp_fw_pet_watchdog();
-		amp_fw_wait_irq();
+		amp_fw_rpmsg_wait(&rdev);
 	}
 }

@@ -126,6 +126,6 @@ int main(void)
 			created = 1;
 		}
 		amp_fw_pet_watchdog();
-		amp_fw_wait_irq();
+		amp_fw_rpmsg_wait(&rdev);
 	}
 }

@@ -199,9 +199,10 @@ static void sim_watchdog_check(struct sim_proc *s, struct sim_watchdog *w, uint6
 }
 
 /*
- * Polling mode: spin on the doorbell word, no system call on the message path. The core's
- * death, a stop and the watchdog are looked at once a millisecond (a poll() with no timeout),
- * which bounds how late a crash is seen.
+ * Polling mode: spin on the vrings' used indices (the processor is polled: nobody rings
+ * doorbells), and on the doorbell word for a firmware that kicks anyway; no system call on the
+ * message path. The core's death, a stop and the watchdog are looked at once a millisecond (a
+ * poll() with no timeout), which bounds how late a crash is seen.
  */
 static void *sim_notifier_poll(void *arg)
 {
@@ -213,6 +214,10 @@ static void *sim_notifier_poll(void *arg)
 	for (;;) {
 		if (__atomic_load_n(&s->ctrl->host_pending, __ATOMIC_RELAXED)) {
 			sim_dispatch(s);
+			continue;
+		}
+		if (rproc_poll_pending(s->rproc)) {
+			rproc_poll(s->rproc);
 			continue;
 		}
 		AMP_CPU_RELAX();
@@ -421,6 +426,7 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	rproc = rproc_alloc(cfg->name, &sim_rproc_ops, cfg->firmware, sizeof(*s));
 	if (!rproc)
 		return NULL;
+	rproc_set_polled(rproc, cfg->notify == SIM_NOTIFY_POLL);
 	s = rproc->priv;
 	s->cfg = *cfg;
 	s->rproc = rproc;

@@ -51,14 +51,16 @@ static uint64_t core_now_ns(void)
 static void core_wait_irq(void)
 {
 	if (polling) {
-		uint64_t end = tick_ms ? core_now_ns() + tick_ms * 1000000ull : 0;
+		/* Nobody kicks a polled core (it watches its rings): a firmware that waits here
+		 * anyway comes back every millisecond, or its tick if shorter. */
+		uint64_t end = core_now_ns() + (tick_ms ? tick_ms : 1) * 1000000ull;
 		unsigned int spins = 0;
 
 		/* Spin until the host sets a bit (or the tick); the exchange (acquire) then
 		 * makes what it wrote before its kick visible. */
 		while (!__atomic_load_n(&ctrl->core_pending, __ATOMIC_RELAXED)) {
 			AMP_CPU_RELAX();
-			if (end && !(++spins & 1023) && core_now_ns() >= end)
+			if (!(++spins & 1023) && core_now_ns() >= end)
 				break;
 		}
 		__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
@@ -201,6 +203,7 @@ int main(int argc, char **argv)
 		.ram_len = ram_len,
 		.pool_da = pool_da,
 		.pool_len = pool_len,
+		.flags = polling ? AMP_SIM_SVC_POLLED : 0,
 	};
 	core_seccomp();
 	/* A fresh stack, 16-byte aligned as the ABI wants at a call, then the firmware. */
