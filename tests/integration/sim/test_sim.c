@@ -454,6 +454,8 @@ static void scenario_hostile(const char *what)
 		expect_recovered(greeted, "mmufault"); /* the core's segfault */
 	} else if (!strcmp(what, "hang")) {
 		expect_recovered(greeted, "watchdog");
+	} else if (!strcmp(what, "syscall")) {
+		expect_recovered(greeted, "fatal error"); /* SIGSYS from the seccomp filter */
 	} else if (!strcmp(what, "scribble") || !strcmp(what, "bad-used")) {
 		/* Caught by the host's ring checks; the firmware stays alive, petting. */
 		expect_recovered(greeted, "fatal error");

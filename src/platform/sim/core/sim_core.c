@@ -115,24 +115,42 @@ static void *map_at(int fd, uint64_t da, uint64_t len, int prot)
 	return p;
 }
 
-/* Allow only what the services need; anything else kills the core (the host sees a crash). */
+/*
+ * Allow only what the services need, on the fds they need: read the host's doorbell, write the
+ * core's, poll (a timer tick), the clock, leaving. Anything else (another fd, another call)
+ * kills the core, and the host sees a crash.
+ */
+#define ARG0_LO offsetof(struct seccomp_data, args[0])
+#define ARG0_HI (offsetof(struct seccomp_data, args[0]) + 4)
+
 static void core_seccomp(void)
 {
 	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 8, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 7, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_poll, 6, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ppoll, 5, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clock_gettime, 4, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		/* 2 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		/* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 8, 0),   /* -> 13 */
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 11, 0), /* -> 17 */
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_poll, 15, 0),  /* -> 22 */
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ppoll, 14, 0),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clock_gettime, 13, 0),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 12, 0),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 11, 0),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 10, 0),
+		/* 12 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		/* 13: read, from the host's doorbell only */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
+		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 6), /* -> 21 */
+		/* 15 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+		/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIM_FD_TO_CORE, 5, 4), /* 22 : 21 */
+		/* 17: write, to the core's doorbell only */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
+		/* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2), /* -> 21 */
+		/* 19 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+		/* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIM_FD_TO_HOST, 1, 0), /* 22 : 21 */
+		/* 21 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		/* 22 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
 
