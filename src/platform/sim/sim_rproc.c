@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -243,35 +244,56 @@ static void *sim_notifier_poll(void *arg)
 	}
 }
 
-/* Mailbox mode: sleep until the core's doorbell, its death, a stop, or the watchdog's tick. */
+/*
+ * Mailbox mode: sleep until the core's doorbell, its death, a stop, or the watchdog's tick.
+ * The doorbell is edge-triggered in an epoll set: each write of the core's wakes us once, and
+ * the eventfd is never read, so a round trip costs this thread one system call, as a plain
+ * eventfd ping-pong's does (the pending bits, not the counter, say what was kicked).
+ */
 static void *sim_notifier(void *arg)
 {
 	struct sim_proc *s = arg;
 	struct sim_watchdog w = {0, amp_now_ns()};
+	int timeout = s->cfg.watchdog_ms ? (int)s->cfg.watchdog_ms / 4 + 1 : -1;
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev[3] = {{.events = EPOLLIN | EPOLLET, .data.u32 = 0},
+				    {.events = EPOLLIN, .data.u32 = 1},
+				    {.events = EPOLLIN, .data.u32 = 2}};
 
+	if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, s->efd_to_host, &ev[0]) ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, s->pidfd, &ev[1]) ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, s->efd_stop, &ev[2])) {
+		/* Without its watch the core's crashes would go unseen: report it now. */
+		amp_log(AMP_LOG_ERR, "%s: notifier: epoll: %s", s->name, strerror(errno));
+		if (epfd >= 0)
+			close(epfd);
+		rproc_report_crash(s->rproc, RPROC_FATAL_ERROR);
+		return NULL;
+	}
 	for (;;) {
-		struct pollfd pfd[3] = {{s->efd_to_host, POLLIN, 0},
-					{s->pidfd, POLLIN, 0},
-					{s->efd_stop, POLLIN, 0}};
-		int timeout = s->cfg.watchdog_ms ? (int)s->cfg.watchdog_ms / 4 + 1 : -1;
-		int ret = poll(pfd, 3, timeout);
-		uint64_t v;
+		struct epoll_event got[3];
+		bool stop = false, died = false, kicked = false;
+		int n = epoll_wait(epfd, got, 3, timeout), i;
 
-		if (ret < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (pfd[2].revents)
-			return NULL;
-		if (pfd[0].revents & POLLIN) {
-			if (read(s->efd_to_host, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				return NULL;
-			sim_dispatch(s);
+		for (i = 0; i < n; i++) {
+			stop |= got[i].data.u32 == 2;
+			died |= got[i].data.u32 == 1;
+			kicked |= got[i].data.u32 == 0;
 		}
-		if (pfd[1].revents) {
+		if (stop)
+			break;
+		if (kicked)
+			sim_dispatch(s);
+		if (died) {
 			sim_core_died(s);
-			return NULL;
+			break;
 		}
 		sim_watchdog_check(s, &w, amp_now_ns());
 	}
+	close(epfd);
+	return NULL;
 }
 
 /* Empty an eventfd without blocking (the fd itself blocks: the core waits on it). */
