@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,76 +63,213 @@ static void fail_diag(const char *file, const char *what, const struct amp_diag 
 	exit(1);
 }
 
-static uint32_t le32(uint32_t v)
+/* --- output: the same walk prints text for people or JSON for scripts -------------------- */
+
+struct out {
+	bool json;
+	unsigned int depth;
+	bool comma; /* something was printed in the current object or array */
+};
+
+static void out_sep(struct out *o)
 {
-	return amp_le32_to_cpu(v);
+	if (o->comma)
+		fputs(o->json ? ", " : ",", stdout);
+	o->comma = true;
 }
 
-static void print_name(const uint8_t *field)
+/* An object: in text, a line "label:" (indented by depth) that its fields continue. */
+static void obj_begin(struct out *o, const char *key, const char *label)
 {
-	char name[RPROC_MAX_NAME_LEN + 1];
-
-	rsc_name_copy(name, field);
-	printf(" name \"%s\"", name);
+	if (o->json) {
+		out_sep(o);
+		if (key)
+			printf("\"%s\": ", key);
+		fputs("{", stdout);
+	} else {
+		printf("%s%*s%s:", o->depth ? "\n" : "", (int)o->depth * 2, "", label);
+	}
+	o->depth++;
+	o->comma = false;
 }
 
-static void print_vdev(const struct rsc_entry *e)
+static void obj_end(struct out *o)
 {
-	const struct fw_rsc_vdev *v = e->body;
+	o->depth--;
+	o->comma = true;
+	if (o->json)
+		fputs("}", stdout);
+	if (!o->depth)
+		fputs("\n", stdout);
+}
+
+static void arr_begin(struct out *o, const char *key)
+{
+	if (o->json) {
+		out_sep(o);
+		printf("\"%s\": [", key);
+		o->comma = false;
+	}
+}
+
+static void arr_end(struct out *o)
+{
+	if (o->json)
+		fputs("]", stdout);
+	o->comma = true;
+}
+
+static void field_u(struct out *o, const char *key, uint64_t v, bool hex)
+{
+	out_sep(o);
+	if (o->json)
+		printf("\"%s\": %llu", key, (unsigned long long)v);
+	else
+		printf(hex ? " %s 0x%llx" : " %s %llu", key, (unsigned long long)v);
+}
+
+/* @v is printable ASCII or escaped here, whatever the firmware put in it. */
+static void field_s(struct out *o, const char *key, const char *v)
+{
+	out_sep(o);
+	printf(o->json ? "\"%s\": \"" : " %s \"", key);
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* --- resource-table entries, described once for both outputs ------------------------------- */
+
+enum field_fmt { F_HEX, F_DEC, F_NAME };
+
+struct field {
+	const char *name;
+	uint16_t off;
+	uint8_t size; /* 1, 2 or 4 bytes, little-endian; F_NAME: the 32-byte name field */
+	uint8_t fmt;
+};
+
+#define FIELD(type, member, fmt)                                                              \
+	{#member, offsetof(struct type, member), sizeof(((struct type *)0)->member), fmt}
+
+/* Carveouts and devmems share a layout. */
+static const struct field carveout_fields[] = {
+	FIELD(fw_rsc_carveout, da, F_HEX),	 FIELD(fw_rsc_carveout, pa, F_HEX),
+	FIELD(fw_rsc_carveout, len, F_HEX),	 FIELD(fw_rsc_carveout, flags, F_HEX),
+	FIELD(fw_rsc_carveout, reserved, F_DEC), FIELD(fw_rsc_carveout, name, F_NAME),
+	{NULL, 0, 0, 0}};
+static const struct field trace_fields[] = {
+	FIELD(fw_rsc_trace, da, F_HEX), FIELD(fw_rsc_trace, len, F_HEX),
+	FIELD(fw_rsc_trace, reserved, F_DEC), FIELD(fw_rsc_trace, name, F_NAME), {NULL, 0, 0, 0}};
+static const struct field vdev_fields[] = {
+	FIELD(fw_rsc_vdev, id, F_DEC),		FIELD(fw_rsc_vdev, notifyid, F_DEC),
+	FIELD(fw_rsc_vdev, dfeatures, F_HEX),	FIELD(fw_rsc_vdev, gfeatures, F_HEX),
+	FIELD(fw_rsc_vdev, config_len, F_DEC),	FIELD(fw_rsc_vdev, status, F_HEX),
+	FIELD(fw_rsc_vdev, num_of_vrings, F_DEC), FIELD(fw_rsc_vdev, reserved, F_DEC),
+	{NULL, 0, 0, 0}};
+static const struct field vring_fields[] = {
+	FIELD(fw_rsc_vdev_vring, da, F_HEX),	   FIELD(fw_rsc_vdev_vring, align, F_DEC),
+	FIELD(fw_rsc_vdev_vring, num, F_DEC),	   FIELD(fw_rsc_vdev_vring, notifyid, F_DEC),
+	FIELD(fw_rsc_vdev_vring, pa, F_HEX),	   {NULL, 0, 0, 0}};
+
+static void print_fields(struct out *o, const struct field *f, const uint8_t *body)
+{
+	for (; f->name; f++) {
+		uint64_t v = 0;
+		unsigned int i;
+
+		if (f->fmt == F_NAME) {
+			char name[RPROC_MAX_NAME_LEN + 1];
+
+			rsc_name_copy(name, body + f->off);
+			field_s(o, f->name, name);
+			continue;
+		}
+		for (i = 0; i < f->size; i++) /* little-endian, whatever the host's order */
+			v |= (uint64_t)body[f->off + i] << (8 * i);
+		field_u(o, f->name, v, f->fmt == F_HEX);
+	}
+}
+
+/* Where the bytes of entry @e end: at the next entry's start, or the table's end. */
+static size_t entry_extent(const void *table, size_t size, const struct rsc_entry *e)
+{
+	size_t end = e->offset + 4 + e->avail;
+	struct rsc_entry other;
 	unsigned int i;
 
-	printf(" id %u (%s), notifyid %u, dfeatures 0x%x, gfeatures 0x%x, config_len %u, "
-	       "status 0x%x, num_of_vrings %u\n",
-	       le32(v->id), virtio_name(le32(v->id)), le32(v->notifyid), le32(v->dfeatures),
-	       le32(v->gfeatures), le32(v->config_len), v->status, v->num_of_vrings);
-	for (i = 0; i < v->num_of_vrings; i++) {
-		const struct fw_rsc_vdev_vring *r = &v->vring[i];
-
-		printf("      vring %u: da 0x%x%s, align %u, num %u, notifyid %u, pa 0x%x\n", i,
-		       le32(r->da), le32(r->da) == FW_RSC_ADDR_ANY ? " (any)" : "", le32(r->align),
-		       le32(r->num), le32(r->notifyid), le32(r->pa));
-	}
+	for (i = 0; rsc_table_entry(table, size, i, &other) == 0; i++)
+		if (other.offset > e->offset && other.offset < end)
+			end = other.offset;
+	return end - (e->offset + 4);
 }
 
-static void print_entry(const struct rsc_entry *e)
+static void print_entry(struct out *o, const void *table, size_t size, const struct rsc_entry *e)
 {
-	printf("  [%u] %s (type %u) at offset 0x%zx:", e->index, rsc_type_name(e->type), e->type,
-	       e->offset);
+	char label[64];
+
+	snprintf(label, sizeof(label), "[%u] %s", e->index, rsc_type_name(e->type));
+	obj_begin(o, NULL, label);
+	field_u(o, "index", e->index, false);
+	field_s(o, "kind", rsc_type_name(e->type));
+	field_u(o, "type", e->type, false);
+	field_u(o, "offset", e->offset, true);
 	switch (e->type) {
 	case RSC_CARVEOUT:
-	case RSC_DEVMEM: {
-		/* The two share a layout. */
-		const struct fw_rsc_carveout *c = e->body;
+	case RSC_DEVMEM:
+		print_fields(o, carveout_fields, e->body);
+		break;
+	case RSC_TRACE:
+		print_fields(o, trace_fields, e->body);
+		break;
+	case RSC_VDEV: {
+		const struct fw_rsc_vdev *v = e->body;
+		unsigned int i;
 
-		printf(" da 0x%x%s, pa 0x%x, len 0x%x, flags 0x%x,", le32(c->da),
-		       le32(c->da) == FW_RSC_ADDR_ANY ? " (any)" : "", le32(c->pa), le32(c->len),
-		       le32(c->flags));
-		print_name(c->name);
-		printf("\n");
+		print_fields(o, vdev_fields, e->body);
+		field_s(o, "device", virtio_name(amp_le32_to_cpu(v->id)));
+		arr_begin(o, "vrings");
+		for (i = 0; i < v->num_of_vrings; i++) {
+			snprintf(label, sizeof(label), "vring %u", i);
+			obj_begin(o, NULL, label);
+			print_fields(o, vring_fields, (const uint8_t *)&v->vring[i]);
+			obj_end(o);
+		}
+		arr_end(o);
 		break;
 	}
-	case RSC_TRACE: {
-		const struct fw_rsc_trace *t = e->body;
+	default: {
+		/* Vendor (or unknown): its size is the platform's business; show its bytes up
+		 * to the next entry, 64 at most. */
+		size_t n = entry_extent(table, size, e), i;
+		char hex[64 * 2 + 1];
 
-		printf(" da 0x%x, len 0x%x,", le32(t->da), le32(t->len));
-		print_name(t->name);
-		printf("\n");
+		if (n > 64)
+			n = 64;
+		for (i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", ((const uint8_t *)e->body)[i]);
+		hex[2 * n] = 0;
+		field_s(o, "handling", e->type >= RSC_VENDOR_START && e->type <= RSC_VENDOR_END
+					       ? "vendor: the platform's handle_rsc"
+					       : "unknown: skipped with a warning");
+		field_u(o, "bytes_to_table_end", e->avail, false);
+		field_s(o, "body", hex);
 		break;
 	}
-	case RSC_VDEV:
-		print_vdev(e);
-		break;
-	default:
-		printf(" %zu bytes from its body to the table's end (%s)\n", e->avail,
-		       e->type >= RSC_VENDOR_START && e->type <= RSC_VENDOR_END
-			       ? "the platform's handle_rsc decides"
-			       : "skipped by the loader with a warning");
-		break;
 	}
+	obj_end(o);
 }
 
-static int inspect_table(const char *file, const uint8_t *image, size_t size,
-			 const struct rproc_elf_info *info)
+static void inspect_table(struct out *o, const char *file, const uint8_t *image, size_t size,
+			  const struct rproc_elf_info *info)
 {
 	uint64_t off, len, addr;
 	struct amp_diag d = {0};
@@ -141,8 +280,9 @@ static int inspect_table(const char *file, const uint8_t *image, size_t size,
 
 	ret = rproc_elf_find_section(image, size, info, ".resource_table", &off, &len, &addr, &d);
 	if (ret == -AMP_ENOENT) {
-		printf("resource table: none (the firmware needs no resources)\n");
-		return 0;
+		if (!o->json)
+			printf("\nresource table: none (the firmware needs no resources)");
+		return;
 	}
 	if (ret)
 		fail_diag(file, ".resource_table", &d);
@@ -155,19 +295,23 @@ static int inspect_table(const char *file, const uint8_t *image, size_t size,
 	memcpy(copy, image + off, len);
 	if (rsc_table_check(copy, len, &d))
 		fail_diag(file, "resource table", &d);
-	printf("resource table: section .resource_table at da 0x%llx, 0x%llx bytes, version %u, "
-	       "%u entries\n",
-	       (unsigned long long)addr, (unsigned long long)len,
-	       le32(((const struct resource_table *)copy)->ver),
-	       le32(((const struct resource_table *)copy)->num));
+	obj_begin(o, "resource_table", "resource table");
+	field_s(o, "section", ".resource_table");
+	field_u(o, "da", addr, true);
+	field_u(o, "size", len, true);
+	field_u(o, "ver", amp_le32_to_cpu(((const struct resource_table *)copy)->ver), false);
+	field_u(o, "num", amp_le32_to_cpu(((const struct resource_table *)copy)->num), false);
+	arr_begin(o, "entries");
 	for (i = 0; rsc_table_entry(copy, len, i, &e) == 0; i++)
-		print_entry(&e);
+		print_entry(o, copy, len, &e);
+	arr_end(o);
+	obj_end(o);
 	free(copy);
-	return 0;
 }
 
-static int cmd_inspect(const char *file)
+static int cmd_inspect(const char *file, bool json)
 {
+	struct out o = {.json = json};
 	struct rproc_elf_info info;
 	struct rproc_elf_segment seg;
 	struct amp_diag d = {0};
@@ -192,46 +336,69 @@ static int cmd_inspect(const char *file)
 		fprintf(stderr, "ampctl: %s: %s\n", file, strerror(errno));
 		return 1;
 	}
-	/* Any machine: inspecting is not loading. */
+	/* Any machine: inspecting is not loading. Nothing is printed before every check passed:
+	 * a refused file gets the reason only. */
 	if (rproc_elf_parse(image, (size_t)st.st_size, NULL, 0, &info, &d))
 		fail_diag(file, "ELF", &d);
-	printf("firmware: %s, %lld bytes\n", file, (long long)st.st_size);
-	printf("ELF%d little-endian, %s, machine %u (%s), entry 0x%llx\n",
-	       info.elf_class == RPROC_ELFCLASS64 ? 64 : 32,
-	       info.type == 2 ? "executable" : "shared object", info.machine,
-	       machine_name(info.machine), (unsigned long long)info.entry);
-	printf("loadable segments: %u\n", info.num_load);
-	printf("  %-3s %-18s %-12s %-12s %-12s %s\n", "#", "device address", "file offset",
-	       "file size", "memory size", "flags");
-	for (i = 0; i < info.num_load; i++) {
+	for (i = 0; i < info.num_load; i++)
 		if (rproc_elf_get_load(image, (size_t)st.st_size, &info, i, &seg, &d))
 			fail_diag(file, "segment", &d);
-		printf("  %-3u 0x%-16llx 0x%-10llx 0x%-10llx 0x%-10llx %c%c%c\n", seg.index,
-		       (unsigned long long)seg.da, (unsigned long long)seg.offset,
-		       (unsigned long long)seg.filesz, (unsigned long long)seg.memsz,
-		       seg.flags & 4 ? 'R' : '-', seg.flags & 2 ? 'W' : '-',
-		       seg.flags & 1 ? 'X' : '-');
+	obj_begin(&o, NULL, "firmware");
+	field_s(&o, "file", file);
+	field_u(&o, "size", (uint64_t)st.st_size, false);
+	field_u(&o, "class", info.elf_class == RPROC_ELFCLASS64 ? 64 : 32, false);
+	field_s(&o, "type", info.type == 2 ? "executable" : "shared object");
+	field_u(&o, "machine", info.machine, false);
+	field_s(&o, "machine_name", machine_name(info.machine));
+	field_u(&o, "entry", info.entry, true);
+	arr_begin(&o, "segments");
+	for (i = 0; i < info.num_load; i++) {
+		char label[32], flags[4];
+
+		rproc_elf_get_load(image, (size_t)st.st_size, &info, i, &seg, &d);
+		snprintf(label, sizeof(label), "segment %u", seg.index);
+		snprintf(flags, sizeof(flags), "%c%c%c", seg.flags & 4 ? 'R' : '-',
+			 seg.flags & 2 ? 'W' : '-', seg.flags & 1 ? 'X' : '-');
+		obj_begin(&o, NULL, label);
+		field_u(&o, "da", seg.da, true);
+		field_u(&o, "offset", seg.offset, true);
+		field_u(&o, "filesz", seg.filesz, true);
+		field_u(&o, "memsz", seg.memsz, true);
+		field_s(&o, "flags", flags);
+		obj_end(&o);
 	}
-	inspect_table(file, image, (size_t)st.st_size, &info);
+	arr_end(&o);
+	inspect_table(&o, file, image, (size_t)st.st_size, &info);
+	obj_end(&o);
 	munmap(image, (size_t)st.st_size);
 	return 0;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ampctl inspect FIRMWARE\n"
-		   "  inspect FIRMWARE  decode a firmware ELF offline: segments, entry point and\n"
-		   "                    every resource-table entry (no daemon needed)\n");
+	fprintf(f, "usage: ampctl inspect [--json] FIRMWARE\n"
+		   "  inspect FIRMWARE  decode a firmware ELF offline (ELF32 or ELF64, any\n"
+		   "                    machine): segments, entry point and every resource-table\n"
+		   "                    entry with all its fields; no daemon needed\n"
+		   "  --json            the same as one JSON object\n"
+		   "exit status: 0 done, 1 the file was refused (the reason is printed), 2 usage\n");
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
-		return 0;
+	bool json = false;
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+	if (argc >= 3 && !strcmp(argv[1], "inspect")) {
+		json = argc == 4 && !strcmp(argv[2], "--json");
+		if (argc == 3 || json)
+			return cmd_inspect(argv[argc - 1], json);
 	}
-	if (argc == 3 && !strcmp(argv[1], "inspect"))
-		return cmd_inspect(argv[2]);
 	usage(stderr);
 	return 2;
 }
