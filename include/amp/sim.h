@@ -39,6 +39,7 @@ enum sim_notify {
  * @cpu:         CPU to pin the core process to, or -1
  * @ram_da, @ram_len, @pool_da, @pool_len: its memory map; 0 for the defaults above
  * @core_path:   the boot ROM executable; NULL: $AMP_SIM_CORE, else the one built with the library
+ *               while its build tree exists, else the installed one (libexec/amp/amp-sim-core)
  * @watchdog_ms: report RPROC_WATCHDOG when the firmware has not petted the watchdog for this long;
  *               0 disables it
  * @notify:      enum sim_notify

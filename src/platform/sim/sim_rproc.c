@@ -29,6 +29,9 @@
 #ifndef AMP_SIM_CORE_PATH
 #define AMP_SIM_CORE_PATH "amp-sim-core"
 #endif
+#ifndef AMP_SIM_CORE_INSTALLED
+#define AMP_SIM_CORE_INSTALLED AMP_SIM_CORE_PATH
+#endif
 
 #define SIM_MAX_ALLOCS 64
 
@@ -457,7 +460,11 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	s->lifeline[0] = s->lifeline[1] = -1;
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
 	core = cfg->core_path ? cfg->core_path : getenv("AMP_SIM_CORE");
-	snprintf(s->core_path, sizeof(s->core_path), "%s", core ? core : AMP_SIM_CORE_PATH);
+	/* The build tree's boot ROM while it exists (tests, demos), else the installed one. */
+	if (!core)
+		core = access(AMP_SIM_CORE_PATH, X_OK) == 0 ? AMP_SIM_CORE_PATH
+							    : AMP_SIM_CORE_INSTALLED;
+	snprintf(s->core_path, sizeof(s->core_path), "%s", core);
 	if (sim_region_init(&s->ram, "amp-sim-ram", cfg->ram_len ? cfg->ram_da : SIM_DEFAULT_RAM_DA,
 			    cfg->ram_len ? cfg->ram_len : SIM_DEFAULT_RAM_LEN) ||
 	    sim_region_init(&s->pool, "amp-sim-pool",
