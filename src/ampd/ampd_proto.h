@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ampd request protocol (docs/ampd-protocol.md): one request per SOCK_SEQPACKET packet,
+ * "AMP1 <verb> [<name> [<arg>]]", printable ASCII, single spaces. The parser checks every byte:
+ * a request is hostile input from any local user the socket's permissions let in.
+ * Host layer; no OS calls, no allocation.
+ */
+#ifndef AMP_AMPD_PROTO_H
+#define AMP_AMPD_PROTO_H
+
+#include <stddef.h>
+
+#define AMPD_PROTO_TAG "AMP1"
+#define AMPD_REQ_MAX 256      /* bytes in a request packet */
+#define AMPD_RESP_MAX 65536   /* bytes in a response packet */
+#define AMPD_NAME_MAX 31      /* processor names: [A-Za-z0-9_.-], 1..31 */
+
+enum ampd_verb {
+	AMPD_VERSION, /* no argument */
+	AMPD_LS,      /* no argument */
+	AMPD_STATUS,  /* NAME */
+	AMPD_START,   /* NAME */
+	AMPD_STOP,    /* NAME */
+	AMPD_CRASH,   /* NAME */
+	AMPD_RECOVERY, /* NAME on|off */
+	AMPD_NUM_VERBS
+};
+
+struct ampd_req {
+	enum ampd_verb verb;
+	char name[AMPD_NAME_MAX + 1]; /* "" for verbs without one */
+	int on;                        /* AMPD_RECOVERY */
+};
+
+/*
+ * Parse the request in [@buf, @buf + @len). Returns 0, or -EPROTO (not this protocol or
+ * version), -EINVAL (a bad verb, name, argument or byte), -EMSGSIZE (over AMPD_REQ_MAX), with
+ * *@why set to a sentence for the client.
+ */
+int ampd_req_parse(const void *buf, size_t len, struct ampd_req *req, const char **why);
+
+/* Write @req as a request packet into @buf; returns its length, or -1 if @len is too small. */
+int ampd_req_format(const struct ampd_req *req, char *buf, size_t len);
+
+/* The verb's word ("ls", "start"...), or NULL. */
+const char *ampd_verb_name(enum ampd_verb verb);
+
+#endif /* AMP_AMPD_PROTO_H */
