@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ampctl: the command for people. Today it has the offline subcommand, which needs no daemon:
+ * ampctl: the command for people. Subcommands that talk to ampd over its socket (ls, status,
+ * start, stop, crash, recovery, version), and one that needs no daemon:
  *   ampctl inspect FIRMWARE   decode a firmware ELF (ELF32 or ELF64, any machine): its
  *                             segments, entry point and every resource-table entry with all
  *                             its fields, after the same checks the loader makes.
- * The subcommands that talk to the daemon (ls, status, start, stop, ...) come with ampd.
+ * Exit status: 0 done; 1 refused (by the daemon, or a firmware file); 2 usage; 3 no daemon.
  * Tool.
  */
 #define _GNU_SOURCE
@@ -16,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <amp/amp.h>
@@ -24,7 +28,10 @@
 #include <amp/rsc_table.h>
 #include <amp/wire/byteorder.h>
 
+#include "ampd/ampd_proto.h"
 #include "util/amp_diag_format.h"
+
+#define AMPD_DEFAULT_SOCKET "/run/ampd.sock"
 
 /* The machines remote processors are commonly built for (e_machine). */
 static const char *machine_name(uint16_t m)
@@ -374,31 +381,220 @@ static int cmd_inspect(const char *file, bool json)
 	return 0;
 }
 
+/* --- talking to ampd ---------------------------------------------------------------------- */
+
+/* Send @q, receive the whole response into @buf (NUL-terminated); exits 3 when nobody answers. */
+static size_t request(const char *path, const struct ampd_req *q, char *buf, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 60};
+	char req[AMPD_REQ_MAX + 1];
+	int fd, n = ampd_req_format(q, req, sizeof(req));
+	ssize_t got;
+
+	if (n < 0 || strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "ampctl: bad request or socket path\n");
+		exit(2);
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr,
+			"ampctl: cannot reach ampd at %s: %s\n"
+			"  is it running? start it with: ampd --socket %s (or set AMPD_SOCKET)\n",
+			path, strerror(errno), path);
+		exit(3);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n ||
+	    (got = recv(fd, buf, len - 1, 0)) <= 0) {
+		fprintf(stderr, "ampctl: ampd at %s did not answer: %s\n", path,
+			strerror(errno ? errno : EPIPE));
+		exit(3);
+	}
+	close(fd);
+	buf[got] = 0;
+	return (size_t)got;
+}
+
+/* The response's status line: returns the rest (after "AMP1 ok"), or reports the error. */
+static char *response_body(char *resp, const struct ampd_req *q)
+{
+	static const char ok[] = AMPD_PROTO_TAG " ok", err[] = AMPD_PROTO_TAG " err ";
+
+	if (!strncmp(resp, ok, sizeof(ok) - 1) && (resp[sizeof(ok) - 1] == 0 ||
+						   resp[sizeof(ok) - 1] == '\n'))
+		return resp + sizeof(ok) - 1;
+	if (!strncmp(resp, err, sizeof(err) - 1)) {
+		char *name = resp + sizeof(err) - 1, *msg = strchr(name, ' ');
+
+		if (msg)
+			*msg++ = 0;
+		fprintf(stderr, "ampctl: %s%s%s: %s (%s)\n", ampd_verb_name(q->verb),
+			q->name[0] ? " " : "", q->name, msg ? msg : "refused", name);
+		exit(1);
+	}
+	fprintf(stderr, "ampctl: ampd sent something that is not an AMP1 response\n");
+	exit(1);
+}
+
+#define PROC_KEYS 5
+static const char *const proc_keys[PROC_KEYS] = {"name", "state", "firmware", "crashes",
+						 "recovery"};
+
+/* One "proc k=v ..." line split into the values of proc_keys (missing ones "-"). */
+static void parse_proc(char *line, const char *vals[PROC_KEYS])
+{
+	char *tok, *save = NULL;
+	unsigned int k;
+
+	for (k = 0; k < PROC_KEYS; k++)
+		vals[k] = "-";
+	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			continue;
+		*eq = 0;
+		for (k = 0; k < PROC_KEYS; k++)
+			if (!strcmp(tok, proc_keys[k]))
+				vals[k] = eq + 1;
+	}
+}
+
+static void print_procs(char *body, bool json, bool one)
+{
+	struct out o = {.json = json};
+	char *line, *save = NULL;
+	bool first = true;
+
+	if (json && !one)
+		fputs("{\"processors\": [", stdout);
+	else if (!json && !one)
+		printf("%-12s %-10s %-28s %-8s %s\n", "NAME", "STATE", "FIRMWARE", "CRASHES",
+		       "RECOVERY");
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *v[PROC_KEYS];
+		unsigned int k;
+
+		if (strncmp(line, "proc ", 5))
+			continue;
+		parse_proc(line + 5, v);
+		if (!json) {
+			printf(one ? "%s: %s, firmware %s, %s crashes, recovery %s\n"
+				   : "%-12s %-10s %-28s %-8s %s\n",
+			       v[0], v[1], v[2], v[3], v[4]);
+			continue;
+		}
+		if (!first)
+			fputs(", ", stdout);
+		first = false;
+		o.depth = 1; /* inside the list: no newline after each object */
+		obj_begin(&o, NULL, NULL);
+		for (k = 0; k < PROC_KEYS; k++) {
+			if (!strcmp(proc_keys[k], "crashes"))
+				field_u(&o, "crashes", strtoull(v[k], NULL, 10), false);
+			else
+				field_s(&o, proc_keys[k], v[k]);
+		}
+		obj_end(&o);
+		o.comma = false;
+	}
+	if (json)
+		fputs(one ? "\n" : "]}\n", stdout);
+}
+
+static const struct {
+	const char *word;
+	enum ampd_verb verb;
+	int args;
+} daemon_cmds[] = {
+	{"version", AMPD_VERSION, 0}, {"ls", AMPD_LS, 0},	  {"status", AMPD_STATUS, 1},
+	{"start", AMPD_START, 1},     {"stop", AMPD_STOP, 1},	  {"crash", AMPD_CRASH, 1},
+	{"recovery", AMPD_RECOVERY, 2},
+};
+
+static int cmd_daemon(const char *path, int argc, char **argv, bool json)
+{
+	static char resp[AMPD_RESP_MAX + 1];
+	struct ampd_req q = {0};
+	char *body;
+	size_t i;
+
+	for (i = 0; i < sizeof(daemon_cmds) / sizeof(daemon_cmds[0]); i++)
+		if (!strcmp(argv[0], daemon_cmds[i].word))
+			break;
+	if (i == sizeof(daemon_cmds) / sizeof(daemon_cmds[0]) || argc != 1 + daemon_cmds[i].args)
+		return -1;
+	q.verb = daemon_cmds[i].verb;
+	if (argc > 1) {
+		if (strlen(argv[1]) > AMPD_NAME_MAX) {
+			fprintf(stderr, "ampctl: no processor is called %s (ampctl ls lists them)\n",
+				argv[1]);
+			return 1;
+		}
+		strcpy(q.name, argv[1]);
+	}
+	if (argc > 2) {
+		if (strcmp(argv[2], "on") && strcmp(argv[2], "off"))
+			return -1;
+		q.on = !strcmp(argv[2], "on");
+	}
+	request(path, &q, resp, sizeof(resp));
+	body = response_body(resp, &q);
+	if (q.verb == AMPD_LS || q.verb == AMPD_STATUS)
+		print_procs(body, json, q.verb == AMPD_STATUS);
+	else if (q.verb == AMPD_VERSION)
+		printf("%s\n", body[0] == '\n' ? body + 1 : body);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ampctl inspect [--json] FIRMWARE\n"
-		   "  inspect FIRMWARE  decode a firmware ELF offline (ELF32 or ELF64, any\n"
-		   "                    machine): segments, entry point and every resource-table\n"
-		   "                    entry with all its fields; no daemon needed\n"
-		   "  --json            the same as one JSON object\n"
-		   "exit status: 0 done, 1 the file was refused (the reason is printed), 2 usage\n");
+	fprintf(f, "usage: ampctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+		   "  ls                   the processors: name, state, firmware, crashes, recovery\n"
+		   "  status NAME          one processor\n"
+		   "  start NAME           power it on (load, boot)\n"
+		   "  stop NAME            power it off\n"
+		   "  crash NAME           report a crash (recovery follows when it is on)\n"
+		   "  recovery NAME on|off automatic recovery after a crash\n"
+		   "  version              the daemon's protocol and version\n"
+		   "  inspect FIRMWARE     decode a firmware ELF offline (ELF32 or ELF64, any machine):\n"
+		   "                       segments, entry point, every resource-table entry; no daemon\n"
+		   "  --socket PATH        ampd's socket (default $AMPD_SOCKET, else %s)\n"
+		   "  --json               ls, status and inspect print JSON\n"
+		   "exit status: 0 done; 1 refused (the reason is printed); 2 usage; 3 no daemon\n",
+		AMPD_DEFAULT_SOCKET);
 }
 
 int main(int argc, char **argv)
 {
+	const char *path = getenv("AMPD_SOCKET");
+	char *args[8];
 	bool json = false;
-	int i;
+	int i, n = 0, ret;
 
-	for (i = 1; i < argc; i++)
+	if (!path)
+		path = AMPD_DEFAULT_SOCKET;
+	/* Options anywhere; what is left is the command and its arguments. */
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			path = argv[++i];
+		} else if (n < 8) {
+			args[n++] = argv[i];
+		} else {
+			n++;
 		}
-	if (argc >= 3 && !strcmp(argv[1], "inspect")) {
-		json = argc == 4 && !strcmp(argv[2], "--json");
-		if (argc == 3 || json)
-			return cmd_inspect(argv[argc - 1], json);
 	}
+	if (n == 2 && !strcmp(args[0], "inspect"))
+		return cmd_inspect(args[1], json);
+	if (n >= 1 && n <= 3 && (ret = cmd_daemon(path, n, args, json)) >= 0)
+		return ret;
 	usage(stderr);
 	return 2;
 }
