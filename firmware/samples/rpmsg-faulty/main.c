@@ -149,7 +149,21 @@ static void run_command(void)
 		for (;;) /* no more watchdog pets, no more messages */
 			__asm__ volatile("" ::: "memory");
 	} else if (is("scribble")) {
-		/* Random bytes over both rings and the first buffers, then a kick. */
+		/* While the host's traffic flows: 64 random bytes at a random place of a ring or
+		 * of a buffer the host gave us, 200 times, serving messages in between; then
+		 * random bytes over both rings whole, so that the damage is certain. */
+		for (k = 0; k < 200; k++) {
+			struct virtqueue *vq = k & 1 ? &rdev.rxq : &rdev.txq;
+			size_t ring = vring_size(vq->vr.num, vdev->vring[k & 1].align);
+			uint8_t *at = (uint8_t *)vq->vr.desc + rnd() % (ring - 64);
+			uint64_t buf = vq->vr.desc[rnd() % vq->vr.num].addr;
+			uint8_t *b = (k & 3) == 3 ? amp_fw_da_to_va(buf, 512) : 0;
+
+			scribble(b ? b : at, 64);
+			amp_fw_kick(rdev.notifyid[k & 1]);
+			rpmsg_remote_poll(&rdev);
+			amp_fw_pet_watchdog();
+		}
 		for (i = 0; i < 2; i++) {
 			struct virtqueue *vq = i ? &rdev.rxq : &rdev.txq;
 

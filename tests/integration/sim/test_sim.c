@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -428,6 +429,23 @@ static void expect_recovered(int greetings_before, const char *type)
 	ping(0);
 }
 
+/* Traffic to the faulty processor until it crashes: the scribbling happens while it flows. */
+static bool traffic_stop; /* atomic */
+
+static void *traffic(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&traffic_stop, __ATOMIC_RELAXED)) {
+		/* Under the lock: remove() clears the channel under it, so it stays valid here. */
+		pthread_mutex_lock(&lock);
+		if (channels[0] && rproc_crash_count(procs[0]) == 0)
+			rpmsg_trysend(channels[0], "traffic", 7);
+		pthread_mutex_unlock(&lock);
+		sched_yield();
+	}
+	return NULL;
+}
+
 /*
  * One misbehaviour of the faulty firmware (README of rpmsg-faulty), with an echo processor
  * beside it. The host must keep running, keep the bystander working, count or mark what is
@@ -457,8 +475,17 @@ static void scenario_hostile(const char *what)
 	} else if (!strcmp(what, "syscall")) {
 		expect_recovered(greeted, "fatal error"); /* SIGSYS from the seccomp filter */
 	} else if (!strcmp(what, "scribble") || !strcmp(what, "bad-used")) {
+		pthread_t sender;
+		bool flowing = !strcmp(what, "scribble");
+
+		if (flowing)
+			CHECK(pthread_create(&sender, NULL, traffic, NULL) == 0);
 		/* Caught by the host's ring checks; the firmware stays alive, petting. */
 		expect_recovered(greeted, "fatal error");
+		if (flowing) {
+			__atomic_store_n(&traffic_stop, true, __ATOMIC_RELAXED);
+			pthread_join(sender, NULL);
+		}
 		CHECK(faulty_stats().broken == 0); /* the new device's rings are whole */
 	} else if (!strcmp(what, "bad-len")) {
 		wait_done(greeted);
