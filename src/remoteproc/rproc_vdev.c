@@ -103,6 +103,16 @@ void rproc_virtio_kick(struct rproc_virtio_device *dev, unsigned int vqid)
 		vdev->owner->ops->kick(vdev->owner->rproc, vdev->vring[vqid].notifyid);
 }
 
+/* Both vrings' used rings are the remote's to write: what it consumed (host -> remote) and what
+ * it sent (remote -> host). Their index moving is what a polled processor's poller watches. */
+static uint16_t rproc_vring_used_idx(const struct rproc_vring *vr)
+{
+	struct vring ring;
+
+	vring_init(&ring, vr->num, vr->mem.va, vr->align);
+	return __atomic_load_n(&ring.used->idx, __ATOMIC_RELAXED);
+}
+
 static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 {
 	const struct rproc_virtio_driver *drv = rproc_virtio_find(vdev->id);
@@ -144,8 +154,12 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 	 * that kick found no driver: look at every vring once, as if kicked. */
 	amp_mutex_lock(&p->notify_lock);
 	vdev->driver = drv;
-	for (j = 0; j < vdev->num_vrings; j++)
+	for (j = 0; j < vdev->num_vrings; j++) {
+		/* Polled: what this look handles is seen; a move after it is news. A value left
+		 * from before a recovery could equal the new ring's index and hide a message. */
+		vdev->vring[j].poll_seen = rproc_vring_used_idx(&vdev->vring[j]);
 		drv->notify(dev, j);
+	}
 	amp_mutex_unlock(&p->notify_lock);
 	rproc_event_locked(p, RPROC_EVENT_VDEV_UP);
 	return 0;
@@ -263,13 +277,8 @@ bool rproc_poll_pending(struct rproc *rproc)
 	for (i = 0; i < p->num_vdevs; i++) {
 		for (j = 0; p->vdevs[i].driver && j < p->vdevs[i].num_vrings; j++) {
 			struct rproc_vring *vr = &p->vdevs[i].vring[j];
-			struct vring ring;
-			uint16_t idx;
+			uint16_t idx = rproc_vring_used_idx(vr);
 
-			/* Both vrings' used rings are the remote's to write: what it consumed
-			 * (host -> remote) and what it sent (remote -> host). */
-			vring_init(&ring, vr->num, vr->mem.va, vr->align);
-			idx = __atomic_load_n(&ring.used->idx, __ATOMIC_RELAXED);
 			if (idx != vr->poll_seen) {
 				vr->poll_seen = idx;
 				pending = true;

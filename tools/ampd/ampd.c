@@ -50,7 +50,7 @@ struct resp {
 	bool overflow;
 };
 
-static void resp_add(struct resp *r, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void resp_add(struct resp *r, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
