@@ -267,6 +267,19 @@ AMP_API int rproc_poll(struct rproc *rproc);
 AMP_API void rproc_set_polled(struct rproc *rproc, bool polled);
 AMP_API bool rproc_is_polled(const struct rproc *rproc);
 
+struct rpmsg_channel;
+
+/**
+ * rproc_for_each_channel() - call @fn for every rpmsg channel of every bound rpmsg vdev of
+ * @rproc (for topology dumps), with @index the vdev's. The vdevs cannot go away meanwhile (a
+ * crash or stop waits): @fn must not call into rpmsg or remoteproc, nor block.
+ * Context: any thread except callbacks.
+ */
+AMP_API void rproc_for_each_channel(struct rproc *rproc,
+				    void (*fn)(struct rpmsg_channel *ch, unsigned int index,
+					       void *arg),
+				    void *arg);
+
 /**
  * rproc_poll_pending() - polled mode: whether the remote moved the used index of a vring of a
  * bound vdev since the last call (one load per vring, one uncontended lock: cheap enough to

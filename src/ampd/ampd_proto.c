@@ -13,7 +13,8 @@ static const struct {
 } verbs[AMPD_NUM_VERBS] = {
 	[AMPD_VERSION] = {"version", 0}, [AMPD_LS] = {"ls", 0},	    [AMPD_STATUS] = {"status", 1},
 	[AMPD_START] = {"start", 1},	 [AMPD_STOP] = {"stop", 1}, [AMPD_CRASH] = {"crash", 1},
-	[AMPD_RECOVERY] = {"recovery", 2},
+	[AMPD_RECOVERY] = {"recovery", 2}, [AMPD_TRACE] = {"trace", 1},
+	[AMPD_CHANNELS] = {"channels", 1},
 };
 
 const char *ampd_verb_name(enum ampd_verb verb)

@@ -23,6 +23,8 @@ enum ampd_verb {
 	AMPD_STOP,    /* NAME */
 	AMPD_CRASH,   /* NAME */
 	AMPD_RECOVERY, /* NAME on|off */
+	AMPD_TRACE,    /* NAME */
+	AMPD_CHANNELS, /* NAME */
 	AMPD_NUM_VERBS
 };
 

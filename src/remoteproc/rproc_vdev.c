@@ -10,6 +10,7 @@
 
 #include <amp/errno.h>
 #include <amp/log.h>
+#include <amp/rpmsg.h>
 #include <amp/wire/rsc_table.h>
 #include <amp/wire/vring.h>
 
@@ -255,6 +256,39 @@ int rproc_poll(struct rproc *rproc)
 			p->vdevs[i].driver->notify(&p->vdevs[i].dev, j);
 	amp_mutex_unlock(&p->notify_lock);
 	return 0;
+}
+
+struct rproc_channel_walk {
+	void (*fn)(struct rpmsg_channel *ch, unsigned int index, void *arg);
+	unsigned int index;
+	void *arg;
+};
+
+static void rproc_channel_walk_one(struct rpmsg_channel *ch, void *arg)
+{
+	struct rproc_channel_walk *w = arg;
+
+	w->fn(ch, w->index, w->arg);
+}
+
+void rproc_for_each_channel(struct rproc *rproc,
+			    void (*fn)(struct rpmsg_channel *ch, unsigned int index, void *arg),
+			    void *arg)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	struct rproc_channel_walk w = {fn, 0, arg};
+	unsigned int i;
+
+	/* notify_lock keeps every vdev hooked up (unhooking takes it), and is taken before the
+	 * bus lock, as on the notification path. */
+	amp_mutex_lock(&p->notify_lock);
+	for (i = 0; i < p->num_vdevs; i++) {
+		if (!p->vdevs[i].driver || p->vdevs[i].id != VIRTIO_ID_RPMSG)
+			continue;
+		w.index = p->vdevs[i].index;
+		rpmsg_for_each_channel(p->vdevs[i].dev.driver_priv, rproc_channel_walk_one, &w);
+	}
+	amp_mutex_unlock(&p->notify_lock);
 }
 
 void rproc_set_polled(struct rproc *rproc, bool polled)

@@ -441,14 +441,34 @@ static char *response_body(char *resp, const struct ampd_req *q)
 #define PROC_KEYS 5
 static const char *const proc_keys[PROC_KEYS] = {"name", "state", "firmware", "crashes",
 						 "recovery"};
+#define CHANNEL_KEYS 5
+static const char *const channel_keys[CHANNEL_KEYS] = {"vdev", "name", "src", "dst", "driver"};
 
-/* One "proc k=v ..." line split into the values of proc_keys (missing ones "-"). */
-static void parse_proc(char *line, const char *vals[PROC_KEYS])
+/* %XX back to the byte (the daemon encodes what the remote wrote), in place. */
+static void decode(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		unsigned int c;
+
+		if (*s == '%' && sscanf(s + 1, "%2x", &c) == 1 && s[1] && s[2]) {
+			*out++ = (char)c;
+			s += 2;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = 0;
+}
+
+/* One "<kind> k=v ..." line split into the values of @keys (missing ones "-"), decoded. */
+static void parse_kv(char *line, const char *const *keys, unsigned int nkeys, const char **vals)
 {
 	char *tok, *save = NULL;
 	unsigned int k;
 
-	for (k = 0; k < PROC_KEYS; k++)
+	for (k = 0; k < nkeys; k++)
 		vals[k] = "-";
 	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		char *eq = strchr(tok, '=');
@@ -456,10 +476,68 @@ static void parse_proc(char *line, const char *vals[PROC_KEYS])
 		if (!eq)
 			continue;
 		*eq = 0;
-		for (k = 0; k < PROC_KEYS; k++)
-			if (!strcmp(tok, proc_keys[k]))
+		decode(eq + 1);
+		for (k = 0; k < nkeys; k++)
+			if (!strcmp(tok, keys[k]))
 				vals[k] = eq + 1;
 	}
+}
+
+/* A channel name as the remote wrote it, for a terminal: unprintable bytes as \xNN. */
+static void print_safe(const char *s, int width)
+{
+	int n = 0;
+
+	for (; *s; s++, n++) {
+		if ((unsigned char)*s >= 0x20 && (unsigned char)*s <= 0x7e)
+			putchar(*s);
+		else
+			n += printf("\\x%02x", (unsigned char)*s) - 1;
+	}
+	printf("%*s", width > n ? width - n : 0, "");
+}
+
+static void print_channels(char *body, bool json)
+{
+	struct out o = {.json = json};
+	char *line, *save = NULL;
+	bool first = true;
+
+	if (json)
+		fputs("{\"channels\": [", stdout);
+	else
+		printf("%-5s %-32s %-10s %-10s %s\n", "VDEV", "CHANNEL", "SRC", "DST", "DRIVER");
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *v[CHANNEL_KEYS];
+		unsigned int k;
+
+		if (strncmp(line, "channel ", 8))
+			continue;
+		parse_kv(line + 8, channel_keys, CHANNEL_KEYS, v);
+		if (!json) {
+			printf("%-5s ", v[0]);
+			print_safe(v[1], 32);
+			printf(" %-10s %-10s ", v[2], v[3]);
+			print_safe(v[4], 0);
+			putchar('\n');
+			continue;
+		}
+		if (!first)
+			fputs(", ", stdout);
+		first = false;
+		o.depth = 1;
+		obj_begin(&o, NULL, NULL);
+		for (k = 0; k < CHANNEL_KEYS; k++) {
+			if (k == 1 || k == 4)
+				field_s(&o, channel_keys[k], v[k]);
+			else
+				field_u(&o, channel_keys[k], strtoull(v[k], NULL, 0), false);
+		}
+		obj_end(&o);
+		o.comma = false;
+	}
+	if (json)
+		fputs("]}\n", stdout);
 }
 
 static void print_procs(char *body, bool json, bool one)
@@ -479,7 +557,7 @@ static void print_procs(char *body, bool json, bool one)
 
 		if (strncmp(line, "proc ", 5))
 			continue;
-		parse_proc(line + 5, v);
+		parse_kv(line + 5, proc_keys, PROC_KEYS, v);
 		if (!json) {
 			printf(one ? "%s: %s, firmware %s, %s crashes, recovery %s\n"
 				   : "%-12s %-10s %-28s %-8s %s\n",
@@ -511,7 +589,7 @@ static const struct {
 } daemon_cmds[] = {
 	{"version", AMPD_VERSION, 0}, {"ls", AMPD_LS, 0},	  {"status", AMPD_STATUS, 1},
 	{"start", AMPD_START, 1},     {"stop", AMPD_STOP, 1},	  {"crash", AMPD_CRASH, 1},
-	{"recovery", AMPD_RECOVERY, 2},
+	{"recovery", AMPD_RECOVERY, 2}, {"trace", AMPD_TRACE, 1},  {"channels", AMPD_CHANNELS, 1},
 };
 
 static int cmd_daemon(const char *path, int argc, char **argv, bool json)
@@ -544,8 +622,12 @@ static int cmd_daemon(const char *path, int argc, char **argv, bool json)
 	body = response_body(resp, &q);
 	if (q.verb == AMPD_LS || q.verb == AMPD_STATUS)
 		print_procs(body, json, q.verb == AMPD_STATUS);
-	else if (q.verb == AMPD_VERSION)
-		printf("%s\n", body[0] == '\n' ? body + 1 : body);
+	else if (q.verb == AMPD_CHANNELS)
+		print_channels(body, json);
+	else if (q.verb == AMPD_VERSION || q.verb == AMPD_TRACE)
+		fputs(body[0] == '\n' ? body + 1 : body, stdout);
+	if (q.verb == AMPD_VERSION)
+		putchar('\n');
 	return 0;
 }
 
@@ -559,10 +641,12 @@ static void usage(FILE *f)
 		   "  crash NAME           report a crash (recovery follows when it is on)\n"
 		   "  recovery NAME on|off automatic recovery after a crash\n"
 		   "  version              the daemon's protocol and version\n"
+		   "  trace NAME           the firmware's trace buffer (the last one after a crash)\n"
+		   "  channels NAME        its rpmsg channels: name, addresses, bound driver\n"
 		   "  inspect FIRMWARE     decode a firmware ELF offline (ELF32 or ELF64, any machine):\n"
 		   "                       segments, entry point, every resource-table entry; no daemon\n"
 		   "  --socket PATH        ampd's socket (default $AMPD_SOCKET, else %s)\n"
-		   "  --json               ls, status and inspect print JSON\n"
+		   "  --json               ls, status, channels and inspect print JSON\n"
 		   "exit status: 0 done; 1 refused (the reason is printed); 2 usage; 3 no daemon\n",
 		AMPD_DEFAULT_SOCKET);
 }

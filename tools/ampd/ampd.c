@@ -89,6 +89,50 @@ static void describe(struct resp *r, struct rproc *p)
 		 rproc_crash_count(p), rproc_recovery_enabled(p) ? "on" : "off");
 }
 
+/* Text the remote wrote (a trace, a channel name): whatever bytes it holds, the client gets
+ * printable ASCII. In a key=value word, everything but [A-Za-z0-9_.-] as %XX. */
+static void add_word(struct resp *r, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '.' || c == '-')
+			resp_add(r, "%c", c);
+		else
+			resp_add(r, "%%%02X", c);
+	}
+}
+
+static void add_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
+{
+	struct resp *r = arg;
+
+	resp_add(r, "\nchannel vdev=%u name=", index);
+	add_word(r, ch->name, sizeof(ch->name));
+	resp_add(r, " src=0x%x dst=0x%x driver=", ch->src, ch->dst);
+	add_word(r, ch->driver ? ch->driver->name : "-", 64);
+}
+
+static void add_trace(struct resp *r, struct rproc *p)
+{
+	static char text[AMPD_RESP_MAX / 2];
+	int n = rproc_trace_read(p, 0, text, sizeof(text)), i;
+
+	if (n < 0) {
+		resp_err(r, n, "no trace buffer (the firmware declares none, or never ran)");
+		return;
+	}
+	resp_add(r, "\n");
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		resp_add(r, "%c", c == '\n' || c == '\t' || (c >= 0x20 && c <= 0x7e) ? c : '?');
+	}
+}
+
 static void handle(const struct ampd_req *q, struct resp *r)
 {
 	struct rproc *p = NULL;
@@ -137,6 +181,12 @@ static void handle(const struct ampd_req *q, struct resp *r)
 		break;
 	case AMPD_RECOVERY:
 		rproc_set_recovery(p, q->on);
+		break;
+	case AMPD_TRACE:
+		add_trace(r, p);
+		break;
+	case AMPD_CHANNELS:
+		rproc_for_each_channel(p, add_channel, r);
 		break;
 	default:
 		ret = -AMP_EINVAL;

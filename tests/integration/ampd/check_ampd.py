@@ -89,6 +89,19 @@ if "protocol AMP1" not in ctl("version").stdout:
 ctl("start", "sim1")
 wait_for("sim1", lambda s: s["state"] == "running", "running")
 ctl("start", "sim1", code=1)  # already started: refused, said why
+# The echo firmware announces its channels; the trace says it booted.
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    chans = json.loads(ctl("channels", "sim1", "--json").stdout)["channels"]
+    if {c["name"] for c in chans} >= {"rpmsg-echo", "rpmsg-sink", "rpmsg-source"}:
+        break
+    time.sleep(0.01)  # a bounded wait on a condition, checked by asking the daemon
+else:
+    fail(f"channels of sim1: {chans}")
+if {c["dst"] for c in chans} != {0x401, 0x402, 0x404}:
+    fail(f"channel addresses: {chans}")
+if "rpmsg-echo firmware: booting" not in ctl("trace", "sim1").stdout:
+    fail("trace of sim1")
 ctl("crash", "sim1")
 wait_for("sim1", lambda s: s["crashes"] == 1 and s["state"] == "running", "recovered")
 ctl("recovery", "sim1", "off")
@@ -98,6 +111,11 @@ if s["recovery"] != "off":
     fail(f"recovery setting: {s}")
 ctl("stop", "sim1")
 wait_for("sim1", lambda s: s["state"] == "offline", "offline")
+# Stopped: no channels, and the trace is the last one the core left.
+if json.loads(ctl("channels", "sim1", "--json").stdout)["channels"]:
+    fail("channels of a stopped processor")
+if "rpmsg-echo firmware: booting" not in ctl("trace", "sim1").stdout:
+    fail("last trace of sim1")
 ctl("stop", "sim1", code=1)
 r = ctl("status", "nope", code=1)
 if "no processor" not in r.stderr:

@@ -26,6 +26,8 @@ static void test_accepts_each_verb(void **state)
 		{"AMP1 stop sim1", AMPD_STOP, "sim1", 0}, {"AMP1 crash sim1", AMPD_CRASH, "sim1", 0},
 		{"AMP1 recovery sim0 on", AMPD_RECOVERY, "sim0", 1},
 		{"AMP1 recovery sim0 off", AMPD_RECOVERY, "sim0", 0},
+		{"AMP1 trace sim0", AMPD_TRACE, "sim0", 0},
+		{"AMP1 channels sim1", AMPD_CHANNELS, "sim1", 0},
 	};
 	struct ampd_req req, again;
 	const char *why;
