@@ -249,15 +249,20 @@ static double sim_echo(enum sim_notify mode, int len, unsigned int epts, uint64_
 	return (double)t0 / (double)n;
 }
 
-#define ECHO_CLIENT(fn, mode, len, epts)                                                      \
+/* A bench_pair client that is @expr (of n, samples and max): the sim rows bring their own
+ * remote and use no shared area. */
+#define SIM_CLIENT(fn, expr)                                                                  \
 	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
 			 double *samples, size_t max)                                          \
 	{                                                                                     \
 		(void)shm;                                                                    \
 		(void)area;                                                                   \
 		(void)area_len;                                                               \
-		return sim_echo(mode, len, epts, n, samples, max);                            \
+		(void)samples;                                                                \
+		(void)max;                                                                    \
+		return expr;                                                                  \
 	}
+#define ECHO_CLIENT(fn, mode, len, epts) SIM_CLIENT(fn, sim_echo(mode, len, epts, n, samples, max))
 
 ECHO_CLIENT(poll_echo16, SIM_NOTIFY_POLL, 16, 1)
 ECHO_CLIENT(poll_echo496, SIM_NOTIFY_POLL, 496, 1)
@@ -353,23 +358,11 @@ static double sim_stream_from_remote(enum sim_notify mode, uint64_t n)
 	return (double)n * 1e9 / (double)t0;
 }
 
-#define STREAM_CLIENT(fn, expr)                                                               \
-	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
-			 double *samples, size_t max)                                          \
-	{                                                                                     \
-		(void)shm;                                                                    \
-		(void)area;                                                                   \
-		(void)area_len;                                                               \
-		(void)samples;                                                                \
-		(void)max;                                                                    \
-		return expr;                                                                  \
-	}
-
-STREAM_CLIENT(poll_to_remote, sim_stream_to_remote(SIM_NOTIFY_POLL, 1, n))
-STREAM_CLIENT(mbox_to_remote, sim_stream_to_remote(SIM_NOTIFY_MAILBOX, 1, n))
-STREAM_CLIENT(mbox_to_remote8, sim_stream_to_remote(SIM_NOTIFY_MAILBOX, MAX_PROCS, n))
-STREAM_CLIENT(poll_from_remote, sim_stream_from_remote(SIM_NOTIFY_POLL, n))
-STREAM_CLIENT(mbox_from_remote, sim_stream_from_remote(SIM_NOTIFY_MAILBOX, n))
+SIM_CLIENT(poll_to_remote, sim_stream_to_remote(SIM_NOTIFY_POLL, 1, n))
+SIM_CLIENT(mbox_to_remote, sim_stream_to_remote(SIM_NOTIFY_MAILBOX, 1, n))
+SIM_CLIENT(mbox_to_remote8, sim_stream_to_remote(SIM_NOTIFY_MAILBOX, MAX_PROCS, n))
+SIM_CLIENT(poll_from_remote, sim_stream_from_remote(SIM_NOTIFY_POLL, n))
+SIM_CLIENT(mbox_from_remote, sim_stream_from_remote(SIM_NOTIFY_MAILBOX, n))
 
 const struct bench_pair bench_sim_poll_to_remote = {"sim stream host->remote, polling", NULL,
 						    poll_to_remote};

@@ -265,6 +265,7 @@ AMP_API int rproc_poll(struct rproc *rproc);
  * Context: before rproc_boot(); any thread.
  */
 AMP_API void rproc_set_polled(struct rproc *rproc, bool polled);
+/** rproc_is_polled() - what rproc_set_polled() said (default false). Context: any thread. */
 AMP_API bool rproc_is_polled(const struct rproc *rproc);
 
 struct rpmsg_channel;

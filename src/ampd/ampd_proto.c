@@ -22,7 +22,7 @@ const char *ampd_verb_name(enum ampd_verb verb)
 	return (unsigned int)verb < AMPD_NUM_VERBS ? verbs[verb].word : NULL;
 }
 
-static int name_char(char c)
+int ampd_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '_' || c == '.' || c == '-';
@@ -77,7 +77,7 @@ int ampd_req_parse(const void *buf, size_t len, struct ampd_req *req, const char
 		if (toklen[2] > AMPD_NAME_MAX)
 			return fail(why, "processor name longer than 31 characters", -AMP_EINVAL);
 		for (i = 0; i < toklen[2]; i++)
-			if (!name_char(tok[2][i]))
+			if (!ampd_name_char(tok[2][i]))
 				return fail(why, "processor names are letters, digits, _ . -",
 					    -AMP_EINVAL);
 		memcpy(req->name, tok[2], toklen[2]);

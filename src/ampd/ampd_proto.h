@@ -44,6 +44,9 @@ int ampd_req_parse(const void *buf, size_t len, struct ampd_req *req, const char
 /* Write @req as a request packet into @buf; returns its length, or -1 if @len is too small. */
 int ampd_req_format(const struct ampd_req *req, char *buf, size_t len);
 
+/* Whether @c may appear in a processor name, and unencoded in a response's key=value word. */
+int ampd_name_char(char c);
+
 /* The verb's word ("ls", "start"...), or NULL. */
 const char *ampd_verb_name(enum ampd_verb verb);
 

@@ -497,89 +497,86 @@ static void print_safe(const char *s, int width)
 	printf("%*s", width > n ? width - n : 0, "");
 }
 
-static void print_channels(char *body, bool json)
+/*
+ * The "<@kind> k=v ..." lines of @body, as JSON objects (the keys whose bit is set in @numeric
+ * as numbers) in a list called @list (NULL: a single object), or each through @text.
+ */
+static void print_records(char *body, const char *kind, const char *const *keys,
+			  unsigned int nkeys, unsigned int numeric, bool json, const char *list,
+			  void (*text)(const char **v))
 {
 	struct out o = {.json = json};
+	size_t klen = strlen(kind);
 	char *line, *save = NULL;
 	bool first = true;
 
-	if (json)
-		fputs("{\"channels\": [", stdout);
-	else
-		printf("%-5s %-32s %-10s %-10s %s\n", "VDEV", "CHANNEL", "SRC", "DST", "DRIVER");
+	if (json && list)
+		printf("{\"%s\": [", list);
 	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *v[CHANNEL_KEYS];
+		const char *v[8];
 		unsigned int k;
 
-		if (strncmp(line, "channel ", 8))
+		if (strncmp(line, kind, klen) || line[klen] != ' ')
 			continue;
-		parse_kv(line + 8, channel_keys, CHANNEL_KEYS, v);
+		parse_kv(line + klen + 1, keys, nkeys, v);
 		if (!json) {
-			printf("%-5s ", v[0]);
-			print_safe(v[1], 32);
-			printf(" %-10s %-10s ", v[2], v[3]);
-			print_safe(v[4], 0);
-			putchar('\n');
-			continue;
-		}
-		if (!first)
-			fputs(", ", stdout);
-		first = false;
-		o.depth = 1;
-		obj_begin(&o, NULL, NULL);
-		for (k = 0; k < CHANNEL_KEYS; k++) {
-			if (k == 1 || k == 4)
-				field_s(&o, channel_keys[k], v[k]);
-			else
-				field_u(&o, channel_keys[k], strtoull(v[k], NULL, 0), false);
-		}
-		obj_end(&o);
-		o.comma = false;
-	}
-	if (json)
-		fputs("]}\n", stdout);
-}
-
-static void print_procs(char *body, bool json, bool one)
-{
-	struct out o = {.json = json};
-	char *line, *save = NULL;
-	bool first = true;
-
-	if (json && !one)
-		fputs("{\"processors\": [", stdout);
-	else if (!json && !one)
-		printf("%-12s %-10s %-28s %-8s %s\n", "NAME", "STATE", "FIRMWARE", "CRASHES",
-		       "RECOVERY");
-	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *v[PROC_KEYS];
-		unsigned int k;
-
-		if (strncmp(line, "proc ", 5))
-			continue;
-		parse_kv(line + 5, proc_keys, PROC_KEYS, v);
-		if (!json) {
-			printf(one ? "%s: %s, firmware %s, %s crashes, recovery %s\n"
-				   : "%-12s %-10s %-28s %-8s %s\n",
-			       v[0], v[1], v[2], v[3], v[4]);
+			text(v);
 			continue;
 		}
 		if (!first)
 			fputs(", ", stdout);
 		first = false;
 		o.depth = 1; /* inside the list: no newline after each object */
+		o.comma = false;
 		obj_begin(&o, NULL, NULL);
-		for (k = 0; k < PROC_KEYS; k++) {
-			if (!strcmp(proc_keys[k], "crashes"))
-				field_u(&o, "crashes", strtoull(v[k], NULL, 10), false);
+		for (k = 0; k < nkeys; k++) {
+			if (numeric & (1u << k))
+				field_u(&o, keys[k], strtoull(v[k], NULL, 0), false);
 			else
-				field_s(&o, proc_keys[k], v[k]);
+				field_s(&o, keys[k], v[k]);
 		}
 		obj_end(&o);
-		o.comma = false;
 	}
 	if (json)
-		fputs(one ? "\n" : "]}\n", stdout);
+		fputs(list ? "]}\n" : "\n", stdout);
+}
+
+static void channel_text(const char **v)
+{
+	printf("%-5s ", v[0]);
+	print_safe(v[1], 32);
+	printf(" %-10s %-10s ", v[2], v[3]);
+	print_safe(v[4], 0);
+	putchar('\n');
+}
+
+static void proc_row(const char **v)
+{
+	printf("%-12s %-10s %-28s %-8s %s\n", v[0], v[1], v[2], v[3], v[4]);
+}
+
+static void proc_line(const char **v)
+{
+	printf("%s: %s, firmware %s, %s crashes, recovery %s\n", v[0], v[1], v[2], v[3], v[4]);
+}
+
+static void print_channels(char *body, bool json)
+{
+	if (!json)
+		printf("%-5s %-32s %-10s %-10s %s\n", "VDEV", "CHANNEL", "SRC", "DST", "DRIVER");
+	/* vdev, src and dst are numbers; name and driver strings */
+	print_records(body, "channel", channel_keys, CHANNEL_KEYS, 1u << 0 | 1u << 2 | 1u << 3,
+		      json, "channels", channel_text);
+}
+
+static void print_procs(char *body, bool json, bool one)
+{
+	if (!json && !one)
+		printf("%-12s %-10s %-28s %-8s %s\n", "NAME", "STATE", "FIRMWARE", "CRASHES",
+		       "RECOVERY");
+	/* crashes is a number */
+	print_records(body, "proc", proc_keys, PROC_KEYS, 1u << 3, json,
+		      one ? NULL : "processors", one ? proc_line : proc_row);
 }
 
 static const struct {

@@ -96,13 +96,10 @@ static void add_word(struct resp *r, const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.' || c == '-')
-			resp_add(r, "%c", c);
+		if (ampd_name_char(s[i]))
+			resp_add(r, "%c", s[i]);
 		else
-			resp_add(r, "%%%02X", c);
+			resp_add(r, "%%%02X", (unsigned char)s[i]);
 	}
 }
 

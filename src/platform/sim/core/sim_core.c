@@ -116,8 +116,8 @@ static void *map_at(int fd, uint64_t da, uint64_t len, int prot)
 }
 
 /*
- * Allow only what the services need, on the fds they need: read the host's doorbell, write the
- * core's, poll (a timer tick), the clock, leaving. Anything else (another fd, another call)
+ * Allow only what the services need, on the fds they need: read the core's own doorbell (the
+ * host rings it), write the host's, poll (a timer tick), the clock, leaving. Anything else (another fd, another call)
  * kills the core, and the host sees a crash.
  */
 #define ARG0_LO offsetof(struct seccomp_data, args[0])
