@@ -1,2 +1,3 @@
 list(APPEND AMP_HOST_SOURCES
-  ${CMAKE_CURRENT_LIST_DIR}/ampd_proto.c)
+  ${CMAKE_CURRENT_LIST_DIR}/ampd_proto.c
+  ${CMAKE_CURRENT_LIST_DIR}/ampd_soc.c)
