@@ -524,6 +524,9 @@ int ampd_soc_parse(const void *blob, size_t len, struct ampd_soc *soc, char *why
 		return fail(&c, -1, -AMP_EBADMSG,
 			    "the devicetree is truncated: its header says %u bytes, there are %zu",
 			    total, len);
+	if ((uintptr_t)blob & 7)
+		return fail(&c, -1, -AMP_EINVAL,
+			    "the devicetree is not 8-byte aligned in memory, as libfdt requires");
 	ret = fdt_check_full(blob, total);
 	if (ret)
 		return fail(&c, -1, -AMP_EBADMSG, "not a valid flattened devicetree: %s",

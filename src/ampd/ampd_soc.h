@@ -47,13 +47,12 @@ struct ampd_soc {
  * Parse the flattened devicetree in [@blob, @blob + @len) into *@soc. @blob must be 8-byte
  * aligned (libfdt's rule; malloc() and mmap() give that), and may be followed by bytes beyond
  * the tree's totalsize. Returns 0, or:
- * -AMP_EBADMSG   not a flattened devicetree, or a damaged one (header, sizes, structure,
- *                alignment);
+ * -AMP_EBADMSG   not a flattened devicetree, or a damaged one (header, sizes, structure);
  * -AMP_ENODEV    no processors (no /remoteproc, or every child disabled);
  * -AMP_E2BIG     more than AMPD_SOC_MAX_PROCS processors;
  * -AMP_EEXIST    two processors with one name, or one region used twice;
  * -AMP_EOPNOTSUPP a processor of no platform this daemon knows;
- * -AMP_EINVAL    any other bad node or property,
+ * -AMP_EINVAL    any other bad node or property, or @blob not aligned (the caller's bug),
  * with a sentence in @why (@whylen bytes, always terminated; printable ASCII only, since node
  * names come from the file) naming the node and the property. *@soc is undefined on failure.
  */
