@@ -485,6 +485,18 @@ AMP_API struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned
 AMP_API const struct resource_table *rproc_get_loaded_table(struct rproc *rproc, size_t *size);
 
 /**
+ * rproc_copy_loaded_table() - a snapshot of the table rproc_get_loaded_table() points at, taken
+ * under the processor's lock (for a debugfs-like dump from a thread that races with state
+ * changes). While the core runs, the copy in device memory: the remote may have written
+ * anything there, so check it (rsc_table_check()) before decoding it.
+ * @buf, @len: where to copy; @da: set to the table's device address (may be NULL)
+ * Context: any thread except that processor's notification context.
+ * Return: the table's size (copied when it fits in @len); -ENOENT when the processor holds no
+ * table (off, or its firmware has none); -ENOSPC when @len is too small.
+ */
+AMP_API int rproc_copy_loaded_table(struct rproc *rproc, void *buf, size_t len, uint64_t *da);
+
+/**
  * rproc_find_carveout() - the host's view of the carveout (or devmem entry) named @name in the
  * firmware's resource table: where the host mapped it, and its device address and length in
  * *@da and *@len (each may be NULL). For sharing bulk data with the firmware beside rpmsg.

@@ -251,6 +251,33 @@ struct rpmsg_stats {
 AMP_API void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *stats);
 
 /**
+ * enum rpmsg_channel_event - what rpmsg_set_channel_watch()'s callback is told
+ * @RPMSG_CHANNEL_UP:   a channel appeared (the remote announced it, or rpmsg_create_channel()),
+ *                      after any matching driver was probed
+ * @RPMSG_CHANNEL_DOWN: a channel goes (name-service DESTROY, its device stopped or crashed, or
+ *                      rpmsg_release_channel()), before its driver's remove()
+ */
+enum rpmsg_channel_event {
+	RPMSG_CHANNEL_UP,
+	RPMSG_CHANNEL_DOWN,
+};
+
+typedef void (*rpmsg_channel_watch_t)(struct rpmsg_channel *rpdev, enum rpmsg_channel_event ev,
+				      void *priv);
+
+/**
+ * rpmsg_set_channel_watch() - call @fn for every channel that comes or goes on any device, as
+ * a udev monitor sees rpmsg devices on Linux; NULL stops it. One watcher: a later call replaces
+ * the earlier. Channels present before the call are not replayed (rpmsg_for_each_channel()
+ * lists them).
+ * @fn runs with the bus lock held, in the thread that adds or removes the channel (the
+ * notification thread for announcements, the stopping thread for a device's removal): it must
+ * be quick and must not call back into rpmsg. @rpdev is valid only during the call.
+ * Context: any thread except callbacks.
+ */
+AMP_API void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv);
+
+/**
  * rpmsg_device_name() - the name of the device @rpdev is on: "<processor>/vdev<n>" for a
  * remoteproc vdev, which tells apart channels of the same name on different processors.
  * Context: any, while the channel is valid (in its probe, callbacks and remove, for one).

@@ -1,37 +1,52 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The ampd request protocol (docs/ampd-protocol.md): one request per SOCK_SEQPACKET packet,
- * "AMP1 <verb> [<name> [<arg>]]", printable ASCII, single spaces. The parser checks every byte:
- * a request is hostile input from any local user the socket's permissions let in.
+ * "AMP1 <verb> [<name> [<arg>...]]", printable ASCII, single spaces. The parser checks every
+ * byte: a request is hostile input from any local user the socket's permissions let in. Every
+ * request it accepts has exactly one spelling (ampd_req_format() gives it back byte for byte).
  * Host layer; no OS calls, no allocation.
  */
 #ifndef AMP_AMPD_PROTO_H
 #define AMP_AMPD_PROTO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define AMPD_PROTO_TAG "AMP1"
 #define AMPD_REQ_MAX 256      /* bytes in a request packet */
 #define AMPD_RESP_MAX 65536   /* bytes in a response packet */
-#define AMPD_NAME_MAX 31      /* processor names: [A-Za-z0-9_.-], 1..31 */
+#define AMPD_NAME_MAX 31      /* processor and channel names: [A-Za-z0-9_.-], 1..31 */
+#define AMPD_FILE_MAX 63      /* firmware file names: the same characters, not starting with . */
+#define AMPD_ADDR_ANY 0xffffffffu /* "any": RPMSG_ADDR_ANY */
 
 enum ampd_verb {
-	AMPD_VERSION, /* no argument */
-	AMPD_LS,      /* no argument */
-	AMPD_STATUS,  /* NAME */
-	AMPD_START,   /* NAME */
-	AMPD_STOP,    /* NAME */
-	AMPD_CRASH,   /* NAME */
-	AMPD_RECOVERY, /* NAME on|off */
+	AMPD_VERSION,  /* no argument */
+	AMPD_LS,       /* no argument */
+	AMPD_STATUS,   /* NAME */
+	AMPD_START,    /* NAME */
+	AMPD_STOP,     /* NAME */
+	AMPD_CRASH,    /* NAME */
+	AMPD_RECOVERY, /* NAME on|off|now */
 	AMPD_TRACE,    /* NAME */
 	AMPD_CHANNELS, /* NAME */
+	AMPD_FIRMWARE, /* NAME [FILE] */
+	AMPD_COREDUMP, /* NAME [on|off] */
+	AMPD_RSC,      /* NAME */
+	AMPD_TOPOLOGY, /* [NAME] */
+	AMPD_WATCH,    /* no argument: the connection carries events from now on */
+	AMPD_OPEN,     /* NAME CHANNEL [SRC DST]: the connection is an endpoint from now on */
 	AMPD_NUM_VERBS
 };
 
+/* What a switch argument said; AMPD_SW_NONE when the verb's optional switch was left out. */
+enum ampd_switch { AMPD_SW_NONE, AMPD_SW_OFF, AMPD_SW_ON, AMPD_SW_NOW };
+
 struct ampd_req {
 	enum ampd_verb verb;
-	char name[AMPD_NAME_MAX + 1]; /* "" for verbs without one */
-	int on;                        /* AMPD_RECOVERY */
+	char name[AMPD_NAME_MAX + 1]; /* the processor; "" for verbs without one */
+	char arg[AMPD_FILE_MAX + 1];  /* firmware file (AMPD_FIRMWARE) or channel (AMPD_OPEN) */
+	enum ampd_switch sw;          /* AMPD_RECOVERY, AMPD_COREDUMP */
+	uint32_t src, dst;            /* AMPD_OPEN: AMPD_ADDR_ANY when not given */
 };
 
 /*

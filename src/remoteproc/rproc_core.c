@@ -2,6 +2,7 @@
 /* remoteproc core: allocation, registry, life cycle, refcounts, crash and recovery. Host layer. */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -899,6 +900,26 @@ const struct resource_table *rproc_get_loaded_table(struct rproc *rproc, size_t 
 		*size = t ? p->table_size : 0;
 	amp_mutex_unlock(&p->lock);
 	return t;
+}
+
+int rproc_copy_loaded_table(struct rproc *rproc, void *buf, size_t len, uint64_t *da)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	int ret;
+
+	amp_mutex_lock(&p->lock);
+	if (!p->table_ptr || p->table_size > INT32_MAX) {
+		ret = -AMP_ENOENT;
+	} else if (p->table_size > len) {
+		ret = -AMP_ENOSPC;
+	} else {
+		memcpy(buf, p->table_ptr, p->table_size);
+		if (da)
+			*da = p->table_da;
+		ret = (int)p->table_size;
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
 }
 
 void *rproc_find_carveout(struct rproc *rproc, const char *name, uint64_t *da, size_t *len)

@@ -83,6 +83,9 @@ struct rpmsg_virtio_device {
 
 static struct amp_mutex rpmsg_bus_lock = AMP_MUTEX_INITIALIZER;
 static struct rpmsg_driver *rpmsg_drivers;
+/* guarded by rpmsg_bus_lock */
+static rpmsg_channel_watch_t rpmsg_watch_fn;
+static void *rpmsg_watch_priv;
 static struct rpmsg_virtio_device *rpmsg_devices;
 /* The device whose notification context this thread is running (its callbacks), or NULL. */
 static _Thread_local struct rpmsg_virtio_device *rpmsg_notify_dev;
@@ -783,6 +786,8 @@ static struct rpmsg_channel *rpmsg_channel_add(struct rpmsg_virtio_device *rvdev
 	rvdev->channels = ch;
 	rvdev->num_channels++;
 	rpmsg_channel_match(ch);
+	if (rpmsg_watch_fn)
+		rpmsg_watch_fn(ch, RPMSG_CHANNEL_UP, rpmsg_watch_priv);
 	return ch;
 }
 
@@ -792,6 +797,8 @@ static void rpmsg_channel_del(struct rpmsg_channel *ch)
 	struct rpmsg_virtio_device *rvdev = ch->rvdev;
 	struct rpmsg_channel **pp;
 
+	if (rpmsg_watch_fn)
+		rpmsg_watch_fn(ch, RPMSG_CHANNEL_DOWN, rpmsg_watch_priv);
 	rpmsg_channel_unbind(ch);
 	for (pp = &rvdev->channels; *pp; pp = &(*pp)->next) {
 		if (*pp == ch) {
@@ -915,6 +922,14 @@ void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 	amp_mutex_lock(&rpmsg_bus_lock);
 	for (ch = rvdev->channels; ch; ch = ch->next)
 		fn(ch, arg);
+	amp_mutex_unlock(&rpmsg_bus_lock);
+}
+
+void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv)
+{
+	amp_mutex_lock(&rpmsg_bus_lock);
+	rpmsg_watch_fn = fn;
+	rpmsg_watch_priv = priv;
 	amp_mutex_unlock(&rpmsg_bus_lock);
 }
 

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ampctl: the command for people. Subcommands that talk to ampd over its socket (ls, status,
- * start, stop, crash, recovery, version), and one that needs no daemon:
+ * ampctl: the command for people. Subcommands that talk to ampd through libamp-client
+ * (control: ls, status, start, stop, firmware, recovery, crash, trace, coredump, rsc, topology,
+ * channels; messages: send, listen, echo-test; events: watch), and one that needs no daemon:
  *   ampctl inspect FIRMWARE   decode a firmware ELF (ELF32 or ELF64, any machine): its
  *                             segments, entry point and every resource-table entry with all
  *                             its fields, after the same checks the loader makes.
- * Exit status: 0 done; 1 refused (by the daemon, or a firmware file); 2 usage; 3 no daemon.
+ * Exit status: 0 done; 1 refused or failed (the reason is printed); 2 usage; 3 no daemon.
  * Tool.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,18 +23,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <amp/amp.h>
+#include <amp/client.h>
 #include <amp/rproc_elf.h>
 #include <amp/rsc_table.h>
 #include <amp/wire/byteorder.h>
 
-#include "ampd/ampd_proto.h"
 #include "util/amp_diag_format.h"
-
-#define AMPD_DEFAULT_SOCKET "/run/ampd.sock"
 
 /* The machines remote processors are commonly built for (e_machine). */
 static const char *machine_name(uint16_t m)
@@ -275,13 +276,35 @@ static void print_entry(struct out *o, const void *table, size_t size, const str
 	obj_end(o);
 }
 
+/* A resource table (a private copy: the checks and the printing read the same bytes). */
+static void print_table(struct out *o, const char *what, uint8_t *table, size_t len, uint64_t da,
+			const char *section)
+{
+	struct amp_diag d = {0};
+	struct rsc_entry e;
+	unsigned int i;
+
+	if (rsc_table_check(table, len, &d))
+		fail_diag(what, "resource table", &d);
+	obj_begin(o, "resource_table", "resource table");
+	if (section)
+		field_s(o, "section", section);
+	field_u(o, "da", da, true);
+	field_u(o, "size", len, true);
+	field_u(o, "ver", amp_le32_to_cpu(((const struct resource_table *)table)->ver), false);
+	field_u(o, "num", amp_le32_to_cpu(((const struct resource_table *)table)->num), false);
+	arr_begin(o, "entries");
+	for (i = 0; rsc_table_entry(table, len, i, &e) == 0; i++)
+		print_entry(o, table, len, &e);
+	arr_end(o);
+	obj_end(o);
+}
+
 static void inspect_table(struct out *o, const char *file, const uint8_t *image, size_t size,
 			  const struct rproc_elf_info *info)
 {
 	uint64_t off, len, addr;
 	struct amp_diag d = {0};
-	struct rsc_entry e;
-	unsigned int i;
 	uint8_t *copy;
 	int ret;
 
@@ -293,26 +316,13 @@ static void inspect_table(struct out *o, const char *file, const uint8_t *image,
 	}
 	if (ret)
 		fail_diag(file, ".resource_table", &d);
-	/* The checks run on a private copy, as the loader's do. */
 	copy = malloc(len ? len : 1);
 	if (!copy) {
 		perror("ampctl");
 		exit(1);
 	}
 	memcpy(copy, image + off, len);
-	if (rsc_table_check(copy, len, &d))
-		fail_diag(file, "resource table", &d);
-	obj_begin(o, "resource_table", "resource table");
-	field_s(o, "section", ".resource_table");
-	field_u(o, "da", addr, true);
-	field_u(o, "size", len, true);
-	field_u(o, "ver", amp_le32_to_cpu(((const struct resource_table *)copy)->ver), false);
-	field_u(o, "num", amp_le32_to_cpu(((const struct resource_table *)copy)->num), false);
-	arr_begin(o, "entries");
-	for (i = 0; rsc_table_entry(copy, len, i, &e) == 0; i++)
-		print_entry(o, copy, len, &e);
-	arr_end(o);
-	obj_end(o);
+	print_table(o, file, copy, len, addr, ".resource_table");
 	free(copy);
 }
 
@@ -383,66 +393,77 @@ static int cmd_inspect(const char *file, bool json)
 
 /* --- talking to ampd ---------------------------------------------------------------------- */
 
-/* Send @q, receive the whole response into @buf (NUL-terminated); exits 3 when nobody answers. */
-static size_t request(const char *path, const struct ampd_req *q, char *buf, size_t len)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = 60};
-	char req[AMPD_REQ_MAX + 1];
-	int fd, n = ampd_req_format(q, req, sizeof(req));
-	ssize_t got;
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
 
-	if (n < 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "ampctl: bad request or socket path\n");
-		exit(2);
+static const char *sock_path;
+static bool json;
+
+static struct amp_client *connect_or_exit(void)
+{
+	struct amp_client *c;
+	int ret = amp_client_connect(sock_path, &c);
+	const char *path = sock_path ? sock_path : getenv("AMPD_SOCKET");
+
+	if (!path || !*path)
+		path = AMP_CLIENT_DEFAULT_SOCKET;
+	if (ret == -EACCES) {
+		fprintf(stderr,
+			"ampctl: %s: permission denied: ampd lets in its owner and its group only\n"
+			"  (ask for membership of the group ampd runs with --group)\n",
+			path);
+		exit(EXIT_REFUSED);
 	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (ret) {
 		fprintf(stderr,
 			"ampctl: cannot reach ampd at %s: %s\n"
 			"  is it running? start it with: ampd --socket %s (or set AMPD_SOCKET)\n",
-			path, strerror(errno), path);
-		exit(3);
+			path, strerror(-ret), path);
+		exit(EXIT_NO_DAEMON);
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n ||
-	    (got = recv(fd, buf, len - 1, 0)) <= 0) {
-		fprintf(stderr, "ampctl: ampd at %s did not answer: %s\n", path,
-			strerror(errno ? errno : EPIPE));
-		exit(3);
-	}
-	close(fd);
-	buf[got] = 0;
-	return (size_t)got;
+	return c;
 }
 
-/* The response's status line: returns the rest (after "AMP1 ok"), or reports the error. */
-static char *response_body(char *resp, const struct ampd_req *q)
+/* Report a refusal of @what and exit: the daemon's sentence, and the error's name. */
+static void refused(struct amp_client *c, const char *what, int ret)
 {
-	static const char ok[] = AMPD_PROTO_TAG " ok", err[] = AMPD_PROTO_TAG " err ";
-
-	if (!strncmp(resp, ok, sizeof(ok) - 1) && (resp[sizeof(ok) - 1] == 0 ||
-						   resp[sizeof(ok) - 1] == '\n'))
-		return resp + sizeof(ok) - 1;
-	if (!strncmp(resp, err, sizeof(err) - 1)) {
-		char *name = resp + sizeof(err) - 1, *msg = strchr(name, ' ');
-
-		if (msg)
-			*msg++ = 0;
-		fprintf(stderr, "ampctl: %s%s%s: %s (%s)\n", ampd_verb_name(q->verb),
-			q->name[0] ? " " : "", q->name, msg ? msg : "refused", name);
-		exit(1);
+	if (ret == -EPIPE || ret == -ECONNRESET) {
+		fprintf(stderr, "ampctl: %s: ampd closed the connection (did it stop?)\n", what);
+		exit(EXIT_NO_DAEMON);
 	}
-	fprintf(stderr, "ampctl: ampd sent something that is not an AMP1 response\n");
-	exit(1);
+	fprintf(stderr, "ampctl: %s: %s (%s)\n", what,
+		c && amp_client_error(c)[0] ? amp_client_error(c) : strerror(-ret),
+		amp_errname(ret));
+	exit(EXIT_REFUSED);
 }
 
-#define PROC_KEYS 5
+/* One request on a fresh connection; the response body in a static buffer. */
+static char *ask(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *ask(const char *fmt, ...)
+{
+	static char body[AMP_CLIENT_RESP_MAX + 1];
+	char req[512];
+	struct amp_client *c = connect_or_exit();
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(req, sizeof(req), fmt, ap);
+	va_end(ap);
+	ret = amp_client_request(c, req, body, sizeof(body), 60000);
+	if (ret)
+		refused(c, req, ret);
+	amp_client_close(c);
+	return body;
+}
+
+#define PROC_KEYS 8
 static const char *const proc_keys[PROC_KEYS] = {"name", "state", "firmware", "crashes",
-						 "recovery"};
+						 "recovery", "notify", "cpu", "coredump"};
 #define CHANNEL_KEYS 5
 static const char *const channel_keys[CHANNEL_KEYS] = {"vdev", "name", "src", "dst", "driver"};
+#define EPT_KEYS 11
+static const char *const ept_keys[EPT_KEYS] = {"proc", "vdev", "channel", "src", "dst", "mtu",
+					       "pid", "rx", "tx", "rx_dropped", "tx_bad"};
 
 /* %XX back to the byte (the daemon encodes what the remote wrote), in place. */
 static void decode(char *s)
@@ -483,7 +504,7 @@ static void parse_kv(char *line, const char *const *keys, unsigned int nkeys, co
 	}
 }
 
-/* A channel name as the remote wrote it, for a terminal: unprintable bytes as \xNN. */
+/* A name as the remote wrote it, for a terminal: unprintable bytes as \xNN. */
 static void print_safe(const char *s, int width)
 {
 	int n = 0;
@@ -497,12 +518,26 @@ static void print_safe(const char *s, int width)
 	printf("%*s", width > n ? width - n : 0, "");
 }
 
+/* The JSON object of one record: the keys whose bit is set in @numeric as numbers. */
+static void record_json(struct out *o, const char *const *keys, unsigned int nkeys,
+			unsigned int numeric, const char **v)
+{
+	unsigned int k;
+
+	for (k = 0; k < nkeys; k++) {
+		if (numeric & (1u << k))
+			field_u(o, keys[k], strtoull(v[k], NULL, 0), false);
+		else
+			field_s(o, keys[k], v[k]);
+	}
+}
+
 /*
- * The "<@kind> k=v ..." lines of @body, as JSON objects (the keys whose bit is set in @numeric
- * as numbers) in a list called @list (NULL: a single object), or each through @text.
+ * The "<@kind> k=v ..." lines of @body, as JSON objects in a list called @list (NULL: a single
+ * object), or each through @text.
  */
 static void print_records(char *body, const char *kind, const char *const *keys,
-			  unsigned int nkeys, unsigned int numeric, bool json, const char *list,
+			  unsigned int nkeys, unsigned int numeric, const char *list,
 			  void (*text)(const char **v))
 {
 	struct out o = {.json = json};
@@ -513,8 +548,7 @@ static void print_records(char *body, const char *kind, const char *const *keys,
 	if (json && list)
 		printf("{\"%s\": [", list);
 	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *v[8];
-		unsigned int k;
+		const char *v[16];
 
 		if (strncmp(line, kind, klen) || line[klen] != ' ')
 			continue;
@@ -529,12 +563,7 @@ static void print_records(char *body, const char *kind, const char *const *keys,
 		o.depth = 1; /* inside the list: no newline after each object */
 		o.comma = false;
 		obj_begin(&o, NULL, NULL);
-		for (k = 0; k < nkeys; k++) {
-			if (numeric & (1u << k))
-				field_u(&o, keys[k], strtoull(v[k], NULL, 0), false);
-			else
-				field_s(&o, keys[k], v[k]);
-		}
+		record_json(&o, keys, nkeys, numeric, v);
 		obj_end(&o);
 	}
 	if (json)
@@ -552,130 +581,717 @@ static void channel_text(const char **v)
 
 static void proc_row(const char **v)
 {
-	printf("%-12s %-10s %-28s %-8s %s\n", v[0], v[1], v[2], v[3], v[4]);
+	printf("%-12s %-10s %-28s %-8s %-9s %-8s %s\n", v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
 }
 
 static void proc_line(const char **v)
 {
-	printf("%s: %s, firmware %s, %s crashes, recovery %s\n", v[0], v[1], v[2], v[3], v[4]);
+	printf("%s: %s, firmware %s, %s crashes, recovery %s, %s, cpu %s, coredump %s\n", v[0],
+	       v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
-static void print_channels(char *body, bool json)
+/* crashes and cpu are numbers */
+#define PROC_NUMERIC (1u << 3 | 1u << 6)
+/* vdev, src and dst are numbers; name and driver strings */
+#define CHANNEL_NUMERIC (1u << 0 | 1u << 2 | 1u << 3)
+#define EPT_NUMERIC (0x7ffu & ~(1u << 0 | 1u << 2))
+
+static int cmd_ls(char **argv)
 {
+	(void)argv;
 	if (!json)
-		printf("%-5s %-32s %-10s %-10s %s\n", "VDEV", "CHANNEL", "SRC", "DST", "DRIVER");
-	/* vdev, src and dst are numbers; name and driver strings */
-	print_records(body, "channel", channel_keys, CHANNEL_KEYS, 1u << 0 | 1u << 2 | 1u << 3,
-		      json, "channels", channel_text);
-}
-
-static void print_procs(char *body, bool json, bool one)
-{
-	if (!json && !one)
-		printf("%-12s %-10s %-28s %-8s %s\n", "NAME", "STATE", "FIRMWARE", "CRASHES",
-		       "RECOVERY");
-	/* crashes is a number */
-	print_records(body, "proc", proc_keys, PROC_KEYS, 1u << 3, json,
-		      one ? NULL : "processors", one ? proc_line : proc_row);
-}
-
-static const struct {
-	const char *word;
-	enum ampd_verb verb;
-	int args;
-} daemon_cmds[] = {
-	{"version", AMPD_VERSION, 0}, {"ls", AMPD_LS, 0},	  {"status", AMPD_STATUS, 1},
-	{"start", AMPD_START, 1},     {"stop", AMPD_STOP, 1},	  {"crash", AMPD_CRASH, 1},
-	{"recovery", AMPD_RECOVERY, 2}, {"trace", AMPD_TRACE, 1},  {"channels", AMPD_CHANNELS, 1},
-};
-
-static int cmd_daemon(const char *path, int argc, char **argv, bool json)
-{
-	static char resp[AMPD_RESP_MAX + 1];
-	struct ampd_req q = {0};
-	char *body;
-	size_t i;
-
-	for (i = 0; i < sizeof(daemon_cmds) / sizeof(daemon_cmds[0]); i++)
-		if (!strcmp(argv[0], daemon_cmds[i].word))
-			break;
-	if (i == sizeof(daemon_cmds) / sizeof(daemon_cmds[0]) || argc != 1 + daemon_cmds[i].args)
-		return -1;
-	q.verb = daemon_cmds[i].verb;
-	if (argc > 1) {
-		if (strlen(argv[1]) > AMPD_NAME_MAX) {
-			fprintf(stderr, "ampctl: no processor is called %s (ampctl ls lists them)\n",
-				argv[1]);
-			return 1;
-		}
-		strcpy(q.name, argv[1]);
-	}
-	if (argc > 2) {
-		if (strcmp(argv[2], "on") && strcmp(argv[2], "off"))
-			return -1;
-		q.on = !strcmp(argv[2], "on");
-	}
-	request(path, &q, resp, sizeof(resp));
-	body = response_body(resp, &q);
-	if (q.verb == AMPD_LS || q.verb == AMPD_STATUS)
-		print_procs(body, json, q.verb == AMPD_STATUS);
-	else if (q.verb == AMPD_CHANNELS)
-		print_channels(body, json);
-	else if (q.verb == AMPD_VERSION || q.verb == AMPD_TRACE)
-		fputs(body[0] == '\n' ? body + 1 : body, stdout);
-	if (q.verb == AMPD_VERSION)
-		putchar('\n');
+		printf("%-12s %-10s %-28s %-8s %-9s %-8s %s\n", "NAME", "STATE", "FIRMWARE",
+		       "CRASHES", "RECOVERY", "NOTIFY", "CPU");
+	print_records(ask("ls"), "proc", proc_keys, PROC_KEYS, PROC_NUMERIC, "processors",
+		      proc_row);
 	return 0;
 }
 
+static int cmd_status(char **argv)
+{
+	print_records(ask("status %s", argv[0]), "proc", proc_keys, PROC_KEYS, PROC_NUMERIC, NULL,
+		      proc_line);
+	return 0;
+}
+
+static int cmd_channels(char **argv)
+{
+	if (!json)
+		printf("%-5s %-32s %-10s %-10s %s\n", "VDEV", "CHANNEL", "SRC", "DST", "DRIVER");
+	print_records(ask("channels %s", argv[0]), "channel", channel_keys, CHANNEL_KEYS,
+		      CHANNEL_NUMERIC, "channels", channel_text);
+	return 0;
+}
+
+static int cmd_simple(const char *verb, char **argv)
+{
+	ask("%s %s", verb, argv[0]);
+	return 0;
+}
+
+static int cmd_start(char **argv) { return cmd_simple("start", argv); }
+static int cmd_stop(char **argv) { return cmd_simple("stop", argv); }
+static int cmd_crash(char **argv) { return cmd_simple("crash", argv); }
+
+static int cmd_recovery(char **argv)
+{
+	ask("recovery %s %s", argv[0], argv[1]);
+	return 0;
+}
+
+static int cmd_version(char **argv)
+{
+	(void)argv;
+	puts(ask("version"));
+	return 0;
+}
+
+static void print_kv_line(char *body, const char *kind, const char *const *keys,
+			  unsigned int nkeys)
+{
+	print_records(body, kind, keys, nkeys, 0, NULL, NULL);
+}
+
+static void firmware_text(const char **v)
+{
+	printf("%s: %s\n", v[0], v[1]);
+}
+
+static int cmd_firmware(char **argv)
+{
+	static const char *const keys[] = {"proc", "file"};
+	char *body = argv[1] ? ask("firmware %s %s", argv[0], argv[1]) : ask("firmware %s", argv[0]);
+
+	if (json)
+		print_kv_line(body, "firmware", keys, 2);
+	else
+		print_records(body, "firmware", keys, 2, 0, NULL, firmware_text);
+	return 0;
+}
+
+static void coredump_text(const char **v)
+{
+	printf("%s: coredump %s, into %s, last %s\n", v[0], v[1], v[2], v[3]);
+}
+
+static int cmd_coredump(char **argv)
+{
+	static const char *const keys[] = {"proc", "mode", "dir", "last"};
+	char *body = argv[1] ? ask("coredump %s %s", argv[0], argv[1]) : ask("coredump %s", argv[0]);
+
+	print_records(body, "coredump", keys, 4, 0, NULL, coredump_text);
+	return 0;
+}
+
+/* The loaded table comes as hex: decoded and checked here, printed as inspect prints one. */
+static int cmd_rsc(char **argv)
+{
+	static uint8_t table[AMP_CLIENT_RESP_MAX / 2];
+	char *body = ask("rsc %s", argv[0]), *line, *save = NULL;
+	struct out o = {.json = json};
+	unsigned long long da = 0;
+	size_t n = 0;
+	int size = -1;
+
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *h;
+
+		if (!strncmp(line, "rsc ", 4)) {
+			if (sscanf(line, "rsc da=%llx size=%d", &da, &size) != 2)
+				size = -1;
+			continue;
+		}
+		if (strncmp(line, "hex ", 4))
+			continue;
+		for (h = line + 4; h[0] && h[1] && n < sizeof(table); h += 2) {
+			unsigned int b;
+
+			if (sscanf(h, "%2x", &b) != 1)
+				break;
+			table[n++] = (uint8_t)b;
+		}
+	}
+	if (size < 0 || (size_t)size != n) {
+		fprintf(stderr, "ampctl: rsc %s: the daemon's answer is malformed\n", argv[0]);
+		return EXIT_REFUSED;
+	}
+	if (!json)
+		printf("%s:", argv[0]);
+	print_table(&o, argv[0], table, n, da, NULL);
+	return 0;
+}
+
+/* --- trace -------------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int cmd_trace(char **argv)
+{
+	static char last[AMP_CLIENT_RESP_MAX + 1];
+	struct amp_client *ctl, *watch;
+	bool follow = !strcmp(argv[0], "-f");
+	const char *name = follow ? argv[1] : argv[0];
+	char event[512];
+
+	if (!name || (argv[1] && !follow))
+		return -1;
+	if (!follow) {
+		fputs(ask("trace %s", name), stdout);
+		return 0;
+	}
+	/* -f: print what is added, as tail -f does. The trace buffer raises no event, so it is
+	 * read again every 250 ms, and at once when the processor changes state (a reboot
+	 * starts a new buffer: it is then printed whole). */
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	ctl = connect_or_exit();
+	watch = connect_or_exit();
+	if (amp_client_watch(watch))
+		refused(watch, "watch", -EPIPE);
+	last[0] = 0;
+	while (!stop_requested) {
+		static char body[AMP_CLIENT_RESP_MAX + 1];
+		size_t old = strlen(last);
+		int ret = amp_client_request(ctl, (snprintf(event, sizeof(event), "trace %s", name),
+						   event),
+					     body, sizeof(body), 60000);
+
+		if (ret == -EPIPE)
+			refused(ctl, "trace", ret);
+		if (ret == 0) {
+			if (!strncmp(body, last, old)) {
+				fputs(body + old, stdout);
+			} else {
+				fputs("\n--- trace restarted ---\n", stdout);
+				fputs(body, stdout);
+			}
+			fflush(stdout);
+			memcpy(last, body, strlen(body) + 1);
+		} else if (ret != -ENOENT) {
+			refused(ctl, "trace", ret);
+		}
+		ret = amp_client_next_event(watch, event, sizeof(event), 250);
+		if (ret == -EPIPE)
+			refused(watch, "trace -f", ret);
+	}
+	amp_client_close(ctl);
+	amp_client_close(watch);
+	return 0;
+}
+
+static int cmd_watch(char **argv)
+{
+	struct amp_client *c = connect_or_exit();
+	char line[1024];
+	int ret;
+
+	(void)argv;
+	ret = amp_client_watch(c);
+	if (ret)
+		refused(c, "watch", ret);
+	/* Line-buffered: a script reading our stdout sees each event as it comes. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ret = amp_client_next_event(c, line, sizeof(line), -1)) >= 0)
+		puts(line);
+	refused(c, "watch", ret);
+	return EXIT_NO_DAEMON;
+}
+
+/* --- topology ----------------------------------------------------------------------------- */
+
+/* One processor's lines: proc, then its channels, then its client endpoints. */
+static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
+{
+	const char *pv[PROC_KEYS], *cv[CHANNEL_KEYS], *ev[EPT_KEYS];
+	unsigned int i, j, v, vdevs = 0;
+	char pl[1024];
+
+	/* parse_kv() cuts the line it parses: each record is parsed from a copy. */
+	snprintf(pl, sizeof(pl), "%s", lines[0] + 5);
+	parse_kv(pl, proc_keys, PROC_KEYS, pv);
+	for (i = 1; i < n; i++)
+		if (!strncmp(lines[i], "channel ", 8))
+			vdevs |= 1u << (strtoul(strstr(lines[i], "vdev=") + 5, NULL, 0) & 31);
+	if (dot) {
+		printf("  \"%s\" [shape=box, label=\"%s\\n%s\"];\n", pv[0], pv[0], pv[1]);
+	} else if (o->json) {
+		obj_begin(o, NULL, NULL);
+		record_json(o, proc_keys, PROC_KEYS, PROC_NUMERIC, pv);
+		arr_begin(o, "vdevs");
+	} else {
+		printf("%s (%s, %s)\n", pv[0], pv[1], pv[2]);
+	}
+	for (v = 0; v < 32; v++) {
+		if (!(vdevs & (1u << v)))
+			continue;
+		if (dot) {
+			printf("  \"%s/vdev%u\" [label=\"vdev%u\"];\n  \"%s\" -> \"%s/vdev%u\";\n",
+			       pv[0], v, v, pv[0], pv[0], v);
+		} else if (o->json) {
+			obj_begin(o, NULL, NULL);
+			field_u(o, "index", v, false);
+			arr_begin(o, "channels");
+		} else {
+			printf("└─ vdev%u\n", v);
+		}
+		for (i = 1; i < n; i++) {
+			char tmp[1024];
+
+			if (strncmp(lines[i], "channel ", 8))
+				continue;
+			snprintf(tmp, sizeof(tmp), "%s", lines[i] + 8);
+			parse_kv(tmp, channel_keys, CHANNEL_KEYS, cv);
+			if (strtoul(cv[0], NULL, 0) != v)
+				continue;
+			if (dot) {
+				printf("  \"%s/%u/%s\" [shape=ellipse, label=\"", pv[0], v, cv[1]);
+				print_safe(cv[1], 0);
+				printf("\\n%s\"];\n  \"%s/vdev%u\" -> \"%s/%u/%s\";\n", cv[3], pv[0],
+				       v, pv[0], v, cv[1]);
+			} else if (o->json) {
+				obj_begin(o, NULL, NULL);
+				record_json(o, channel_keys + 1, CHANNEL_KEYS - 1,
+					    CHANNEL_NUMERIC >> 1, cv + 1);
+				arr_begin(o, "endpoints");
+			} else {
+				printf("   └─ ");
+				print_safe(cv[1], 0);
+				printf(" (remote 0x%lx", strtoul(cv[3], NULL, 0));
+				if (strcmp(cv[4], "-"))
+					printf(", driver %s at %s", cv[4], cv[2]);
+				printf(")\n");
+			}
+			for (j = 1; j < n; j++) {
+				char e[1024];
+
+				if (strncmp(lines[j], "endpoint ", 9))
+					continue;
+				snprintf(e, sizeof(e), "%s", lines[j] + 9);
+				parse_kv(e, ept_keys, EPT_KEYS, ev);
+				if (strtoul(ev[1], NULL, 0) != v || strcmp(ev[2], cv[1]))
+					continue;
+				if (dot) {
+					printf("  \"%s/ept%s\" [shape=point];\n  \"%s/%u/%s\" -> "
+					       "\"%s/ept%s\" [label=\"0x%lx pid %s\"];\n",
+					       pv[0], ev[3], pv[0], v, cv[1], pv[0], ev[3],
+					       strtoul(ev[3], NULL, 0), ev[6]);
+				} else if (o->json) {
+					obj_begin(o, NULL, NULL);
+					record_json(o, ept_keys + 3, EPT_KEYS - 3, EPT_NUMERIC >> 3,
+						    ev + 3);
+					obj_end(o);
+				} else {
+					printf("      └─ endpoint %s -> %s, pid %s: %s in, %s out, "
+					       "%s dropped\n",
+					       ev[3], ev[4], ev[6], ev[7], ev[8], ev[9]);
+				}
+			}
+			if (o->json && !dot) {
+				arr_end(o);
+				obj_end(o);
+			}
+		}
+		if (o->json && !dot) {
+			arr_end(o);
+			obj_end(o);
+		}
+	}
+	if (o->json && !dot) {
+		arr_end(o);
+		obj_end(o);
+	}
+}
+
+static int cmd_topology(char **argv)
+{
+	bool dot = false;
+	const char *name = NULL;
+	char *body, *lines[1024], *save = NULL, *l;
+	unsigned int n = 0, i, start;
+	struct out o = {.json = json};
+
+	for (; *argv; argv++) {
+		if (!strcmp(*argv, "--dot"))
+			dot = true;
+		else if (!name)
+			name = *argv;
+		else
+			return -1;
+	}
+	body = name ? ask("topology %s", name) : ask("topology");
+	for (l = strtok_r(body, "\n", &save); l && n < 1024; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	if (dot)
+		printf("digraph amp {\n  rankdir=LR;\n");
+	else if (json)
+		printf("{\"processors\": [");
+	o.depth = json ? 1 : 0;
+	for (i = 0; i < n; i = start) {
+		start = i + 1;
+		if (strncmp(lines[i], "proc ", 5))
+			continue;
+		while (start < n && strncmp(lines[start], "proc ", 5))
+			start++;
+		topo_proc(&o, lines + i, start - i, dot);
+	}
+	if (dot)
+		printf("}\n");
+	else if (json)
+		printf("]}\n");
+	return 0;
+}
+
+/* --- messages ----------------------------------------------------------------------------- */
+
+/* CHANNEL is PROC/NAME, or a NAME that one running processor has. */
+static void resolve_channel(const char *spec, char *proc, size_t plen, char *name, size_t nlen)
+{
+	const char *slash = strchr(spec, '/');
+	char *body, *line, *save = NULL, found[512] = "";
+	unsigned int hits = 0;
+
+	if (slash) {
+		snprintf(proc, plen, "%.*s", (int)(slash - spec), spec);
+		snprintf(name, nlen, "%s", slash + 1);
+		return;
+	}
+	snprintf(name, nlen, "%s", spec);
+	body = ask("topology");
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		static char cur[64];
+		char v[64];
+
+		if (!strncmp(line, "proc ", 5) && amp_record_get(line, "name", v, sizeof(v)) > 0)
+			snprintf(cur, sizeof(cur), "%s", v);
+		if (!strncmp(line, "channel ", 8) && amp_record_get(line, "name", v, sizeof(v)) > 0 &&
+		    !strcmp(v, spec)) {
+			if (hits++)
+				strncat(found, " and ", sizeof(found) - strlen(found) - 1);
+			strncat(found, cur, sizeof(found) - strlen(found) - 1);
+			snprintf(proc, plen, "%s", cur);
+		}
+	}
+	if (hits == 1)
+		return;
+	if (!hits)
+		fprintf(stderr, "ampctl: no running processor has a channel %s "
+				"(ampctl topology lists them)\n", spec);
+	else
+		fprintf(stderr, "ampctl: %s is on %s: say which, as PROC/%s\n", spec, found, spec);
+	exit(EXIT_REFUSED);
+}
+
+static struct amp_client *open_channel(const char *spec, struct amp_endpoint_info *info)
+{
+	char proc[64], name[64];
+	struct amp_client *c;
+	int ret;
+
+	resolve_channel(spec, proc, sizeof(proc), name, sizeof(name));
+	c = connect_or_exit();
+	ret = amp_client_open_endpoint(c, proc, name, AMP_CLIENT_ADDR_ANY, AMP_CLIENT_ADDR_ANY, info);
+	if (ret)
+		refused(c, spec, ret);
+	return c;
+}
+
+static void print_message(const uint8_t *m, int len)
+{
+	struct out o = {.json = json};
+	char text[1024], hex[2 * 512 + 1];
+	bool printable = true;
+	int i;
+
+	for (i = 0; i < len; i++) {
+		printable &= (m[i] >= 0x20 && m[i] <= 0x7e) || m[i] == '\t' || m[i] == '\n' ||
+			     (m[i] == 0 && i == len - 1);
+		snprintf(hex + 2 * i, 3, "%02x", m[i]);
+		text[i] = (char)m[i];
+	}
+	text[len] = 0;
+	if (json) {
+		obj_begin(&o, NULL, NULL);
+		field_u(&o, "len", (uint64_t)len, false);
+		field_s(&o, "hex", hex);
+		if (printable)
+			field_s(&o, "text", text);
+		obj_end(&o);
+	} else if (printable) {
+		printf("%s\n", text);
+	} else {
+		printf("[%d bytes] %s\n", len, hex);
+	}
+	fflush(stdout);
+}
+
+static int cmd_send(char **argv)
+{
+	struct amp_endpoint_info info;
+	struct amp_client *c;
+	size_t len = strlen(argv[1]);
+	int ret;
+
+	c = open_channel(argv[0], &info);
+	if (len == 0 || len > (size_t)info.mtu) {
+		fprintf(stderr, "ampctl: send: a message is 1 to %d bytes\n", info.mtu);
+		return EXIT_USAGE;
+	}
+	ret = amp_client_send(c, argv[1], len);
+	if (ret)
+		refused(c, "send", ret);
+	amp_client_close(c);
+	return 0;
+}
+
+/* Options of listen and echo-test: -n COUNT, -t SECONDS, -s SIZE. */
+static int num_opt(char **argv, const char *opt, long dflt, long min, long max)
+{
+	for (; *argv; argv++) {
+		char *end;
+		long v;
+
+		if (strcmp(*argv, opt) || !argv[1])
+			continue;
+		v = strtol(argv[1], &end, 10);
+		if (*end || v < min || v > max) {
+			fprintf(stderr, "ampctl: %s takes a number from %ld to %ld\n", opt, min, max);
+			exit(EXIT_USAGE);
+		}
+		return (int)v;
+	}
+	return (int)dflt;
+}
+
+static int cmd_listen(char **argv)
+{
+	int count = num_opt(argv + 1, "-n", 0, 1, 1000000000);
+	int secs = num_opt(argv + 1, "-t", 0, 1, 86400), got = 0;
+	struct amp_endpoint_info info;
+	struct amp_client *c = open_channel(argv[0], &info);
+	uint8_t msg[512];
+
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	while (!stop_requested && (!count || got < count)) {
+		ssize_t n = amp_client_recv(c, msg, sizeof(msg), secs ? secs * 1000 : -1);
+
+		if (n == -ETIMEDOUT) {
+			fprintf(stderr, "ampctl: listen: nothing for %d s\n", secs);
+			return EXIT_REFUSED;
+		}
+		if (n == -EINTR)
+			continue;
+		if (n == -EPIPE) {
+			fprintf(stderr, "ampctl: listen: the channel went (the remote withdrew it, "
+					"stopped or crashed)\n");
+			return EXIT_REFUSED;
+		}
+		if (n < 0)
+			refused(c, "listen", (int)n);
+		print_message(msg, (int)n);
+		got++;
+	}
+	amp_client_close(c);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Round trips through ampd to an echoing remote: each reply must be the message sent. */
+static int cmd_echo_test(char **argv)
+{
+	int count = num_opt(argv + 1, "-n", 1000, 1, 10000000);
+	int size = num_opt(argv + 1, "-s", 16, 1, 496);
+	struct amp_endpoint_info info;
+	struct amp_client *c = open_channel(argv[0], &info);
+	uint8_t out[512], in[512];
+	uint64_t *lat = calloc((size_t)count, sizeof(*lat)), total = 0;
+	struct out o = {.json = json};
+	int i;
+
+	if (!lat || size > info.mtu) {
+		fprintf(stderr, "ampctl: echo-test: -s is at most the MTU, %d\n", info.mtu);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < count; i++) {
+		uint64_t t0;
+		ssize_t n;
+		int k, ret;
+
+		for (k = 0; k < size; k++)
+			out[k] = (uint8_t)(i * 31 + k);
+		t0 = now_ns();
+		ret = amp_client_send(c, out, (size_t)size);
+		if (ret)
+			refused(c, "echo-test", ret);
+		n = amp_client_recv(c, in, sizeof(in), 5000);
+		if (n < 0)
+			refused(c, "echo-test: waiting for the echo", (int)n);
+		lat[i] = now_ns() - t0;
+		total += lat[i];
+		if (n != size || memcmp(in, out, (size_t)size)) {
+			fprintf(stderr, "ampctl: echo-test: reply %d differs from what was sent "
+					"(%zd bytes back, %d sent)\n", i, n, size);
+			return EXIT_REFUSED;
+		}
+	}
+	amp_client_close(c);
+	qsort(lat, (size_t)count, sizeof(*lat), cmp_u64);
+	obj_begin(&o, NULL, "echo-test");
+	field_s(&o, "channel", argv[0]);
+	field_u(&o, "count", (uint64_t)count, false);
+	field_u(&o, "size", (uint64_t)size, false);
+	field_u(&o, "min_ns", lat[0], false);
+	field_u(&o, "median_ns", lat[count / 2], false);
+	field_u(&o, "p99_ns", lat[(size_t)count * 99 / 100], false);
+	field_u(&o, "max_ns", lat[count - 1], false);
+	field_u(&o, "mean_ns", total / (uint64_t)count, false);
+	obj_end(&o);
+	free(lat);
+	return 0;
+}
+
+static int cmd_inspect_argv(char **argv)
+{
+	return cmd_inspect(argv[0], json);
+}
+
+/* --- commands ----------------------------------------------------------------------------- */
+
+static const struct command {
+	const char *word;
+	int min, max; /* arguments */
+	int (*run)(char **argv);
+	const char *args, *summary, *help;
+} commands[] = {
+	{"ls", 0, 0, cmd_ls, "", "the processors: name, state, firmware, crashes, recovery",
+	 "One line per processor (--json: {\"processors\": [...]}).\n"},
+	{"status", 1, 1, cmd_status, "NAME", "one processor", "As ls, for one processor.\n"},
+	{"start", 1, 1, cmd_start, "NAME", "power it on: load its firmware, boot",
+	 "Fails with EALREADY when it is already started.\n"},
+	{"stop", 1, 1, cmd_stop, "NAME", "power it off",
+	 "Its channels and every endpoint on them go.\n"},
+	{"firmware", 1, 2, cmd_firmware, "NAME [FILE]", "show or set the firmware file",
+	 "FILE is a name in the daemon's firmware directories; it can only be set while the\n"
+	 "processor is offline (as Linux's sysfs firmware attribute).\n"},
+	{"recovery", 2, 2, cmd_recovery, "NAME on|off|now", "automatic recovery; now: recover",
+	 "on/off: whether a crash is followed by a reboot; now: recover a crashed processor.\n"},
+	{"crash", 1, 1, cmd_crash, "NAME", "report a crash (recovery follows when on)",
+	 "As a watchdog would: the core is stopped, its trace and coredump kept.\n"},
+	{"trace", 1, 2, cmd_trace, "[-f] NAME", "the firmware's trace buffer",
+	 "After a crash or stop, what it held then. -f: keep printing what is added (read\n"
+	 "every 250 ms and at each state change) until interrupted.\n"},
+	{"coredump", 1, 2, cmd_coredump, "NAME [on|off]", "coredumps: show, enable, disable",
+	 "When on, a crash writes an ELF core file of the processor's memory into the\n"
+	 "daemon's --coredump-dir; this shows the mode, the directory and the last file.\n"},
+	{"rsc", 1, 1, cmd_rsc, "NAME", "the loaded resource table, decoded",
+	 "The table as it is now in the processor's memory (the remote may have written\n"
+	 "to it), checked and decoded as inspect decodes a firmware's.\n"},
+	{"topology", 0, 2, cmd_topology, "[NAME] [--dot]", "processor -> vdev -> channel -> endpoint",
+	 "A tree; --dot prints a Graphviz graph instead (ampctl topology --dot | dot -Tpng).\n"},
+	{"channels", 1, 1, cmd_channels, "NAME", "its rpmsg channels: name, addresses, driver",
+	 "One line per channel the remote announced (or the host made).\n"},
+	{"send", 2, 2, cmd_send, "CHANNEL MESSAGE", "send MESSAGE (its bytes) on CHANNEL",
+	 "CHANNEL is PROC/NAME, or a NAME that one running processor has. An endpoint is\n"
+	 "opened for the message and closed after it.\n"},
+	{"listen", 1, 5, cmd_listen, "CHANNEL [-n COUNT] [-t SECONDS]", "print messages from CHANNEL",
+	 "Opens an endpoint and prints each message (text, or hex when not printable; --json:\n"
+	 "one object per line). -n: stop after COUNT; -t: fail after SECONDS of silence.\n"},
+	{"echo-test", 1, 5, cmd_echo_test, "CHANNEL [-n COUNT] [-s SIZE]",
+	 "round trips to an echoing remote, with a latency summary",
+	 "Sends COUNT (default 1000) messages of SIZE (default 16) bytes one at a time, checks\n"
+	 "each echo, and prints min, median, p99, max and mean in ns.\n"},
+	{"watch", 0, 0, cmd_watch, "", "print events as they happen",
+	 "Processor state changes, crashes, channels coming and going; one line each.\n"},
+	{"version", 0, 0, cmd_version, "", "the daemon's protocol and version", ""},
+	{"inspect", 1, 1, cmd_inspect_argv, "FIRMWARE", "decode a firmware ELF offline (no daemon)",
+	 "ELF32 or ELF64, any machine: segments, entry point, and every resource-table entry\n"
+	 "with all its fields, after the checks the loader makes; a refused file gets the\n"
+	 "loader's reason.\n"},
+};
+
+#define NUM_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ampctl [--socket PATH] [--json] COMMAND [ARGS]\n"
-		   "  ls                   the processors: name, state, firmware, crashes, recovery\n"
-		   "  status NAME          one processor\n"
-		   "  start NAME           power it on (load, boot)\n"
-		   "  stop NAME            power it off\n"
-		   "  crash NAME           report a crash (recovery follows when it is on)\n"
-		   "  recovery NAME on|off automatic recovery after a crash\n"
-		   "  version              the daemon's protocol and version\n"
-		   "  trace NAME           the firmware's trace buffer (the last one after a crash)\n"
-		   "  channels NAME        its rpmsg channels: name, addresses, bound driver\n"
-		   "  inspect FIRMWARE     decode a firmware ELF offline (ELF32 or ELF64, any machine):\n"
-		   "                       segments, entry point, every resource-table entry; no daemon\n"
-		   "  --socket PATH        ampd's socket (default $AMPD_SOCKET, else %s)\n"
-		   "  --json               ls, status, channels and inspect print JSON\n"
-		   "exit status: 0 done; 1 refused (the reason is printed); 2 usage; 3 no daemon\n",
-		AMPD_DEFAULT_SOCKET);
+	size_t i;
+
+	fprintf(f, "usage: ampctl [--socket PATH] [--json] COMMAND [ARGS]\n");
+	for (i = 0; i < NUM_COMMANDS; i++) {
+		char left[48];
+
+		snprintf(left, sizeof(left), "%s %s", commands[i].word, commands[i].args);
+		fprintf(f, "  %-34s %s\n", left, commands[i].summary);
+	}
+	fprintf(f,
+		"  --socket PATH                      ampd's socket (default $AMPD_SOCKET, else %s)\n"
+		"  --json                             JSON output (ls, status, channels, topology,\n"
+		"                                     firmware, coredump, rsc, listen, echo-test, inspect)\n"
+		"ampctl COMMAND --help tells more of one command.\n"
+		"exit status: 0 done; 1 refused or failed (the reason is printed); 2 usage; 3 no daemon\n",
+		AMP_CLIENT_DEFAULT_SOCKET);
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = getenv("AMPD_SOCKET");
-	char *args[8];
-	bool json = false;
+	char *args[8] = {0};
+	const struct command *cmd = NULL;
+	bool help = false;
 	int i, n = 0, ret;
+	size_t k;
 
-	if (!path)
-		path = AMPD_DEFAULT_SOCKET;
 	/* Options anywhere; what is left is the command and its arguments. */
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			help = true;
+		else if (!strcmp(argv[i], "--json"))
 			json = true;
-		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			path = argv[++i];
-		} else if (n < 8) {
+		else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+			sock_path = argv[++i];
+		else if (n < 7)
 			args[n++] = argv[i];
-		} else {
-			n++;
-		}
+		else
+			n = 8;
 	}
-	if (n == 2 && !strcmp(args[0], "inspect"))
-		return cmd_inspect(args[1], json);
-	if (n >= 1 && n <= 3 && (ret = cmd_daemon(path, n, args, json)) >= 0)
-		return ret;
-	usage(stderr);
-	return 2;
+	for (k = 0; n && k < NUM_COMMANDS; k++)
+		if (!strcmp(args[0], commands[k].word))
+			cmd = &commands[k];
+	if (help && cmd) {
+		printf("usage: ampctl %s %s\n  %s\n%s", cmd->word, cmd->args, cmd->summary, cmd->help);
+		return 0;
+	}
+	if (help && !n) {
+		usage(stdout);
+		return 0;
+	}
+	if (!cmd) {
+		if (n)
+			fprintf(stderr, "ampctl: no command %s\n", args[0]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (n - 1 < cmd->min || n - 1 > cmd->max || (ret = cmd->run(args + 1)) < 0) {
+		fprintf(stderr, "usage: ampctl %s %s\n", cmd->word, cmd->args);
+		return EXIT_USAGE;
+	}
+	return ret;
 }

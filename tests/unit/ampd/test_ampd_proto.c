@@ -12,22 +12,46 @@ static int parse(const char *s, struct ampd_req *req, const char **why)
 	return ampd_req_parse(s, strlen(s), req, why);
 }
 
+#define ANY AMPD_ADDR_ANY
+
 static void test_accepts_each_verb(void **state)
 {
 	static const struct {
 		const char *text;
 		enum ampd_verb verb;
-		const char *name;
-		int on;
+		const char *name, *arg;
+		enum ampd_switch sw;
+		uint32_t src, dst;
 	} ok[] = {
-		{"AMP1 version", AMPD_VERSION, "", 0},  {"AMP1 ls", AMPD_LS, "", 0},
-		{"AMP1 status sim0", AMPD_STATUS, "sim0", 0},
-		{"AMP1 start dsp-1.a_b", AMPD_START, "dsp-1.a_b", 0},
-		{"AMP1 stop sim1", AMPD_STOP, "sim1", 0}, {"AMP1 crash sim1", AMPD_CRASH, "sim1", 0},
-		{"AMP1 recovery sim0 on", AMPD_RECOVERY, "sim0", 1},
-		{"AMP1 recovery sim0 off", AMPD_RECOVERY, "sim0", 0},
-		{"AMP1 trace sim0", AMPD_TRACE, "sim0", 0},
-		{"AMP1 channels sim1", AMPD_CHANNELS, "sim1", 0},
+		{"AMP1 version", AMPD_VERSION, "", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 ls", AMPD_LS, "", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 status sim0", AMPD_STATUS, "sim0", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 start dsp-1.a_b", AMPD_START, "dsp-1.a_b", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 stop sim1", AMPD_STOP, "sim1", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 crash sim1", AMPD_CRASH, "sim1", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 recovery sim0 on", AMPD_RECOVERY, "sim0", "", AMPD_SW_ON, ANY, ANY},
+		{"AMP1 recovery sim0 off", AMPD_RECOVERY, "sim0", "", AMPD_SW_OFF, ANY, ANY},
+		{"AMP1 recovery sim0 now", AMPD_RECOVERY, "sim0", "", AMPD_SW_NOW, ANY, ANY},
+		{"AMP1 trace sim0", AMPD_TRACE, "sim0", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 channels sim1", AMPD_CHANNELS, "sim1", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 firmware sim1", AMPD_FIRMWARE, "sim1", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 firmware sim1 rpmsg-echo.elf", AMPD_FIRMWARE, "sim1", "rpmsg-echo.elf",
+		 AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 coredump sim0", AMPD_COREDUMP, "sim0", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 coredump sim0 on", AMPD_COREDUMP, "sim0", "", AMPD_SW_ON, ANY, ANY},
+		{"AMP1 coredump sim0 off", AMPD_COREDUMP, "sim0", "", AMPD_SW_OFF, ANY, ANY},
+		{"AMP1 rsc sim0", AMPD_RSC, "sim0", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 topology", AMPD_TOPOLOGY, "", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 topology sim1", AMPD_TOPOLOGY, "sim1", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 watch", AMPD_WATCH, "", "", AMPD_SW_NONE, ANY, ANY},
+		{"AMP1 open sim1 rpmsg-echo", AMPD_OPEN, "sim1", "rpmsg-echo", AMPD_SW_NONE, ANY,
+		 ANY},
+		{"AMP1 open sim1 rpmsg-echo any 0x400", AMPD_OPEN, "sim1", "rpmsg-echo",
+		 AMPD_SW_NONE, ANY, 0x400},
+		{"AMP1 open sim1 x 0x0 0xffffffff", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0,
+		 0xffffffffu},
+		{"AMP1 open sim1 x 0x3ff 0xabcdef", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0x3ff,
+		 0xabcdef},
 	};
 	struct ampd_req req, again;
 	const char *why;
@@ -36,11 +60,15 @@ static void test_accepts_each_verb(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		why = "unset";
 		assert_int_equal(parse(ok[i].text, &req, &why), 0);
 		assert_null(why);
 		assert_int_equal(req.verb, ok[i].verb);
 		assert_string_equal(req.name, ok[i].name);
-		assert_int_equal(req.on, ok[i].on);
+		assert_string_equal(req.arg, ok[i].arg);
+		assert_int_equal(req.sw, ok[i].sw);
+		assert_int_equal(req.src, ok[i].src);
+		assert_int_equal(req.dst, ok[i].dst);
 		/* Formatting gives back the same packet, which parses the same. */
 		assert_int_equal(ampd_req_format(&req, buf, sizeof(buf)), (int)strlen(ok[i].text));
 		assert_string_equal(buf, ok[i].text);
@@ -74,6 +102,26 @@ static void test_refuses_with_a_reason(void **state)
 		{"AMP1 recovery sim0 on off", -AMP_EINVAL},
 		{"AMP1 ls\n", -AMP_EINVAL},
 		{"AMP1 st\x01tus sim0", -AMP_EINVAL},
+		{"AMP1 recovery sim0", -AMP_EINVAL},
+		{"AMP1 coredump sim0 now", -AMP_EINVAL},
+		{"AMP1 firmware sim0 ../etc/passwd", -AMP_EINVAL},
+		{"AMP1 firmware sim0 .hidden", -AMP_EINVAL},
+		{"AMP1 firmware sim0 a/b.elf", -AMP_EINVAL},
+		{"AMP1 firmware sim0 a b", -AMP_EINVAL},
+		{"AMP1 topology sim0 sim1", -AMP_EINVAL},
+		{"AMP1 watch sim0", -AMP_EINVAL},
+		{"AMP1 open sim0", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x400", -AMP_EINVAL},
+		{"AMP1 open sim0 ch any any", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x0400 0x1", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0X1 0x1", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x1 0xABC", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x1 0x123456789", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 1024 0x1", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x 0x1", -AMP_EINVAL},
+		{"AMP1 open sim0 ch/x", -AMP_EINVAL},
+		{"AMP1 open sim0 01234567890123456789012345678901", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x1 0x2 0x3", -AMP_EINVAL},
 	};
 	struct ampd_req req;
 	const char *why;
