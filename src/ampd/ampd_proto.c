@@ -100,6 +100,8 @@ static int take_addr(const char *w, size_t len, uint32_t *out)
 		else
 			return -1;
 	}
+	if (v == AMPD_ADDR_ANY)
+		return -1; /* spelled any */
 	*out = v;
 	return 0;
 }
@@ -140,7 +142,7 @@ static int parse_args(unsigned int kind, const char *const *tok, const size_t *t
 				    -AMP_EINVAL);
 		if (take_addr(tok[1], toklen[1], &req->src) ||
 		    take_addr(tok[2], toklen[2], &req->dst))
-			return fail(why, "addresses are any or 0x and 1 to 8 lower-case hex digits",
+			return fail(why, "addresses are any or 0x and 1 to 8 lower-case hex digits (0xffffffff is any)",
 				    -AMP_EINVAL);
 		if (req->dst == AMPD_ADDR_ANY)
 			return fail(why, "the destination address cannot be any", -AMP_EINVAL);

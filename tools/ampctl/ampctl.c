@@ -525,10 +525,14 @@ static void record_json(struct out *o, const char *const *keys, unsigned int nke
 	unsigned int k;
 
 	for (k = 0; k < nkeys; k++) {
-		if (numeric & (1u << k))
+		if ((numeric & (1u << k)) && v[k][0] == '-' && v[k][1]) {
+			out_sep(o); /* a negative number: cpu -1, not pinned */
+			printf("\"%s\": %lld", keys[k], strtoll(v[k], NULL, 0));
+		} else if (numeric & (1u << k)) {
 			field_u(o, keys[k], strtoull(v[k], NULL, 0), false);
-		else
+		} else {
 			field_s(o, keys[k], v[k]);
+		}
 	}
 }
 
@@ -562,7 +566,7 @@ static void print_records(char *body, const char *kind, const char *const *keys,
 		first = false;
 		o.depth = 1; /* inside the list: no newline after each object */
 		o.comma = false;
-		obj_begin(&o, NULL, NULL);
+		obj_begin(&o, NULL, "");
 		record_json(&o, keys, nkeys, numeric, v);
 		obj_end(&o);
 	}
@@ -716,7 +720,7 @@ static int cmd_rsc(char **argv)
 		return EXIT_REFUSED;
 	}
 	if (!json)
-		printf("%s:", argv[0]);
+		printf("%s: ", argv[0]);
 	print_table(&o, argv[0], table, n, da, NULL);
 	return 0;
 }
@@ -821,7 +825,7 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 	if (dot) {
 		printf("  \"%s\" [shape=box, label=\"%s\\n%s\"];\n", pv[0], pv[0], pv[1]);
 	} else if (o->json) {
-		obj_begin(o, NULL, NULL);
+		obj_begin(o, NULL, "");
 		record_json(o, proc_keys, PROC_KEYS, PROC_NUMERIC, pv);
 		arr_begin(o, "vdevs");
 	} else {
@@ -834,7 +838,7 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 			printf("  \"%s/vdev%u\" [label=\"vdev%u\"];\n  \"%s\" -> \"%s/vdev%u\";\n",
 			       pv[0], v, v, pv[0], pv[0], v);
 		} else if (o->json) {
-			obj_begin(o, NULL, NULL);
+			obj_begin(o, NULL, "");
 			field_u(o, "index", v, false);
 			arr_begin(o, "channels");
 		} else {
@@ -855,7 +859,7 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 				printf("\\n%s\"];\n  \"%s/vdev%u\" -> \"%s/%u/%s\";\n", cv[3], pv[0],
 				       v, pv[0], v, cv[1]);
 			} else if (o->json) {
-				obj_begin(o, NULL, NULL);
+				obj_begin(o, NULL, "");
 				record_json(o, channel_keys + 1, CHANNEL_KEYS - 1,
 					    CHANNEL_NUMERIC >> 1, cv + 1);
 				arr_begin(o, "endpoints");
@@ -882,7 +886,7 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 					       pv[0], ev[3], pv[0], v, cv[1], pv[0], ev[3],
 					       strtoul(ev[3], NULL, 0), ev[6]);
 				} else if (o->json) {
-					obj_begin(o, NULL, NULL);
+					obj_begin(o, NULL, "");
 					record_json(o, ept_keys + 3, EPT_KEYS - 3, EPT_NUMERIC >> 3,
 						    ev + 3);
 					obj_end(o);
@@ -1016,7 +1020,7 @@ static void print_message(const uint8_t *m, int len)
 	}
 	text[len] = 0;
 	if (json) {
-		obj_begin(&o, NULL, NULL);
+		obj_begin(&o, NULL, "");
 		field_u(&o, "len", (uint64_t)len, false);
 		field_s(&o, "hex", hex);
 		if (printable)

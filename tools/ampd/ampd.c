@@ -88,7 +88,7 @@ struct dept {
 	uint64_t rx, rx_dropped; /* atomic: counted in the notification thread */
 	uint64_t tx, tx_bad;
 	int pending_len; /* a message waiting for a transmit buffer, or -1 */
-	uint8_t pending[RPMSG_BUF_SIZE];
+	uint8_t *pending; /* mtu bytes */
 };
 
 struct client {
@@ -326,6 +326,13 @@ static void open_endpoint(struct client *c, struct dproc *d, const struct ampd_r
 			resp_err(r, -AMP_EADDRINUSE, "that source address is taken");
 		return;
 	}
+	e->pending = malloc((size_t)e->mtu);
+	if (!e->pending) {
+		rpmsg_destroy_ept(e->ept);
+		free(e);
+		resp_err(r, -AMP_ENOMEM, "out of memory");
+		return;
+	}
 	c->dept = e;
 	c->mode = M_ENDPOINT;
 	resp_add(r, "\nendpoint proc=%s vdev=%u channel=%s src=0x%x dst=0x%x mtu=%d",
@@ -382,7 +389,7 @@ static void ept_client_msg(struct client *c)
 	struct dept *e = c->dept;
 	ssize_t n;
 
-	n = recv(c->fd, e->pending, sizeof(e->pending), MSG_DONTWAIT | MSG_TRUNC);
+	n = recv(c->fd, e->pending, (size_t)e->mtu, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -729,6 +736,7 @@ static void drop(struct client *c)
 	if (c->dept) {
 		/* No callback forwards to the fd once this returns: then it may close. */
 		rpmsg_destroy_ept(c->dept->ept);
+		free(c->dept->pending);
 		free(c->dept);
 		c->dept = NULL;
 	}

@@ -48,8 +48,8 @@ static void test_accepts_each_verb(void **state)
 		 ANY},
 		{"AMP1 open sim1 rpmsg-echo any 0x400", AMPD_OPEN, "sim1", "rpmsg-echo",
 		 AMPD_SW_NONE, ANY, 0x400},
-		{"AMP1 open sim1 x 0x0 0xffffffff", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0,
-		 0xffffffffu},
+		{"AMP1 open sim1 x 0x0 0xfffffffe", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0,
+		 0xfffffffeu},
 		{"AMP1 open sim1 x 0x3ff 0xabcdef", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0x3ff,
 		 0xabcdef},
 	};
@@ -122,6 +122,8 @@ static void test_refuses_with_a_reason(void **state)
 		{"AMP1 open sim0 ch/x", -AMP_EINVAL},
 		{"AMP1 open sim0 01234567890123456789012345678901", -AMP_EINVAL},
 		{"AMP1 open sim0 ch 0x1 0x2 0x3", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0xffffffff 0x1", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x1 0xffffffff", -AMP_EINVAL},
 	};
 	struct ampd_req req;
 	const char *why;

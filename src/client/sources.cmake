@@ -1,0 +1,2 @@
+list(APPEND AMP_CLIENT_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/amp_client.c)
