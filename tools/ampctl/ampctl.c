@@ -719,9 +719,10 @@ static int cmd_rsc(char **argv)
 		fprintf(stderr, "ampctl: rsc %s: the daemon's answer is malformed\n", argv[0]);
 		return EXIT_REFUSED;
 	}
-	if (!json)
-		printf("%s: ", argv[0]);
+	obj_begin(&o, NULL, argv[0]);
+	field_s(&o, "proc", argv[0]);
 	print_table(&o, argv[0], table, n, da, NULL);
+	obj_end(&o);
 	return 0;
 }
 
@@ -739,7 +740,7 @@ static int cmd_trace(char **argv)
 {
 	static char last[AMP_CLIENT_RESP_MAX + 1];
 	struct amp_client *ctl, *watch;
-	bool follow = !strcmp(argv[0], "-f");
+	bool follow = !strcmp(argv[0], "-f"), restarted = false;
 	const char *name = follow ? argv[1] : argv[0];
 	char event[512];
 
@@ -761,20 +762,20 @@ static int cmd_trace(char **argv)
 	last[0] = 0;
 	while (!stop_requested) {
 		static char body[AMP_CLIENT_RESP_MAX + 1];
+		char req[64], proc[64], state[32];
 		size_t old = strlen(last);
-		int ret = amp_client_request(ctl, (snprintf(event, sizeof(event), "trace %s", name),
-						   event),
-					     body, sizeof(body), 60000);
+		int ret;
 
-		if (ret == -EPIPE)
-			refused(ctl, "trace", ret);
+		snprintf(req, sizeof(req), "trace %s", name);
+		ret = amp_client_request(ctl, req, body, sizeof(body), 60000);
 		if (ret == 0) {
-			if (!strncmp(body, last, old)) {
-				fputs(body + old, stdout);
-			} else {
-				fputs("\n--- trace restarted ---\n", stdout);
+			if (restarted || strncmp(body, last, old)) {
+				fputs(old || restarted ? "\n--- trace restarted ---\n" : "", stdout);
 				fputs(body, stdout);
+			} else {
+				fputs(body + old, stdout);
 			}
+			restarted = false;
 			fflush(stdout);
 			memcpy(last, body, strlen(body) + 1);
 		} else if (ret != -ENOENT) {
@@ -783,6 +784,13 @@ static int cmd_trace(char **argv)
 		ret = amp_client_next_event(watch, event, sizeof(event), 250);
 		if (ret == -EPIPE)
 			refused(watch, "trace -f", ret);
+		/* A boot starts a new buffer, which may begin with the very text of the last one:
+		 * the event, not the text, says it is new. */
+		if (ret > 0 && !strncmp(event, "state ", 6) &&
+		    amp_record_get(event, "proc", proc, sizeof(proc)) > 0 && !strcmp(proc, name) &&
+		    amp_record_get(event, "state", state, sizeof(state)) > 0 &&
+		    !strcmp(state, "running"))
+			restarted = true;
 	}
 	amp_client_close(ctl);
 	amp_client_close(watch);
@@ -1079,7 +1087,19 @@ static int cmd_listen(char **argv)
 	struct amp_endpoint_info info;
 	struct amp_client *c = open_channel(argv[0], &info);
 	uint8_t msg[512];
+	char **a;
 
+	/* --send MESSAGE first: a remote that answers whoever wrote to it learns our address. */
+	for (a = argv + 1; *a; a++) {
+		if (strcmp(*a, "--send") || !a[1])
+			continue;
+		if (!a[1][0] || strlen(a[1]) > (size_t)info.mtu) {
+			fprintf(stderr, "ampctl: listen: a message is 1 to %d bytes\n", info.mtu);
+			return EXIT_USAGE;
+		}
+		if (amp_client_send(c, a[1], strlen(a[1])))
+			refused(c, "listen --send", -EPIPE);
+	}
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	while (!stop_requested && (!count || got < count)) {
@@ -1217,9 +1237,11 @@ static const struct command {
 	{"send", 2, 2, cmd_send, "CHANNEL MESSAGE", "send MESSAGE (its bytes) on CHANNEL",
 	 "CHANNEL is PROC/NAME, or a NAME that one running processor has. An endpoint is\n"
 	 "opened for the message and closed after it.\n"},
-	{"listen", 1, 5, cmd_listen, "CHANNEL [-n COUNT] [-t SECONDS]", "print messages from CHANNEL",
+	{"listen", 1, 7, cmd_listen, "CHANNEL [-n COUNT] [-t SECONDS] [--send MESSAGE]",
+	 "print messages from CHANNEL",
 	 "Opens an endpoint and prints each message (text, or hex when not printable; --json:\n"
-	 "one object per line). -n: stop after COUNT; -t: fail after SECONDS of silence.\n"},
+	 "one object per line). -n: stop after COUNT; -t: fail after SECONDS of silence;\n"
+	 "--send: send MESSAGE first (a remote answers the address that wrote to it).\n"},
 	{"echo-test", 1, 5, cmd_echo_test, "CHANNEL [-n COUNT] [-s SIZE]",
 	 "round trips to an echoing remote, with a latency summary",
 	 "Sends COUNT (default 1000) messages of SIZE (default 16) bytes one at a time, checks\n"
@@ -1257,7 +1279,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	char *args[8] = {0};
+	char *args[12] = {0};
 	const struct command *cmd = NULL;
 	bool help = false;
 	int i, n = 0, ret;
@@ -1271,10 +1293,10 @@ int main(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
 			sock_path = argv[++i];
-		else if (n < 7)
+		else if (n < 11)
 			args[n++] = argv[i];
 		else
-			n = 8;
+			n = 12;
 	}
 	for (k = 0; n && k < NUM_COMMANDS; k++)
 		if (!strcmp(args[0], commands[k].word))

@@ -384,11 +384,18 @@ static bool ept_flush(struct client *c)
  * writes block, which is the back-pressure a /dev/rpmsgN writer gets. The daemon retries on a
  * timer with back-off, never blocking the loop.
  */
-static void ept_client_msg(struct client *c)
+static void ept_client_msg(struct client *c, uint32_t events)
 {
 	struct dept *e = c->dept;
 	ssize_t n;
 
+	/* Not reading (a message waits for a buffer): only a hang-up is reported, and the
+	 * client that hung up has no use for its message any more. */
+	if (e->pending_len >= 0) {
+		if (events & (EPOLLHUP | EPOLLERR))
+			drop(c);
+		return;
+	}
 	n = recv(c->fd, e->pending, (size_t)e->mtu, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -917,6 +924,8 @@ static void load_soc(const char *file)
 	}
 }
 
+/* Every processor exists before the first is registered: registering may boot one (auto-boot),
+ * whose threads then read the table the library's callbacks look names up in. */
 static void setup_procs(void)
 {
 	unsigned int i;
@@ -927,7 +936,7 @@ static void setup_procs(void)
 					 .ram_da = sp->ram_da, .ram_len = sp->ram_len,
 					 .pool_da = sp->pool_da, .pool_len = sp->pool_len,
 					 .watchdog_ms = sp->watchdog_ms, .notify = sp->notify};
-		struct dproc *d = &procs[num_procs];
+		struct dproc *d = &procs[i];
 
 		d->cfg = sp;
 		d->rp = sim_rproc_create(&cfg);
@@ -938,9 +947,11 @@ static void setup_procs(void)
 		rproc_set_recovery(d->rp, sp->recovery);
 		rproc_set_auto_boot(d->rp, sp->auto_boot);
 		rproc_set_event_cb(d->rp, on_rproc_event, d);
-		num_procs++;
-		if (rproc_register(d->rp)) {
-			fprintf(stderr, "ampd: cannot register %s\n", sp->name);
+	}
+	num_procs = soc.num_procs;
+	for (i = 0; i < num_procs; i++) {
+		if (rproc_register(procs[i].rp)) {
+			fprintf(stderr, "ampd: cannot register %s\n", rproc_name(procs[i].rp));
 			exit(1);
 		}
 	}
@@ -1074,7 +1085,7 @@ int main(int argc, char **argv)
 			else if (((struct client *)key)->dead)
 				continue;
 			else if (((struct client *)key)->mode == M_ENDPOINT)
-				ept_client_msg(key);
+				ept_client_msg(key, got[i].events);
 			else
 				serve(key);
 		}

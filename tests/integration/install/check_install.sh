@@ -18,3 +18,20 @@ test -x "$prefix/bin/ampctl"
 "$prefix/bin/ampctl" inspect "$prefix/share/amp/firmware/rpmsg-echo.elf" >/dev/null
 core=$(find "$prefix" -name amp-sim-core -type f | head -n 1)
 AMP_SIM_CORE="$core" "$work/consumer" "$prefix/share/amp/firmware/rpmsg-echo.elf"
+
+# The installed daemon and an application on the installed libamp-client.
+flags=$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs amp-client)
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror "$src/client_consumer.c" -o "$work/client_consumer" $flags
+mkfifo "$work/ampd.out"
+AMP_SIM_CORE="$core" "$prefix/sbin/ampd" --socket "$work/ampd.sock" \
+	--firmware-dir "$prefix/share/amp/firmware" >"$work/ampd.out" 2>"$work/ampd.log" &
+ampd_pid=$!
+trap 'kill "$ampd_pid" 2>/dev/null || true' EXIT
+# Held open, so that the daemon's later lines find a reader; its first says it listens.
+exec 3<"$work/ampd.out"
+read -r ready <&3
+case "$ready" in *ready*) ;; *) echo "ampd did not start: $(cat "$work/ampd.log")"; exit 1 ;; esac
+"$work/client_consumer" "$work/ampd.sock"
+kill -TERM "$ampd_pid"
+wait "$ampd_pid"
