@@ -809,8 +809,29 @@ static int cmd_watch(char **argv)
 		refused(c, "watch", ret);
 	/* Line-buffered: a script reading our stdout sees each event as it comes. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ret = amp_client_next_event(c, line, sizeof(line), -1)) >= 0)
-		puts(line);
+	while ((ret = amp_client_next_event(c, line, sizeof(line), -1)) >= 0) {
+		struct out o = {.json = true};
+		char *tok, *save = NULL;
+
+		if (!json) {
+			puts(line);
+			continue;
+		}
+		/* One object per line: the kind, then every key as a string (values decoded). */
+		obj_begin(&o, NULL, "");
+		tok = strtok_r(line, " ", &save);
+		field_s(&o, "event", tok ? tok : "");
+		while ((tok = strtok_r(NULL, " ", &save))) {
+			char *eq = strchr(tok, '=');
+
+			if (!eq || strspn(tok, "abcdefghijklmnopqrstuvwxyz_-") != (size_t)(eq - tok))
+				continue; /* not a key this output can name safely */
+			*eq = 0;
+			decode(eq + 1);
+			field_s(&o, tok, eq + 1);
+		}
+		obj_end(&o);
+	}
 	refused(c, "watch", ret);
 	return EXIT_NO_DAEMON;
 }
@@ -1247,7 +1268,8 @@ static const struct command {
 	 "Sends COUNT (default 1000) messages of SIZE (default 16) bytes one at a time, checks\n"
 	 "each echo, and prints min, median, p99, max and mean in ns.\n"},
 	{"watch", 0, 0, cmd_watch, "", "print events as they happen",
-	 "Processor state changes, crashes, channels coming and going; one line each.\n"},
+	 "Processor state changes, crashes, channels coming and going; one line each (--json:\n"
+	 "one object per line, every value a string).\n"},
 	{"version", 0, 0, cmd_version, "", "the daemon's protocol and version", ""},
 	{"inspect", 1, 1, cmd_inspect_argv, "FIRMWARE", "decode a firmware ELF offline (no daemon)",
 	 "ELF32 or ELF64, any machine: segments, entry point, and every resource-table entry\n"
@@ -1271,7 +1293,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"  --socket PATH                      ampd's socket (default $AMPD_SOCKET, else %s)\n"
 		"  --json                             JSON output (ls, status, channels, topology,\n"
-		"                                     firmware, coredump, rsc, listen, echo-test, inspect)\n"
+		"                                     firmware, coredump, rsc, listen, echo-test, watch,\n"
+		"                                     inspect)\n"
 		"ampctl COMMAND --help tells more of one command.\n"
 		"exit status: 0 done; 1 refused or failed (the reason is printed); 2 usage; 3 no daemon\n",
 		AMP_CLIENT_DEFAULT_SOCKET);

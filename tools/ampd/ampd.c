@@ -1091,8 +1091,13 @@ int main(int argc, char **argv)
 		}
 		free_dropped();
 	}
-	/* A clean shutdown: endpoints first (their callbacks write to client fds), then the
-	 * processors off. */
+	/* A clean shutdown: the processors off while the watchers still hear of it, then the
+	 * clients (an endpoint's callback writes to its client's fd until it is destroyed), then
+	 * the processors freed. */
+	for (i = 0; i < (int)num_procs; i++)
+		while (rproc_power_count(procs[i].rp) && !rproc_shutdown(procs[i].rp))
+			;
+	handle_events();
 	while (clients)
 		drop(clients);
 	free_dropped();

@@ -159,6 +159,10 @@ def daemon_fds():
 
 
 watch = Watch()
+# ampctl watch --json as well, checked at the end.
+watcher = subprocess.Popen([ampctl, "--socket", sock, "--json", "watch"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+children.append(watcher)
 
 # Owner and group only.
 mode = stat.S_IMODE(os.stat(sock).st_mode)
@@ -428,6 +432,14 @@ except subprocess.TimeoutExpired:
     fail("ampd did not stop on SIGTERM")
 if daemon.returncode != 0 or os.path.exists(sock):
     fail(f"ampd exit {daemon.returncode}, socket left: {os.path.exists(sock)}")
+# ampctl watch saw the processor go down with the daemon, and then the daemon go.
+if watcher.wait(30) != 3:
+    fail(f"ampctl watch exit {watcher.returncode}")
+events = [json.loads(line) for line in watcher.stdout.read().decode().splitlines()]
+if {"event": "channel-up", "proc": "sim1", "vdev": "0", "name": "rpmsg-echo", "src": "0xffffffff",
+        "dst": "0x401"} not in events or events[-1].get("state") != "offline":
+    fail(f"ampctl watch --json: {events[:3]}...{events[-3:]}")
+
 # --- a SoC described in Devicetree ------------------------------------------------------------
 sock = os.path.join(work, "soc.sock")
 daemon = subprocess.Popen([ampd, "--socket", sock, "--soc",
