@@ -518,6 +518,11 @@ int ampd_soc_parse(const void *blob, size_t len, struct ampd_soc *soc, char *why
 	if (len < sizeof(struct fdt_header))
 		return fail(&c, -1, -AMP_EBADMSG,
 			    "not a flattened devicetree: %zu bytes, shorter than its header", len);
+	/* Before any header field: libfdt's header macros are member accesses through the blob's
+	 * pointer, already undefined behaviour on a misaligned one. */
+	if ((uintptr_t)blob & 7)
+		return fail(&c, -1, -AMP_EINVAL,
+			    "the devicetree is not 8-byte aligned in memory, as libfdt requires");
 	total = fdt_totalsize(blob);
 	if (fdt_magic(blob) != FDT_MAGIC)
 		return fail(&c, -1, -AMP_EBADMSG, "not a flattened devicetree (bad magic number)");
@@ -533,9 +538,6 @@ int ampd_soc_parse(const void *blob, size_t len, struct ampd_soc *soc, char *why
 		return fail(&c, -1, -AMP_EBADMSG,
 			    "the devicetree is truncated: its header says %u bytes, there are %zu",
 			    total, len);
-	if ((uintptr_t)blob & 7)
-		return fail(&c, -1, -AMP_EINVAL,
-			    "the devicetree is not 8-byte aligned in memory, as libfdt requires");
 	ret = fdt_check_full(blob, total);
 	if (ret)
 		return fail(&c, -1, -AMP_EBADMSG, "not a valid flattened devicetree: %s",
