@@ -386,8 +386,9 @@ static int read_region(struct ctx *c, int node, const char *who, const char *rol
 	if (*da + *len - 1 < *da)
 		return fail(c, off, -AMP_EINVAL,
 			    "property \"reg\" runs past the end of the address space");
+	/* Not da + len > SIM_DA_END: a region that ends exactly at 2^64 sums to 0. */
 	if ((*da | *len) & (SIM_PAGE - 1) || *da < SIM_DA_MIN || *len > SIM_REGION_MAX ||
-	    *da + *len > SIM_DA_END)
+	    *da >= SIM_DA_END || *len > SIM_DA_END - *da)
 		return fail(c, off, -AMP_EINVAL,
 			    "property \"reg\" (0x%llx, size 0x%llx) is not a sim region: 4 KiB "
 			    "aligned, at most 1 GiB, within [0x%llx, 0x%llx)",
@@ -517,16 +518,26 @@ int ampd_soc_parse(const void *blob, size_t len, struct ampd_soc *soc, char *why
 	if (len < sizeof(struct fdt_header))
 		return fail(&c, -1, -AMP_EBADMSG,
 			    "not a flattened devicetree: %zu bytes, shorter than its header", len);
+	/* Before any header field: libfdt's header macros are member accesses through the blob's
+	 * pointer, already undefined behaviour on a misaligned one. */
+	if ((uintptr_t)blob & 7)
+		return fail(&c, -1, -AMP_EINVAL,
+			    "the devicetree is not 8-byte aligned in memory, as libfdt requires");
 	total = fdt_totalsize(blob);
 	if (fdt_magic(blob) != FDT_MAGIC)
 		return fail(&c, -1, -AMP_EBADMSG, "not a flattened devicetree (bad magic number)");
+	/* Version 17 is what dtc has written since 2007, and the first whose header gives the
+	 * structure block's size; libfdt 1.6.1's fdt_check_full() reads wild on some older ones
+	 * (found by fuzz_ampd_soc). */
+	if (fdt_version(blob) < 17)
+		return fail(&c, -1, -AMP_EBADMSG,
+			    "devicetree format version %u: only 17 and later are read (dtc writes "
+			    "17)",
+			    fdt_version(blob));
 	if (total > len)
 		return fail(&c, -1, -AMP_EBADMSG,
 			    "the devicetree is truncated: its header says %u bytes, there are %zu",
 			    total, len);
-	if ((uintptr_t)blob & 7)
-		return fail(&c, -1, -AMP_EINVAL,
-			    "the devicetree is not 8-byte aligned in memory, as libfdt requires");
 	ret = fdt_check_full(blob, total);
 	if (ret)
 		return fail(&c, -1, -AMP_EBADMSG, "not a valid flattened devicetree: %s",
@@ -569,7 +580,9 @@ int ampd_soc_parse(const void *blob, size_t len, struct ampd_soc *soc, char *why
 
 void ampd_soc_default(struct ampd_soc *soc)
 {
-	static const char *const firmware[2][2] = {
+	static const struct {
+		const char *name, *firmware;
+	} builtin[2] = {
 		{"sim0", "rpmsg-client-sample.elf"},
 		{"sim1", "rpmsg-echo.elf"},
 	};
@@ -581,9 +594,9 @@ void ampd_soc_default(struct ampd_soc *soc)
 	for (i = 0; i < soc->num_procs; i++) {
 		struct ampd_soc_proc *p = &soc->procs[i];
 
-		snprintf(p->name, sizeof(p->name), "%s", firmware[i][0]);
+		snprintf(p->name, sizeof(p->name), "%s", builtin[i].name);
 		snprintf(p->compatible, sizeof(p->compatible), AMPD_SOC_SIM_COMPATIBLE);
-		snprintf(p->firmware, sizeof(p->firmware), "%s", firmware[i][1]);
+		snprintf(p->firmware, sizeof(p->firmware), "%s", builtin[i].firmware);
 		p->ram_da = SIM_DEFAULT_RAM_DA;
 		p->ram_len = SIM_DEFAULT_RAM_LEN;
 		p->pool_da = SIM_DEFAULT_POOL_DA;

@@ -47,7 +47,8 @@ struct ampd_soc {
  * Parse the flattened devicetree in [@blob, @blob + @len) into *@soc. @blob must be 8-byte
  * aligned (libfdt's rule; malloc() and mmap() give that), and may be followed by bytes beyond
  * the tree's totalsize. Returns 0, or:
- * -AMP_EBADMSG   not a flattened devicetree, or a damaged one (header, sizes, structure);
+ * -AMP_EBADMSG   not a flattened devicetree, a damaged one (header, sizes, structure), or one
+ *                of a format version before 17;
  * -AMP_ENODEV    no processors (no /remoteproc, or every child disabled);
  * -AMP_E2BIG     more than AMPD_SOC_MAX_PROCS processors;
  * -AMP_EEXIST    two processors with one name, or one region used twice;

@@ -227,6 +227,11 @@ static const struct bad_case {
 	  {RESMEM, "#size-cells", U32(2)},
 	  {R0, "reg", (const uint8_t[]){0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0}, 16}},
 	 -AMP_EINVAL, R0, "(0x100000000, size 0x100000) is not a sim region"},
+	{{{RESMEM, "#address-cells", U32(2)},
+	  {RESMEM, "#size-cells", U32(2)},
+	  {R0, "reg", (const uint8_t[]){0xff, 0xff, 0xff, 0xff, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0,
+					0}, 16}},
+	 -AMP_EINVAL, R0, "not a sim region"}, /* ends at 2^64 exactly */
 	{{{P0, "reg", (const uint8_t[]){0x10, 0x08, 0, 0, 0, 0x10, 0, 0}, 8}}, -AMP_EINVAL, SIM0,
 	 "overlap"},
 	{{{P0, "status", STR("disabled")}}, -AMP_EINVAL, P0, "disabled"},
@@ -416,6 +421,12 @@ static void test_damaged_blobs(void **state)
 	memmove(copy + 1, copy, size);
 	assert_int_equal(ampd_soc_parse(copy + 1, size, &soc, why, sizeof(why)), -AMP_EINVAL);
 	assert_why("not 8-byte aligned", NULL);
+
+	/* Older format versions: libfdt checks them less well. */
+	memcpy(copy, tree, size);
+	((fdt32_t *)copy)[5] = cpu_to_fdt32(16); /* version */
+	assert_int_equal(ampd_soc_parse(copy, size, &soc, why, sizeof(why)), -AMP_EBADMSG);
+	assert_why("format version 16", NULL);
 
 	/* Garbage, and a tree whose structure block is damaged past the header. */
 	memset(copy, 0xa5, sizeof(copy));

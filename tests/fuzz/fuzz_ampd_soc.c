@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fuzz target: the SoC description parser on the fuzzer's bytes (a DTB is any file a user points
+ * ampd at). A refusal must say why in printable ASCII; what is accepted must keep every promise
+ * of ampd_soc.h, since the daemon uses the fields without checking them again. Test layer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampd/ampd_soc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_proc(const struct ampd_soc *soc, unsigned int i)
+{
+	const struct ampd_soc_proc *p = &soc->procs[i];
+	size_t n = strnlen(p->name, sizeof(p->name)), k;
+	unsigned int j;
+
+	if (n == 0 || n > AMPD_NAME_MAX)
+		abort();
+	for (k = 0; k < n; k++)
+		if (!ampd_name_char(p->name[k]))
+			abort();
+	for (j = 0; j < i; j++)
+		if (!strcmp(soc->procs[j].name, p->name))
+			abort();
+	if (strcmp(p->compatible, AMPD_SOC_SIM_COMPATIBLE))
+		abort();
+	n = strnlen(p->firmware, sizeof(p->firmware));
+	if (n == 0 || n == sizeof(p->firmware) || strchr(p->firmware, '/') ||
+	    !strcmp(p->firmware, "..") || !strcmp(p->firmware, "."))
+		abort();
+	/* Both regions inside the sim's 32-bit device addresses, and apart. */
+	if (!p->ram_len || !p->pool_len || p->ram_da >= 1ull << 32 ||
+	    p->ram_len > (1ull << 32) - p->ram_da || p->pool_da >= 1ull << 32 ||
+	    p->pool_len > (1ull << 32) - p->pool_da ||
+	    (p->ram_da < p->pool_da + p->pool_len && p->pool_da < p->ram_da + p->ram_len))
+		abort();
+	if (p->cpu < -1 || p->cpu >= AMPD_SOC_CPU_LIMIT || p->watchdog_ms > AMPD_SOC_WATCHDOG_MAX_MS)
+		abort();
+	if (p->notify != SIM_NOTIFY_MAILBOX && p->notify != SIM_NOTIFY_POLL)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ampd_soc soc;
+	char why[256];
+	unsigned int i;
+	size_t k;
+
+	memset(why, 'x', sizeof(why));
+	if (ampd_soc_parse(data, size, &soc, why, sizeof(why))) {
+		/* A refusal always says why, in a terminated, printable sentence. */
+		if (!memchr(why, '\0', sizeof(why)) || why[0] == '\0')
+			abort();
+		for (k = 0; why[k]; k++)
+			if (why[k] < 0x20 || why[k] > 0x7e)
+				abort();
+		return 0;
+	}
+	if (soc.num_procs == 0 || soc.num_procs > AMPD_SOC_MAX_PROCS ||
+	    !memchr(soc.model, '\0', sizeof(soc.model)))
+		abort();
+	for (i = 0; i < soc.num_procs; i++)
+		check_proc(&soc, i);
+	return 0;
+}
