@@ -906,6 +906,8 @@ static int parse_level(const char *s, enum amp_log_level *out)
 static void load_soc(const char *file)
 {
 	static uint64_t blob[(1 << 20) / 8]; /* libfdt wants 8-byte alignment */
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned int i;
 	char why[256];
 	FILE *f = fopen(file, "rb");
 	size_t n = f ? fread(blob, 1, sizeof(blob), f) : 0;
@@ -921,6 +923,14 @@ static void load_soc(const char *file)
 	if (ret) {
 		fprintf(stderr, "ampd: %s: %s\n", file, why);
 		exit(2);
+	}
+	/* The description is checked on its own; whether its CPUs exist is this machine's. */
+	for (i = 0; i < soc.num_procs; i++) {
+		if (soc.procs[i].cpu >= ncpu) {
+			fprintf(stderr, "ampd: %s: %s: amp,cpu %d, but this machine has %ld CPUs\n",
+				file, soc.procs[i].name, soc.procs[i].cpu, ncpu);
+			exit(2);
+		}
 	}
 }
 
