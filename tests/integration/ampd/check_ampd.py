@@ -474,5 +474,22 @@ r = subprocess.run([ampd, "--socket", sock, "--soc", bad], capture_output=True, 
 if r.returncode != 2 or "bad.dtb" not in r.stderr:
     fail(f"bad SoC description: exit {r.returncode}: {r.stderr}")
 
+# A CPU this machine does not have: refused at start, naming the processor.
+src = os.path.join(work, "cpu.dts")
+with open(src, "w") as f:
+    f.write("""/dts-v1/;
+/ { #address-cells = <1>; #size-cells = <1>;
+    reserved-memory { #address-cells = <1>; #size-cells = <1>; ranges;
+        r: ram@10000000 { reg = <0x10000000 0x100000>; no-map; };
+        p: pool@20000000 { reg = <0x20000000 0x200000>; no-map; }; };
+    remoteproc { far { compatible = "amp,sim-rproc"; firmware-name = "rpmsg-echo.elf";
+        memory-region = <&r>, <&p>; amp,cpu = <1000>; }; }; };
+""")
+subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", src + ".dtb", src], check=True)
+r = subprocess.run([ampd, "--socket", sock, "--soc", src + ".dtb"], capture_output=True,
+                   text=True, timeout=30)
+if r.returncode != 2 or "far: amp,cpu 1000, but this machine has" not in r.stderr:
+    fail(f"a CPU the machine lacks: exit {r.returncode}: {r.stderr}")
+
 print("check_ampd: life cycle, messages, events, coredump, rsc, trace -f, firmware, "
       "back-pressure, topology, bad clients, 100 clients, SIGTERM, SoC in Devicetree: all fine")
