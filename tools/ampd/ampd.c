@@ -83,6 +83,7 @@ struct dept {
 	unsigned int vdev;
 	char channel[RPMSG_NAME_SIZE];
 	uint32_t ch_dst; /* the channel's remote address: the endpoint goes with that channel */
+	uint64_t gen;    /* ev_gen when it was made: older events do not end it */
 	uint32_t src, dst;
 	int fd, mtu;
 	uint64_t rx, rx_dropped; /* atomic: counted in the notification thread */
@@ -105,6 +106,11 @@ static struct client *clients, *graveyard;
 static unsigned int nclients;
 static int ep, retry_tfd;
 static unsigned int retry_ms;
+
+/* Counts channel and processor events as the library reports them (channel ones under its bus
+ * lock, as endpoints are made): an event queued before an endpoint was made, and handled
+ * after, must not end it (a channel withdrawn and announced again in between). */
+static uint64_t ev_gen;
 
 /* epoll keys of the fds that are not clients */
 static char key_listen, key_signal, key_events, key_retry;
@@ -297,6 +303,7 @@ static void open_on_channel(struct rpmsg_channel *ch, unsigned int index, void *
 		return;
 	w->e->vdev = index;
 	w->e->ch_dst = ch->dst;
+	w->e->gen = __atomic_load_n(&ev_gen, __ATOMIC_SEQ_CST);
 	w->e->dst = w->q->dst != AMPD_ADDR_ANY ? w->q->dst : ch->dst;
 	w->e->src = rpmsg_ept_addr(w->e->ept);
 	w->e->mtu = rpmsg_get_mtu(w->e->ept);
@@ -573,6 +580,7 @@ enum ev_kind { EV_STATE, EV_CRASH, EV_CHANNEL_UP, EV_CHANNEL_DOWN };
 
 struct event {
 	enum ev_kind kind;
+	uint64_t gen;
 	struct dproc *proc;
 	enum rproc_state state;
 	unsigned int vdev;
@@ -604,7 +612,8 @@ static void ev_push(const struct event *ev)
 
 static void on_rproc_event(struct rproc *rp, enum rproc_event event, void *priv)
 {
-	struct event ev = {.proc = priv, .state = rproc_get_state(rp)};
+	struct event ev = {.proc = priv, .state = rproc_get_state(rp),
+			   .gen = __atomic_add_fetch(&ev_gen, 1, __ATOMIC_SEQ_CST)};
 
 	(void)rp;
 	if (event == RPROC_EVENT_STATE)
@@ -621,7 +630,8 @@ static void on_channel(struct rpmsg_channel *ch, enum rpmsg_channel_event what, 
 {
 	const char *dev = rpmsg_device_name(ch), *slash = strchr(dev, '/');
 	struct event ev = {.kind = what == RPMSG_CHANNEL_UP ? EV_CHANNEL_UP : EV_CHANNEL_DOWN,
-			   .src = ch->src, .dst = ch->dst};
+			   .src = ch->src, .dst = ch->dst,
+			   .gen = __atomic_add_fetch(&ev_gen, 1, __ATOMIC_SEQ_CST)};
 	char name[AMPD_NAME_MAX + 1];
 	unsigned int i;
 
@@ -668,7 +678,7 @@ static void format_event(struct resp *r, const struct event *ev)
 /* Endpoints end with their channel, or with their processor's run. */
 static bool event_ends(const struct event *ev, const struct dept *e)
 {
-	if (e->proc != ev->proc)
+	if (e->proc != ev->proc || ev->gen <= e->gen)
 		return false;
 	if (ev->kind == EV_STATE)
 		return ev->state != RPROC_RUNNING && ev->state != RPROC_ATTACHED;
