@@ -64,9 +64,12 @@ AMP_API const char *amp_client_error(const struct amp_client *c);
  * @timeout_ms: how long to wait for the response; -1 forever
  * Context: any thread (one at a time per connection).
  * Return: 0; the daemon's refusal as a negative errno (-ENOENT no such processor, -EALREADY,
- * -EINVAL... with amp_client_error() saying why); -EINVAL for a request the parser refuses
- * (not sent); -ETIMEDOUT; -ENOSPC when @len is too small for the body (the rest is lost);
- * -EPIPE when the daemon closed the connection; -EBADF on a watch or endpoint connection.
+ * -EBUSY too many clients, -ENOBUFS a response over 64 KiB, -EINVAL... with amp_client_error()
+ * saying why); -EINVAL for a request the parser refuses, -EMSGSIZE for one over 256 bytes
+ * (neither sent); -ETIMEDOUT, after which the connection is unusable (a late response would be
+ * taken for the next one's: later calls return -EPIPE); -ENOSPC when @len is too small for the
+ * body (the rest is lost); -EPIPE when the daemon closed the connection; -EPROTO when the reply
+ * is not AMP1; -EBADF on a watch or endpoint connection.
  */
 AMP_API int amp_client_request(struct amp_client *c, const char *request, char *body, size_t len,
 			       int timeout_ms);
@@ -103,8 +106,10 @@ struct amp_endpoint_info {
  * The endpoint lives until amp_client_close(), or until its channel goes (the remote withdrew
  * it, stopped or crashed): then receiving returns -EPIPE.
  * Context: any thread, on a fresh connection. Return: 0; -ENOENT (no such processor or
- * channel); -ENODEV (the processor is not running); -EADDRINUSE (@src is taken); -EINVAL;
- * -EBADF (not a fresh connection); others as amp_client_request().
+ * channel); -ENODEV (the processor is not running); -EADDRINUSE (@src is taken); -EINVAL (a
+ * bad name, or a @src without a @dst); -EBADF (not a fresh connection); others as
+ * amp_client_request(). Channels whose names hold bytes other than letters, digits, _ . -
+ * (a remote may announce any) cannot be opened by name.
  */
 AMP_API int amp_client_open_endpoint(struct amp_client *c, const char *proc, const char *channel,
 				     uint32_t src, uint32_t dst, struct amp_endpoint_info *info);
@@ -145,7 +150,8 @@ AMP_API int amp_client_watch(struct amp_client *c);
  *   lost count=N (the daemon's queue overflowed: N events were not delivered)
  * Later versions may add kinds and keys: ignore what you do not know.
  * Context: any thread. Return: the line's length; -ETIMEDOUT; -EPIPE (the daemon went, or
- * dropped this watcher for not reading); -ENOSPC (@len too small: that event is lost).
+ * dropped this watcher for not reading); -ENOSPC (@len too small: that event is lost);
+ * -EPROTO (a packet that is not an event).
  */
 AMP_API int amp_client_next_event(struct amp_client *c, char *line, size_t len, int timeout_ms);
 

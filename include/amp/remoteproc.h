@@ -490,9 +490,10 @@ AMP_API const struct resource_table *rproc_get_loaded_table(struct rproc *rproc,
  * changes). While the core runs, the copy in device memory: the remote may have written
  * anything there, so check it (rsc_table_check()) before decoding it.
  * @buf, @len: where to copy; @da: set to the table's device address (may be NULL)
- * Context: any thread except that processor's notification context.
- * Return: the table's size (copied when it fits in @len); -ENOENT when the processor holds no
- * table (off, or its firmware has none); -ENOSPC when @len is too small.
+ * Context: any thread except that processor's notification context and its event callback
+ * (both run with the lock this takes).
+ * Return: the table's size, copied; -ENOENT when the processor holds no table (off, or its
+ * firmware has none); -ENOSPC when @len is too small (nothing copied).
  */
 AMP_API int rproc_copy_loaded_table(struct rproc *rproc, void *buf, size_t len, uint64_t *da);
 

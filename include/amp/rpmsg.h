@@ -271,8 +271,10 @@ typedef void (*rpmsg_channel_watch_t)(struct rpmsg_channel *rpdev, enum rpmsg_ch
  * the earlier. Channels present before the call are not replayed (rpmsg_for_each_channel()
  * lists them).
  * @fn runs with the bus lock held, in the thread that adds or removes the channel (the
- * notification thread for announcements, the stopping thread for a device's removal): it must
- * be quick and must not call back into rpmsg. @rpdev is valid only during the call.
+ * notification thread for announcements; the booting or stopping thread, with the processor's
+ * locks held, for a device's coming and going; callers of rpmsg_create_channel() and
+ * rpmsg_release_channel()): it must be quick, may read @rpdev (rpmsg_device_name() too), and
+ * must not call anything else of rpmsg or remoteproc. @rpdev is valid only during the call.
  * Context: any thread except callbacks.
  */
 AMP_API void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv);

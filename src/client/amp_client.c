@@ -25,6 +25,8 @@ enum kind { K_FRESH, K_CONTROL, K_ENDPOINT, K_WATCH };
 struct amp_client {
 	int fd;
 	enum kind kind;
+	bool broken; /* a response timed out: a late one would be taken for the next */
+	int mtu;
 	char error[256];
 	char resp[AMP_CLIENT_RESP_MAX + 1];
 };
@@ -89,6 +91,23 @@ static int wait_readable(int fd, int timeout_ms)
 	return n ? 0 : -ETIMEDOUT;
 }
 
+/*
+ * recv() that reads past a reset: when the daemon closes a connection whose packets it had not
+ * read (a client over the limit that already sent its request; an endpoint whose channel went),
+ * the first recv() reports ECONNRESET, and what the daemon sent before closing is still queued.
+ */
+static ssize_t recv_reset_aware(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t n = recv(fd, buf, len, flags | MSG_DONTWAIT);
+
+	if (n < 0 && errno == ECONNRESET) {
+		n = recv(fd, buf, len, flags | MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return 0; /* nothing was left: the end */
+	}
+	return n;
+}
+
 /* One packet into c->resp, NUL-terminated: its length, or a negative errno (-EPIPE at EOF). */
 static ssize_t recv_packet(struct amp_client *c, int timeout_ms)
 {
@@ -97,13 +116,24 @@ static ssize_t recv_packet(struct amp_client *c, int timeout_ms)
 
 	if (ret)
 		return ret;
-	n = recv(c->fd, c->resp, AMP_CLIENT_RESP_MAX, MSG_DONTWAIT);
+	n = recv_reset_aware(c->fd, c->resp, AMP_CLIENT_RESP_MAX, 0);
 	if (n < 0)
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		return errno == EAGAIN ? -ETIMEDOUT : errno == ECONNRESET ? -EPIPE : -errno;
 	if (n == 0)
 		return -EPIPE;
 	c->resp[n] = 0;
 	return n;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 static int errno_from_name(const char *name, size_t len)
@@ -155,8 +185,16 @@ static int send_request(struct amp_client *c, const char *request, struct ampd_r
 		snprintf(c->error, sizeof(c->error), "%s", why);
 		return -EINVAL;
 	}
-	if (send(c->fd, packet, (size_t)n, MSG_NOSIGNAL) != n)
-		return errno == EPIPE || errno == ECONNRESET ? -EPIPE : -errno;
+	if (send(c->fd, packet, (size_t)n, MSG_NOSIGNAL) != n) {
+		int err = errno == EPIPE || errno == ECONNRESET ? -EPIPE : -errno, refusal;
+		const char *body;
+
+		/* A daemon that refused the connection (too many clients) said why before it
+		 * closed: that reason, not the broken pipe. */
+		if (err == -EPIPE && recv_packet(c, 0) > 0 && (refusal = parse_response(c, &body)))
+			return refusal;
+		return err;
+	}
 	return 0;
 }
 
@@ -169,10 +207,14 @@ static int transact(struct amp_client *c, const char *request, const char **body
 
 	if (c->kind != K_FRESH && c->kind != K_CONTROL)
 		return -EBADF;
+	if (c->broken)
+		return -EPIPE;
 	ret = send_request(c, request, q);
 	if (ret)
 		return ret;
 	n = recv_packet(c, timeout_ms);
+	if (n == -ETIMEDOUT)
+		c->broken = true;
 	if (n < 0)
 		return (int)n;
 	return parse_response(c, body);
@@ -228,11 +270,10 @@ int amp_record_get(const char *line, const char *key, char *val, size_t len)
 	if (!len)
 		return -ENOSPC;
 	for (p += klen + 1; p < end && *p != ' '; p++) {
-		unsigned int hi, lo;
 		char ch = *p;
 
-		if (ch == '%' && end - p > 2 && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
-			ch = (char)(hi << 4 | lo);
+		if (ch == '%' && end - p > 2 && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+			ch = (char)(hex_digit(p[1]) << 4 | hex_digit(p[2]));
 			p += 2;
 		}
 		if (n + 1 >= len)
@@ -290,6 +331,7 @@ int amp_client_open_endpoint(struct amp_client *c, const char *proc, const char 
 		info->dst = (uint32_t)record_num(body, "dst");
 		info->mtu = (int)record_num(body, "mtu");
 	}
+	c->mtu = (int)record_num(body, "mtu");
 	return 0;
 }
 
@@ -301,6 +343,8 @@ int amp_client_send(struct amp_client *c, const void *msg, size_t len)
 		return -EBADF;
 	if (len == 0)
 		return -EINVAL;
+	if (c->mtu > 0 && len > (size_t)c->mtu)
+		return -EMSGSIZE;
 	do
 		n = send(c->fd, msg, len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -319,7 +363,7 @@ ssize_t amp_client_recv(struct amp_client *c, void *buf, size_t len, int timeout
 	ret = wait_readable(c->fd, timeout_ms);
 	if (ret)
 		return ret;
-	n = recv(c->fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
+	n = recv_reset_aware(c->fd, buf, len, MSG_TRUNC);
 	if (n < 0)
 		return errno == EAGAIN ? -ETIMEDOUT : errno == ECONNRESET ? -EPIPE : -errno;
 	/* The daemon never forwards an empty message: 0 is the end of the endpoint. */

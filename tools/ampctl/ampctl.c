@@ -456,6 +456,7 @@ static char *ask(const char *fmt, ...)
 	return body;
 }
 
+#define AMP_CLIENT_NAME_MAX 32
 #define PROC_KEYS 8
 static const char *const proc_keys[PROC_KEYS] = {"name", "state", "firmware", "crashes",
 						 "recovery", "notify", "cpu", "coredump"};
@@ -465,16 +466,20 @@ static const char *const channel_keys[CHANNEL_KEYS] = {"vdev", "name", "src", "d
 static const char *const ept_keys[EPT_KEYS] = {"proc", "vdev", "channel", "src", "dst", "mtu",
 					       "pid", "rx", "tx", "rx_dropped", "tx_bad"};
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 /* %XX back to the byte (the daemon encodes what the remote wrote), in place. */
 static void decode(char *s)
 {
 	char *out = s;
 
 	for (; *s; s++) {
-		unsigned int c;
-
-		if (*s == '%' && sscanf(s + 1, "%2x", &c) == 1 && s[1] && s[2]) {
-			*out++ = (char)c;
+		if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*out++ = (char)(hexval(s[1]) << 4 | hexval(s[2]));
 			s += 2;
 		} else {
 			*out++ = *s;
@@ -504,13 +509,14 @@ static void parse_kv(char *line, const char *const *keys, unsigned int nkeys, co
 	}
 }
 
-/* A name as the remote wrote it, for a terminal: unprintable bytes as \xNN. */
+/* A name as the remote wrote it, for a terminal or inside a quoted DOT string: unprintable
+ * bytes, quotes and backslashes as \xNN. */
 static void print_safe(const char *s, int width)
 {
 	int n = 0;
 
 	for (; *s; s++, n++) {
-		if ((unsigned char)*s >= 0x20 && (unsigned char)*s <= 0x7e)
+		if ((unsigned char)*s >= 0x20 && (unsigned char)*s <= 0x7e && *s != '"' && *s != '\\')
 			putchar(*s);
 		else
 			n += printf("\\x%02x", (unsigned char)*s) - 1;
@@ -848,9 +854,16 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 	/* parse_kv() cuts the line it parses: each record is parsed from a copy. */
 	snprintf(pl, sizeof(pl), "%s", lines[0] + 5);
 	parse_kv(pl, proc_keys, PROC_KEYS, pv);
-	for (i = 1; i < n; i++)
-		if (!strncmp(lines[i], "channel ", 8))
-			vdevs |= 1u << (strtoul(strstr(lines[i], "vdev=") + 5, NULL, 0) & 31);
+	for (i = 1; i < n; i++) {
+		char num[16];
+		unsigned long idx;
+
+		/* The rproc core numbers vdevs from 0; more than 32 is not a table we would load. */
+		if (!strncmp(lines[i], "channel ", 8) &&
+		    amp_record_get(lines[i], "vdev", num, sizeof(num)) > 0 &&
+		    (idx = strtoul(num, NULL, 0)) < 32)
+			vdevs |= 1u << idx;
+	}
 	if (dot) {
 		printf("  \"%s\" [shape=box, label=\"%s\\n%s\"];\n", pv[0], pv[0], pv[1]);
 	} else if (o->json) {
@@ -882,11 +895,15 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 			parse_kv(tmp, channel_keys, CHANNEL_KEYS, cv);
 			if (strtoul(cv[0], NULL, 0) != v)
 				continue;
+			/* Graph ids are made of numbers only: the name the remote chose goes into
+			 * the label, escaped. */
 			if (dot) {
-				printf("  \"%s/%u/%s\" [shape=ellipse, label=\"", pv[0], v, cv[1]);
+				unsigned long dst = strtoul(cv[3], NULL, 0);
+
+				printf("  \"%s/%u/0x%lx\" [shape=ellipse, label=\"", pv[0], v, dst);
 				print_safe(cv[1], 0);
-				printf("\\n%s\"];\n  \"%s/vdev%u\" -> \"%s/%u/%s\";\n", cv[3], pv[0],
-				       v, pv[0], v, cv[1]);
+				printf("\\n0x%lx\"];\n  \"%s/vdev%u\" -> \"%s/%u/0x%lx\";\n", dst, pv[0],
+				       v, pv[0], v, dst);
 			} else if (o->json) {
 				obj_begin(o, NULL, "");
 				record_json(o, channel_keys + 1, CHANNEL_KEYS - 1,
@@ -910,10 +927,12 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 				if (strtoul(ev[1], NULL, 0) != v || strcmp(ev[2], cv[1]))
 					continue;
 				if (dot) {
-					printf("  \"%s/ept%s\" [shape=point];\n  \"%s/%u/%s\" -> "
-					       "\"%s/ept%s\" [label=\"0x%lx pid %s\"];\n",
-					       pv[0], ev[3], pv[0], v, cv[1], pv[0], ev[3],
-					       strtoul(ev[3], NULL, 0), ev[6]);
+					unsigned long src = strtoul(ev[3], NULL, 0);
+
+					printf("  \"%s/ept0x%lx\" [shape=point];\n  \"%s/%u/0x%lx\" -> "
+					       "\"%s/ept0x%lx\" [label=\"0x%lx pid %ld\"];\n",
+					       pv[0], src, pv[0], v, strtoul(cv[3], NULL, 0), pv[0], src,
+					       src, strtol(ev[6], NULL, 10));
 				} else if (o->json) {
 					obj_begin(o, NULL, "");
 					record_json(o, ept_keys + 3, EPT_KEYS - 3, EPT_NUMERIC >> 3,
@@ -986,8 +1005,8 @@ static int cmd_topology(char **argv)
 static void resolve_channel(const char *spec, char *proc, size_t plen, char *name, size_t nlen)
 {
 	const char *slash = strchr(spec, '/');
-	char *body, *line, *save = NULL, found[512] = "";
-	unsigned int hits = 0;
+	char *body, *line, *save = NULL, found[512] = "", procs[32][AMP_CLIENT_NAME_MAX];
+	unsigned int hits = 0, nprocs = 0, i;
 
 	if (slash) {
 		snprintf(proc, plen, "%.*s", (int)(slash - spec), spec);
@@ -995,19 +1014,34 @@ static void resolve_channel(const char *spec, char *proc, size_t plen, char *nam
 		return;
 	}
 	snprintf(name, nlen, "%s", spec);
-	body = ask("topology");
-	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		static char cur[64];
-		char v[64];
+	/* Each running processor's channels on their own: one whose remote announced more than a
+	 * response holds fails alone. */
+	body = ask("ls");
+	for (line = strtok_r(body, "\n", &save); line && nprocs < 32;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char st[32];
 
-		if (!strncmp(line, "proc ", 5) && amp_record_get(line, "name", v, sizeof(v)) > 0)
-			snprintf(cur, sizeof(cur), "%s", v);
-		if (!strncmp(line, "channel ", 8) && amp_record_get(line, "name", v, sizeof(v)) > 0 &&
-		    !strcmp(v, spec)) {
+		if (!strncmp(line, "proc ", 5) &&
+		    amp_record_get(line, "name", procs[nprocs], sizeof(procs[0])) > 0 &&
+		    amp_record_get(line, "state", st, sizeof(st)) > 0 && !strcmp(st, "running"))
+			nprocs++;
+	}
+	for (i = 0; i < nprocs; i++) {
+		static char chans[AMP_CLIENT_RESP_MAX + 1];
+		struct amp_client *c = connect_or_exit();
+		char req[64], v[64];
+
+		snprintf(req, sizeof(req), "channels %.31s", procs[i]);
+		if (amp_client_request(c, req, chans, sizeof(chans), 60000))
+			chans[0] = 0;
+		amp_client_close(c);
+		for (line = strtok_r(chans, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (amp_record_get(line, "name", v, sizeof(v)) <= 0 || strcmp(v, spec))
+				continue;
 			if (hits++)
 				strncat(found, " and ", sizeof(found) - strlen(found) - 1);
-			strncat(found, cur, sizeof(found) - strlen(found) - 1);
-			snprintf(proc, plen, "%s", cur);
+			strncat(found, procs[i], sizeof(found) - strlen(found) - 1);
+			snprintf(proc, plen, "%.31s", procs[i]);
 		}
 	}
 	if (hits == 1)

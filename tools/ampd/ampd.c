@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,8 @@ struct dept {
 	char channel[RPMSG_NAME_SIZE];
 	uint32_t ch_dst; /* the channel's remote address: the endpoint goes with that channel */
 	uint64_t gen;    /* ev_gen when it was made: older events do not end it */
+	bool ready;      /* atomic: the open reply is sent; until then the remote's messages
+			  * are dropped, so that the client reads the reply first */
 	uint32_t src, dst;
 	int fd, mtu;
 	uint64_t rx, rx_dropped; /* atomic: counted in the notification thread */
@@ -278,7 +281,7 @@ static void ept_rx(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 	(void)rpdev;
 	(void)src;
 	/* An empty packet would read as the end of the endpoint: such a message is dropped. */
-	if (len > 0 && send(e->fd, data, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) == len)
+	if (len > 0 && __atomic_load_n(&e->ready, __ATOMIC_ACQUIRE) && send(e->fd, data, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) == len)
 		__atomic_add_fetch(&e->rx, 1, __ATOMIC_RELAXED);
 	else
 		__atomic_add_fetch(&e->rx_dropped, 1, __ATOMIC_RELAXED);
@@ -329,8 +332,11 @@ static void open_endpoint(struct client *c, struct dproc *d, const struct ampd_r
 		if (!w.found)
 			resp_err(r, -AMP_ENOENT,
 				 "no such channel on that processor (ampctl channels lists them)");
-		else
+		else if (q->src != AMPD_ADDR_ANY)
 			resp_err(r, -AMP_EADDRINUSE, "that source address is taken");
+		else
+			resp_err(r, -AMP_ENOMEM,
+				 "no endpoint could be made (out of memory, or the device went)");
 		return;
 	}
 	e->pending = malloc((size_t)e->mtu);
@@ -583,6 +589,7 @@ struct event {
 	uint64_t gen;
 	struct dproc *proc;
 	enum rproc_state state;
+	unsigned int crashes;
 	unsigned int vdev;
 	char channel[RPMSG_NAME_SIZE];
 	uint32_t src, dst;
@@ -613,6 +620,7 @@ static void ev_push(const struct event *ev)
 static void on_rproc_event(struct rproc *rp, enum rproc_event event, void *priv)
 {
 	struct event ev = {.proc = priv, .state = rproc_get_state(rp),
+			   .crashes = rproc_crash_count(rp),
 			   .gen = __atomic_add_fetch(&ev_gen, 1, __ATOMIC_SEQ_CST)};
 
 	(void)rp;
@@ -661,8 +669,7 @@ static void format_event(struct resp *r, const struct event *ev)
 			 rproc_state_name(ev->state));
 		break;
 	case EV_CRASH:
-		resp_add(r, "crash proc=%s crashes=%u", rproc_name(ev->proc->rp),
-			 rproc_crash_count(ev->proc->rp));
+		resp_add(r, "crash proc=%s crashes=%u", rproc_name(ev->proc->rp), ev->crashes);
 		break;
 	case EV_CHANNEL_UP:
 	case EV_CHANNEL_DOWN:
@@ -699,33 +706,68 @@ static void broadcast(const struct resp *r)
 	}
 }
 
+struct find_walk {
+	const struct dept *e;
+	bool found;
+};
+
+static void find_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
+{
+	struct find_walk *w = arg;
+
+	if (index == w->e->vdev && ch->dst == w->e->ch_dst &&
+	    !strncmp(ch->name, w->e->channel, sizeof(ch->name)))
+		w->found = true;
+}
+
+/* After lost events: every endpoint whose channel or processor is gone is closed now. */
+static void recheck_endpoints(void)
+{
+	struct client *c, *next;
+
+	for (c = clients; c; c = next) {
+		struct find_walk w = {c->mode == M_ENDPOINT ? c->dept : NULL, false};
+		enum rproc_state st;
+
+		next = c->next;
+		if (!w.e)
+			continue;
+		st = rproc_get_state(w.e->proc->rp);
+		if (st == RPROC_RUNNING || st == RPROC_ATTACHED)
+			rproc_for_each_channel(w.e->proc->rp, find_channel, &w);
+		if (!w.found)
+			drop(c);
+	}
+}
+
 static void handle_events(void)
 {
 	static struct resp r;
 	struct client *c, *next;
+	unsigned int lost, budget;
 	struct event ev;
-	unsigned int lost;
-	uint64_t n;
+	uint64_t n, one = 1;
 
 	if (read(ev_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
-	for (;;) {
+	amp_mutex_lock(&ev_lock);
+	budget = ev_count;
+	lost = ev_lost;
+	ev_lost = 0;
+	amp_mutex_unlock(&ev_lock);
+	if (lost) {
+		r.len = 0;
+		resp_add(&r, "%s event lost count=%u", AMPD_PROTO_TAG, lost);
+		amp_log(AMP_LOG_WARN, "ampd: %u events lost (the queue was full)", lost);
+		broadcast(&r);
+		recheck_endpoints();
+	}
+	while (budget--) {
 		amp_mutex_lock(&ev_lock);
-		lost = ev_lost;
-		ev_lost = 0;
-		if (!ev_count) {
-			amp_mutex_unlock(&ev_lock);
-			break;
-		}
 		ev = ev_queue[ev_head];
 		ev_head = (ev_head + 1) % EVENT_QUEUE;
 		ev_count--;
 		amp_mutex_unlock(&ev_lock);
-		if (lost) {
-			r.len = 0;
-			resp_add(&r, "%s event lost count=%u", AMPD_PROTO_TAG, lost);
-			broadcast(&r);
-		}
 		format_event(&r, &ev);
 		amp_log(AMP_LOG_INFO, "ampd: %s", r.buf + sizeof(AMPD_PROTO_TAG " event"));
 		broadcast(&r);
@@ -735,9 +777,33 @@ static void handle_events(void)
 				drop(c);
 		}
 	}
+	/* What came meanwhile waits for the next turn of the loop: a remote that floods the
+	 * queue does not keep the clients waiting. */
+	amp_mutex_lock(&ev_lock);
+	budget = ev_count + ev_lost;
+	amp_mutex_unlock(&ev_lock);
+	if (budget && write(ev_fd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the loop is woken anyway */
+	}
 }
 
 /* --- connections ---------------------------------------------------------------------------- */
+
+static int listen_fd = -1;
+static bool listen_paused;
+
+static void set_listening(bool on)
+{
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &key_listen};
+
+	if (listen_paused == !on)
+		return;
+	listen_paused = !on;
+	epoll_ctl(ep, EPOLL_CTL_MOD, listen_fd, &ev);
+	if (!on)
+		amp_log(AMP_LOG_WARN, "ampd: out of file descriptors: not accepting until a client "
+				      "goes");
+}
 
 static void drop(struct client *c)
 {
@@ -762,6 +828,7 @@ static void drop(struct client *c)
 	c->next = graveyard;
 	graveyard = c;
 	nclients--;
+	set_listening(true);
 }
 
 static void free_dropped(void)
@@ -809,6 +876,8 @@ static void serve(struct client *c)
 	/* A client whose socket is full is not reading: it goes, the others do not wait. */
 	if (send(c->fd, r.buf, r.len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)r.len)
 		drop(c);
+	else if (c->dept)
+		__atomic_store_n(&c->dept->ready, true, __ATOMIC_RELEASE);
 }
 
 static void accept_clients(int lfd)
@@ -820,8 +889,13 @@ static void accept_clients(int lfd)
 		socklen_t clen = sizeof(cred);
 		struct client *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of fds: the listener stays readable, so stop watching it until a
+			 * client goes (drop()), rather than spin. */
+			if (errno == EMFILE || errno == ENFILE)
+				set_listening(false);
 			return;
+		}
 		if (nclients >= AMPD_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
 			static const char busy[] = AMPD_PROTO_TAG " err EBUSY too many clients";
 
@@ -916,7 +990,7 @@ static int parse_level(const char *s, enum amp_log_level *out)
 static void load_soc(const char *file)
 {
 	static uint64_t blob[(1 << 20) / 8]; /* libfdt wants 8-byte alignment */
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	cpu_set_t allowed;
 	unsigned int i;
 	char why[256];
 	FILE *f = fopen(file, "rb");
@@ -934,11 +1008,18 @@ static void load_soc(const char *file)
 		fprintf(stderr, "ampd: %s: %s\n", file, why);
 		exit(2);
 	}
-	/* The description is checked on its own; whether its CPUs exist is this machine's. */
+	/* The description is checked on its own; whether its CPUs are ours to use (they exist,
+	 * and the daemon's cpuset allows them) is this machine's business. */
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		CPU_ZERO(&allowed);
 	for (i = 0; i < soc.num_procs; i++) {
-		if (soc.procs[i].cpu >= ncpu) {
-			fprintf(stderr, "ampd: %s: %s: amp,cpu %d, but this machine has %ld CPUs\n",
-				file, soc.procs[i].name, soc.procs[i].cpu, ncpu);
+		int cpu = soc.procs[i].cpu;
+
+		if (cpu >= 0 && (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed))) {
+			fprintf(stderr,
+				"ampd: %s: %s: amp,cpu %d, but this machine lets ampd use only %d "
+				"CPUs (see nproc, taskset -p)\n",
+				file, soc.procs[i].name, cpu, CPU_COUNT(&allowed));
 			exit(2);
 		}
 	}
@@ -1081,7 +1162,7 @@ int main(int argc, char **argv)
 	add_fd(retry_tfd, &key_retry);
 	rpmsg_set_channel_watch(on_channel, NULL);
 	setup_procs();
-	lfd = listen_on(path, group);
+	lfd = listen_fd = listen_on(path, group);
 	add_fd(lfd, &key_listen);
 	amp_log(AMP_LOG_INFO, "ampd: %u processors, listening on %s", num_procs, path);
 	printf("ampd: ready on %s\n", path);

@@ -385,6 +385,13 @@ for i, c in enumerate(clients):
     if not c.recv(65536).startswith(want):
         fail(f"client {i} got no answer")
     c.close()
+# Over 256 clients: the one too many is told why, not just cut off.
+hold = [connect() for _ in range(256)]
+r = ctl("ls", code=1)
+if "too many clients" not in r.stderr or "EBUSY" not in r.stderr:
+    fail(f"client over the limit: {r.stderr}")
+for c in hold:
+    c.close()
 # Everything those clients had is gone: the daemon holds the fds it held before.
 deadline = time.monotonic() + 30
 while daemon_fds() != fds_before and time.monotonic() < deadline:
@@ -488,7 +495,7 @@ with open(src, "w") as f:
 subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", src + ".dtb", src], check=True)
 r = subprocess.run([ampd, "--socket", sock, "--soc", src + ".dtb"], capture_output=True,
                    text=True, timeout=30)
-if r.returncode != 2 or "far: amp,cpu 1000, but this machine has" not in r.stderr:
+if r.returncode != 2 or "far: amp,cpu 1000, but this machine lets ampd use only" not in r.stderr:
     fail(f"a CPU the machine lacks: exit {r.returncode}: {r.stderr}")
 
 print("check_ampd: life cycle, messages, events, coredump, rsc, trace -f, firmware, "
