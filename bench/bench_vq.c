@@ -125,9 +125,12 @@ static void raw_stream_server(struct bench_shm *shm, void *area, size_t len)
 	while (!bench_should_stop(shm)) {
 		unsigned int n = 0;
 
-		/* Counted in batches, as the virtqueue server returns its buffers. */
-		while (n < 32 && raw_get(r, msg, sizeof(msg)))
+		/* Counted in batches, as the virtqueue server returns its buffers. Each message is
+		 * copied out, as any consumer does (and the sim streams' consumers do). */
+		while (n < 32 && raw_get(r, msg, sizeof(msg))) {
+			bench_consume(msg);
 			n++;
+		}
 		if (!n)
 			continue;
 		done += n;
@@ -234,6 +237,7 @@ static void vq_stream_server(struct bench_shm *shm, void *area, size_t len)
 		/* Return what is there as one batch: used->idx moves once per batch. */
 		while (n < 32 && virtqueue_get_avail_buf(&s->vq, &b, 1, &head) == 1) {
 			memcpy(msg, s->bufs + b.addr, SLOT);
+			bench_consume(msg);
 			virtqueue_add_used_buf_deferred(&s->vq, head, 0);
 			n++;
 		}

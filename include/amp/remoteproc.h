@@ -251,7 +251,8 @@ AMP_API void rproc_report_crash(struct rproc *rproc, enum rproc_crash_type type)
 AMP_API int rproc_vq_interrupt(struct rproc *rproc, int notifyid);
 
 /**
- * rproc_poll() - polling mode: process every vring of every vdev once, as if each was kicked.
+ * rproc_poll() - polling mode: process every vring of every vdev once, as if each was kicked
+ * (but those a driver set in its vdev's @poll_skip).
  * Context: as rproc_vq_interrupt(). Return: 0.
  */
 AMP_API int rproc_poll(struct rproc *rproc);
@@ -283,7 +284,7 @@ AMP_API void rproc_for_each_channel(struct rproc *rproc,
 
 /**
  * rproc_poll_pending() - polled mode: whether the remote moved the used index of a vring of a
- * bound vdev since the last call (one load per vring, one uncontended lock: cheap enough to
+ * bound vdev (not in its @poll_skip) since the last call (one load per vring, one uncontended lock: cheap enough to
  * spin on). Call rproc_poll() when it says so.
  * Context: the processor's one poller thread.
  */
@@ -402,6 +403,10 @@ AMP_API void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *
  * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers (for
  *               rpmsg: 512-byte buffers, two per rx descriptor up to 512, as Linux sizes them)
  * @driver_priv: the driver's, set in probe
+ * @poll_skip:   polled processors (rproc_set_polled()): bit j set in probe when the driver has
+ *               nothing to do when the remote moves vring j's used index (rpmsg's transmit
+ *               ring: its senders look for returned buffers themselves), so that the poller
+ *               neither calls @notify for it nor counts it as work. 0 after a restart.
  *
  * Valid from the driver's probe() until its remove() returns.
  */
@@ -422,6 +427,7 @@ struct rproc_virtio_device {
 	uint64_t buf_da;
 	size_t buf_len;
 	void *driver_priv;
+	uint32_t poll_skip;
 };
 
 /**

@@ -312,7 +312,9 @@ AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
  * @num_bufs:    buffers in all; half receive, half transmit
  * @features:    negotiated: bit VIRTIO_RPMSG_F_NS, bit VIRTIO_RING_F_EVENT_IDX
  * @kick:        ring the remote's doorbell for vring @vqid; NULL for polling mode (no kicks,
- *               no notification arming: the platform calls rpmsg_virtio_notify() in a loop)
+ *               no notification arming: the platform calls rpmsg_virtio_notify() in a loop
+ *               for vring 0; a sender waiting for a transmit buffer looks for one itself,
+ *               yielding the CPU between looks, so vring 1 needs no notification)
  * @ready:       set DRIVER_OK; called once the receive buffers are posted, before the first kick
  * @broken:      optional: the remote broke vring @vqid (called once per device, from the
  *               notification context or a sender's thread, with rpmsg's ring locks held: it

@@ -146,6 +146,9 @@ AMP_API int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const 
 /**
  * rpmsg_remote_poll() - process what the host sent: each message is delivered to its endpoint
  * and its buffer returned (with a kick, which a Linux host blocked on sending waits for).
+ * Returned buffers are published in batches (used->idx moves once per 32 messages, and when the
+ * ring is empty) and before any rpmsg_remote_send() says -ENOMEM, so that a callback that
+ * waits for a host buffer never holds back buffers the host waits for.
  * Context: the firmware's loop, after an interrupt (or continuously in polling mode).
  * Return: messages delivered (>= 0); -EAGAIN before ready; -EIO when the ring is broken.
  */

@@ -82,6 +82,20 @@ struct virtqueue_desc_state {
 	uint16_t next;   /* our own copy of the chain link / free-list link */
 	uint16_t ndescs; /* on a head: descriptors in its chain while in flight, else 0 */
 	uint8_t busy;    /* device: this descriptor belongs to a chain we hold */
+	uint8_t used_known; /* device: @shadow.used holds what used->ring[this index] holds */
+	/* What we last wrote to the shared ring at this index (descriptor, avail or used entry):
+	 * a value already there is not written again, and nothing we own is read back. */
+	union {
+		struct {
+			uint64_t addr;
+			uint32_t len;
+			uint16_t flags, next;
+			uint16_t avail; /* avail->ring[this index] */
+		} drv;
+		struct {
+			uint32_t id, len;
+		} used;
+	} shadow;
 };
 
 /**
@@ -132,6 +146,7 @@ struct virtqueue {
 	uint16_t free_head;
 	uint16_t num_free;
 	uint16_t avail_idx;   /* next avail->idx we will publish */
+	uint16_t avail_pub;   /* avail->idx as last published */
 	uint16_t num_added;   /* heads published since the last kick decision */
 	uint16_t last_used;   /* next used entry we will consume */
 	uint16_t used_seen;   /* used->idx as last read: entries up to it need no new load */
@@ -192,6 +207,18 @@ AMP_API int virtqueue_add_outbuf(struct virtqueue *vq, uint64_t addr, uint32_t l
  * Context and Return: as virtqueue_add_sgs().
  */
 AMP_API int virtqueue_add_inbuf(struct virtqueue *vq, uint64_t addr, uint32_t len, void *token);
+
+/**
+ * virtqueue_add_inbuf_deferred() - as virtqueue_add_inbuf(), but the buffer is published only
+ * by the next virtqueue_publish_avail(), virtqueue_add_sgs() (or its wrappers) or
+ * virtqueue_kick*(): a driver reposting a batch moves avail->idx (a line the device reads)
+ * once per batch. Context and Return: as virtqueue_add_sgs().
+ */
+AMP_API int virtqueue_add_inbuf_deferred(struct virtqueue *vq, uint64_t addr, uint32_t len,
+					 void *token);
+
+/** virtqueue_publish_avail() - publish buffers added with the deferred variant (driver role). */
+AMP_API void virtqueue_publish_avail(struct virtqueue *vq);
 
 /**
  * virtqueue_get_buf() - take the next buffer the device returned

@@ -44,6 +44,9 @@ void amp_thread_join(struct amp_thread *t);
 /* Whether the caller is thread @t. */
 bool amp_thread_is_self(const struct amp_thread *t);
 
+/* Give the CPU to another runnable thread, if any (a spinning thread's courtesy). */
+void amp_yield(void);
+
 /* Pin the calling thread (and what it forks) to @cpu; a no-op on a one-CPU machine or for a
  * negative @cpu. 0 or a negative errno. Async-signal-safe (usable between fork and exec). */
 int amp_pin_cpu(int cpu);

@@ -253,7 +253,8 @@ int rproc_poll(struct rproc *rproc)
 	amp_mutex_lock(&p->notify_lock);
 	for (i = 0; i < p->num_vdevs; i++)
 		for (j = 0; p->vdevs[i].driver && j < p->vdevs[i].num_vrings; j++)
-			p->vdevs[i].driver->notify(&p->vdevs[i].dev, j);
+			if (!(p->vdevs[i].dev.poll_skip >> j & 1))
+				p->vdevs[i].driver->notify(&p->vdevs[i].dev, j);
 	amp_mutex_unlock(&p->notify_lock);
 	return 0;
 }
@@ -311,7 +312,11 @@ bool rproc_poll_pending(struct rproc *rproc)
 	for (i = 0; i < p->num_vdevs; i++) {
 		for (j = 0; p->vdevs[i].driver && j < p->vdevs[i].num_vrings; j++) {
 			struct rproc_vring *vr = &p->vdevs[i].vring[j];
-			uint16_t idx = rproc_vring_used_idx(vr);
+			uint16_t idx;
+
+			if (p->vdevs[i].dev.poll_skip >> j & 1)
+				continue; /* its driver has nothing to do there */
+			idx = rproc_vring_used_idx(vr);
 
 			if (idx != vr->poll_seen) {
 				vr->poll_seen = idx;

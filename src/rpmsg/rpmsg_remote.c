@@ -150,6 +150,16 @@ void rpmsg_remote_destroy_ept(struct rpmsg_remote_ept *ept)
 	rpmsg_ept_table_remove(&ept->rdev->epts, ept->addr);
 }
 
+/* Publish the receive buffers rpmsg_remote_poll() returned but has not published yet, and
+ * kick if the host asked for it. */
+static void remote_rx_flush(struct rpmsg_remote_device *rdev)
+{
+	if (rdev->cfg.kick)
+		virtqueue_kick(&rdev->rxq);
+	else
+		virtqueue_publish_used(&rdev->rxq);
+}
+
 int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
 {
 	struct rpmsg_remote_device *rdev = ept->rdev;
@@ -168,6 +178,9 @@ int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *da
 		return -AMP_EMSGSIZE;
 	n = virtqueue_get_avail_buf(&rdev->txq, &b, 1, &head);
 	if (n == 0) {
+		/* The caller will wait for the host (perhaps from a callback, inside
+		 * rpmsg_remote_poll()): whatever the host waits for from us goes out first. */
+		remote_rx_flush(rdev);
 		rdev->stats.tx_no_buf++;
 		return -AMP_ENOMEM;
 	}
@@ -224,11 +237,15 @@ static void remote_deliver(struct rpmsg_remote_device *rdev, const struct virtqu
 	ept->cb(ept, msg.data, msg.len, msg.src, ept->priv);
 }
 
+/* Returned receive buffers are published in batches of up to this many: used->idx, a line the
+ * host reads, moves once per batch, and at the latest when the ring is empty. */
+#define REMOTE_RX_BATCH 32
+
 int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 {
 	struct virtqueue_buf b;
 	uint16_t head;
-	int n, delivered = 0;
+	int n, delivered = 0, unpublished = 0;
 	int ret = rpmsg_remote_ready(rdev);
 
 	if (ret)
@@ -237,8 +254,10 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 		n = virtqueue_get_avail_buf(&rdev->rxq, &b, 1, &head);
 		if (n == 0) {
 			/* Polling mode: nobody sleeps, nothing to arm. */
-			if (!rdev->cfg.kick)
+			if (!rdev->cfg.kick) {
+				virtqueue_publish_used(&rdev->rxq);
 				break;
+			}
 			/* Return what we consumed with a kick (a blocked Linux sender waits for
 			 * it), then re-arm and look again. */
 			virtqueue_kick(&rdev->rxq);
@@ -249,9 +268,13 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 		if (n == 1)
 			remote_deliver(rdev, &b);
 		else if (n != -AMP_EMSGSIZE)
-			return n;
-		virtqueue_add_used_buf(&rdev->rxq, head, 0);
+			return n; /* broken: nothing more is published */
+		virtqueue_add_used_buf_deferred(&rdev->rxq, head, 0);
 		delivered += n == 1;
+		if (++unpublished == REMOTE_RX_BATCH) {
+			virtqueue_publish_used(&rdev->rxq);
+			unpublished = 0;
+		}
 	}
 	/* Buffers of ours the host may want back on vring 0 need no kick: we only take. */
 	return delivered;

@@ -39,7 +39,7 @@ struct rpmsg_endpoint {
 	void *priv;
 	uint32_t timeout_ms;
 	unsigned int busy; /* its callback is running; guarded by ept_lock */
-	bool dead;         /* destroyed: no more callbacks */
+	bool dead;         /* destroyed: no more callbacks; atomic (read without ept_lock) */
 	bool free_on_done; /* destroyed from its own callback: freed when that returns */
 };
 
@@ -90,7 +90,13 @@ static struct rpmsg_virtio_device *rpmsg_devices;
 /* The device whose notification context this thread is running (its callbacks), or NULL. */
 static _Thread_local struct rpmsg_virtio_device *rpmsg_notify_dev;
 
-#define STAT_INC(rvdev, field) __atomic_add_fetch(&(rvdev)->stats.field, 1, __ATOMIC_RELAXED)
+/* Each counter has one writer at a time (the notification context, one thread at a time, or
+ * the holder of tx_lock): a load and a store, not a locked read-modify-write per message.
+ * Atomic so that rpmsg_get_stats() may read them from any thread. */
+#define STAT_INC(rvdev, field)                                                                 \
+	__atomic_store_n(&(rvdev)->stats.field,                                                 \
+			 __atomic_load_n(&(rvdev)->stats.field, __ATOMIC_RELAXED) + 1,           \
+			 __ATOMIC_RELAXED)
 
 static bool rvdev_removed(const struct rpmsg_virtio_device *rvdev)
 {
@@ -167,9 +173,12 @@ static void rpmsg_vq_notify(struct virtqueue *vq)
 
 /* --- receive ----------------------------------------------------------------------------- */
 
-/* Give receive buffer @buf back to the remote. */
-static void rpmsg_rx_repost(struct rpmsg_virtio_device *rvdev, void *buf)
+/* Give @n receive buffers back to the remote: one lock, one publication of avail->idx (a line
+ * the remote reads), at most one kick. */
+static void rpmsg_rx_repost_batch(struct rpmsg_virtio_device *rvdev, void *const *bufs,
+				  unsigned int n)
 {
+	unsigned int i;
 	bool kick;
 
 	amp_mutex_lock(&rvdev->rx_lock);
@@ -177,12 +186,24 @@ static void rpmsg_rx_repost(struct rpmsg_virtio_device *rvdev, void *buf)
 		amp_mutex_unlock(&rvdev->rx_lock);
 		return;
 	}
-	if (virtqueue_add_inbuf(&rvdev->rvq, rpmsg_buf_da(rvdev, buf), rvdev->buf_size, buf))
-		rpmsg_report_broken(rvdev, &rvdev->rvq);
+	for (i = 0; i < n; i++) {
+		if (virtqueue_add_inbuf_deferred(&rvdev->rvq, rpmsg_buf_da(rvdev, bufs[i]),
+						 rvdev->buf_size, bufs[i])) {
+			rpmsg_report_broken(rvdev, &rvdev->rvq);
+			break;
+		}
+	}
+	virtqueue_publish_avail(&rvdev->rvq);
 	kick = rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq);
 	amp_mutex_unlock(&rvdev->rx_lock);
 	if (kick)
 		virtqueue_notify(&rvdev->rvq);
+}
+
+/* Give receive buffer @buf back to the remote. */
+static void rpmsg_rx_repost(struct rpmsg_virtio_device *rvdev, void *buf)
+{
+	rpmsg_rx_repost_batch(rvdev, &buf, 1);
 }
 
 static struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_virtio_device *rvdev, uint32_t addr)
@@ -219,7 +240,33 @@ static void rpmsg_ept_done(struct rpmsg_endpoint *ept)
 		rpmsg_ept_free(ept);
 }
 
-static void rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t len)
+static bool rpmsg_ept_dead(const struct rpmsg_endpoint *ept)
+{
+	return __atomic_load_n(&ept->dead, __ATOMIC_RELAXED);
+}
+
+/*
+ * The endpoint the messages of a receive batch go to: consecutive messages to one address keep
+ * the endpoint taken (busy) from one to the next, so that ept_lock is taken twice per run of
+ * messages, not twice per message. A destroyed endpoint ends the run (its next message is
+ * looked up again). A thread destroying the endpoint waits for the run, not just the callback.
+ */
+struct rpmsg_rx_run {
+	struct rpmsg_endpoint *ept;
+	uint32_t addr;
+};
+
+static void rpmsg_rx_run_end(struct rpmsg_rx_run *run)
+{
+	if (run->ept)
+		rpmsg_ept_done(run->ept);
+	run->ept = NULL;
+}
+
+/* Deliver the message in receive buffer @buf; returns whether the buffer goes back to the
+ * remote now (false: a callback holds it). */
+static bool rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, struct rpmsg_rx_run *run, void *buf,
+			 uint32_t len)
 {
 	struct rpmsg_rx_msg msg;
 	struct rpmsg_endpoint *ept;
@@ -228,51 +275,69 @@ static void rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t 
 		STAT_INC(rvdev, rx_bad);
 		amp_log(AMP_LOG_WARN, "%s: dropped a message with a bad header (used length %u)",
 			rvdev->name, len);
-		rpmsg_rx_repost(rvdev, buf);
-		return;
+		return true;
 	}
-	ept = rpmsg_ept_get(rvdev, msg.dst);
+	if (run->ept && (run->addr != msg.dst || rpmsg_ept_dead(run->ept)))
+		rpmsg_rx_run_end(run);
+	if (!run->ept) {
+		run->ept = rpmsg_ept_get(rvdev, msg.dst);
+		run->addr = msg.dst;
+	}
+	ept = run->ept;
 	if (!ept) {
 		STAT_INC(rvdev, rx_no_ept);
-		rpmsg_rx_repost(rvdev, buf);
-		return;
+		return true;
 	}
 	rvdev->delivering = msg.data;
 	rvdev->deliver_held = false;
 	/* Counted before the callback: what the callback makes happen sees the count. */
 	STAT_INC(rvdev, rx_msgs);
-	if (!ept->dead && ept->cb)
+	if (!rpmsg_ept_dead(ept) && ept->cb)
 		ept->cb(ept->rpdev, (void *)(uintptr_t)msg.data, msg.len, ept->priv, msg.src);
 	rvdev->delivering = NULL;
-	if (!rvdev->deliver_held)
-		rpmsg_rx_repost(rvdev, buf);
-	rpmsg_ept_done(ept);
+	return !rvdev->deliver_held;
 }
+
+/*
+ * Receive buffers are taken from the ring and given back in batches of up to this many: the
+ * receive lock is taken twice per batch instead of twice per message, and avail->idx moves
+ * once per batch (the remote, which reads it, misses on its line once per batch).
+ */
+#define RPMSG_RX_BATCH 32u
 
 static void rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 {
-	void *buf;
-	uint32_t len;
+	void *bufs[RPMSG_RX_BATCH];
+	uint32_t lens[RPMSG_RX_BATCH];
+	struct rpmsg_rx_run run = {NULL, 0};
+	unsigned int n, i, back;
 	int ret;
 
 	for (;;) {
 		amp_mutex_lock(&rvdev->rx_lock);
-		ret = virtqueue_get_buf(&rvdev->rvq, &buf, &len);
+		for (n = 0; n < RPMSG_RX_BATCH; n++)
+			if ((ret = virtqueue_get_buf(&rvdev->rvq, &bufs[n], &lens[n])) != 1)
+				break;
 		/* Polling mode (no doorbell) needs no arming, and saves its full fence. */
-		if (ret == 0 && (!rvdev->cfg.kick || virtqueue_enable_cb(&rvdev->rvq))) {
+		if (n == 0 && ret == 0 && (!rvdev->cfg.kick || virtqueue_enable_cb(&rvdev->rvq))) {
 			/* Empty, and the remote will kick us for the next one. */
 			amp_mutex_unlock(&rvdev->rx_lock);
 			return;
 		}
-		if (ret == 1)
+		/* Nor disarming: in polling mode that is a store to a ring line per batch. */
+		if (n && rvdev->cfg.kick)
 			virtqueue_disable_cb(&rvdev->rvq);
 		if (ret < 0)
 			rpmsg_report_broken(rvdev, &rvdev->rvq);
 		amp_mutex_unlock(&rvdev->rx_lock);
+		for (i = back = 0; i < n; i++)
+			if (rpmsg_rx_one(rvdev, &run, bufs[i], lens[i]))
+				bufs[back++] = bufs[i];
+		rpmsg_rx_run_end(&run);
+		if (back)
+			rpmsg_rx_repost_batch(rvdev, bufs, back);
 		if (ret < 0)
 			return;
-		if (ret == 1)
-			rpmsg_rx_one(rvdev, buf, len);
 	}
 }
 
@@ -330,6 +395,17 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			*err = -AMP_ETIMEDOUT;
 			break;
 		}
+		if (!rvdev->cfg.kick) {
+			/* Polling mode: nobody tells us when a buffer comes back (the poller skips
+			 * the transmit ring, see rpmsg_rproc_probe()); look again, leaving the CPU
+			 * to whoever else wants it between looks. */
+			rvdev->tx_waiters++;
+			amp_mutex_unlock(&rvdev->tx_lock);
+			amp_yield();
+			amp_mutex_lock(&rvdev->tx_lock);
+			rvdev->tx_waiters--;
+			continue;
+		}
 		/* Ask for transmit-complete kicks only while someone waits, as Linux does, and
 		 * look again after arming, so that a buffer returned meanwhile is not missed. */
 		if (rvdev->tx_waiters++ == 0 && !virtqueue_enable_cb(&rvdev->svq)) {
@@ -354,6 +430,25 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 	return buf;
 }
 
+/* Put a filled buffer on the transmit ring; *kick: whether the remote wants to be told (after
+ * unlocking). tx_lock held. */
+static int rpmsg_tx_post_locked(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t len,
+				bool *kick)
+{
+	int ret;
+
+	*kick = false;
+	if (rvdev_removed(rvdev))
+		return -AMP_ENODEV;
+	ret = virtqueue_add_outbuf(&rvdev->svq, rpmsg_buf_da(rvdev, buf), len, buf);
+	*kick = !ret && rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->svq);
+	if (ret == -AMP_EIO)
+		rpmsg_report_broken(rvdev, &rvdev->svq);
+	if (!ret)
+		STAT_INC(rvdev, tx_msgs);
+	return ret;
+}
+
 /* Put a filled buffer on the transmit ring and kick if the remote wants it. */
 static int rpmsg_tx_post(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t len)
 {
@@ -361,31 +456,69 @@ static int rpmsg_tx_post(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t 
 	int ret;
 
 	amp_mutex_lock(&rvdev->tx_lock);
-	if (rvdev_removed(rvdev)) {
-		amp_mutex_unlock(&rvdev->tx_lock);
-		return -AMP_ENODEV;
-	}
-	ret = virtqueue_add_outbuf(&rvdev->svq, rpmsg_buf_da(rvdev, buf), len, buf);
-	kick = !ret && rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->svq);
-	if (ret == -AMP_EIO)
-		rpmsg_report_broken(rvdev, &rvdev->svq);
+	ret = rpmsg_tx_post_locked(rvdev, buf, len, &kick);
 	amp_mutex_unlock(&rvdev->tx_lock);
 	if (kick)
 		virtqueue_notify(&rvdev->svq);
-	if (!ret)
-		STAT_INC(rvdev, tx_msgs);
 	return ret;
+}
+
+static void rpmsg_tx_giveback_locked(struct rpmsg_virtio_device *rvdev, void *buf)
+{
+	long i = rpmsg_buf_index(rvdev, buf, 0);
+
+	if (i >= 0)
+		rvdev->tx_free[rvdev->num_tx_free++] = (unsigned int)i;
+	amp_cond_broadcast(&rvdev->tx_cond);
 }
 
 static void rpmsg_tx_giveback(struct rpmsg_virtio_device *rvdev, void *buf)
 {
-	long i = rpmsg_buf_index(rvdev, buf, 0);
+	amp_mutex_lock(&rvdev->tx_lock);
+	rpmsg_tx_giveback_locked(rvdev, buf);
+	amp_mutex_unlock(&rvdev->tx_lock);
+}
+
+static void rpmsg_tx_fill(void *buf, uint32_t src, uint32_t dst, const void *data, int len)
+{
+	rpmsg_hdr_write(buf, src, dst, (uint16_t)len);
+	if (len)
+		memcpy((uint8_t *)buf + RPMSG_HDR_LEN, data, (size_t)len);
+}
+
+/*
+ * The fast path of a send: a buffer is free now. It is taken, filled and posted under one hold
+ * of tx_lock (another sender waits for a 512-byte copy at most), so that a message costs one
+ * lock round trip, not two, and no reference: the device cannot be removed while tx_lock is held
+ * (removal takes it), and one is taken only to kick after unlocking. Returns 1 when no buffer
+ * was free (nothing done), else 0 or the send's error.
+ */
+static int rpmsg_send_now(struct rpmsg_virtio_device *rvdev, uint32_t src, uint32_t dst,
+			  const void *data, int len)
+{
+	bool kick = false;
+	void *buf = NULL;
+	int err = 0;
 
 	amp_mutex_lock(&rvdev->tx_lock);
-	if (i >= 0)
-		rvdev->tx_free[rvdev->num_tx_free++] = (unsigned int)i;
-	amp_cond_broadcast(&rvdev->tx_cond);
+	if (rvdev_removed(rvdev))
+		err = -AMP_ENODEV;
+	else
+		buf = rpmsg_tx_take_locked(rvdev, &err);
+	if (buf) {
+		rpmsg_tx_fill(buf, src, dst, data, len);
+		err = rpmsg_tx_post_locked(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len, &kick);
+		if (err)
+			rpmsg_tx_giveback_locked(rvdev, buf);
+		if (kick)
+			__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+	}
 	amp_mutex_unlock(&rvdev->tx_lock);
+	if (kick) {
+		virtqueue_notify(&rvdev->svq);
+		rvdev_put(rvdev);
+	}
+	return buf || err ? err : 1;
 }
 
 static int rpmsg_send_common(struct rpmsg_virtio_device *rvdev, uint32_t src, uint32_t dst,
@@ -398,6 +531,9 @@ static int rpmsg_send_common(struct rpmsg_virtio_device *rvdev, uint32_t src, ui
 		return -AMP_EINVAL;
 	if ((uint32_t)len > rvdev->buf_size - RPMSG_HDR_LEN)
 		return -AMP_EMSGSIZE;
+	err = rpmsg_send_now(rvdev, src, dst, data, len);
+	if (err <= 0)
+		return err;
 	/* A device on its way out (perhaps crashed) returns no buffers: do not wait for one. */
 	if (__atomic_load_n(&rvdev->going, __ATOMIC_ACQUIRE))
 		timeout_ms = 0;
@@ -405,9 +541,7 @@ static int rpmsg_send_common(struct rpmsg_virtio_device *rvdev, uint32_t src, ui
 	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
 	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, &err);
 	if (buf) {
-		rpmsg_hdr_write(buf, src, dst, (uint16_t)len);
-		if (len)
-			memcpy((uint8_t *)buf + RPMSG_HDR_LEN, data, (size_t)len);
+		rpmsg_tx_fill(buf, src, dst, data, len);
 		err = rpmsg_tx_post(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len);
 		if (err)
 			rpmsg_tx_giveback(rvdev, buf);
@@ -497,7 +631,7 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	amp_mutex_lock(&rvdev->ept_lock);
 	if (rpmsg_ept_table_lookup(&rvdev->epts, ept->addr) == ept)
 		rpmsg_ept_table_remove(&rvdev->epts, ept->addr);
-	ept->dead = true;
+	__atomic_store_n(&ept->dead, true, __ATOMIC_RELAXED);
 	/* From another thread, wait for its callback to finish; from this device's notification
 	 * thread the running callback is its own (one runs at a time): free it when it returns. */
 	while (ept->busy && rpmsg_notify_dev != rvdev)
@@ -1166,6 +1300,11 @@ static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
 	ret = rpmsg_virtio_add(&cfg, &rvdev);
 	if (!ret)
 		vdev->driver_priv = rvdev;
+	/* Polled: senders reclaim transmit buffers themselves (rpmsg_get_tx_buf()), so the
+	 * poller has nothing to do when the remote returns them, and need not count it as work
+	 * (it would never be idle, and never leave the CPU to a sending thread). */
+	if (!ret && !cfg.kick)
+		vdev->poll_skip = 1u << 1;
 	return ret;
 }
 

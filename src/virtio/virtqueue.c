@@ -130,33 +130,34 @@ int virtqueue_init(struct virtqueue *vq, const struct virtqueue_config *cfg)
 /*
  * Stores to a line the other side reads take it away from that side's cache. A buffer reposted
  * where it was (the free list is LIFO) has the same descriptor, and often the same ring entry:
- * when the memory already holds the value, leave the line shared. The comparison reads shared
- * memory the other side could have changed; it decides only whether to write, and a changed
- * value is written over.
+ * when the memory already holds the value, leave the line shared. What it holds is known from a
+ * private shadow of our own last write, not by reading the line: a load of a line the other side
+ * took waits for it to come back, where a store does not wait (the store buffer hides it); when
+ * streaming, the values change every time, and reading first halved the rate. The other side
+ * may scribble over what we wrote; skipping a write then leaves it its own scribble, and we never
+ * read these fields back (the driver role trusts only its private copy of each chain).
  */
-static inline void vq_put16(uint16_t *p, uint16_t v)
+#define VQ_PUT(shadow, p, v, write)                                                            \
+	do {                                                                                    \
+		if ((shadow) != (v)) {                                                          \
+			(shadow) = (v);                                                         \
+			write((p), (v));                                                        \
+		}                                                                               \
+	} while (0)
+
+static inline void vq_put_desc(struct virtqueue *vq, uint16_t i, uint64_t addr, uint32_t len,
+			       uint16_t flags, uint16_t next)
 {
-	if (vq_read16(p) != v)
-		vq_write16(p, v);
+	struct vring_desc *d = &vq->vr.desc[i];
+	struct virtqueue_desc_state *st = &vq->state[i];
+
+	VQ_PUT(st->shadow.drv.addr, &d->addr, addr, vq_write64);
+	VQ_PUT(st->shadow.drv.len, &d->len, len, vq_write32);
+	VQ_PUT(st->shadow.drv.flags, &d->flags, flags, vq_write16);
+	VQ_PUT(st->shadow.drv.next, &d->next, next, vq_write16);
 }
 
-static inline void vq_put32(uint32_t *p, uint32_t v)
-{
-	if (vq_read32(p) != v)
-		vq_write32(p, v);
-}
-
-static inline void vq_put_desc(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
-			       uint16_t next)
-{
-	if (vq_read64(&d->addr) != addr)
-		vq_write64(&d->addr, addr);
-	vq_put32(&d->len, len);
-	vq_put16(&d->flags, flags);
-	vq_put16(&d->next, next);
-}
-
-int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsigned int out_num,
+static int vq_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsigned int out_num,
 		      unsigned int in_num, void *token)
 {
 	unsigned int total = out_num + in_num;
@@ -179,13 +180,12 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsig
 
 	head = idx = vq->free_head;
 	for (i = 0; i < total; i++) {
-		struct vring_desc *d = &vq->vr.desc[idx];
 		uint16_t flags = (uint16_t)(i < out_num ? 0 : VRING_DESC_F_WRITE);
 
 		if (i + 1 < total)
 			flags |= VRING_DESC_F_NEXT;
 		/* The shared next mirrors our private link; we follow only the private one. */
-		vq_put_desc(d, sg[i].addr, sg[i].len, flags, vq->state[idx].next);
+		vq_put_desc(vq, idx, sg[i].addr, sg[i].len, flags, vq->state[idx].next);
 		prev = idx;
 		idx = vq->state[idx].next;
 	}
@@ -197,16 +197,39 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsig
 	vq->state[head].ndescs = (uint16_t)total;
 	vq->in_flight++;
 
-	vq_put16(&vq->vr.avail->ring[vq->avail_idx & vq->mask], head);
+	VQ_PUT(vq->state[vq->avail_idx & vq->mask].shadow.drv.avail,
+	       &vq->vr.avail->ring[vq->avail_idx & vq->mask], head, vq_write16);
 	vq->avail_idx++;
-	/* Release: the descriptors and the ring entry above are visible before avail->idx moves.
-	 * Pairs with the acquire in virtqueue_get_avail_buf() on the device side. */
-	vq_store_release16(&vq->vr.avail->idx, vq->avail_idx);
 
-	/* The event-index rule works on 16-bit distances: decide before they can wrap. */
+	/* The event-index rule works on 16-bit distances: decide before they can wrap (the kick
+	 * decision publishes what is pending first). */
 	if (AMP_UNLIKELY(++vq->num_added == 0xffff))
 		virtqueue_kick(vq);
 	return 0;
+}
+
+void virtqueue_publish_avail(struct virtqueue *vq)
+{
+	if (vq->role != VIRTQUEUE_DRIVER || vq_is_broken(vq))
+		return;
+	/* Release: the descriptors and ring entries written since the last publication are
+	 * visible before avail->idx moves. Pairs with the acquire in virtqueue_get_avail_buf()
+	 * on the device side. Skipped when nothing is new: the store would take the line the
+	 * device keeps reading away from it. */
+	if (vq->avail_pub != vq->avail_idx) {
+		vq->avail_pub = vq->avail_idx;
+		vq_store_release16(&vq->vr.avail->idx, vq->avail_idx);
+	}
+}
+
+int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsigned int out_num,
+		      unsigned int in_num, void *token)
+{
+	int ret = vq_add_sgs(vq, sg, out_num, in_num, token);
+
+	if (!ret)
+		virtqueue_publish_avail(vq);
+	return ret;
 }
 
 int virtqueue_add_outbuf(struct virtqueue *vq, uint64_t addr, uint32_t len, void *token)
@@ -221,6 +244,13 @@ int virtqueue_add_inbuf(struct virtqueue *vq, uint64_t addr, uint32_t len, void 
 	struct virtqueue_sg sg = {.addr = addr, .len = len};
 
 	return virtqueue_add_sgs(vq, &sg, 0, 1, token);
+}
+
+int virtqueue_add_inbuf_deferred(struct virtqueue *vq, uint64_t addr, uint32_t len, void *token)
+{
+	struct virtqueue_sg sg = {.addr = addr, .len = len};
+
+	return vq_add_sgs(vq, &sg, 0, 1, token);
 }
 
 /* Return the chain at @head to the free list, following our private links only. */
@@ -309,6 +339,7 @@ void *virtqueue_detach_unused_buf(struct virtqueue *vq)
 		vq_free_chain(vq, (uint16_t)i);
 		/* Withdraw one avail entry, as Linux does; the device no longer reads the ring. */
 		vq->avail_idx--;
+		vq->avail_pub = vq->avail_idx;
 		vq_write16(&vq->vr.avail->idx, vq->avail_idx);
 		return token;
 	}
@@ -470,8 +501,18 @@ static int vq_add_used(struct virtqueue *vq, uint16_t head, uint32_t len)
 	vq->held = (uint16_t)(vq->held - n);
 
 	e = &vq->vr.used->ring[vq->used_idx & vq->mask];
-	vq_put32(&e->id, head);
-	vq_put32(&e->len, len);
+	st = &vq->state[vq->used_idx & vq->mask];
+	if (!st->used_known) {
+		/* The driver may have left anything there (RPMsg-Lite's pre-fills the ring). */
+		st->used_known = 1;
+		st->shadow.used.id = head;
+		st->shadow.used.len = len;
+		vq_write32(&e->id, head);
+		vq_write32(&e->len, len);
+	} else {
+		VQ_PUT(st->shadow.used.id, &e->id, (uint32_t)head, vq_write32);
+		VQ_PUT(st->shadow.used.len, &e->len, len, vq_write32);
+	}
 	vq->used_idx++;
 	return 0;
 }
@@ -487,6 +528,8 @@ bool virtqueue_kick_prepare(struct virtqueue *vq)
 		return false;
 	if (vq->role == VIRTQUEUE_DEVICE)
 		virtqueue_publish_used(vq);
+	else
+		virtqueue_publish_avail(vq);
 	/* Full fence: our index store above is ordered before the read of the other side's
 	 * suppression word below. Pairs with the fence in the other side's enable_cb(). */
 	vq_mb();

@@ -137,6 +137,11 @@ bool amp_thread_is_self(const struct amp_thread *t)
 	return pthread_equal(t->t, pthread_self()) != 0;
 }
 
+void amp_yield(void)
+{
+	sched_yield();
+}
+
 int amp_pin_cpu(int cpu)
 {
 	cpu_set_t set;

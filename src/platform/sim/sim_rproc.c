@@ -228,6 +228,10 @@ static void *sim_notifier_poll(void *arg)
 		/* The clock is read every 256 idle spins only: a vDSO call is not free either. */
 		if (++spins & 255)
 			continue;
+		/* Idle for a while: leave the CPU to any other thread that wants it (a thread
+		 * sending to this core, typically, on the same CPU), and spin again when it has
+		 * had its turn. Alone on the CPU, this costs a system call every 256 spins. */
+		amp_yield();
 		uint64_t now = amp_now_ns();
 
 		if (now < next_check)

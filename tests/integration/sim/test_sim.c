@@ -32,6 +32,7 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int replies[MAX_PROCS];
+static int probes[MAX_PROCS]; /* channels probed, per index */
 static struct rpmsg_channel *channels[MAX_PROCS];
 /* The last message on each channel. */
 static int last_len[MAX_PROCS];
@@ -81,6 +82,8 @@ static int on_probe(struct rpmsg_channel *rpdev)
 	pthread_mutex_lock(&lock);
 	i = multi ? dev_index(rpdev) : hostile ? strcmp(rpdev->name, "rpmsg-faulty") != 0 : 0;
 	channels[i] = rpdev;
+	probes[i]++;
+	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
 	rpdev->priv = (void *)(intptr_t)(i + 1);
 	return rpmsg_send(rpdev, "hello", 5);
@@ -416,10 +419,25 @@ static void log_to_stderr(enum amp_log_level level, const char *msg, void *priv)
 		fprintf(stderr, "amp: %s\n", msg);
 }
 
-/* The faulty processor crashed once, seen as @type, and is back: probed and greeted anew. */
-static void expect_recovered(int greetings_before, const char *type)
+/* The faulty processor crashed once, seen as @type, and is back: probed and greeted anew.
+ * @probes_before: its channel's probes before (-1: @greetings_before says it is back, which
+ * holds when nothing else is answered meanwhile). */
+static void expect_recovered_probed(int greetings_before, int probes_before, const char *type)
 {
-	CHECK(wait_replies(0, greetings_before + 1) == 0);
+	struct timespec ts;
+	int ret = 0;
+
+	if (probes_before < 0) {
+		CHECK(wait_replies(0, greetings_before + 1) == 0);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 20;
+		pthread_mutex_lock(&lock);
+		while (probes[0] <= probes_before && ret == 0)
+			ret = pthread_cond_timedwait(&cond, &lock, &ts);
+		CHECK(probes[0] > probes_before);
+		pthread_mutex_unlock(&lock);
+	}
 	CHECK(rproc_crash_count(procs[0]) == 1);
 	pthread_mutex_lock(&lock);
 	if (strcmp(last_crash, type))
@@ -427,6 +445,11 @@ static void expect_recovered(int greetings_before, const char *type)
 	CHECK(!strcmp(last_crash, type));
 	pthread_mutex_unlock(&lock);
 	ping(0);
+}
+
+static void expect_recovered(int greetings_before, const char *type)
+{
+	expect_recovered_probed(greetings_before, -1, type);
 }
 
 /* Traffic to the faulty processor until it crashes: the scribbling happens while it flows. */
@@ -477,11 +500,17 @@ static void scenario_hostile(const char *what)
 	} else if (!strcmp(what, "scribble") || !strcmp(what, "bad-used")) {
 		pthread_t sender;
 		bool flowing = !strcmp(what, "scribble");
+		int probed;
 
+		pthread_mutex_lock(&lock);
+		probed = probes[0];
+		pthread_mutex_unlock(&lock);
 		if (flowing)
 			CHECK(pthread_create(&sender, NULL, traffic, NULL) == 0);
-		/* Caught by the host's ring checks; the firmware stays alive, petting. */
-		expect_recovered(greeted, "fatal error");
+		/* Caught by the host's ring checks; the firmware stays alive, petting. With the
+		 * traffic flowing, its echoes are replies too, and may come before the damage is
+		 * seen: the channel probed anew says the processor is back. */
+		expect_recovered_probed(greeted, flowing ? probed : -1, "fatal error");
 		if (flowing) {
 			__atomic_store_n(&traffic_stop, true, __ATOMIC_RELAXED);
 			pthread_join(sender, NULL);
