@@ -441,14 +441,17 @@ struct rproc_virtio_device {
  *          returning. Lock held.
  * @notify: the core kicked vring @vqid of this vdev; runs in the notification context (the
  *          platform's thread), without the processor's lock, never concurrently with itself for
- *          one processor nor with @remove.
+ *          one processor nor with @remove. Do a bounded amount of work (a ring's worth) and
+ *          return true when some is left: the core calls again at once, after letting a stop
+ *          or a walk of the channels in, so that a remote that keeps its ring full cannot keep
+ *          them out. Return false when done (and armed for the next kick).
  */
 struct rproc_virtio_driver {
 	const char *name;
 	uint32_t id;
 	int (*probe)(struct rproc_virtio_device *vdev);
 	void (*remove)(struct rproc_virtio_device *vdev);
-	void (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
+	bool (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
 };
 
 /**

@@ -351,10 +351,14 @@ AMP_API int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg,
 
 /**
  * rpmsg_virtio_notify() - the remote kicked vring @vqid: drain received messages (callbacks run
- * here) or wake senders waiting for transmit buffers.
+ * here) or wake senders waiting for transmit buffers. At most a ring's worth of messages per
+ * call: a remote that refills the ring as fast as it is drained would otherwise keep the caller
+ * here for ever.
  * Context: the device's notification context, one thread at a time.
+ * Return: true when messages are left (call again; the device is not armed for a kick), false
+ * when the ring is empty and armed.
  */
-AMP_API void rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid);
+AMP_API bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid);
 
 /**
  * rpmsg_virtio_remove() - the device goes: channels removed (drivers' remove()), endpoints

@@ -114,6 +114,26 @@ static uint16_t rproc_vring_used_idx(const struct rproc_vring *vr)
 	return __atomic_load_n(&ring.used->idx, __ATOMIC_RELAXED);
 }
 
+/*
+ * Run the driver of vdev @i on vring @j until it has nothing left. notify_lock is held on entry
+ * and on return, and let go between rounds, so that a stop or a walk of the channels gets in
+ * even while a remote refills its ring as fast as it is drained. The vdev array may be
+ * replaced meanwhile (a stop frees it under notify_lock): it is found again by index.
+ */
+static void rproc_vring_notify(struct rproc_private *p, unsigned int i, unsigned int j)
+{
+	for (;;) {
+		struct rproc_vdev *vdev = i < p->num_vdevs ? &p->vdevs[i] : NULL;
+
+		if (!vdev || !vdev->driver || j >= vdev->num_vrings ||
+		    !vdev->driver->notify(&vdev->dev, j))
+			return;
+		amp_mutex_unlock(&p->notify_lock);
+		amp_yield();
+		amp_mutex_lock(&p->notify_lock);
+	}
+}
+
 static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 {
 	const struct rproc_virtio_driver *drv = rproc_virtio_find(vdev->id);
@@ -159,7 +179,7 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 		/* Polled: what this look handles is seen; a move after it is news. A value left
 		 * from before a recovery could equal the new ring's index and hide a message. */
 		vdev->vring[j].poll_seen = rproc_vring_used_idx(&vdev->vring[j]);
-		drv->notify(dev, j);
+		rproc_vring_notify(p, (unsigned int)(vdev - p->vdevs), j);
 	}
 	amp_mutex_unlock(&p->notify_lock);
 	rproc_event_locked(p, RPROC_EVENT_VDEV_UP);
@@ -233,7 +253,7 @@ int rproc_vq_interrupt(struct rproc *rproc, int notifyid)
 			continue;
 		for (j = 0; j < vdev->num_vrings; j++) {
 			if (vdev->vring[j].notifyid == notifyid) {
-				vdev->driver->notify(&vdev->dev, j);
+				rproc_vring_notify(p, i, j);
 				ret = 0;
 				break;
 			}
@@ -252,9 +272,11 @@ int rproc_poll(struct rproc *rproc)
 
 	amp_mutex_lock(&p->notify_lock);
 	for (i = 0; i < p->num_vdevs; i++)
-		for (j = 0; p->vdevs[i].driver && j < p->vdevs[i].num_vrings; j++)
+		/* i is checked again: the array may have gone while the lock was let go. */
+		for (j = 0; i < p->num_vdevs && p->vdevs[i].driver && j < p->vdevs[i].num_vrings;
+		     j++)
 			if (!(p->vdevs[i].dev.poll_skip >> j & 1))
-				p->vdevs[i].driver->notify(&p->vdevs[i].dev, j);
+				rproc_vring_notify(p, i, j);
 	amp_mutex_unlock(&p->notify_lock);
 	return 0;
 }

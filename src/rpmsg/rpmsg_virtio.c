@@ -305,15 +305,18 @@ static bool rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, struct rpmsg_rx_run 
  */
 #define RPMSG_RX_BATCH 32u
 
-static void rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
+/* Drain up to a ring's worth; true when more is waiting (and the ring is not armed). */
+static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 {
 	void *bufs[RPMSG_RX_BATCH];
 	uint32_t lens[RPMSG_RX_BATCH];
 	struct rpmsg_rx_run run = {NULL, 0};
-	unsigned int n, i, back;
+	unsigned int n, i, back, done = 0;
 	int ret;
 
-	for (;;) {
+	for (;; done += n) {
+		if (done >= rvdev->cfg.vring_num[0])
+			return true;
 		amp_mutex_lock(&rvdev->rx_lock);
 		for (n = 0; n < RPMSG_RX_BATCH; n++)
 			if ((ret = virtqueue_get_buf(&rvdev->rvq, &bufs[n], &lens[n])) != 1)
@@ -322,7 +325,7 @@ static void rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 		if (n == 0 && ret == 0 && (!rvdev->cfg.kick || virtqueue_enable_cb(&rvdev->rvq))) {
 			/* Empty, and the remote will kick us for the next one. */
 			amp_mutex_unlock(&rvdev->rx_lock);
-			return;
+			return false;
 		}
 		/* Nor disarming: in polling mode that is a store to a ring line per batch. */
 		if (n && rvdev->cfg.kick)
@@ -337,7 +340,7 @@ static void rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 		if (back)
 			rpmsg_rx_repost_batch(rvdev, bufs, back);
 		if (ret < 0)
-			return;
+			return false;
 	}
 }
 
@@ -1190,18 +1193,20 @@ out_free:
 	return ret;
 }
 
-void rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
+bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 {
 	struct rpmsg_virtio_device *outer = rpmsg_notify_dev;
+	bool more = false;
 
 	if (rvdev_removed(rvdev))
-		return;
+		return false;
 	rpmsg_notify_dev = rvdev;
 	if (vqid == 0)
-		rpmsg_rx_drain(rvdev);
+		more = rpmsg_rx_drain(rvdev);
 	else
 		rpmsg_tx_complete(rvdev);
 	rpmsg_notify_dev = outer;
+	return more;
 }
 
 void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
@@ -1314,9 +1319,9 @@ static void rpmsg_rproc_remove(struct rproc_virtio_device *vdev)
 	vdev->driver_priv = NULL;
 }
 
-static void rpmsg_rproc_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
+static bool rpmsg_rproc_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
 {
-	rpmsg_virtio_notify(vdev->driver_priv, vqid);
+	return rpmsg_virtio_notify(vdev->driver_priv, vqid);
 }
 
 const struct rproc_virtio_driver rpmsg_rproc_virtio_driver = {

@@ -104,8 +104,10 @@ static void *host_main(void *arg)
 		pending = l->host_pending;
 		l->host_pending = 0;
 		pthread_mutex_unlock(&l->lock);
+		/* A ring's worth per call: call again while it says more is left. */
 		if (pending & 1)
-			rpmsg_virtio_notify(l->rvdev, 0);
+			while (rpmsg_virtio_notify(l->rvdev, 0))
+				;
 		if (pending & 2)
 			rpmsg_virtio_notify(l->rvdev, 1);
 		pthread_mutex_lock(&l->lock);

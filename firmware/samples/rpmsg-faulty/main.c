@@ -212,6 +212,14 @@ static void run_command(void)
 		amp_fw_rpmsg_send(&ept, host_addr, "done", 4);
 		hoarding = 1;
 		return;
+	} else if (is("flood")) {
+		/* Messages as fast as the host takes them, for ever: the host must still get a
+		 * stop in, while its receive side is never idle. */
+		command[0] = 0;
+		for (;;) {
+			amp_fw_rpmsg_send(&ept, host_addr, "flood", 5);
+			amp_fw_pet_watchdog();
+		}
 	} else if (is("kick-storm")) {
 		uint64_t end = amp_fw_now_ns() + 300000000ull;
 

@@ -38,12 +38,19 @@ static struct rpmsg_channel *channels[MAX_PROCS];
 static int last_len[MAX_PROCS];
 static char last_data[MAX_PROCS][512];
 
+/* hostile-flood: the host's handling of each message costs this long, so that the remote (which
+ * only copies) stays ahead of it and the receive ring never runs empty. */
+static long slow_rx_ns; /* atomic */
+
 static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
 {
 	int i = rpdev->priv ? (int)(intptr_t)rpdev->priv - 1 : 0;
+	struct timespec work = {0, __atomic_load_n(&slow_rx_ns, __ATOMIC_RELAXED)};
 
 	(void)priv;
 	(void)src;
+	if (work.tv_nsec && i == 0)
+		nanosleep(&work, NULL);
 	pthread_mutex_lock(&lock);
 	replies[i]++;
 	last_len[i] = len;
@@ -392,6 +399,12 @@ static void count_channels(struct rpmsg_channel *ch, void *arg)
 	(*(unsigned int *)arg)++;
 }
 
+static void count_rproc_channels(struct rpmsg_channel *ch, unsigned int index, void *arg)
+{
+	(void)index;
+	count_channels(ch, arg);
+}
+
 /* The faulty firmware said "done" (its reply number @before + 1): the command's effects,
  * all sent before it, have been handled. */
 static void wait_done(int before)
@@ -544,6 +557,19 @@ static void scenario_hostile(const char *what)
 		CHECK(rpmsg_trysend(channels[0], "x", 1) == -AMP_ENOMEM);
 		CHECK(rpmsg_ept_sendto(ept, channels[0]->dst, "x", 1, 50) == -AMP_ETIMEDOUT);
 		CHECK(faulty_stats().tx_timeouts == 1);
+	} else if (!strcmp(what, "flood")) {
+		unsigned int n = 0;
+
+		/* The remote never lets the receive ring go empty: a walk of the channels and a
+		 * stop must still get in (this hangs, until ctest's timeout, if they cannot). */
+		__atomic_store_n(&slow_rx_ns, 20000, __ATOMIC_RELAXED);
+		CHECK(wait_replies(0, greeted + 1000) == 0);
+		rproc_for_each_channel(procs[0], count_rproc_channels, &n);
+		CHECK(n == 1);
+		CHECK(replies_of(0) > greeted + 1000);
+		CHECK(rproc_shutdown(procs[0]) == 0);
+		CHECK(rproc_get_state(procs[0]) == RPROC_OFFLINE);
+		__atomic_store_n(&slow_rx_ns, 0, __ATOMIC_RELAXED);
 	} else if (!strcmp(what, "kick-storm")) {
 		/* The bystander answers while the storm goes on, and so does the stormer after. */
 		for (i = 0; i < 20; i++)

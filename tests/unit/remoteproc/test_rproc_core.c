@@ -157,7 +157,7 @@ static void quiet_log(enum amp_log_level level, const char *msg, void *priv)
 }
 
 /* A virtio driver for rpmsg vdevs that records what the core hands it. */
-static int vdrv_probes, vdrv_removes, vdrv_notifies;
+static int vdrv_probes, vdrv_removes, vdrv_notifies, vdrv_more;
 static struct rproc_virtio_device vdrv_last;
 
 static int vdrv_probe(struct rproc_virtio_device *vdev)
@@ -176,11 +176,13 @@ static void vdrv_remove(struct rproc_virtio_device *vdev)
 	vdrv_removes++;
 }
 
-static void vdrv_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
+/* Says "more left" vdrv_more times, as a driver whose remote keeps its ring full. */
+static bool vdrv_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
 {
 	(void)vdev;
 	(void)vqid;
 	vdrv_notifies++;
+	return vdrv_more > 0 && vdrv_more--;
 }
 
 static const struct rproc_virtio_driver vdrv = {
@@ -227,7 +229,7 @@ static int setup(void **state)
 
 	amp_log_set_handler(quiet_log, NULL);
 	rproc_virtio_register_driver(&vdrv);
-	vdrv_probes = vdrv_removes = vdrv_notifies = 0;
+	vdrv_probes = vdrv_removes = vdrv_notifies = vdrv_more = 0;
 	amp_test_arena_init(&c->f.mem, MEM_SIZE);
 	pthread_mutex_init(&c->f.lock, NULL);
 	pthread_cond_init(&c->f.cond, NULL);
@@ -339,6 +341,11 @@ static void test_boot_loads_segments_and_writes_back_the_table(void **state)
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 1), 0);
 	assert_int_equal(vdrv_notifies, 3);
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 7), -AMP_ENOENT);
+	/* A driver with work left is called again until it has none. */
+	vdrv_more = 3;
+	assert_int_equal(rproc_vq_interrupt(c->rproc, 1), 0);
+	assert_int_equal(vdrv_notifies, 3 + 4);
+	assert_int_equal(vdrv_more, 0);
 
 	assert_int_equal(rproc_shutdown(c->rproc), 0);
 	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
