@@ -7,8 +7,10 @@ FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 600
 # BENCH_ARGS=--smoke runs every benchmark briefly (what CI does).
 BENCH_ARGS ?=
+# bench-plot needs a python3 with matplotlib (Debian: python3-matplotlib, in /usr/bin/python3).
+PYTHON ?= python3
 
-.PHONY: all build test test-default test-asan-ubsan test-tsan demo bench soak fuzz fuzz-build clean
+.PHONY: all build test test-default test-asan-ubsan test-tsan demo bench bench-plot soak fuzz fuzz-build clean
 
 all: build
 
@@ -38,6 +40,10 @@ demo: build
 
 bench: build
 	build/default/bench/amp-bench $(BENCH_ARGS)
+
+# The latency distributions of the last `make bench`, as build/bench/latency.png.
+bench-plot:
+	$(PYTHON) bench/plot_latency.py build/bench/latency.json build/bench/latency.png
 
 # Traffic on several processors crashed and recovered at random, for SOAK_SECONDS; checks
 # order, integrity, losses only at crashes, and no leak. Not part of `make test`.

@@ -4,7 +4,8 @@
  * windows (this machine's virtual CPUs migrate, and a speed measured a minute apart is not a
  * baseline). A cache-line ping-pong probe runs before and after each pair of windows; a pair
  * whose probe moved by more than 20% is measured again.
- * Usage: amp-bench [--smoke] [--json PATH] [--only TEXT] (only the rows whose name has TEXT).
+ * Usage: amp-bench [--smoke] [--json PATH] [--dist PATH] [--only TEXT] (only the rows whose
+ * name has TEXT). --dist: where the latency distributions go (bench/plot_latency.py).
  * Benchmark layer.
  */
 #include <math.h>
@@ -39,6 +40,37 @@ static const char *only;
 static bool skip(const char *name)
 {
 	return only && !strstr(name, only);
+}
+
+/* The latency distributions, for bench/plot_latency.py: each latency row's quantiles and its
+ * baseline's, as a JSON list (NULL: not written). */
+static FILE *dist;
+static unsigned int dist_rows;
+
+static void dist_add(const char *name, const char *baseline, double *sa, size_t na, double *sb,
+		     size_t nb)
+{
+	static const double tail[] = {0.995, 0.999, 0.9995, 0.9999, 1.0};
+	double *s[2] = {sa, sb};
+	size_t n[2] = {na, nb};
+	int side, i;
+
+	if (!dist || !na || !nb)
+		return;
+	fprintf(dist, "%s\n  {\"name\": \"%s\", \"baseline\": \"%s\", \"unit\": \"ns\", \"p\": [",
+		dist_rows++ ? "," : "", name, baseline);
+	for (i = 0; i <= 99; i++)
+		fprintf(dist, "%s%.2f", i ? ", " : "", i / 100.0);
+	for (i = 0; i < 5; i++)
+		fprintf(dist, ", %.4f", tail[i]);
+	for (side = 0; side < 2; side++) {
+		fprintf(dist, "], \"%s\": [", side ? "baseline_ns" : "value_ns");
+		for (i = 0; i <= 99; i++)
+			fprintf(dist, "%s%.1f", i ? ", " : "", bench_percentile(s[side], n[side], i / 100.0));
+		for (i = 0; i < 5; i++)
+			fprintf(dist, ", %.1f", bench_percentile(s[side], n[side], tail[i]));
+	}
+	fputs("]}", dist);
 }
 
 static int bench_probe_steady(double before, double after)
@@ -85,6 +117,7 @@ static size_t bench_latency(const struct bench_cfg *c, const struct bench_pair *
 	}
 	qsort(sa, na, sizeof(double), bench_cmp_double);
 	qsort(sb, nb, sizeof(double), bench_cmp_double);
+	dist_add(name, b->name, sa, na, sb, nb);
 	{
 		const struct {
 			const char *what;
@@ -196,7 +229,7 @@ int main(int argc, char **argv)
 {
 	struct bench_cfg c = {.windows = 7, .echo_iters = 100000, .stream_iters = 2000000,
 			      .retries = 2};
-	const char *json = "build/bench/results.json";
+	const char *json = "build/bench/results.json", *dist_path = "build/bench/latency.json";
 	struct bench_plan plan = {
 		.mbox = {.windows = 5, .echo_iters = 20000, .stream_iters = 200000, .retries = 2},
 		.sim_stream = {.windows = 5, .echo_iters = 0, .stream_iters = 500000, .retries = 2},
@@ -217,11 +250,19 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json = argv[++i];
+		} else if (!strcmp(argv[i], "--dist") && i + 1 < argc) {
+			dist_path = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--json PATH] [--only TEXT]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [--smoke] [--json PATH] [--dist PATH] [--only TEXT]\n",
+				argv[0]);
 			return 2;
 		}
 	}
+	/* A failure here only costs the plot. */
+	dist = bench_fopen(dist_path);
+	if (dist)
+		fputs("{\"rows\": [", dist);
 	plan.fast = c;
 	bench_base_init();
 	printf("amp-bench: %d alternating windows per figure; host on CPU 0, remote on CPU 1\n",
@@ -265,6 +306,12 @@ int main(int argc, char **argv)
 			"sim stream host->8 remotes, mailbox", 496, NULL, r + n);
 	n += bench_latency(&plan.boot, &bench_sim_boot, &bench_spawn, "sim boot, echo firmware",
 			   NULL, r + n);
+	if (dist) {
+		fputs("\n]}\n", dist);
+		fclose(dist);
+		printf("latency distributions written to %s (make bench-plot draws them)\n",
+		       dist_path);
+	}
 	bench_report(r, n, json);
 	return 0;
 }

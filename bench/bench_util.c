@@ -159,6 +159,26 @@ double bench_percentile(double *sorted, size_t n, double p)
 	return sorted[i < n ? i : n - 1];
 }
 
+FILE *bench_fopen(const char *path)
+{
+	char dir[512];
+	char *slash;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		/* One level is enough for build/bench; the parent exists once built. */
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			perror(dir);
+	}
+	f = fopen(path, "w");
+	if (!f)
+		perror(path);
+	return f;
+}
+
 void bench_report(const struct bench_result *r, size_t n, const char *json_path)
 {
 	FILE *f;
@@ -172,20 +192,7 @@ void bench_report(const struct bench_result *r, size_t n, const char *json_path)
 		       r[i].target ? r[i].target : "");
 	if (!json_path)
 		return;
-	{
-		char dir[512];
-		char *slash;
-
-		snprintf(dir, sizeof(dir), "%s", json_path);
-		slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = '\0';
-			/* One level is enough for build/bench; the parent exists once built. */
-			if (mkdir(dir, 0755) && errno != EEXIST)
-				perror(dir);
-		}
-	}
-	f = fopen(json_path, "w");
+	f = bench_fopen(json_path);
 	if (!f) {
 		perror(json_path);
 		return;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define BENCH_SHM_SIZE (4u << 20)
@@ -68,5 +69,8 @@ struct bench_result {
 };
 
 void bench_report(const struct bench_result *r, size_t n, const char *json_path);
+
+/* fopen(@path, "w"), making its directory first (one level); NULL (said on stderr) on failure. */
+FILE *bench_fopen(const char *path);
 
 #endif /* AMP_BENCH_UTIL_H */
