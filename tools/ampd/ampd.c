@@ -1145,6 +1145,8 @@ int main(int argc, char **argv)
 	rproc_firmware_path_add(AMPD_FIRMWARE_BUILD_DIR);
 	rproc_firmware_path_add(AMPD_FIRMWARE_INSTALL_DIR);
 
+	/* Every send to a client says MSG_NOSIGNAL; this covers stdout read by a pipe that went. */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
