@@ -179,6 +179,9 @@ int main(int argc, char **argv)
 	/* Die with the host: SIGIO (default action: terminate) when its end of the lifeline
 	 * closes. Costs the waits nothing, and reaches a core spinning in polling mode too. */
 	signal(SIGIO, SIG_DFL);
+	/* Whatever the host ignored (a daemon ignores SIGPIPE), a write to a host that went
+	 * ends the core too. */
+	signal(SIGPIPE, SIG_DFL);
 	if (fcntl(SIM_FD_LIFELINE, F_SETOWN, getpid()) ||
 	    fcntl(SIM_FD_LIFELINE, F_SETFL, O_ASYNC | O_NONBLOCK)) {
 		perror("amp-sim-core: lifeline");
