@@ -43,8 +43,19 @@ struct rpmsg_endpoint {
 	bool free_on_done; /* destroyed from its own callback: freed when that returns */
 };
 
+/*
+ * Receive buffers are taken from the ring and given back in batches of up to this many: the
+ * receive lock is taken twice per batch instead of twice per message, and avail->idx moves
+ * once per batch (the remote, which reads it, misses on its line once per batch).
+ */
+#define RPMSG_RX_BATCH 32u
+
 struct rpmsg_virtio_device {
 	char name[64];
+	/* Delivered buffers of the batch being drained, not given back yet. Notification
+	 * context only: a callback that waits for a transmit buffer gives them back first. */
+	void *repost[RPMSG_RX_BATCH];
+	unsigned int num_repost;
 	struct rpmsg_virtio_config cfg;
 	unsigned int refs; /* the device's own, and one per endpoint; atomic */
 	bool going;        /* being removed: sends no longer wait for buffers; atomic */
@@ -195,9 +206,11 @@ static void rpmsg_rx_repost_batch(struct rpmsg_virtio_device *rvdev, void *const
 	}
 	virtqueue_publish_avail(&rvdev->rvq);
 	kick = rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq);
-	amp_mutex_unlock(&rvdev->rx_lock);
+	/* Under the lock: the doorbell belongs to the processor's vdev, which a removal (it
+	 * takes this lock) may free as soon as it returns. */
 	if (kick)
 		virtqueue_notify(&rvdev->rvq);
+	amp_mutex_unlock(&rvdev->rx_lock);
 }
 
 /* Give receive buffer @buf back to the remote. */
@@ -298,12 +311,13 @@ static bool rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, struct rpmsg_rx_run 
 	return !rvdev->deliver_held;
 }
 
-/*
- * Receive buffers are taken from the ring and given back in batches of up to this many: the
- * receive lock is taken twice per batch instead of twice per message, and avail->idx moves
- * once per batch (the remote, which reads it, misses on its line once per batch).
- */
-#define RPMSG_RX_BATCH 32u
+/* Give back the delivered buffers of the current batch. Notification context. */
+static void rpmsg_rx_flush(struct rpmsg_virtio_device *rvdev)
+{
+	if (rvdev->num_repost)
+		rpmsg_rx_repost_batch(rvdev, rvdev->repost, rvdev->num_repost);
+	rvdev->num_repost = 0;
+}
 
 /* Drain up to a ring's worth; true when more is waiting (and the ring is not armed). */
 static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
@@ -311,7 +325,7 @@ static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 	void *bufs[RPMSG_RX_BATCH];
 	uint32_t lens[RPMSG_RX_BATCH];
 	struct rpmsg_rx_run run = {NULL, 0};
-	unsigned int n, i, back, done = 0;
+	unsigned int n, i, done = 0;
 	int ret;
 
 	for (;; done += n) {
@@ -333,12 +347,11 @@ static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 		if (ret < 0)
 			rpmsg_report_broken(rvdev, &rvdev->rvq);
 		amp_mutex_unlock(&rvdev->rx_lock);
-		for (i = back = 0; i < n; i++)
+		for (i = 0; i < n; i++)
 			if (rpmsg_rx_one(rvdev, &run, bufs[i], lens[i]))
-				bufs[back++] = bufs[i];
+				rvdev->repost[rvdev->num_repost++] = bufs[i];
 		rpmsg_rx_run_end(&run);
-		if (back)
-			rpmsg_rx_repost_batch(rvdev, bufs, back);
+		rpmsg_rx_flush(rvdev);
 		if (ret < 0)
 			return false;
 	}
@@ -404,6 +417,8 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			 * to whoever else wants it between looks. */
 			rvdev->tx_waiters++;
 			amp_mutex_unlock(&rvdev->tx_lock);
+			if (rpmsg_notify_dev == rvdev)
+				rpmsg_rx_flush(rvdev); /* as below */
 			amp_yield();
 			amp_mutex_lock(&rvdev->tx_lock);
 			rvdev->tx_waiters--;
@@ -416,10 +431,13 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			continue;
 		}
 		if (rpmsg_notify_dev == rvdev) {
-			/* The kick that would wake us is handled by this thread: poll instead. */
+			/* The kick that would wake us is handled by this thread: poll instead. And
+			 * give back the receive buffers this batch has delivered: a remote that
+			 * waits for one before it returns ours would otherwise wait for us. */
 			struct timespec ts = {0, RPMSG_NOTIFY_POLL_NS};
 
 			amp_mutex_unlock(&rvdev->tx_lock);
+			rpmsg_rx_flush(rvdev);
 			nanosleep(&ts, NULL);
 			amp_mutex_lock(&rvdev->tx_lock);
 		} else {
@@ -460,9 +478,9 @@ static int rpmsg_tx_post(struct rpmsg_virtio_device *rvdev, void *buf, uint32_t 
 
 	amp_mutex_lock(&rvdev->tx_lock);
 	ret = rpmsg_tx_post_locked(rvdev, buf, len, &kick);
-	amp_mutex_unlock(&rvdev->tx_lock);
-	if (kick)
+	if (kick) /* under the lock, as in rpmsg_rx_repost_batch() */
 		virtqueue_notify(&rvdev->svq);
+	amp_mutex_unlock(&rvdev->tx_lock);
 	return ret;
 }
 
@@ -490,11 +508,12 @@ static void rpmsg_tx_fill(void *buf, uint32_t src, uint32_t dst, const void *dat
 }
 
 /*
- * The fast path of a send: a buffer is free now. It is taken, filled and posted under one hold
- * of tx_lock (another sender waits for a 512-byte copy at most), so that a message costs one
- * lock round trip, not two, and no reference: the device cannot be removed while tx_lock is held
- * (removal takes it), and one is taken only to kick after unlocking. Returns 1 when no buffer
- * was free (nothing done), else 0 or the send's error.
+ * The fast path of a send: a buffer is free now. It is taken, filled, posted and kicked under
+ * one hold of tx_lock (another sender waits for a 512-byte copy and a doorbell at most), so that
+ * a message costs one lock round trip, not two, and no reference: the device cannot be removed
+ * while tx_lock is held (removal takes it). The kick must be inside too: the doorbell is the
+ * processor's vdev, freed once a removal has returned. Returns 1 when no buffer was free
+ * (nothing done), else 0 or the send's error.
  */
 static int rpmsg_send_now(struct rpmsg_virtio_device *rvdev, uint32_t src, uint32_t dst,
 			  const void *data, int len)
@@ -514,13 +533,9 @@ static int rpmsg_send_now(struct rpmsg_virtio_device *rvdev, uint32_t src, uint3
 		if (err)
 			rpmsg_tx_giveback_locked(rvdev, buf);
 		if (kick)
-			__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+			virtqueue_notify(&rvdev->svq);
 	}
 	amp_mutex_unlock(&rvdev->tx_lock);
-	if (kick) {
-		virtqueue_notify(&rvdev->svq);
-		rvdev_put(rvdev);
-	}
 	return buf || err ? err : 1;
 }
 
