@@ -251,8 +251,9 @@ AMP_API void rproc_report_crash(struct rproc *rproc, enum rproc_crash_type type)
 AMP_API int rproc_vq_interrupt(struct rproc *rproc, int notifyid);
 
 /**
- * rproc_poll() - polling mode: process every vring of every vdev once, as if each was kicked
- * (but those a driver set in its vdev's @poll_skip).
+ * rproc_poll() - polling mode: process every vring of every vdev as if each was kicked (but
+ * those a driver set in its vdev's @poll_skip), until each has nothing left; the processor's
+ * notification lock is let go between rounds of a ring's worth, so a stop is not kept out.
  * Context: as rproc_vq_interrupt(). Return: 0.
  */
 AMP_API int rproc_poll(struct rproc *rproc);

@@ -217,7 +217,10 @@ AMP_API int virtqueue_add_inbuf(struct virtqueue *vq, uint64_t addr, uint32_t le
 AMP_API int virtqueue_add_inbuf_deferred(struct virtqueue *vq, uint64_t addr, uint32_t len,
 					 void *token);
 
-/** virtqueue_publish_avail() - publish buffers added with the deferred variant (driver role). */
+/**
+ * virtqueue_publish_avail() - publish buffers added with the deferred variant (driver role):
+ * one release store of avail->idx. Context: as virtqueue_add_sgs().
+ */
 AMP_API void virtqueue_publish_avail(struct virtqueue *vq);
 
 /**
@@ -285,7 +288,10 @@ AMP_API int virtqueue_add_used_buf(struct virtqueue *vq, uint16_t head, uint32_t
  */
 AMP_API int virtqueue_add_used_buf_deferred(struct virtqueue *vq, uint16_t head, uint32_t len);
 
-/** virtqueue_publish_used() - publish used entries added with the deferred variant. */
+/**
+ * virtqueue_publish_used() - publish used entries added with the deferred variant (device
+ * role): one release store of used->idx. Context: as virtqueue_add_used_buf().
+ */
 AMP_API void virtqueue_publish_used(struct virtqueue *vq);
 
 /**

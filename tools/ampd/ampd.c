@@ -63,6 +63,12 @@ static struct dproc procs[AMPD_SOC_MAX_PROCS];
 static unsigned int num_procs;
 static const char *coredump_dir = AMPD_DEFAULT_COREDUMP_DIR;
 
+/* Whether a processor in @st runs firmware that channels and endpoints can live on. */
+static bool is_up(enum rproc_state st)
+{
+	return st == RPROC_RUNNING || st == RPROC_ATTACHED;
+}
+
 static struct dproc *find(const char *name)
 {
 	unsigned int i;
@@ -474,7 +480,6 @@ static void handle(struct client *c, const struct ampd_req *q, struct resp *r)
 {
 	struct dproc *d = NULL;
 	struct rproc *p = NULL;
-	enum rproc_state st;
 	unsigned int i;
 	int ret = 0;
 
@@ -513,8 +518,7 @@ static void handle(struct client *c, const struct ampd_req *q, struct resp *r)
 		ret = rproc_shutdown(p);
 		break;
 	case AMPD_CRASH:
-		st = rproc_get_state(p);
-		if (st != RPROC_RUNNING && st != RPROC_ATTACHED) {
+		if (!is_up(rproc_get_state(p))) {
 			resp_err(r, -AMP_EINVAL, "only a running processor can be crashed");
 			return;
 		}
@@ -565,8 +569,7 @@ static void handle(struct client *c, const struct ampd_req *q, struct resp *r)
 		c->mode = M_WATCH;
 		break;
 	case AMPD_OPEN:
-		st = rproc_get_state(p);
-		if (st != RPROC_RUNNING && st != RPROC_ATTACHED) {
+		if (!is_up(rproc_get_state(p))) {
 			resp_err(r, -AMP_ENODEV, "the processor is not running (ampctl start NAME)");
 			return;
 		}
@@ -688,7 +691,7 @@ static bool event_ends(const struct event *ev, const struct dept *e)
 	if (e->proc != ev->proc || ev->gen <= e->gen)
 		return false;
 	if (ev->kind == EV_STATE)
-		return ev->state != RPROC_RUNNING && ev->state != RPROC_ATTACHED;
+		return !is_up(ev->state);
 	return ev->kind == EV_CHANNEL_DOWN && ev->vdev == e->vdev && ev->dst == e->ch_dst &&
 	       !strcmp(ev->channel, e->channel);
 }
@@ -727,13 +730,10 @@ static void recheck_endpoints(void)
 
 	for (c = clients; c; c = next) {
 		struct find_walk w = {c->mode == M_ENDPOINT ? c->dept : NULL, false};
-		enum rproc_state st;
-
 		next = c->next;
 		if (!w.e)
 			continue;
-		st = rproc_get_state(w.e->proc->rp);
-		if (st == RPROC_RUNNING || st == RPROC_ATTACHED)
+		if (is_up(rproc_get_state(w.e->proc->rp)))
 			rproc_for_each_channel(w.e->proc->rp, find_channel, &w);
 		if (!w.found)
 			drop(c);
