@@ -326,24 +326,31 @@ static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 	uint32_t lens[RPMSG_RX_BATCH];
 	struct rpmsg_rx_run run = {NULL, 0};
 	unsigned int n, i, done = 0;
+	bool armed = rvdev->cfg.kick != NULL; /* as the last drain left it, if it emptied */
 	int ret;
 
 	for (;; done += n) {
 		if (done >= rvdev->cfg.vring_num[0])
 			return true;
 		amp_mutex_lock(&rvdev->rx_lock);
+		/* Disarmed while we drain: the remote need not kick for what we are about to
+		 * take, and taking from an armed ring would publish the event and fence for each
+		 * buffer (see virtqueue_get_buf()). Polling mode is never armed. */
+		if (armed) {
+			virtqueue_disable_cb(&rvdev->rvq);
+			armed = false;
+		}
 		for (n = 0; n < RPMSG_RX_BATCH; n++)
 			if ((ret = virtqueue_get_buf(&rvdev->rvq, &bufs[n], &lens[n])) != 1)
 				break;
 		/* Polling mode (no doorbell) needs no arming, and saves its full fence. */
+		if (n == 0 && ret == 0 && rvdev->cfg.kick)
+			armed = true;
 		if (n == 0 && ret == 0 && (!rvdev->cfg.kick || virtqueue_enable_cb(&rvdev->rvq))) {
 			/* Empty, and the remote will kick us for the next one. */
 			amp_mutex_unlock(&rvdev->rx_lock);
 			return false;
 		}
-		/* Nor disarming: in polling mode that is a store to a ring line per batch. */
-		if (n && rvdev->cfg.kick)
-			virtqueue_disable_cb(&rvdev->rvq);
 		if (ret < 0)
 			rpmsg_report_broken(rvdev, &rvdev->rvq);
 		amp_mutex_unlock(&rvdev->rx_lock);
@@ -424,10 +431,14 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			rvdev->tx_waiters--;
 			continue;
 		}
-		/* Ask for transmit-complete kicks only while someone waits, as Linux does, and
-		 * look again after arming, so that a buffer returned meanwhile is not missed. */
-		if (rvdev->tx_waiters++ == 0 && !virtqueue_enable_cb(&rvdev->svq)) {
-			rvdev->tx_waiters--;
+		/* Ask for transmit-complete kicks only while someone waits, as Linux does. Every
+		 * waiter arms and looks again before it sleeps, not only the first: with EVENT_IDX
+		 * the event the first one set may already be behind us (a sender on the fast path
+		 * took that buffer), and a buffer returned meanwhile must not be missed. */
+		rvdev->tx_waiters++;
+		if (!virtqueue_enable_cb(&rvdev->svq)) {
+			if (--rvdev->tx_waiters == 0)
+				virtqueue_disable_cb(&rvdev->svq);
 			continue;
 		}
 		if (rpmsg_notify_dev == rvdev) {
@@ -1180,8 +1191,11 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 		if (ret)
 			goto out_free;
 	}
-	/* Transmit-complete kicks are off until a sender waits. */
+	/* Transmit-complete kicks are off until a sender waits. Polling mode never arms either
+	 * ring: nobody would be kicked, and an armed ring costs a fence per buffer taken. */
 	virtqueue_disable_cb(&rvdev->svq);
+	if (!cfg->kick)
+		virtqueue_disable_cb(&rvdev->rvq);
 
 	if (cfg->features & (1u << VIRTIO_RPMSG_F_NS)) {
 		rvdev->ns_ept = rpmsg_ept_new(rvdev, NULL, rpmsg_ns_cb, rvdev, RPMSG_NS_ADDR);

@@ -117,6 +117,17 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup_no_event_idx(void **state)
+{
+	(void)state;
+	memset(&R, 0, sizeof(R));
+	memset(&H, 0, sizeof(H));
+	amp_log_set_level(AMP_LOG_ERR);
+	amp_link_init(&L, 1u << VIRTIO_RPMSG_F_NS);
+	assert_int_equal(register_rpmsg_driver(&test_drv), 0);
+	return 0;
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -278,6 +289,111 @@ static void test_name_service_destroy_removes_the_channel(void **state)
 	/* Announced again: probed again. */
 	amp_link_remote_call(&L, remote_announce, "test-echo");
 	assert_int_equal(amp_link_wait(&L, &H.probes, 2), 0);
+}
+
+/* --- many senders, many waiters ------------------------------------------------------------ */
+
+#define SINK_ADDR 0x401u
+#define STORM_SENDERS 6
+#define STORM_MSGS 1500
+#define STORM_TIMEOUT_MS 2000u
+
+static int sink_got;
+
+/* A slow remote: each message costs it a lock round trip and a wake-up of the test. */
+static void remote_sink_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len,
+			   uint32_t src, void *priv)
+{
+	(void)ept;
+	(void)data;
+	(void)len;
+	(void)src;
+	(void)priv;
+	amp_link_bump(&L, &sink_got);
+	sched_yield();
+}
+
+static int remote_make_sink(struct amp_link *l, void *arg)
+{
+	(void)arg;
+	return rpmsg_remote_create_ept(&l->rdev, &R.extra[1], "", SINK_ADDR, remote_sink_cb, NULL);
+}
+
+struct storm_sender {
+	pthread_t t;
+	struct rpmsg_endpoint *ept;
+	int timeouts, errors;
+	uint64_t worst_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *storm_send(void *arg)
+{
+	struct storm_sender *s = arg;
+	int i, ret;
+
+	for (i = 0; i < STORM_MSGS; i++) {
+		uint64_t t0 = mono_ns(), took;
+
+		ret = rpmsg_ept_sendto(s->ept, SINK_ADDR, &i, sizeof(i), STORM_TIMEOUT_MS);
+		took = mono_ns() - t0;
+		if (took > s->worst_ns)
+			s->worst_ns = took;
+		if (ret == -AMP_ETIMEDOUT)
+			s->timeouts++;
+		else if (ret)
+			s->errors++;
+	}
+	return NULL;
+}
+
+/*
+ * More senders than the remote keeps up with: most of them wait for a buffer most of the time,
+ * while one that finds a buffer on the fast path takes it from under the waiters' noses. Every
+ * waiter must hear of the buffers that come back (with EVENT_IDX too): none may sit out its
+ * timeout while the remote is returning buffers.
+ */
+static void test_many_waiters_all_hear_of_returned_buffers(void **state)
+{
+	struct storm_sender s[STORM_SENDERS];
+	struct rpmsg_stats st;
+	int i, timeouts = 0, errors = 0;
+	uint64_t worst = 0;
+
+	(void)state;
+	sink_got = 0;
+	bring_up_echo();
+	amp_link_remote_call(&L, remote_make_sink, NULL);
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < STORM_SENDERS; i++) {
+		s[i].ept = rpmsg_create_ept(H.ch, drv_cb, NULL, RPMSG_ADDR_ANY);
+		assert_non_null(s[i].ept);
+	}
+	for (i = 0; i < STORM_SENDERS; i++)
+		assert_int_equal(pthread_create(&s[i].t, NULL, storm_send, &s[i]), 0);
+	for (i = 0; i < STORM_SENDERS; i++) {
+		pthread_join(s[i].t, NULL);
+		timeouts += s[i].timeouts;
+		errors += s[i].errors;
+		if (s[i].worst_ns > worst)
+			worst = s[i].worst_ns;
+		rpmsg_destroy_ept(s[i].ept);
+	}
+	rpmsg_get_stats(L.rvdev, &st);
+	print_message("%d senders x %d messages: %d timed out, worst send %.1f ms\n", STORM_SENDERS,
+		      STORM_MSGS, timeouts, (double)worst / 1e6);
+	assert_int_equal(errors, 0);
+	assert_int_equal(timeouts, 0);
+	assert_int_equal(st.tx_timeouts, 0);
+	assert_int_equal(amp_link_wait(&L, &sink_got, STORM_SENDERS * STORM_MSGS), 0);
+	assert_int_equal(sink_got, STORM_SENDERS * STORM_MSGS);
 }
 
 struct slow {
@@ -635,6 +751,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_variants_and_their_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exhausted_buffers_block_time_out_and_recover,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_waiters_all_hear_of_returned_buffers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_waiters_all_hear_of_returned_buffers,
+						setup_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_that_never_returns_buffers_cannot_hang_us,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_service_destroy_removes_the_channel, setup,
