@@ -275,7 +275,10 @@ struct rpmsg_channel;
 /**
  * rproc_for_each_channel() - call @fn for every rpmsg channel of every bound rpmsg vdev of
  * @rproc (for topology dumps), with @index the vdev's. The vdevs cannot go away meanwhile (a
- * crash or stop waits): @fn must not call into rpmsg or remoteproc, nor block.
+ * crash or stop waits: the processor's notification lock is held), and each channel is valid
+ * memory during its call (rpmsg_for_each_channel()): @fn may call rpmsg functions that do not
+ * wait (rpmsg_create_ept(), rpmsg_channel_get(), a try-send), but nothing of remoteproc, and
+ * must not block.
  * Context: any thread except callbacks.
  */
 AMP_API void rproc_for_each_channel(struct rproc *rproc,

@@ -13,8 +13,18 @@
  * unregister drivers, nor boot or shut down processors.
  *
  * Everything else is callable from any thread unless stated. A sender blocked when the device
- * goes is woken with -ENODEV; a channel must not be used after its remove() returned, nor an
- * endpoint after rpmsg_destroy_ept().
+ * goes is woken with -ENODEV; an endpoint must not be used after rpmsg_destroy_ept().
+ *
+ * Channels are reference-counted, as Linux counts its rpmsg devices: the remote may withdraw
+ * a channel at any time, and a channel stays valid memory as long as someone holds a
+ * reference. A driver may use its channel without one from probe() until remove() returns;
+ * rpmsg_channel_find() and rpmsg_create_channel() return a reference, rpmsg_channel_get()
+ * takes one, rpmsg_channel_put() drops it. Operations on a channel that has gone (withdrawn,
+ * released, or its device gone) fail with -ENODEV, or return NULL.
+ *
+ * No lock of the bus is held while a driver's probe() or remove() runs, nor across an
+ * announcement (a blocking send): only the channel concerned waits meanwhile, so a remote that
+ * stops returning buffers holds up neither lookups nor any other processor's name service.
  */
 #ifndef AMP_RPMSG_H
 #define AMP_RPMSG_H
@@ -61,11 +71,14 @@ struct rpmsg_device_id {
 /**
  * struct rpmsg_channel - a channel on the bus (Linux now calls it rpmsg_device)
  * @name:  the service name
- * @src:   our address (the default endpoint's)
+ * @src:   our address (the default endpoint's; set when a driver binds a channel the remote
+ *         announced)
  * @dst:   the remote's address
- * @ept:   the default endpoint, created before probe() with the driver's callback
+ * @ept:   the default endpoint, created before probe() with the driver's callback; valid from
+ *         probe() until remove() returns
  * @priv:  the driver's, free to use
- * Read-only to users except @priv; valid from probe() until remove() returns.
+ * Read-only to users except @priv. Valid memory from probe() until remove() returns, and for
+ * as long as a reference is held (see the top of this file).
  */
 struct rpmsg_channel {
 	char name[RPMSG_NAME_SIZE];
@@ -75,10 +88,6 @@ struct rpmsg_channel {
 	void *priv;
 	/* private: */
 	struct rpmsg_virtio_device *rvdev;
-	const struct rpmsg_driver *driver;
-	bool announce;
-	bool dead;
-	struct rpmsg_channel *next;
 };
 
 /**
@@ -89,6 +98,11 @@ struct rpmsg_channel {
  * @remove:   the channel goes (name-service DESTROY, the device stopped or crashed, or the
  *            driver is unregistered); no callback runs for it after remove() returns.
  * @callback: messages to the channel's default endpoint
+ *
+ * probe() and remove() of one channel never run concurrently, and run with that channel's
+ * lock held (no lock of the bus): they may send (blocking too), create and destroy endpoints
+ * and look channels up; they must not register or unregister drivers, create or release
+ * channels, boot or shut down processors, nor wait for an rx callback of their channel.
  */
 struct rpmsg_driver {
 	const char *name;
@@ -106,15 +120,17 @@ struct rpmsg_driver {
  * @drv: kept by pointer until unregistered
  *
  * probe() runs in this thread for channels already present, in the notification context for
- * those that appear later.
- * Context: any thread except callbacks. Return: 0; -EINVAL (no id table or probe); -EBUSY
- * (already registered).
+ * those that appear later (or in the thread of rpmsg_create_channel()).
+ * Context: any thread except callbacks, probe() and remove(). Return: 0; -EINVAL (no id table
+ * or probe); -EBUSY (already registered); -ENOMEM.
  */
 AMP_API int register_rpmsg_driver(struct rpmsg_driver *drv);
 
 /**
- * unregister_rpmsg_driver() - unbind @drv: remove() for each of its channels, in this thread.
- * Context: any thread except callbacks.
+ * unregister_rpmsg_driver() - unbind @drv: remove() for each of its channels, in this thread
+ * (or, for a channel another thread is removing at that moment, in that thread: this waits for
+ * it). When it returns, no probe(), remove() or callback of @drv runs.
+ * Context: any thread except callbacks, probe() and remove().
  */
 AMP_API void unregister_rpmsg_driver(struct rpmsg_driver *drv);
 
@@ -217,15 +233,20 @@ AMP_API void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data);
 
 /**
  * rpmsg_create_channel() - a local channel on @rvdev, announced to the remote through the name
- * service (when negotiated) if @src is not RPMSG_ADDR_ANY; drivers matching @name are probed.
- * Context: any thread except callbacks.
- * Return: the channel, or NULL (bad name, duplicate, device gone, no memory).
+ * service (when negotiated) if @src is not RPMSG_ADDR_ANY; drivers matching @name are probed
+ * (in this thread).
+ * Context: any thread except callbacks, probe() and remove().
+ * Return: the channel with a reference for the caller (dropped by rpmsg_release_channel()), or
+ * NULL (bad name, duplicate, device gone, no memory).
  */
 AMP_API struct rpmsg_channel *rpmsg_create_channel(struct rpmsg_virtio_device *rvdev,
 						   const char *name, u32 src, u32 dst);
 
-/** rpmsg_release_channel() - remove a channel made by rpmsg_create_channel() (announced
- * DESTROY). Context: any thread except callbacks. */
+/**
+ * rpmsg_release_channel() - remove a channel made by rpmsg_create_channel() (its driver's
+ * remove(), DESTROY announced) if it is still there, and drop the reference the creation gave.
+ * Context: any thread except callbacks, probe() and remove().
+ */
 AMP_API void rpmsg_release_channel(struct rpmsg_channel *rpdev);
 
 /**
@@ -268,13 +289,14 @@ typedef void (*rpmsg_channel_watch_t)(struct rpmsg_channel *rpdev, enum rpmsg_ch
 /**
  * rpmsg_set_channel_watch() - call @fn for every channel that comes or goes on any device, as
  * a udev monitor sees rpmsg devices on Linux; NULL stops it. One watcher: a later call replaces
- * the earlier. Channels present before the call are not replayed (rpmsg_for_each_channel()
- * lists them).
- * @fn runs with the bus lock held, in the thread that adds or removes the channel (the
- * notification thread for announcements; the booting or stopping thread, with the processor's
- * locks held, for a device's coming and going; callers of rpmsg_create_channel() and
- * rpmsg_release_channel()): it must be quick, may read @rpdev (rpmsg_device_name() too), and
- * must not call anything else of rpmsg or remoteproc. @rpdev is valid only during the call.
+ * the earlier, and once it returns the earlier is not running nor called again. Channels
+ * present before the call are not replayed (rpmsg_for_each_channel() lists them).
+ * @fn runs in the thread that adds or removes the channel (the notification thread for
+ * announcements; the booting or stopping thread, with the processor's locks held, for a
+ * device's coming and going; callers of rpmsg_create_channel() and rpmsg_release_channel()),
+ * with the channel's lock and the watch's held (not the bus lock): it must be quick, may read
+ * @rpdev (rpmsg_device_name() too) and take a reference (rpmsg_channel_get()), and must not
+ * call anything else of rpmsg or remoteproc. Per channel, UP comes before DOWN.
  * Context: any thread except callbacks.
  */
 AMP_API void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv);
@@ -282,20 +304,52 @@ AMP_API void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv);
 /**
  * rpmsg_device_name() - the name of the device @rpdev is on: "<processor>/vdev<n>" for a
  * remoteproc vdev, which tells apart channels of the same name on different processors.
- * Context: any, while the channel is valid (in its probe, callbacks and remove, for one).
+ * Context: any, while the channel is valid (in its probe, callbacks and remove, or with a
+ * reference).
  */
 AMP_API const char *rpmsg_device_name(const struct rpmsg_channel *rpdev);
 
 /**
- * rpmsg_channel_find() - the channel named @name on @rvdev (NULL when none). Valid until the
- * channel is removed: use from a thread that will not race with that, or from callbacks.
+ * rpmsg_channel_find() - the channel named @name on @rvdev, with a reference
+ * Return: the channel (drop the reference with rpmsg_channel_put()), or NULL when none is on
+ * the bus. The remote may withdraw it at any time after: sends on it then fail with -ENODEV.
+ * Context: any thread, including callbacks, probe() and remove(); takes the bus lock briefly.
  */
 AMP_API struct rpmsg_channel *rpmsg_channel_find(struct rpmsg_virtio_device *rvdev,
 						 const char *name);
 
 /**
- * rpmsg_for_each_channel() - call @fn for every channel of @rvdev (for topology dumps), with
- * the bus lock held: @fn must not call back into rpmsg.
+ * rpmsg_channel_get() - take another reference to @rpdev (one from rpmsg_channel_find(), or a
+ * channel given to a probe(), a callback, a watch or rpmsg_for_each_channel()'s @fn, valid
+ * for the call). Context: any. Return: @rpdev.
+ */
+AMP_API struct rpmsg_channel *rpmsg_channel_get(struct rpmsg_channel *rpdev);
+
+/**
+ * rpmsg_channel_put() - drop a reference; the last one frees the channel. NULL is ignored.
+ * Context: any thread, including callbacks. Never blocks.
+ */
+AMP_API void rpmsg_channel_put(struct rpmsg_channel *rpdev);
+
+/**
+ * rpmsg_channel_is_dead() - whether @rpdev has gone (withdrawn by the remote, released, or its
+ * device gone): operations on it fail. Context: any, with a reference. A snapshot.
+ */
+AMP_API bool rpmsg_channel_is_dead(const struct rpmsg_channel *rpdev);
+
+/**
+ * rpmsg_channel_driver() - the name of the driver bound to @rpdev (a snapshot: it may be
+ * unbound at any time), copied into @buf of @len bytes, truncated and NUL-terminated; "" when
+ * none is bound. Context: any, while the channel is valid. Return: @buf.
+ */
+AMP_API const char *rpmsg_channel_driver(const struct rpmsg_channel *rpdev, char *buf,
+					 size_t len);
+
+/**
+ * rpmsg_for_each_channel() - call @fn for every channel of @rvdev (for topology dumps), in
+ * this thread. The channels are taken with references first and @fn runs without any lock of
+ * the bus: it may call rpmsg (a channel may go meanwhile: operations on it then fail).
+ * Context: any thread except callbacks.
  */
 AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 				    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg);

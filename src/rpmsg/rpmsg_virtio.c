@@ -3,10 +3,16 @@
  * The host's rpmsg bus over a virtio rpmsg device: buffers, the receive and transmit paths, the
  * name service, endpoints, channels and drivers. Host layer.
  *
- * Locks, outermost first: rpmsg_bus_lock (drivers, devices, channels), rvdev->ept_lock (the
- * endpoint table, callbacks in flight), rvdev->rx_lock (the receive ring), rvdev->tx_lock (the
- * transmit ring and its buffers). No lock is held while a user callback runs, except
- * rpmsg_bus_lock around probe() and remove().
+ * Locks, outermost first (docs/architecture.md has the whole order, with remoteproc's):
+ *  - chan->lock, one per channel: serialises binding it (probe(), remove(), the name-service
+ *    announcements, the watch's calls for it). Held across user code and blocking sends, as
+ *    Linux holds a device's lock around probe and remove: only that channel waits meanwhile.
+ *  - rpmsg_watch_lock: held across the watch's quick callback only.
+ *  - rpmsg_bus_lock: list membership only (drivers, devices, each device's channels, which
+ *    driver a channel is bound to); held for short walks, never across user code or a wait.
+ *  - rvdev->ept_lock (the endpoint table, callbacks in flight), rvdev->rx_lock (the receive
+ *    ring), rvdev->tx_lock (the transmit ring and its buffers).
+ * No lock is held while an rx callback runs.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -31,9 +37,16 @@
 /* A blocking send in the notification context polls the ring at this pace (see rpmsg.h). */
 #define RPMSG_NOTIFY_POLL_NS 100000L
 
+struct rpmsg_chan;
+
 struct rpmsg_endpoint {
 	struct rpmsg_virtio_device *rvdev;
 	struct rpmsg_channel *rpdev;
+	/* The channel it was made on. A default endpoint is its channel's (no reference: the
+	 * channel outlives it); any other holds a reference, so that rpdev stays valid memory
+	 * for its callbacks however long the user keeps it. */
+	struct rpmsg_chan *chan;
+	bool is_default;
 	uint32_t addr;
 	rpmsg_rx_cb_t cb;
 	void *priv;
@@ -84,20 +97,43 @@ struct rpmsg_virtio_device {
 	struct rpmsg_ept_table epts;
 	struct rpmsg_endpoint *ns_ept;
 
-	struct rpmsg_channel *channels; /* guarded by rpmsg_bus_lock */
+	struct rpmsg_chan *channels; /* guarded by rpmsg_bus_lock */
 	unsigned int num_channels;
+	bool unlisted;               /* being removed: no channel is added; rpmsg_bus_lock */
 	bool broken_reported;
 	uint32_t broken_mask; /* atomic: bit per vring the remote broke */
 	struct rpmsg_stats stats;       /* atomic counters */
 	struct rpmsg_virtio_device *next;
 };
 
+/*
+ * A channel and what the bus keeps of it; users see the first member. Its memory lives as long
+ * as a reference: the bus's while it is listed, its creator's (rpmsg_create_channel()), one
+ * per rpmsg_channel_find() or rpmsg_channel_get(), one per endpoint made on it. Each holds a
+ * reference to its device in turn.
+ */
+struct rpmsg_chan {
+	struct rpmsg_channel ch;
+	struct amp_mutex lock;             /* serialises binding: see the top of the file */
+	unsigned int refs;                 /* atomic */
+	const struct rpmsg_driver *driver; /* written under lock and rpmsg_bus_lock both */
+	uint32_t timeout_ms;               /* the default endpoint's send timeout; atomic */
+	bool announce;                     /* set at creation */
+	bool gone;                         /* off the bus: found by no lookup, bound by no driver;
+					    * written under rpmsg_bus_lock */
+	bool dead;                         /* gone and unbound: operations fail; atomic */
+	bool watched;                      /* the watch heard it come; guarded by lock */
+	struct rpmsg_chan *next;           /* guarded by rpmsg_bus_lock */
+};
+
 static struct amp_mutex rpmsg_bus_lock = AMP_MUTEX_INITIALIZER;
-static struct rpmsg_driver *rpmsg_drivers;
 /* guarded by rpmsg_bus_lock */
+static struct rpmsg_driver *rpmsg_drivers;
+static struct rpmsg_virtio_device *rpmsg_devices;
+static struct amp_mutex rpmsg_watch_lock = AMP_MUTEX_INITIALIZER;
+/* guarded by rpmsg_watch_lock */
 static rpmsg_channel_watch_t rpmsg_watch_fn;
 static void *rpmsg_watch_priv;
-static struct rpmsg_virtio_device *rpmsg_devices;
 /* The device whose notification context this thread is running (its callbacks), or NULL. */
 static _Thread_local struct rpmsg_virtio_device *rpmsg_notify_dev;
 
@@ -231,11 +267,42 @@ static struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_virtio_device *rvdev, u
 	return ept;
 }
 
+static struct rpmsg_chan *chan_of(const struct rpmsg_channel *rpdev)
+{
+	return AMP_CONTAINER_OF(rpdev, struct rpmsg_chan, ch);
+}
+
+static void rpmsg_chan_get(struct rpmsg_chan *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void rpmsg_chan_put(struct rpmsg_chan *c)
+{
+	struct rpmsg_virtio_device *rvdev;
+
+	/* Acquire-release: what was done through other references happens before the free. */
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	rvdev = c->ch.rvdev;
+	amp_mutex_destroy(&c->lock);
+	free(c);
+	rvdev_put(rvdev);
+}
+
+static bool rpmsg_chan_dead(const struct rpmsg_chan *c)
+{
+	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
+}
+
 static void rpmsg_ept_free(struct rpmsg_endpoint *ept)
 {
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	struct rpmsg_chan *chan = ept->is_default ? NULL : ept->chan;
 
 	free(ept);
+	if (chan)
+		rpmsg_chan_put(chan);
 	rvdev_put(rvdev);
 }
 
@@ -608,9 +675,11 @@ static int rpmsg_ept_table_grow(struct rpmsg_virtio_device *rvdev)
 	return 0;
 }
 
+/* A new endpoint at @addr on @rvdev; made on channel @chan (NULL for the name service's), as
+ * its default endpoint when @is_default. */
 static struct rpmsg_endpoint *rpmsg_ept_new(struct rpmsg_virtio_device *rvdev,
-					    struct rpmsg_channel *rpdev, rpmsg_rx_cb_t cb,
-					    void *priv, uint32_t addr)
+					    struct rpmsg_chan *chan, bool is_default,
+					    rpmsg_rx_cb_t cb, void *priv, uint32_t addr)
 {
 	struct rpmsg_endpoint *ept = calloc(1, sizeof(*ept));
 	int ret = 0;
@@ -618,7 +687,9 @@ static struct rpmsg_endpoint *rpmsg_ept_new(struct rpmsg_virtio_device *rvdev,
 	if (!ept)
 		return NULL;
 	ept->rvdev = rvdev;
-	ept->rpdev = rpdev;
+	ept->rpdev = chan ? &chan->ch : NULL;
+	ept->chan = chan;
+	ept->is_default = is_default;
 	ept->cb = cb;
 	ept->priv = priv;
 	ept->timeout_ms = RPMSG_SEND_TIMEOUT_MS;
@@ -638,15 +709,17 @@ static struct rpmsg_endpoint *rpmsg_ept_new(struct rpmsg_virtio_device *rvdev,
 	}
 	ept->addr = addr;
 	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+	if (chan && !is_default)
+		rpmsg_chan_get(chan);
 	return ept;
 }
 
 struct rpmsg_endpoint *rpmsg_create_ept(struct rpmsg_channel *rpdev, rpmsg_rx_cb_t cb, void *priv,
 					u32 addr)
 {
-	if (!rpdev || !rpdev->rvdev)
+	if (!rpdev || !rpdev->rvdev || rpmsg_chan_dead(chan_of(rpdev)))
 		return NULL;
-	return rpmsg_ept_new(rpdev->rvdev, rpdev, cb, priv, addr);
+	return rpmsg_ept_new(rpdev->rvdev, chan_of(rpdev), false, cb, priv, addr);
 }
 
 void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
@@ -680,6 +753,9 @@ u32 rpmsg_ept_addr(const struct rpmsg_endpoint *ept)
 void rpmsg_set_timeout(struct rpmsg_endpoint *ept, uint32_t timeout_ms)
 {
 	__atomic_store_n(&ept->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
+	/* The channel's sends read it there: the default endpoint may go while they run. */
+	if (ept->is_default)
+		__atomic_store_n(&ept->chan->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
 }
 
 int rpmsg_get_mtu(struct rpmsg_endpoint *ept)
@@ -695,46 +771,60 @@ int rpmsg_ept_sendto(struct rpmsg_endpoint *ept, u32 dst, const void *data, int 
 	return rpmsg_send_common(ept->rvdev, ept->addr, dst, data, len, timeout_ms);
 }
 
-static uint32_t rpmsg_channel_timeout(struct rpmsg_channel *rpdev)
+/* The channel's source address: a driver binding it may set it meanwhile (probe). */
+static uint32_t rpmsg_chan_src(const struct rpmsg_channel *rpdev)
 {
-	return rpdev->ept ? __atomic_load_n(&rpdev->ept->timeout_ms, __ATOMIC_RELAXED)
-			  : RPMSG_SEND_TIMEOUT_MS;
+	return __atomic_load_n(&rpdev->src, __ATOMIC_RELAXED);
+}
+
+/* Every send on a channel: its default endpoint's timeout, or 0 for the try variants. A dead
+ * channel sends nothing (its remote withdrew it, or its device went). */
+static int rpmsg_chan_send(struct rpmsg_channel *rpdev, uint32_t src, uint32_t dst,
+			   const void *data, int len, bool wait)
+{
+	struct rpmsg_chan *c;
+
+	if (!rpdev || !rpdev->rvdev)
+		return -AMP_EINVAL;
+	c = chan_of(rpdev);
+	if (rpmsg_chan_dead(c))
+		return -AMP_ENODEV;
+	return rpmsg_send_common(rpdev->rvdev, src, dst, data, len,
+				 wait ? __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED) : 0);
 }
 
 int rpmsg_send(struct rpmsg_channel *rpdev, const void *data, int len)
 {
-	return rpmsg_send_offchannel(rpdev, rpdev->src, rpdev->dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, rpdev ? rpdev->dst : 0,
+			       data, len, true);
 }
 
 int rpmsg_sendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst)
 {
-	return rpmsg_send_offchannel(rpdev, rpdev->src, dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, dst, data, len, true);
 }
 
 int rpmsg_send_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst, const void *data,
 			  int len)
 {
-	if (!rpdev || !rpdev->rvdev)
-		return -AMP_EINVAL;
-	return rpmsg_send_common(rpdev->rvdev, src, dst, data, len, rpmsg_channel_timeout(rpdev));
+	return rpmsg_chan_send(rpdev, src, dst, data, len, true);
 }
 
 int rpmsg_trysend(struct rpmsg_channel *rpdev, const void *data, int len)
 {
-	return rpmsg_trysend_offchannel(rpdev, rpdev->src, rpdev->dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, rpdev ? rpdev->dst : 0,
+			       data, len, false);
 }
 
 int rpmsg_trysendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst)
 {
-	return rpmsg_trysend_offchannel(rpdev, rpdev->src, dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, dst, data, len, false);
 }
 
 int rpmsg_trysend_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst, const void *data,
 			     int len)
 {
-	if (!rpdev || !rpdev->rvdev)
-		return -AMP_EINVAL;
-	return rpmsg_send_common(rpdev->rvdev, src, dst, data, len, 0);
+	return rpmsg_chan_send(rpdev, src, dst, data, len, false);
 }
 
 void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms)
@@ -847,130 +937,235 @@ static bool rpmsg_driver_matches(const struct rpmsg_driver *drv, const char *nam
 	return false;
 }
 
-static void rpmsg_announce(struct rpmsg_channel *ch, bool destroy)
+/* rpmsg_bus_lock held. */
+static bool rpmsg_driver_listed(const struct rpmsg_driver *drv)
 {
-	struct rpmsg_virtio_device *rvdev = ch->rvdev;
-	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
-	int ret;
+	const struct rpmsg_driver *d;
 
-	if (!ch->announce || !(rvdev->cfg.features & (1u << VIRTIO_RPMSG_F_NS)))
-		return;
-	rpmsg_ns_write(msg, ch->name, ch->src, destroy);
-	ret = rpmsg_send_common(rvdev, ch->src, RPMSG_NS_ADDR, msg, sizeof(msg),
-				RPMSG_SEND_TIMEOUT_MS);
-	if (ret && ret != -AMP_ENODEV)
-		amp_log(AMP_LOG_WARN, "%s: could not announce channel %s (%s)", rvdev->name,
-			ch->name, amp_errname(ret));
+	for (d = rpmsg_drivers; d && d != drv; d = d->next)
+		;
+	return d != NULL;
 }
 
-/* Bind @ch to @drv: default endpoint, probe, announce. rpmsg_bus_lock held. */
-static void rpmsg_channel_probe(struct rpmsg_channel *ch, const struct rpmsg_driver *drv)
+/* Tell the watch that @c came or goes. c->lock held: per channel, the watch hears UP and DOWN
+ * in that order, UP after the probe and DOWN before the remove. */
+static void rpmsg_watch(struct rpmsg_chan *c, enum rpmsg_channel_event ev)
 {
+	amp_mutex_lock(&rpmsg_watch_lock);
+	if (rpmsg_watch_fn)
+		rpmsg_watch_fn(&c->ch, ev, rpmsg_watch_priv);
+	amp_mutex_unlock(&rpmsg_watch_lock);
+}
+
+/* A blocking send of up to RPMSG_SEND_TIMEOUT_MS: under c->lock only, so that a remote that
+ * returns no buffers holds up this channel, and nothing another channel or processor needs. */
+static void rpmsg_announce(struct rpmsg_chan *c, bool destroy)
+{
+	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
+	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
+	uint32_t src = rpmsg_chan_src(&c->ch);
+	int ret;
+
+	if (!c->announce || !(rvdev->cfg.features & (1u << VIRTIO_RPMSG_F_NS)))
+		return;
+	rpmsg_ns_write(msg, c->ch.name, src, destroy);
+	ret = rpmsg_send_common(rvdev, src, RPMSG_NS_ADDR, msg, sizeof(msg), RPMSG_SEND_TIMEOUT_MS);
+	if (ret && ret != -AMP_ENODEV)
+		amp_log(AMP_LOG_WARN, "%s: could not announce channel %s (%s)", rvdev->name,
+			c->ch.name, amp_errname(ret));
+}
+
+static void rpmsg_chan_set_driver(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
+{
+	amp_mutex_lock(&rpmsg_bus_lock);
+	c->driver = drv;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+}
+
+/* Bind @c, claimed for @drv, to it: default endpoint, probe, announce. c->lock held. */
+static int rpmsg_channel_bind(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
+{
+	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
 	struct rpmsg_endpoint *ept;
 	int ret;
 
-	ept = rpmsg_ept_new(ch->rvdev, ch, drv->callback, NULL, ch->src);
+	ept = rpmsg_ept_new(rvdev, c, true, drv->callback, NULL, rpmsg_chan_src(&c->ch));
 	if (!ept) {
-		amp_log(AMP_LOG_WARN, "%s: channel %s: no endpoint at 0x%x for driver %s",
-			ch->rvdev->name, ch->name, ch->src, drv->name ? drv->name : "?");
-		return;
+		amp_log(AMP_LOG_WARN, "%s: channel %s: no endpoint at 0x%x for driver %s", rvdev->name,
+			c->ch.name, rpmsg_chan_src(&c->ch), drv->name ? drv->name : "?");
+		rpmsg_chan_set_driver(c, NULL);
+		return -AMP_ENOMEM;
 	}
-	ch->src = ept->addr;
-	ch->ept = ept;
-	ch->driver = drv;
-	ret = drv->probe(ch);
+	__atomic_store_n(&c->ch.src, ept->addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->timeout_ms, RPMSG_SEND_TIMEOUT_MS, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ch.ept, ept, __ATOMIC_RELEASE);
+	ret = drv->probe(&c->ch);
 	if (ret) {
-		amp_log(AMP_LOG_WARN, "%s: channel %s: driver %s probe failed (%s)", ch->rvdev->name,
-			ch->name, drv->name ? drv->name : "?", amp_errname(ret));
-		ch->driver = NULL;
-		ch->ept = NULL;
+		amp_log(AMP_LOG_WARN, "%s: channel %s: driver %s probe failed (%s)", rvdev->name,
+			c->ch.name, drv->name ? drv->name : "?", amp_errname(ret));
+		__atomic_store_n(&c->ch.ept, NULL, __ATOMIC_RELEASE);
 		rpmsg_destroy_ept(ept);
-		return;
+		rpmsg_chan_set_driver(c, NULL);
+		return ret;
 	}
-	rpmsg_announce(ch, false);
+	rpmsg_announce(c, false);
+	return 0;
 }
 
-static void rpmsg_channel_match(struct rpmsg_channel *ch)
+/* Bind @c to @drv if @drv is still registered and @c on the bus and unbound: the check and the
+ * claim are one under rpmsg_bus_lock, against unregister_rpmsg_driver(). c->lock held. */
+static void rpmsg_channel_probe(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
 {
-	struct rpmsg_driver *drv;
+	bool claimed;
 
-	for (drv = rpmsg_drivers; drv && !ch->driver; drv = drv->next)
-		if (rpmsg_driver_matches(drv, ch->name))
-			rpmsg_channel_probe(ch, drv);
+	amp_mutex_lock(&rpmsg_bus_lock);
+	claimed = !c->gone && !c->driver && rpmsg_driver_listed(drv);
+	if (claimed)
+		c->driver = drv;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	if (claimed)
+		rpmsg_channel_bind(c, drv);
 }
 
-/* Unbind @ch from its driver. rpmsg_bus_lock held. */
-static void rpmsg_channel_unbind(struct rpmsg_channel *ch)
+/* Drivers a new channel is offered to, in registration order, before it is left unbound. */
+#define RPMSG_MATCH_TRIES 8
+
+/* Bind @c to the first registered driver that matches and accepts it. c->lock held. */
+static void rpmsg_channel_match(struct rpmsg_chan *c)
 {
-	const struct rpmsg_driver *drv = ch->driver;
-	struct rpmsg_endpoint *ept = ch->ept;
+	const struct rpmsg_driver *tried[RPMSG_MATCH_TRIES];
+	const struct rpmsg_driver *drv;
+	unsigned int n = 0, i;
+
+	while (n < RPMSG_MATCH_TRIES) {
+		amp_mutex_lock(&rpmsg_bus_lock);
+		for (drv = c->gone || c->driver ? NULL : rpmsg_drivers; drv; drv = drv->next) {
+			for (i = 0; i < n && tried[i] != drv; i++)
+				;
+			if (i == n && rpmsg_driver_matches(drv, c->ch.name))
+				break;
+		}
+		if (drv)
+			c->driver = drv; /* claimed, as in rpmsg_channel_probe() */
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		if (!drv || rpmsg_channel_bind(c, drv) == 0)
+			return;
+		tried[n++] = drv;
+	}
+}
+
+/* Unbind @c from its driver: announce, remove(), default endpoint destroyed. c->lock held. */
+static void rpmsg_channel_unbind(struct rpmsg_chan *c)
+{
+	const struct rpmsg_driver *drv = c->driver;
+	struct rpmsg_endpoint *ept = c->ch.ept;
 
 	if (!drv)
 		return;
-	rpmsg_announce(ch, true);
+	rpmsg_announce(c, true);
 	if (drv->remove)
-		drv->remove(ch);
-	ch->driver = NULL;
-	ch->ept = NULL;
-	if (ept)
-		rpmsg_destroy_ept(ept);
+		drv->remove(&c->ch);
+	__atomic_store_n(&c->ch.ept, NULL, __ATOMIC_RELEASE);
+	/* Waits for a callback running in another thread: c->lock is held, not the bus lock,
+	 * so that callback may look channels up meanwhile. */
+	rpmsg_destroy_ept(ept);
+	/* Last: unregister_rpmsg_driver() is done with @c once it sees no driver. */
+	rpmsg_chan_set_driver(c, NULL);
 }
 
-static struct rpmsg_channel *rpmsg_channel_lookup(struct rpmsg_virtio_device *rvdev,
-						  const char *name, uint32_t src, uint32_t dst)
+/* rpmsg_bus_lock held. */
+static struct rpmsg_chan *rpmsg_channel_lookup(struct rpmsg_virtio_device *rvdev,
+					       const char *name, uint32_t src, uint32_t dst)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
-	for (ch = rvdev->channels; ch; ch = ch->next)
-		if (!strncmp(ch->name, name, RPMSG_NAME_SIZE) &&
-		    (src == RPMSG_ADDR_ANY || ch->src == src) && ch->dst == dst)
-			return ch;
+	for (c = rvdev->channels; c; c = c->next)
+		if (!c->gone && !strncmp(c->ch.name, name, RPMSG_NAME_SIZE) &&
+		    (src == RPMSG_ADDR_ANY || rpmsg_chan_src(&c->ch) == src) && c->ch.dst == dst)
+			return c;
 	return NULL;
 }
 
-/* rpmsg_bus_lock held. */
-static struct rpmsg_channel *rpmsg_channel_add(struct rpmsg_virtio_device *rvdev, const char *name,
-					       uint32_t src, uint32_t dst, bool announce)
+/* A new channel, listed, offered to the drivers, announced to the watch. Returns it with a
+ * reference for the caller, or NULL (device going, duplicate, too many, no memory). */
+static struct rpmsg_chan *rpmsg_channel_add(struct rpmsg_virtio_device *rvdev, const char *name,
+					    uint32_t src, uint32_t dst, bool announce)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c = calloc(1, sizeof(*c));
 
-	if (rvdev_removed(rvdev) || rpmsg_channel_lookup(rvdev, name, src, dst) ||
-	    rvdev->num_channels >= RPMSG_MAX_CHANNELS)
+	if (!c)
 		return NULL;
-	ch = calloc(1, sizeof(*ch));
-	if (!ch)
+	snprintf(c->ch.name, sizeof(c->ch.name), "%s", name);
+	c->ch.src = src;
+	c->ch.dst = dst;
+	c->ch.rvdev = rvdev;
+	c->announce = announce && src != RPMSG_ADDR_ANY;
+	c->timeout_ms = RPMSG_SEND_TIMEOUT_MS;
+	c->refs = 2; /* the bus's and the caller's */
+	amp_mutex_init(&c->lock);
+
+	amp_mutex_lock(&rpmsg_bus_lock);
+	if (rvdev->unlisted || rpmsg_channel_lookup(rvdev, name, src, dst) ||
+	    rvdev->num_channels >= RPMSG_MAX_CHANNELS) {
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		amp_mutex_destroy(&c->lock);
+		free(c);
 		return NULL;
-	snprintf(ch->name, sizeof(ch->name), "%s", name);
-	ch->src = src;
-	ch->dst = dst;
-	ch->rvdev = rvdev;
-	ch->announce = announce && src != RPMSG_ADDR_ANY;
-	ch->next = rvdev->channels;
-	rvdev->channels = ch;
+	}
+	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+	c->next = rvdev->channels;
+	rvdev->channels = c;
 	rvdev->num_channels++;
-	rpmsg_channel_match(ch);
-	if (rpmsg_watch_fn)
-		rpmsg_watch_fn(ch, RPMSG_CHANNEL_UP, rpmsg_watch_priv);
-	return ch;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+
+	/* Listed first, bound next (as Linux adds a device, then probes it): a lookup meanwhile
+	 * finds it unbound. Whoever takes it off the bus waits for the lock and undoes this. */
+	amp_mutex_lock(&c->lock);
+	rpmsg_channel_match(c);
+	rpmsg_watch(c, RPMSG_CHANNEL_UP);
+	c->watched = true;
+	amp_mutex_unlock(&c->lock);
+	return c;
 }
 
-/* rpmsg_bus_lock held. */
-static void rpmsg_channel_del(struct rpmsg_channel *ch)
+/*
+ * Take @c off the bus: no lookup finds it and no driver binds it from now; the watch hears it
+ * go; its driver is unbound (in this thread, after any probe or remove in progress in another);
+ * then it is dead (sends fail) and unlisted. Idempotent: whoever comes second waits for the
+ * first to finish. The caller holds a reference. Any thread but @c's own callbacks.
+ */
+static void rpmsg_channel_del(struct rpmsg_chan *c)
 {
-	struct rpmsg_virtio_device *rvdev = ch->rvdev;
-	struct rpmsg_channel **pp;
+	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
+	struct rpmsg_chan **pp;
+	bool listed = false;
 
-	if (rpmsg_watch_fn)
-		rpmsg_watch_fn(ch, RPMSG_CHANNEL_DOWN, rpmsg_watch_priv);
-	rpmsg_channel_unbind(ch);
+	amp_mutex_lock(&rpmsg_bus_lock);
+	c->gone = true;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+
+	amp_mutex_lock(&c->lock);
+	if (c->watched)
+		rpmsg_watch(c, RPMSG_CHANNEL_DOWN);
+	c->watched = false;
+	rpmsg_channel_unbind(c);
+	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	amp_mutex_unlock(&c->lock);
+
+	/* Unlisted only now: unregister_rpmsg_driver() finds a channel bound to its driver on
+	 * the lists until its unbinding is over. */
+	amp_mutex_lock(&rpmsg_bus_lock);
 	for (pp = &rvdev->channels; *pp; pp = &(*pp)->next) {
-		if (*pp == ch) {
-			*pp = ch->next;
+		if (*pp == c) {
+			*pp = c->next;
+			rvdev->num_channels--;
+			listed = true;
 			break;
 		}
 	}
-	rvdev->num_channels--;
-	free(ch);
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	if (listed)
+		rpmsg_chan_put(c); /* the bus's reference */
 }
 
 /* The name service: the remote announces (CREATE) and withdraws (DESTROY) its services. */
@@ -978,7 +1173,7 @@ static void rpmsg_ns_cb(struct rpmsg_channel *unused, void *data, int len, void 
 {
 	struct rpmsg_virtio_device *rvdev = priv;
 	struct rpmsg_ns_info ns;
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
 	(void)unused;
 	(void)src;
@@ -988,49 +1183,92 @@ static void rpmsg_ns_cb(struct rpmsg_channel *unused, void *data, int len, void 
 			rvdev->name, len);
 		return;
 	}
-	amp_mutex_lock(&rpmsg_bus_lock);
 	if (ns.destroy) {
-		ch = rpmsg_channel_lookup(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr);
-		if (ch)
-			rpmsg_channel_del(ch);
-	} else if (!rpmsg_channel_add(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr, false)) {
-		STAT_INC(rvdev, ns_refused);
-		amp_log(AMP_LOG_WARN, "%s: channel %s at 0x%x refused (duplicate, or over %u)",
-			rvdev->name, ns.name, ns.addr, RPMSG_MAX_CHANNELS);
+		amp_mutex_lock(&rpmsg_bus_lock);
+		c = rpmsg_channel_lookup(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr);
+		if (c)
+			rpmsg_chan_get(c);
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		if (c) {
+			rpmsg_channel_del(c);
+			rpmsg_chan_put(c);
+		}
+		return;
 	}
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	c = rpmsg_channel_add(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr, false);
+	if (c) {
+		rpmsg_chan_put(c);
+		return;
+	}
+	STAT_INC(rvdev, ns_refused);
+	amp_log(AMP_LOG_WARN, "%s: channel %s at 0x%x refused (duplicate, or over %u)", rvdev->name,
+		ns.name, ns.addr, RPMSG_MAX_CHANNELS);
 }
 
 int register_rpmsg_driver(struct rpmsg_driver *drv)
 {
 	struct rpmsg_virtio_device *rvdev;
-	struct rpmsg_driver *d;
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c, **found;
+	unsigned int n = 0, i;
 
 	if (!drv || !drv->id_table || !drv->probe)
 		return -AMP_EINVAL;
 	amp_mutex_lock(&rpmsg_bus_lock);
-	for (d = rpmsg_drivers; d; d = d->next) {
-		if (d == drv) {
-			amp_mutex_unlock(&rpmsg_bus_lock);
-			return -AMP_EBUSY;
+	if (rpmsg_driver_listed(drv)) {
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		return -AMP_EBUSY;
+	}
+	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
+		n += rvdev->num_channels;
+	/* The channels to offer it, each with a reference: probed without the bus lock. */
+	found = malloc(sizeof(*found) * (n ? n : 1));
+	if (!found) {
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		return -AMP_ENOMEM;
+	}
+	n = 0;
+	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next) {
+		for (c = rvdev->channels; c; c = c->next) {
+			if (c->gone || c->driver || !rpmsg_driver_matches(drv, c->ch.name))
+				continue;
+			rpmsg_chan_get(c);
+			found[n++] = c;
 		}
 	}
 	drv->next = rpmsg_drivers;
 	rpmsg_drivers = drv;
-	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
-		for (ch = rvdev->channels; ch; ch = ch->next)
-			if (!ch->driver && rpmsg_driver_matches(drv, ch->name))
-				rpmsg_channel_probe(ch, drv);
 	amp_mutex_unlock(&rpmsg_bus_lock);
+
+	for (i = 0; i < n; i++) {
+		amp_mutex_lock(&found[i]->lock);
+		rpmsg_channel_probe(found[i], drv);
+		amp_mutex_unlock(&found[i]->lock);
+		rpmsg_chan_put(found[i]);
+	}
+	free(found);
 	return 0;
+}
+
+/* A channel bound to @drv (probing or probed), with a reference; NULL when none is left. */
+static struct rpmsg_chan *rpmsg_channel_bound_to(const struct rpmsg_driver *drv)
+{
+	struct rpmsg_virtio_device *rvdev;
+	struct rpmsg_chan *c = NULL;
+
+	amp_mutex_lock(&rpmsg_bus_lock);
+	for (rvdev = rpmsg_devices; rvdev && !c; rvdev = rvdev->next)
+		for (c = rvdev->channels; c && c->driver != drv; c = c->next)
+			;
+	if (c)
+		rpmsg_chan_get(c);
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	return c;
 }
 
 void unregister_rpmsg_driver(struct rpmsg_driver *drv)
 {
-	struct rpmsg_virtio_device *rvdev;
 	struct rpmsg_driver **pp;
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
 	amp_mutex_lock(&rpmsg_bus_lock);
 	for (pp = &rpmsg_drivers; *pp; pp = &(*pp)->next) {
@@ -1039,61 +1277,113 @@ void unregister_rpmsg_driver(struct rpmsg_driver *drv)
 			break;
 		}
 	}
-	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
-		for (ch = rvdev->channels; ch; ch = ch->next)
-			if (ch->driver == drv)
-				rpmsg_channel_unbind(ch);
 	amp_mutex_unlock(&rpmsg_bus_lock);
+	/* No channel is bound to it from now on; unbind those that are, one at a time (each
+	 * after any probe or remove of it in progress elsewhere). Every round unbinds one. */
+	while ((c = rpmsg_channel_bound_to(drv))) {
+		amp_mutex_lock(&c->lock);
+		if (c->driver == drv)
+			rpmsg_channel_unbind(c);
+		amp_mutex_unlock(&c->lock);
+		rpmsg_chan_put(c);
+	}
 }
 
 struct rpmsg_channel *rpmsg_create_channel(struct rpmsg_virtio_device *rvdev, const char *name,
 					   u32 src, u32 dst)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
 	if (!rvdev || !name || !*name || strlen(name) >= RPMSG_NAME_SIZE)
 		return NULL;
-	amp_mutex_lock(&rpmsg_bus_lock);
-	ch = rpmsg_channel_add(rvdev, name, src, dst, true);
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	return ch;
+	c = rpmsg_channel_add(rvdev, name, src, dst, true);
+	return c ? &c->ch : NULL;
 }
 
 void rpmsg_release_channel(struct rpmsg_channel *rpdev)
 {
-	amp_mutex_lock(&rpmsg_bus_lock);
-	rpmsg_channel_del(rpdev);
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	if (!rpdev)
+		return;
+	rpmsg_channel_del(chan_of(rpdev));
+	rpmsg_chan_put(chan_of(rpdev)); /* the creator's reference */
 }
 
 struct rpmsg_channel *rpmsg_channel_find(struct rpmsg_virtio_device *rvdev, const char *name)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
+	if (!rvdev || !name)
+		return NULL;
 	amp_mutex_lock(&rpmsg_bus_lock);
-	for (ch = rvdev->channels; ch && strncmp(ch->name, name, RPMSG_NAME_SIZE); ch = ch->next)
+	for (c = rvdev->channels; c && (c->gone || strncmp(c->ch.name, name, RPMSG_NAME_SIZE));
+	     c = c->next)
 		;
+	if (c)
+		rpmsg_chan_get(c);
 	amp_mutex_unlock(&rpmsg_bus_lock);
-	return ch;
+	return c ? &c->ch : NULL;
+}
+
+struct rpmsg_channel *rpmsg_channel_get(struct rpmsg_channel *rpdev)
+{
+	if (rpdev)
+		rpmsg_chan_get(chan_of(rpdev));
+	return rpdev;
+}
+
+void rpmsg_channel_put(struct rpmsg_channel *rpdev)
+{
+	if (rpdev)
+		rpmsg_chan_put(chan_of(rpdev));
+}
+
+bool rpmsg_channel_is_dead(const struct rpmsg_channel *rpdev)
+{
+	return rpmsg_chan_dead(chan_of(rpdev));
+}
+
+const char *rpmsg_channel_driver(const struct rpmsg_channel *rpdev, char *buf, size_t len)
+{
+	const struct rpmsg_driver *drv;
+
+	if (!len)
+		return buf;
+	/* A driver bound is registered, or being unregistered by a thread that waits for the
+	 * unbinding, which clears this under the lock: its name is valid memory here. */
+	amp_mutex_lock(&rpmsg_bus_lock);
+	drv = chan_of(rpdev)->driver;
+	snprintf(buf, len, "%s", drv ? (drv->name ? drv->name : "?") : "");
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	return buf;
 }
 
 void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 			    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg)
 {
-	struct rpmsg_channel *ch;
+	/* A snapshot with references: @fn runs without the bus lock, and may call rpmsg. */
+	struct rpmsg_chan *found[RPMSG_MAX_CHANNELS], *c;
+	unsigned int n = 0, i;
 
 	amp_mutex_lock(&rpmsg_bus_lock);
-	for (ch = rvdev->channels; ch; ch = ch->next)
-		fn(ch, arg);
+	for (c = rvdev->channels; c && n < RPMSG_MAX_CHANNELS; c = c->next) {
+		if (c->gone)
+			continue;
+		rpmsg_chan_get(c);
+		found[n++] = c;
+	}
 	amp_mutex_unlock(&rpmsg_bus_lock);
+	for (i = 0; i < n; i++) {
+		fn(&found[i]->ch, arg);
+		rpmsg_chan_put(found[i]);
+	}
 }
 
 void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv)
 {
-	amp_mutex_lock(&rpmsg_bus_lock);
+	amp_mutex_lock(&rpmsg_watch_lock);
 	rpmsg_watch_fn = fn;
 	rpmsg_watch_priv = priv;
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	amp_mutex_unlock(&rpmsg_watch_lock);
 }
 
 const char *rpmsg_device_name(const struct rpmsg_channel *rpdev)
@@ -1198,7 +1488,7 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 		virtqueue_disable_cb(&rvdev->rvq);
 
 	if (cfg->features & (1u << VIRTIO_RPMSG_F_NS)) {
-		rvdev->ns_ept = rpmsg_ept_new(rvdev, NULL, rpmsg_ns_cb, rvdev, RPMSG_NS_ADDR);
+		rvdev->ns_ept = rpmsg_ept_new(rvdev, NULL, false, rpmsg_ns_cb, rvdev, RPMSG_NS_ADDR);
 		if (!rvdev->ns_ept) {
 			ret = -AMP_ENOMEM;
 			goto out_free;
@@ -1241,6 +1531,7 @@ bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 {
 	struct rpmsg_virtio_device **pp;
+	struct rpmsg_chan *c;
 	uint32_t i;
 
 	/* Channels first, while sends still work (without waiting: the remote may be dead), so
@@ -1250,8 +1541,22 @@ void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 	amp_cond_broadcast(&rvdev->tx_cond);
 	amp_mutex_unlock(&rvdev->tx_lock);
 	amp_mutex_lock(&rpmsg_bus_lock);
-	while (rvdev->channels)
-		rpmsg_channel_del(rvdev->channels);
+	rvdev->unlisted = true;
+	for (c = rvdev->channels; c; c = c->next)
+		c->gone = true;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	for (;;) {
+		amp_mutex_lock(&rpmsg_bus_lock);
+		c = rvdev->channels;
+		if (c)
+			rpmsg_chan_get(c);
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		if (!c)
+			break;
+		rpmsg_channel_del(c); /* unlists it: the loop moves on */
+		rpmsg_chan_put(c);
+	}
+	amp_mutex_lock(&rpmsg_bus_lock);
 	for (pp = &rpmsg_devices; *pp; pp = &(*pp)->next) {
 		if (*pp == rvdev) {
 			*pp = rvdev->next;

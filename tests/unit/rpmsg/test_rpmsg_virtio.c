@@ -447,6 +447,271 @@ static void test_destroy_waits_for_a_running_callback(void **state)
 	pthread_join(t, NULL);
 }
 
+/* A reference keeps a withdrawn channel valid memory; what is done through it fails cleanly. */
+static void test_withdrawn_channel_lives_while_referenced(void **state)
+{
+	struct rpmsg_channel *found, *again;
+	struct rpmsg_endpoint *ept;
+	char drv[16];
+
+	(void)state;
+	bring_up_echo();
+	found = rpmsg_channel_find(L.rvdev, "test-echo");
+	assert_ptr_equal(found, H.ch);
+	assert_false(rpmsg_channel_is_dead(found));
+	assert_string_equal(rpmsg_channel_driver(found, drv, sizeof(drv)), "test");
+	ept = rpmsg_create_ept(found, drv_cb, NULL, RPMSG_ADDR_ANY); /* holds another */
+	assert_non_null(ept);
+	amp_link_remote_call(&L, remote_withdraw, NULL);
+	/* A message after the withdrawal: once delivered, the withdrawal has been handled. */
+	amp_link_remote_call(&L, remote_send_to_slow, (void *)(uintptr_t)rpmsg_ept_addr(ept));
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 1), 0);
+	assert_int_equal(H.removes, 1);
+	assert_null(rpmsg_channel_find(L.rvdev, "test-echo"));
+	/* Still the same memory, now dead. */
+	assert_true(rpmsg_channel_is_dead(found));
+	assert_string_equal(found->name, "test-echo");
+	assert_string_equal(rpmsg_device_name(found), "link");
+	assert_string_equal(rpmsg_channel_driver(found, drv, sizeof(drv)), "");
+	assert_int_equal(rpmsg_send(found, "x", 1), -AMP_ENODEV);
+	assert_int_equal(rpmsg_trysendto(found, "x", 1, REMOTE_ADDR), -AMP_ENODEV);
+	assert_null(rpmsg_create_ept(found, drv_cb, NULL, RPMSG_ADDR_ANY));
+	rpmsg_channel_put(found);
+	/* The endpoint made on it outlives it, and still works: its device is there. */
+	assert_int_equal(rpmsg_ept_sendto(ept, REMOTE_ADDR, "y", 1, 1000), 0);
+	rpmsg_destroy_ept(ept); /* the last reference: the channel goes (ASan checks) */
+	/* Announced again: a new channel. */
+	amp_link_remote_call(&L, remote_announce, "test-echo");
+	assert_int_equal(amp_link_wait(&L, &H.probes, 2), 0);
+	again = rpmsg_channel_find(L.rvdev, "test-echo");
+	assert_non_null(again);
+	assert_false(rpmsg_channel_is_dead(again));
+	rpmsg_channel_put(again);
+}
+
+/* --- no bus lock across user code or a wait --------------------------------------------------- */
+
+/* A callback that looks its own channel up while another thread unbinds the channel. */
+struct unbind_race {
+	int entered, go, left, removing, done, found;
+	struct rpmsg_channel *ch;
+};
+
+static struct unbind_race U;
+
+static int race_probe(struct rpmsg_channel *rpdev)
+{
+	U.ch = rpdev;
+	amp_link_bump(&L, &H.probes);
+	return 0;
+}
+
+static void race_remove(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+	amp_link_bump(&L, &U.removing);
+}
+
+static void race_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	struct rpmsg_channel *found;
+
+	(void)data;
+	(void)len;
+	(void)priv;
+	(void)src;
+	amp_link_bump(&L, &U.entered);
+	amp_link_wait(&L, &U.go, 1);
+	/* Allowed from a callback: it must not wait for the thread that waits for us. */
+	found = rpmsg_channel_find(rpdev->rvdev, rpdev->name);
+	if (found)
+		U.found++;
+	rpmsg_channel_put(found);
+	amp_link_bump(&L, &U.left);
+}
+
+static const struct rpmsg_device_id race_ids[] = {{"race"}, {""}};
+static struct rpmsg_driver race_drv = {
+	.name = "race", .id_table = race_ids, .probe = race_probe, .remove = race_remove,
+	.callback = race_cb};
+
+static void *race_unregister(void *arg)
+{
+	(void)arg;
+	unregister_rpmsg_driver(&race_drv);
+	amp_link_bump(&L, &U.done);
+	return NULL;
+}
+
+static void *race_release(void *arg)
+{
+	rpmsg_release_channel(arg);
+	amp_link_bump(&L, &U.done);
+	return NULL;
+}
+
+/* Run @unbind in a thread while a callback of the channel is running; the callback looks the
+ * channel up once the unbinding has begun (remove() was called). */
+static void unbind_while_callback_looks_up(void *(*unbind)(void *), void *arg, uint32_t dst)
+{
+	pthread_t t;
+
+	amp_link_remote_call(&L, remote_send_to_slow, (void *)(uintptr_t)dst);
+	assert_int_equal(amp_link_wait(&L, &U.entered, 1), 0);
+	assert_int_equal(pthread_create(&t, NULL, unbind, arg), 0);
+	assert_int_equal(amp_link_wait(&L, &U.removing, 1), 0);
+	amp_link_bump(&L, &U.go);
+	if (amp_link_wait(&L, &U.done, 1)) {
+		/* Nothing to unwind: the two threads wait for each other for good. */
+		fprintf(stderr, "deadlock: the unbinding waits for a callback that waits for it\n");
+		abort();
+	}
+	pthread_join(t, NULL);
+	/* The unbinding waited for the callback. */
+	assert_int_equal(U.left, 1);
+}
+
+static void test_callback_looks_up_while_its_driver_is_unregistered(void **state)
+{
+	(void)state;
+	memset(&U, 0, sizeof(U));
+	assert_int_equal(register_rpmsg_driver(&race_drv), 0);
+	amp_link_remote_call(&L, remote_announce, "race");
+	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
+	unbind_while_callback_looks_up(race_unregister, NULL, U.ch->src);
+	assert_int_equal(U.found, 1); /* unbound, not gone: the channel is still on the bus */
+}
+
+static void test_callback_looks_up_while_its_channel_is_released(void **state)
+{
+	struct rpmsg_channel *ch;
+
+	(void)state;
+	memset(&U, 0, sizeof(U));
+	amp_link_remote_call(&L, remote_announce, "test-echo"); /* the remote's endpoint */
+	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
+	assert_int_equal(register_rpmsg_driver(&race_drv), 0);
+	ch = rpmsg_create_channel(L.rvdev, "race", 0x500, REMOTE_ADDR);
+	assert_non_null(ch);
+	assert_int_equal(amp_link_wait(&L, &H.probes, 2), 0);
+	unbind_while_callback_looks_up(race_release, ch, 0x500);
+	assert_int_equal(U.found, 0); /* gone from the bus before its driver was removed */
+	unregister_rpmsg_driver(&race_drv);
+}
+
+/* A second device, on which the name service must go on while the first one's remote is stuck. */
+static struct amp_link L2;
+static struct rpmsg_remote_ept l2_ept;
+static int l2_probes;
+
+static void l2_remote_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len,
+			 uint32_t src, void *priv)
+{
+	(void)ept;
+	(void)data;
+	(void)len;
+	(void)src;
+	(void)priv;
+}
+
+static int l2_announce(struct amp_link *l, void *arg)
+{
+	(void)arg;
+	return rpmsg_remote_create_ept(&l->rdev, &l2_ept, "l2-svc", REMOTE_ADDR, l2_remote_cb,
+				       NULL);
+}
+
+static int l2_probe(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+	amp_link_bump(&L2, &l2_probes);
+	return 0;
+}
+
+static const struct rpmsg_device_id l2_ids[] = {{"l2-svc"}, {""}};
+static struct rpmsg_driver l2_drv = {.name = "l2", .id_table = l2_ids, .probe = l2_probe};
+
+static int stuck_probe(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+	return 0;
+}
+
+static const struct rpmsg_device_id stuck_ids[] = {{"stuck-svc"}, {""}};
+static struct rpmsg_driver stuck_drv = {.name = "stuck", .id_table = stuck_ids,
+					.probe = stuck_probe};
+
+static void *create_stuck_channel(void *arg)
+{
+	*(struct rpmsg_channel **)arg = rpmsg_create_channel(L.rvdev, "stuck-svc", 0x600,
+							     REMOTE_ADDR);
+	return NULL;
+}
+
+/* Until a sender of @rvdev waits for a buffer (10 s at most). */
+static void wait_for_a_blocked_sender(struct rpmsg_virtio_device *rvdev)
+{
+	struct rpmsg_stats st;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		struct timespec ms = {0, 1000000};
+
+		rpmsg_get_stats(rvdev, &st);
+		if (st.tx_waiting)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("no sender blocked");
+}
+
+/*
+ * One remote stops returning buffers while a local channel of its device is being announced
+ * (a blocking send of up to 15 s, made from rpmsg_create_channel()). Lookups, and the name
+ * service of another device, must not wait for it.
+ */
+static void test_stuck_remote_holds_up_no_lookup_nor_other_device(void **state)
+{
+	struct rpmsg_channel *stuck = NULL, *found;
+	uint64_t t0, lookup_ns, ns_ns;
+	pthread_t t;
+
+	(void)state;
+	l2_probes = 0;
+	bring_up_echo();
+	assert_int_equal(register_rpmsg_driver(&stuck_drv), 0);
+	assert_int_equal(register_rpmsg_driver(&l2_drv), 0);
+	amp_link_init(&L2, NS_AND_EVENT_IDX);
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
+		;
+	assert_int_equal(pthread_create(&t, NULL, create_stuck_channel, &stuck), 0);
+	wait_for_a_blocked_sender(L.rvdev); /* the announcement */
+
+	t0 = mono_ns();
+	amp_link_remote_call(&L2, l2_announce, NULL);
+	assert_int_equal(amp_link_wait(&L2, &l2_probes, 1), 0);
+	ns_ns = mono_ns() - t0;
+	t0 = mono_ns();
+	found = rpmsg_channel_find(L.rvdev, "test-echo");
+	lookup_ns = mono_ns() - t0;
+	assert_non_null(found);
+	rpmsg_channel_put(found);
+	print_message("lookup %.3f ms, other device's name service %.3f ms\n",
+		      (double)lookup_ns / 1e6, (double)ns_ns / 1e6);
+	/* Milliseconds; the bounds are for a loaded machine, far below the 15 s. */
+	assert_true(lookup_ns < 1000000000ull);
+	assert_true(ns_ns < 3000000000ull);
+
+	amp_link_pause_remote(&L, false);
+	pthread_join(t, NULL);
+	assert_non_null(stuck);
+	rpmsg_release_channel(stuck);
+	amp_link_fini(&L2);
+	unregister_rpmsg_driver(&l2_drv);
+	unregister_rpmsg_driver(&stuck_drv);
+}
+
 /* In the remote's thread: a remote out of host buffers waits for the host to drain, polling
  * as firmware would; 10 s without one is a failure the test reports. */
 static bool remote_wait_deadline(struct timespec *end)
@@ -743,7 +1008,8 @@ static void test_channel_flood_is_bounded_and_counted(void **state)
 	assert_int_equal(st.ns_refused, n - (RPMSG_MAX_CHANNELS - 1) + 1);
 }
 
-int main(void)
+/* Usage: test_rpmsg_virtio [PATTERN] runs the tests whose names match (cmocka's filter). */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_seed_sample_probes_and_says_dude, setup,
@@ -759,8 +1025,16 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_service_destroy_removes_the_channel, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawn_channel_lives_while_referenced, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_waits_for_a_running_callback, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_callback_looks_up_while_its_driver_is_unregistered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callback_looks_up_while_its_channel_is_released,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_remote_holds_up_no_lookup_nor_other_device,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_arrive_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_copy_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_headers_cost_only_the_message, setup,
@@ -772,5 +1046,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_local_channel_is_announced_and_withdrawn, setup,
 						teardown),
 	};
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
