@@ -150,8 +150,10 @@ AMP_API struct rpmsg_endpoint *rpmsg_create_ept(struct rpmsg_channel *rpdev, rpm
 
 /**
  * rpmsg_destroy_ept() - remove an endpoint. When it returns, no callback of it runs any more
- * and @priv is not touched again (from its own callback: once that callback returns). Buffers it
- * holds are released.
+ * and @priv is not touched again (from its own callback: once that callback returns). What it
+ * holds goes back: receive buffers it held (rpmsg_hold_rx_buffer()) to the remote, zero-copy
+ * transmit buffers it had out (rpmsg_get_tx_buffer()) to the free list; pointers to them are
+ * the caller's no more.
  * Context: any thread, including callbacks.
  */
 AMP_API void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
@@ -196,9 +198,10 @@ AMP_API int rpmsg_ept_sendto(struct rpmsg_endpoint *ept, u32 dst, const void *da
 AMP_API int rpmsg_get_mtu(struct rpmsg_endpoint *ept);
 
 /*
- * Zero-copy transmit: take a buffer, write up to *@len payload bytes into it, then send it with
- * rpmsg_send_nocopy() or give it back with rpmsg_release_tx_buffer(). The buffer is the caller's
- * until one of those. Context: any thread, including callbacks.
+ * Zero-copy transmit: take a buffer for an endpoint, write up to *@len payload bytes into it,
+ * then send it with rpmsg_send_nocopy() or give it back with rpmsg_release_tx_buffer(), on the
+ * same endpoint. The buffer is the caller's until one of those, or until the endpoint is
+ * destroyed. Context: any thread, including callbacks.
  */
 
 /**
@@ -210,25 +213,28 @@ AMP_API int rpmsg_get_mtu(struct rpmsg_endpoint *ept);
 AMP_API void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms);
 
 /**
- * rpmsg_send_nocopy() - send @len bytes already written at @buf (from rpmsg_get_tx_buffer())
- * from @ept to @dst. Return: 0; -EMSGSIZE; -EINVAL (not a buffer we handed out, or dst ANY);
- * -ENODEV. On error the buffer is still the caller's.
+ * rpmsg_send_nocopy() - send @len bytes already written at @buf (from rpmsg_get_tx_buffer() on
+ * @ept) from @ept to @dst. Return: 0; -EMSGSIZE; -EINVAL (not a buffer handed out to @ept, or
+ * dst ANY); -ENODEV. On error the buffer is still the caller's.
  */
 AMP_API int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *buf, int len);
 
-/** rpmsg_release_tx_buffer() - give back a buffer from rpmsg_get_tx_buffer() unused. */
+/** rpmsg_release_tx_buffer() - give back a buffer rpmsg_get_tx_buffer() handed out to @ept,
+ * unused; anything else is ignored. */
 AMP_API void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *buf);
 
 /**
- * rpmsg_hold_rx_buffer() - keep the buffer @data (as given to the callback) past the callback;
- * it is not returned to the remote until rpmsg_release_rx_buffer(). Held buffers are receive
- * buffers the remote cannot use meanwhile: hold few, briefly.
- * Context: the endpoint's callback. Return: 0; -EINVAL when @data is not the message being
- * delivered.
+ * rpmsg_hold_rx_buffer() - keep the buffer @data (as given to @ept's callback) past the
+ * callback; it is not returned to the remote until rpmsg_release_rx_buffer() or
+ * rpmsg_destroy_ept(). Held buffers are receive buffers the remote cannot use meanwhile: hold
+ * few, briefly.
+ * Context: @ept's callback. Return: 0; -EINVAL when @data is not the message being delivered
+ * to @ept, or @ept was destroyed.
  */
 AMP_API int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data);
 
-/** rpmsg_release_rx_buffer() - give back a held buffer. Context: any thread. */
+/** rpmsg_release_rx_buffer() - give back a buffer @ept holds; anything else is ignored.
+ * Context: any thread. */
 AMP_API void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data);
 
 /**
@@ -259,12 +265,14 @@ AMP_API void rpmsg_release_channel(struct rpmsg_channel *rpdev);
  * @tx_msgs:      messages sent
  * @tx_timeouts:  blocking sends that found no buffer in time
  * @tx_waiting:   senders blocked now, waiting for a buffer
+ * @rx_held:      receive buffers held by endpoints now (rpmsg_hold_rx_buffer())
+ * @tx_out:       zero-copy transmit buffers handed out now (rpmsg_get_tx_buffer())
  * @broken:       bit n set: the remote broke vring n (an impossible ring value); its traffic has
  *                stopped for good on this device (a recovery makes a new one)
  */
 struct rpmsg_stats {
 	uint64_t rx_msgs, rx_bad, rx_no_ept, ns_bad, ns_refused, tx_msgs, tx_timeouts;
-	uint64_t tx_waiting;
+	uint64_t tx_waiting, rx_held, tx_out;
 	uint32_t broken;
 };
 

@@ -52,6 +52,8 @@ struct rpmsg_endpoint {
 	void *priv;
 	uint32_t timeout_ms;
 	unsigned int busy; /* its callback is running; guarded by ept_lock */
+	unsigned int rx_held; /* receive buffers it holds; guarded by rx_lock */
+	unsigned int tx_out;  /* zero-copy transmit buffers it has out; guarded by tx_lock */
 	bool dead;         /* destroyed: no more callbacks; atomic (read without ept_lock) */
 	bool free_on_done; /* destroyed from its own callback: freed when that returns */
 };
@@ -79,9 +81,16 @@ struct rpmsg_virtio_device {
 	uint8_t *bufs;
 	unsigned int buf_size, num_bufs, num_rx;
 
+	/* Per buffer, the endpoint that holds it, NULL when none does: a receive buffer held past
+	 * its callback (rx_lock), or a transmit buffer handed out for zero-copy (tx_lock). The
+	 * indexes of the two kinds do not overlap: [0, num_rx) and [num_rx, num_bufs). */
+	struct rpmsg_endpoint **holder;
+
 	struct amp_mutex rx_lock;
-	uint8_t *rx_held;          /* per receive buffer: held past its callback */
-	const void *delivering;    /* the payload being delivered (notification thread only) */
+	unsigned int rx_num_held;  /* receive buffers held; rx_lock */
+	/* The message being delivered, and its endpoint (notification thread only). */
+	const void *delivering;
+	const struct rpmsg_endpoint *delivering_ept;
 	bool deliver_held;
 
 	struct amp_mutex tx_lock;
@@ -89,7 +98,7 @@ struct rpmsg_virtio_device {
 	unsigned int next_tx;      /* never-used transmit buffers start here */
 	unsigned int *tx_free;     /* transmit buffers released unused */
 	unsigned int num_tx_free;
-	uint8_t *tx_out;           /* per buffer: handed out for zero-copy */
+	unsigned int tx_num_out;   /* transmit buffers handed out for zero-copy */
 	unsigned int tx_waiters;
 
 	struct amp_mutex ept_lock;
@@ -160,8 +169,7 @@ static void rvdev_free(struct rpmsg_virtio_device *rvdev)
 	free(rvdev->epts.slots);
 	free(rvdev->rvq_state);
 	free(rvdev->svq_state);
-	free(rvdev->rx_held);
-	free(rvdev->tx_out);
+	free(rvdev->holder);
 	free(rvdev->tx_free);
 	free(rvdev);
 }
@@ -196,6 +204,22 @@ static long rpmsg_buf_index(struct rpmsg_virtio_device *rvdev, const void *p, ui
 	return (long)(off / rvdev->buf_size);
 }
 
+/* The receive buffer whose payload is @p, or -1. */
+static long rpmsg_rx_index(struct rpmsg_virtio_device *rvdev, const void *p)
+{
+	long i = rpmsg_buf_index(rvdev, p, RPMSG_HDR_LEN);
+
+	return i < (long)rvdev->num_rx ? i : -1;
+}
+
+/* The transmit buffer whose payload is @p, or -1. */
+static long rpmsg_tx_index(struct rpmsg_virtio_device *rvdev, const void *p)
+{
+	long i = rpmsg_buf_index(rvdev, p, RPMSG_HDR_LEN);
+
+	return i >= (long)rvdev->num_rx ? i : -1;
+}
+
 static void rpmsg_report_broken(struct rpmsg_virtio_device *rvdev, struct virtqueue *vq)
 {
 	char why[160];
@@ -220,39 +244,41 @@ static void rpmsg_vq_notify(struct virtqueue *vq)
 
 /* --- receive ----------------------------------------------------------------------------- */
 
-/* Give @n receive buffers back to the remote: one lock, one publication of avail->idx (a line
- * the remote reads), at most one kick. */
+/* Put receive buffer @buf back on the ring, unpublished. False when the ring broke. rx_lock
+ * held, device not removed. */
+static bool rpmsg_rx_add_locked(struct rpmsg_virtio_device *rvdev, void *buf)
+{
+	if (virtqueue_add_inbuf_deferred(&rvdev->rvq, rpmsg_buf_da(rvdev, buf), rvdev->buf_size,
+					 buf) == 0)
+		return true;
+	rpmsg_report_broken(rvdev, &rvdev->rvq);
+	return false;
+}
+
+/* Publish what rpmsg_rx_add_locked() put back: one store of avail->idx (a line the remote
+ * reads), at most one kick. rx_lock held. */
+static void rpmsg_rx_publish_locked(struct rpmsg_virtio_device *rvdev)
+{
+	virtqueue_publish_avail(&rvdev->rvq);
+	/* Under the lock: the doorbell belongs to the processor's vdev, which a removal (it
+	 * takes this lock) may free as soon as it returns. */
+	if (rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq))
+		virtqueue_notify(&rvdev->rvq);
+}
+
+/* Give @n receive buffers back to the remote: one lock, one publication, at most one kick. */
 static void rpmsg_rx_repost_batch(struct rpmsg_virtio_device *rvdev, void *const *bufs,
 				  unsigned int n)
 {
 	unsigned int i;
-	bool kick;
 
 	amp_mutex_lock(&rvdev->rx_lock);
-	if (rvdev_removed(rvdev)) {
-		amp_mutex_unlock(&rvdev->rx_lock);
-		return;
+	if (!rvdev_removed(rvdev)) {
+		for (i = 0; i < n && rpmsg_rx_add_locked(rvdev, bufs[i]); i++)
+			;
+		rpmsg_rx_publish_locked(rvdev);
 	}
-	for (i = 0; i < n; i++) {
-		if (virtqueue_add_inbuf_deferred(&rvdev->rvq, rpmsg_buf_da(rvdev, bufs[i]),
-						 rvdev->buf_size, bufs[i])) {
-			rpmsg_report_broken(rvdev, &rvdev->rvq);
-			break;
-		}
-	}
-	virtqueue_publish_avail(&rvdev->rvq);
-	kick = rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq);
-	/* Under the lock: the doorbell belongs to the processor's vdev, which a removal (it
-	 * takes this lock) may free as soon as it returns. */
-	if (kick)
-		virtqueue_notify(&rvdev->rvq);
 	amp_mutex_unlock(&rvdev->rx_lock);
-}
-
-/* Give receive buffer @buf back to the remote. */
-static void rpmsg_rx_repost(struct rpmsg_virtio_device *rvdev, void *buf)
-{
-	rpmsg_rx_repost_batch(rvdev, &buf, 1);
 }
 
 static struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_virtio_device *rvdev, uint32_t addr)
@@ -369,12 +395,14 @@ static bool rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, struct rpmsg_rx_run 
 		return true;
 	}
 	rvdev->delivering = msg.data;
+	rvdev->delivering_ept = ept;
 	rvdev->deliver_held = false;
 	/* Counted before the callback: what the callback makes happen sees the count. */
 	STAT_INC(rvdev, rx_msgs);
 	if (!rpmsg_ept_dead(ept) && ept->cb)
 		ept->cb(ept->rpdev, (void *)(uintptr_t)msg.data, msg.len, ept->priv, msg.src);
 	rvdev->delivering = NULL;
+	rvdev->delivering_ept = NULL;
 	return !rvdev->deliver_held;
 }
 
@@ -459,7 +487,27 @@ static void *rpmsg_tx_take_locked(struct rpmsg_virtio_device *rvdev, int *err)
 	return NULL;
 }
 
-static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms, int *err)
+static void rpmsg_tx_giveback_locked(struct rpmsg_virtio_device *rvdev, void *buf);
+
+/* Hand transmit buffer @buf (its start) out to @owner for zero-copy; false (the buffer given
+ * back) when @owner is being destroyed. tx_lock held. */
+static bool rpmsg_tx_hand_out_locked(struct rpmsg_virtio_device *rvdev, void *buf,
+				     struct rpmsg_endpoint *owner)
+{
+	if (rpmsg_ept_dead(owner)) {
+		rpmsg_tx_giveback_locked(rvdev, buf);
+		return false;
+	}
+	rvdev->holder[rpmsg_buf_index(rvdev, buf, 0)] = owner;
+	owner->tx_out++;
+	rvdev->tx_num_out++;
+	return true;
+}
+
+/* A free transmit buffer (its start), waiting up to @timeout_ms; handed out to @owner when not
+ * NULL (zero-copy), in the same hold of tx_lock. NULL with *err set otherwise. */
+static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms,
+			      struct rpmsg_endpoint *owner, int *err)
 {
 	uint64_t deadline = 0;
 	void *buf = NULL;
@@ -524,6 +572,10 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 		/* After the device went, the ring is not ours to touch (removal has returned). */
 		if (--rvdev->tx_waiters == 0 && !rvdev_removed(rvdev))
 			virtqueue_disable_cb(&rvdev->svq);
+	}
+	if (buf && owner && !rpmsg_tx_hand_out_locked(rvdev, buf, owner)) {
+		buf = NULL;
+		*err = -AMP_EINVAL;
 	}
 	amp_mutex_unlock(&rvdev->tx_lock);
 	return buf;
@@ -635,7 +687,7 @@ static int rpmsg_send_common(struct rpmsg_virtio_device *rvdev, uint32_t src, ui
 		timeout_ms = 0;
 	/* The device may be removed while we wait: keep it allocated until we are done. */
 	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
-	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, &err);
+	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, NULL, &err);
 	if (buf) {
 		rpmsg_tx_fill(buf, src, dst, data, len);
 		err = rpmsg_tx_post(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len);
@@ -722,6 +774,8 @@ struct rpmsg_endpoint *rpmsg_create_ept(struct rpmsg_channel *rpdev, rpmsg_rx_cb
 	return rpmsg_ept_new(rpdev->rvdev, chan_of(rpdev), false, cb, priv, addr);
 }
 
+static void rpmsg_ept_give_back(struct rpmsg_endpoint *ept);
+
 void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 {
 	struct rpmsg_virtio_device *rvdev;
@@ -741,6 +795,9 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	free_now = !ept->busy;
 	ept->free_on_done = !free_now;
 	amp_mutex_unlock(&rvdev->ept_lock);
+	/* Dead: nothing new is held by it (a hold or a hand-out checks, under the lock that
+	 * guards it); what it holds goes back now, not when its own callback returns. */
+	rpmsg_ept_give_back(ept);
 	if (free_now)
 		rpmsg_ept_free(ept);
 }
@@ -833,34 +890,27 @@ void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t ti
 	uint8_t *buf;
 	int err;
 
-	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, &err);
+	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, ept, &err);
 	if (!buf)
 		return NULL;
-	amp_mutex_lock(&rvdev->tx_lock);
-	rvdev->tx_out[rpmsg_buf_index(rvdev, buf, 0)] = 1;
-	amp_mutex_unlock(&rvdev->tx_lock);
 	*len = rvdev->buf_size - RPMSG_HDR_LEN;
 	return buf + RPMSG_HDR_LEN;
 }
 
-/* Take back a zero-copy buffer from its user: its start, or NULL if @payload is not one. */
-static uint8_t *rpmsg_tx_claim(struct rpmsg_virtio_device *rvdev, void *payload)
+/* Take back transmit buffer @i from @ept, which has it out. tx_lock held. */
+static void rpmsg_tx_take_back_locked(struct rpmsg_virtio_device *rvdev,
+				      struct rpmsg_endpoint *ept, long i)
 {
-	long i = rpmsg_buf_index(rvdev, payload, RPMSG_HDR_LEN);
-	uint8_t *buf = NULL;
-
-	amp_mutex_lock(&rvdev->tx_lock);
-	if (i >= 0 && rvdev->tx_out[i]) {
-		rvdev->tx_out[i] = 0;
-		buf = rpmsg_buf(rvdev, (unsigned int)i);
-	}
-	amp_mutex_unlock(&rvdev->tx_lock);
-	return buf;
+	rvdev->holder[i] = NULL;
+	ept->tx_out--;
+	rvdev->tx_num_out--;
 }
 
 int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int len)
 {
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	long i = rpmsg_tx_index(rvdev, payload);
+	bool kick = false;
 	uint8_t *buf;
 	int ret;
 
@@ -868,26 +918,39 @@ int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int le
 		return -AMP_EINVAL;
 	if ((uint32_t)len > rvdev->buf_size - RPMSG_HDR_LEN)
 		return -AMP_EMSGSIZE;
-	buf = rpmsg_tx_claim(rvdev, payload);
-	if (!buf)
+	if (i < 0)
 		return -AMP_EINVAL;
-	rpmsg_hdr_write(buf, ept->addr, dst, (uint16_t)len);
-	ret = rpmsg_tx_post(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len);
-	if (ret) {
-		/* Still the caller's, as documented. */
-		amp_mutex_lock(&rvdev->tx_lock);
-		rvdev->tx_out[rpmsg_buf_index(rvdev, buf, 0)] = 1;
-		amp_mutex_unlock(&rvdev->tx_lock);
+	/* Checked, posted and taken back in one hold of the lock: on error it is still the
+	 * caller's, as documented. */
+	amp_mutex_lock(&rvdev->tx_lock);
+	if (rvdev->holder[i] != ept) {
+		ret = -AMP_EINVAL;
+	} else {
+		buf = rpmsg_buf(rvdev, (unsigned int)i);
+		rpmsg_hdr_write(buf, ept->addr, dst, (uint16_t)len);
+		ret = rpmsg_tx_post_locked(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len, &kick);
+		if (!ret)
+			rpmsg_tx_take_back_locked(rvdev, ept, i);
+		if (kick) /* under the lock, as in rpmsg_send_now() */
+			virtqueue_notify(&rvdev->svq);
 	}
+	amp_mutex_unlock(&rvdev->tx_lock);
 	return ret;
 }
 
 void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *payload)
 {
-	uint8_t *buf = rpmsg_tx_claim(ept->rvdev, payload);
+	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	long i = rpmsg_tx_index(rvdev, payload);
 
-	if (buf)
-		rpmsg_tx_giveback(ept->rvdev, buf);
+	if (i < 0)
+		return;
+	amp_mutex_lock(&rvdev->tx_lock);
+	if (rvdev->holder[i] == ept) {
+		rpmsg_tx_take_back_locked(rvdev, ept, i);
+		rpmsg_tx_giveback_locked(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
+	}
+	amp_mutex_unlock(&rvdev->tx_lock);
 }
 
 int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
@@ -895,34 +958,85 @@ int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
 	long i;
 
-	if (rpmsg_notify_dev != rvdev || data != rvdev->delivering)
+	if (rpmsg_notify_dev != rvdev || data != rvdev->delivering ||
+	    ept != rvdev->delivering_ept || rpmsg_ept_dead(ept))
 		return -AMP_EINVAL;
-	i = rpmsg_buf_index(rvdev, data, RPMSG_HDR_LEN);
+	i = rpmsg_rx_index(rvdev, data);
 	if (i < 0)
 		return -AMP_EINVAL;
 	amp_mutex_lock(&rvdev->rx_lock);
-	rvdev->rx_held[i] = 1;
+	rvdev->holder[i] = ept;
+	ept->rx_held++;
+	rvdev->rx_num_held++;
 	amp_mutex_unlock(&rvdev->rx_lock);
 	rvdev->deliver_held = true;
 	return 0;
 }
 
+/* Take back receive buffer @i from @ept, which holds it, and put it on the ring unpublished.
+ * rx_lock held. */
+static void rpmsg_rx_take_back_locked(struct rpmsg_virtio_device *rvdev,
+				      struct rpmsg_endpoint *ept, long i)
+{
+	rvdev->holder[i] = NULL;
+	ept->rx_held--;
+	rvdev->rx_num_held--;
+	if (!rvdev_removed(rvdev))
+		rpmsg_rx_add_locked(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
+}
+
 void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
 {
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
-	long i = rpmsg_buf_index(rvdev, data, RPMSG_HDR_LEN);
-	bool held = false;
+	long i = rpmsg_rx_index(rvdev, data);
 
 	if (i < 0)
 		return;
 	amp_mutex_lock(&rvdev->rx_lock);
-	if (rvdev->rx_held[i]) {
-		rvdev->rx_held[i] = 0;
-		held = true;
+	if (rvdev->holder[i] == ept) {
+		rpmsg_rx_take_back_locked(rvdev, ept, i);
+		if (!rvdev_removed(rvdev))
+			rpmsg_rx_publish_locked(rvdev);
 	}
 	amp_mutex_unlock(&rvdev->rx_lock);
-	if (held)
-		rpmsg_rx_repost(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
+}
+
+/* What a destroyed endpoint holds goes back: its receive buffers to the ring (the remote has
+ * them again), its zero-copy transmit buffers to the free list. Its callback has returned. */
+static void rpmsg_ept_give_back(struct rpmsg_endpoint *ept)
+{
+	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	unsigned int i;
+
+	amp_mutex_lock(&rvdev->rx_lock);
+	for (i = 0; ept->rx_held && i < rvdev->num_rx; i++) {
+		if (rvdev->holder[i] != ept)
+			continue;
+		if (rpmsg_notify_dev == rvdev && rvdev->delivering_ept == ept &&
+		    rpmsg_rx_index(rvdev, rvdev->delivering) == (long)i) {
+			/* Destroyed from its own callback, which held the message it is
+			 * handling: that buffer goes back when the callback returns, as if never
+			 * held (the callback may still read it until then). */
+			rvdev->holder[i] = NULL;
+			ept->rx_held--;
+			rvdev->rx_num_held--;
+			rvdev->deliver_held = false;
+			continue;
+		}
+		rpmsg_rx_take_back_locked(rvdev, ept, i);
+	}
+	if (!rvdev_removed(rvdev))
+		rpmsg_rx_publish_locked(rvdev);
+	amp_mutex_unlock(&rvdev->rx_lock);
+
+	amp_mutex_lock(&rvdev->tx_lock);
+	for (i = rvdev->num_rx; ept->tx_out && i < rvdev->num_bufs; i++) {
+		if (rvdev->holder[i] == ept) {
+			rpmsg_tx_take_back_locked(rvdev, ept, i);
+			rpmsg_tx_giveback_locked(rvdev, rpmsg_buf(rvdev, i));
+		}
+	}
+	amp_mutex_unlock(&rvdev->tx_lock);
 }
 
 /* --- channels and drivers ---------------------------------------------------------------- */
@@ -1401,8 +1515,12 @@ void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *s)
 	s->tx_msgs = __atomic_load_n(&rvdev->stats.tx_msgs, __ATOMIC_RELAXED);
 	s->tx_timeouts = __atomic_load_n(&rvdev->stats.tx_timeouts, __ATOMIC_RELAXED);
 	s->broken = __atomic_load_n(&rvdev->broken_mask, __ATOMIC_RELAXED);
+	amp_mutex_lock(&rvdev->rx_lock);
+	s->rx_held = rvdev->rx_num_held;
+	amp_mutex_unlock(&rvdev->rx_lock);
 	amp_mutex_lock(&rvdev->tx_lock);
 	s->tx_waiting = rvdev->tx_waiters;
+	s->tx_out = rvdev->tx_num_out;
 	amp_mutex_unlock(&rvdev->tx_lock);
 }
 
@@ -1466,11 +1584,10 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 	if (ret)
 		goto out_free;
 	ret = -AMP_ENOMEM;
-	rvdev->rx_held = calloc(rvdev->num_bufs, 1);
-	rvdev->tx_out = calloc(rvdev->num_bufs, 1);
+	rvdev->holder = calloc(rvdev->num_bufs, sizeof(*rvdev->holder));
 	rvdev->tx_free = calloc(rvdev->num_bufs, sizeof(*rvdev->tx_free));
 	rvdev->epts.slots = calloc(RPMSG_EPT_SLOTS_MIN, sizeof(*rvdev->epts.slots));
-	if (!rvdev->rx_held || !rvdev->tx_out || !rvdev->tx_free || !rvdev->epts.slots)
+	if (!rvdev->holder || !rvdev->tx_free || !rvdev->epts.slots)
 		goto out_free;
 	rpmsg_ept_table_init(&rvdev->epts, rvdev->epts.slots, RPMSG_EPT_SLOTS_MIN);
 

@@ -825,6 +825,78 @@ static void test_zero_copy_both_ways(void **state)
 	test_drv.callback = drv_cb;
 }
 
+/* An endpoint that holds every message it gets, up to HOLD_MAX. */
+#define HOLD_MAX 8
+static struct rpmsg_endpoint *hold_ept;
+static int holds;
+
+static void hold_all_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	(void)rpdev;
+	(void)len;
+	(void)priv;
+	(void)src;
+	if (holds < HOLD_MAX && rpmsg_hold_rx_buffer(hold_ept, data) == 0)
+		amp_link_bump(&L, &holds);
+}
+
+static int remote_send_n(struct amp_link *l, void *arg)
+{
+	uint32_t dst = (uint32_t)(uintptr_t)arg;
+	int i, ret = 0;
+
+	(void)l;
+	for (i = 0; i < HOLD_MAX && !ret; i++)
+		ret = remote_send_retry(dst, "held", 4);
+	return ret;
+}
+
+/* In the remote's thread: the receive buffers the host has posted and the remote not taken. */
+static int remote_count_posted(struct amp_link *l, void *arg)
+{
+	const struct virtqueue *vq = &l->rdev.txq;
+
+	*(int *)arg = (uint16_t)(__atomic_load_n(&vq->vr.avail->idx, __ATOMIC_ACQUIRE) -
+				 vq->last_avail);
+	return 0;
+}
+
+/* Destroying an endpoint gives back what it holds: the remote gets every receive buffer back,
+ * and the transmit buffers it had out for zero-copy are free again. */
+static void test_destroyed_endpoint_gives_every_buffer_back(void **state)
+{
+	struct rpmsg_stats st;
+	uint32_t len;
+	int i, posted, sent = 0;
+
+	(void)state;
+	holds = 0;
+	bring_up_echo();
+	hold_ept = rpmsg_create_ept(H.ch, hold_all_cb, NULL, RPMSG_ADDR_ANY);
+	assert_non_null(hold_ept);
+	amp_link_remote_call(&L, remote_send_n, (void *)(uintptr_t)rpmsg_ept_addr(hold_ept));
+	assert_int_equal(amp_link_wait(&L, &holds, HOLD_MAX), 0);
+	for (i = 0; i < HOLD_MAX; i++)
+		assert_non_null(rpmsg_get_tx_buffer(hold_ept, &len, 0));
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.rx_held, HOLD_MAX);
+	assert_int_equal(st.tx_out, HOLD_MAX);
+	amp_link_remote_call(&L, remote_count_posted, &posted);
+	assert_int_equal(posted, LINK_VRING_NUM - HOLD_MAX);
+
+	rpmsg_destroy_ept(hold_ept);
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.rx_held, 0);
+	assert_int_equal(st.tx_out, 0);
+	amp_link_remote_call(&L, remote_count_posted, &posted);
+	assert_int_equal(posted, LINK_VRING_NUM); /* every receive buffer */
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "x", 1) == 0)
+		sent++;
+	assert_int_equal(sent, LINK_NUM_BUFS / 2); /* every transmit buffer */
+	amp_link_pause_remote(&L, false);
+}
+
 /* --- a hostile remote ---------------------------------------------------------------------- */
 
 /* Send raw bytes as a message: take a host buffer and write what the test says. */
@@ -1037,6 +1109,8 @@ int main(int argc, char **argv)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_arrive_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_copy_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroyed_endpoint_gives_every_buffer_back, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_headers_cost_only_the_message, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_channel_flood_is_bounded_and_counted, setup,
