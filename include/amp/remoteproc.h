@@ -228,7 +228,10 @@ AMP_API void rproc_put(struct rproc *rproc);
  * @rproc: the processor
  * @type:  what happened
  *
- * Marks the processor CRASHED and hands the rest to its worker thread: vdevs removed (drivers get
+ * At once, in the caller's context, tells the drivers of its vdevs that they are going (their
+ * @going hook: blocked rpmsg senders return -ENODEV), so that crash handling is not held up by
+ * a sender waiting for buffers the dead core will never return. Then hands the rest to its
+ * worker thread: vdevs removed (drivers get
  * remove()), trace buffers saved, a coredump written if enabled, and, unless recovery is
  * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
  * when the remote announces them again. A core that crashes 5 times within 10 s is left crashed
@@ -449,6 +452,14 @@ struct rproc_virtio_device {
  *          return true when some is left: the core calls again at once, after letting a stop
  *          or a walk of the channels in, so that a remote that keeps its ring full cannot keep
  *          them out. Return false when done (and armed for the next kick).
+ * @going:  optional: the vdev is about to be removed (a crash was reported, or a stop begins):
+ *          stop waiting for the remote now (rpmsg: blocked senders return -ENODEV), so that
+ *          nothing holds up the removal, which follows. Called at least once before @remove
+ *          in those cases, from any context: the caller of rproc_report_crash() (a platform
+ *          thread, the notification context inside @notify, the driver itself reporting a
+ *          broken ring with its own locks held) or the thread that stops the processor. It
+ *          must not block nor take a lock it may be called with. The processor's going lock
+ *          (a leaf) is held.
  */
 struct rproc_virtio_driver {
 	const char *name;
@@ -456,6 +467,7 @@ struct rproc_virtio_driver {
 	int (*probe)(struct rproc_virtio_device *vdev);
 	void (*remove)(struct rproc_virtio_device *vdev);
 	bool (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
+	void (*going)(struct rproc_virtio_device *vdev);
 };
 
 /**

@@ -423,6 +423,16 @@ AMP_API int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg,
 AMP_API bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid);
 
 /**
+ * rpmsg_virtio_going() - the device is about to be removed (its remote crashed, or it is being
+ * stopped): blocked senders return -ENODEV now, including one polling in the notification
+ * context, and new ones do not wait for a buffer; nothing else changes. rpmsg_virtio_remove()
+ * must follow (a sender caught at that instant between its check and its sleep is woken by it).
+ * Context: any, including the notification context and @broken (rpmsg's ring locks held).
+ * Never blocks.
+ */
+AMP_API void rpmsg_virtio_going(struct rpmsg_virtio_device *rvdev);
+
+/**
  * rpmsg_virtio_remove() - the device goes: channels removed (drivers' remove()), endpoints
  * destroyed, blocked senders woken with -ENODEV; nothing touches the rings after it returns.
  * Context: any thread except callbacks, never concurrently with rpmsg_virtio_notify().

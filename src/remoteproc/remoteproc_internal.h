@@ -120,6 +120,9 @@ struct rproc_private {
 
 	/* Notification routing: taken by rproc_vq_interrupt(), and by whoever unplugs a vdev. */
 	struct amp_mutex notify_lock;
+	/* The vdev array and each vdev's driver, for rproc_vdevs_going() (any context, perhaps
+	 * inside the notification path, which holds notify_lock): written under both locks. */
+	struct amp_mutex going_lock;
 	unsigned long unknown_notifies; /* guarded by notify_lock */
 	bool polled;                    /* rproc_set_polled(); set before boot */
 
@@ -177,6 +180,9 @@ void rproc_free_last_traces(struct rproc_private *p);
 /* rproc_vdev.c */
 int rproc_start_vdevs(struct rproc_private *p);
 void rproc_stop_vdevs(struct rproc_private *p);
+/* Tell the drivers of the bound vdevs that their vdevs are about to go. Any context; takes
+ * only going_lock. */
+void rproc_vdevs_going(struct rproc_private *p);
 /* Zero the vrings and buffers so that nothing of the last run survives into the next. */
 void rproc_reset_vdev_memory(struct rproc_private *p);
 

@@ -146,6 +146,7 @@ struct rproc *rproc_alloc(const char *name, const struct rproc_ops *ops, const c
 	p->recover_window_ns = RPROC_RECOVERY_WINDOW_NS;
 	amp_mutex_init(&p->lock);
 	amp_mutex_init(&p->notify_lock);
+	amp_mutex_init(&p->going_lock);
 	amp_mutex_init(&p->work_lock);
 	amp_cond_init(&p->work_cond);
 	return rproc;
@@ -172,6 +173,7 @@ static void rproc_release(struct rproc *rproc)
 
 	amp_cond_destroy(&p->work_cond);
 	amp_mutex_destroy(&p->work_lock);
+	amp_mutex_destroy(&p->going_lock);
 	amp_mutex_destroy(&p->notify_lock);
 	amp_mutex_destroy(&p->lock);
 	rproc_free_last_traces(p);
@@ -640,6 +642,9 @@ void rproc_report_crash(struct rproc *rproc, enum rproc_crash_type type)
 		amp_cond_signal(&p->work_cond);
 	}
 	amp_mutex_unlock(&p->work_lock);
+	/* The worker's first step unhooks the vdevs, which waits for the notification path: a
+	 * sender blocked there (in a callback) must let go now, not at its timeout. */
+	rproc_vdevs_going(p);
 }
 
 int rproc_trigger_recovery(struct rproc *rproc)

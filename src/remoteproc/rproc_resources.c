@@ -150,12 +150,14 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 				  v->num_of_vrings);
 
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	grown = realloc(p->vdevs, sizeof(*grown) * (p->num_vdevs + 1));
 	if (grown) {
 		p->vdevs = grown;
 		memset(&grown[p->num_vdevs], 0, sizeof(*grown));
 		p->num_vdevs++;
 	}
+	amp_mutex_unlock(&p->going_lock);
 	amp_mutex_unlock(&p->notify_lock);
 	if (!grown)
 		return -AMP_ENOMEM;
@@ -274,11 +276,14 @@ void rproc_release_resources(struct rproc_private *p)
 			rproc_mem_put(p, &p->vdevs[i].vring[j].mem);
 		rproc_mem_put(p, &p->vdevs[i].bufs);
 	}
-	/* rproc_vq_interrupt() walks the array under notify_lock only. */
+	/* rproc_vq_interrupt() walks the array under notify_lock only, rproc_vdevs_going()
+	 * under going_lock only. */
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	free(p->vdevs);
 	p->vdevs = NULL;
 	p->num_vdevs = 0;
+	amp_mutex_unlock(&p->going_lock);
 	amp_mutex_unlock(&p->notify_lock);
 	for (i = 0; i < p->num_carveouts; i++)
 		rproc_mem_put(p, &p->carveouts[i]);

@@ -174,7 +174,9 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 	/* The remote may have kicked between DRIVER_OK (set in probe) and this hook-up, and
 	 * that kick found no driver: look at every vring once, as if kicked. */
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	vdev->driver = drv;
+	amp_mutex_unlock(&p->going_lock);
 	for (j = 0; j < vdev->num_vrings; j++) {
 		/* Polled: what this look handles is seen; a move after it is news. A value left
 		 * from before a recovery could equal the new ring's index and hide a message. */
@@ -193,8 +195,10 @@ static void rproc_vdev_stop(struct rproc_private *p, struct rproc_vdev *vdev)
 	/* Unhook first: once notify_lock is released no notification runs on this vdev, and no
 	 * new one finds it. */
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	drv = vdev->driver;
 	vdev->driver = NULL;
+	amp_mutex_unlock(&p->going_lock);
 	amp_mutex_unlock(&p->notify_lock);
 	if (!drv)
 		return;
@@ -219,10 +223,24 @@ int rproc_start_vdevs(struct rproc_private *p)
 	return 0;
 }
 
+void rproc_vdevs_going(struct rproc_private *p)
+{
+	unsigned int i;
+
+	amp_mutex_lock(&p->going_lock);
+	for (i = 0; i < p->num_vdevs; i++)
+		if (p->vdevs[i].driver && p->vdevs[i].driver->going)
+			p->vdevs[i].driver->going(&p->vdevs[i].dev);
+	amp_mutex_unlock(&p->going_lock);
+}
+
 void rproc_stop_vdevs(struct rproc_private *p)
 {
 	unsigned int i = p->num_vdevs;
 
+	/* All of them first: unhooking one waits for the notification path, which a sender
+	 * blocked in a callback of another would otherwise hold up. */
+	rproc_vdevs_going(p);
 	while (i--)
 		rproc_vdev_stop(p, &p->vdevs[i]);
 }

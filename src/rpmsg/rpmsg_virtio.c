@@ -522,7 +522,13 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 		buf = rpmsg_tx_take_locked(rvdev, err);
 		if (buf || *err)
 			break;
-		if (timeout_ms == 0 || __atomic_load_n(&rvdev->going, __ATOMIC_ACQUIRE)) {
+		/* Checked on every round, by the notification context's poll too: a crash
+		 * report lets the processor's recovery start now, not after our timeout. */
+		if (__atomic_load_n(&rvdev->going, __ATOMIC_ACQUIRE)) {
+			*err = -AMP_ENODEV;
+			break;
+		}
+		if (timeout_ms == 0) {
 			*err = -AMP_ENOMEM;
 			break;
 		}
@@ -1629,6 +1635,28 @@ out_free:
 	return ret;
 }
 
+/* Senders stop waiting for buffers: those blocked return -ENODEV, new ones do not wait. A
+ * sender checks going and sleeps under tx_lock, so only a broadcast under it is sure to reach
+ * one between the two; without @may_wait (any context, perhaps with tx_lock held by this very
+ * thread) it is tried, and a sender missed in that window is woken by the removal. */
+static void rpmsg_going(struct rpmsg_virtio_device *rvdev, bool may_wait)
+{
+	__atomic_store_n(&rvdev->going, true, __ATOMIC_SEQ_CST);
+	if (may_wait)
+		amp_mutex_lock(&rvdev->tx_lock);
+	else if (!amp_mutex_trylock(&rvdev->tx_lock)) {
+		amp_cond_broadcast(&rvdev->tx_cond);
+		return;
+	}
+	amp_cond_broadcast(&rvdev->tx_cond);
+	amp_mutex_unlock(&rvdev->tx_lock);
+}
+
+void rpmsg_virtio_going(struct rpmsg_virtio_device *rvdev)
+{
+	rpmsg_going(rvdev, false);
+}
+
 bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 {
 	struct rpmsg_virtio_device *outer = rpmsg_notify_dev;
@@ -1653,10 +1681,7 @@ void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 
 	/* Channels first, while sends still work (without waiting: the remote may be dead), so
 	 * that drivers may say goodbye in remove(). */
-	__atomic_store_n(&rvdev->going, true, __ATOMIC_RELEASE);
-	amp_mutex_lock(&rvdev->tx_lock);
-	amp_cond_broadcast(&rvdev->tx_cond);
-	amp_mutex_unlock(&rvdev->tx_lock);
+	rpmsg_going(rvdev, true);
 	amp_mutex_lock(&rpmsg_bus_lock);
 	rvdev->unlisted = true;
 	for (c = rvdev->channels; c; c = c->next)
@@ -1775,10 +1800,16 @@ static bool rpmsg_rproc_notify(struct rproc_virtio_device *vdev, unsigned int vq
 	return rpmsg_virtio_notify(vdev->driver_priv, vqid);
 }
 
+static void rpmsg_rproc_going(struct rproc_virtio_device *vdev)
+{
+	rpmsg_virtio_going(vdev->driver_priv);
+}
+
 const struct rproc_virtio_driver rpmsg_rproc_virtio_driver = {
 	.name = "virtio_rpmsg_bus",
 	.id = VIRTIO_ID_RPMSG,
 	.probe = rpmsg_rproc_probe,
 	.remove = rpmsg_rproc_remove,
 	.notify = rpmsg_rproc_notify,
+	.going = rpmsg_rproc_going,
 };

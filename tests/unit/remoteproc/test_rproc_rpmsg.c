@@ -38,6 +38,10 @@ struct tcore {
 	unsigned int host_pending;  /* remote -> host: bit per notify id */
 	int replies, starts;
 	unsigned int echoed;
+	/* The "firmware" stops consuming host messages (stall; stalled once it noticed), and
+	 * sends one message to @send_dst when asked. */
+	bool stall, stalled;
+	uint32_t send_dst;
 	/* the "firmware's" state */
 	struct rpmsg_remote_device rdev;
 	struct virtqueue_desc_state st[2][64];
@@ -98,15 +102,25 @@ static void *core_main(void *arg)
 		return NULL;
 	pthread_mutex_lock(&T.lock);
 	while (T.running) {
+		bool stall = T.stall;
+		uint32_t dst = T.send_dst;
+
 		T.doorbell = 0;
+		T.send_dst = 0;
 		pthread_mutex_unlock(&T.lock);
-		if (rpmsg_remote_poll(&T.rdev) >= 0 && !announced) {
+		if (dst)
+			rpmsg_remote_send(&T.ept, dst, "stuck?", 6);
+		if (!stall && rpmsg_remote_poll(&T.rdev) >= 0 && !announced) {
 			rpmsg_remote_create_ept(&T.rdev, &T.ept, "rpmsg-client-sample", 0x400,
 						core_echo, NULL);
 			announced = true;
 		}
 		pthread_mutex_lock(&T.lock);
-		while (T.running && !T.doorbell)
+		if (stall && !T.stalled) {
+			T.stalled = true;
+			pthread_cond_broadcast(&T.cond);
+		}
+		while (T.running && !T.doorbell && !T.send_dst && T.stall == stall)
 			pthread_cond_wait(&T.cond, &T.lock);
 	}
 	pthread_mutex_unlock(&T.lock);
@@ -138,6 +152,7 @@ static void *notifier_main(void *arg)
 static int tc_start(struct rproc *rproc)
 {
 	T.running = true;
+	T.stall = T.stalled = false; /* a new firmware */
 	T.starts++;
 	pthread_create(&T.notifier, NULL, notifier_main, rproc);
 	pthread_create(&T.core, NULL, core_main, rproc);
@@ -291,10 +306,172 @@ static void test_boot_crash_recover_with_the_seed_sample(void **state)
 	unlink(fw);
 }
 
+/* --- a crash while a callback is blocked in a send ------------------------------------------ */
+
+/* A driver whose callback, once armed, makes a blocking send with the default timeout (15 s)
+ * that no buffer will satisfy: the core stopped consuming. */
+struct stuck {
+	struct rpmsg_channel *ch;
+	int probes;
+	bool armed, entered, left;
+	int ret;
+};
+
+static struct stuck K;
+
+static int stuck_probe(struct rpmsg_channel *rpdev)
+{
+	pthread_mutex_lock(&T.lock);
+	K.ch = rpdev;
+	K.probes++;
+	pthread_cond_broadcast(&T.cond);
+	pthread_mutex_unlock(&T.lock);
+	return 0;
+}
+
+static void stuck_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	int ret;
+
+	(void)data;
+	(void)len;
+	(void)priv;
+	(void)src;
+	if (!__atomic_exchange_n(&K.armed, false, __ATOMIC_ACQ_REL))
+		return;
+	pthread_mutex_lock(&T.lock);
+	K.entered = true;
+	pthread_cond_broadcast(&T.cond);
+	pthread_mutex_unlock(&T.lock);
+	ret = rpmsg_send(rpdev, "stuck", 5); /* the notification context: it polls */
+	pthread_mutex_lock(&T.lock);
+	K.ret = ret;
+	K.left = true;
+	pthread_cond_broadcast(&T.cond);
+	pthread_mutex_unlock(&T.lock);
+}
+
+static const struct rpmsg_device_id stuck_ids[] = {{"rpmsg-client-sample"}, {""}};
+static struct rpmsg_driver stuck_drv = {.name = "stuck", .id_table = stuck_ids,
+					.probe = stuck_probe, .callback = stuck_cb};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool probed_once(struct rproc *rproc)
+{
+	(void)rproc;
+	return K.probes >= 1;
+}
+
+static bool core_stalled(struct rproc *rproc)
+{
+	(void)rproc;
+	return T.stalled;
+}
+
+static bool callback_entered(struct rproc *rproc)
+{
+	(void)rproc;
+	return K.entered;
+}
+
+static bool probed_twice_and_running(struct rproc *rproc)
+{
+	return K.probes >= 2 && rproc_get_state(rproc) == RPROC_RUNNING;
+}
+
+/* Wait under T.lock until @cond holds; 30 s at most. */
+static bool wait_locked(struct rproc *rproc, bool (*cond)(struct rproc *rproc))
+{
+	struct timespec ts;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 30;
+	while (!cond(rproc) && ret == 0)
+		ret = pthread_cond_timedwait(&T.cond, &T.lock, &ts);
+	return cond(rproc);
+}
+
+/*
+ * A callback blocked in a send (15 s timeout) on a core that stopped returning buffers, then
+ * the core crashes: the report wakes the sender at once, so that the worker can unhook the vdev
+ * (which waits for the notification thread) and recover without waiting out the timeout.
+ */
+static void test_crash_wakes_a_sender_blocked_in_a_callback(void **state)
+{
+	struct amp_test_rsc rsc;
+	struct rproc *rproc;
+	uint64_t t0, took;
+	const char *fw;
+	bool back;
+
+	(void)state;
+	memset(&T, 0, sizeof(T));
+	memset(&K, 0, sizeof(K));
+	amp_log_set_level(AMP_LOG_ERR);
+	amp_test_arena_init(&T.mem, MEM_SIZE);
+	T.pool_next = POOL_START;
+	pthread_mutex_init(&T.lock, NULL);
+	pthread_cond_init(&T.cond, NULL);
+	amp_test_rsc_default(&rsc, 0x3800, 0x400);
+	fw = amp_test_fw_write(0, &rsc, EM_X86_64);
+	rproc = rproc_alloc("tcore1", &tc_ops, fw, 0);
+	assert_non_null(rproc);
+	rproc_set_event_cb(rproc, on_event, NULL);
+	assert_int_equal(rproc_register(rproc), 0);
+	assert_int_equal(register_rpmsg_driver(&stuck_drv), 0);
+	assert_int_equal(rproc_boot(rproc), 0);
+
+	pthread_mutex_lock(&T.lock);
+	assert_true(wait_locked(rproc, probed_once));
+	T.stall = true;
+	pthread_cond_broadcast(&T.cond);
+	assert_true(wait_locked(rproc, core_stalled));
+	pthread_mutex_unlock(&T.lock);
+	while (rpmsg_trysend(K.ch, "fill", 4) == 0)
+		;
+	__atomic_store_n(&K.armed, true, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&T.lock);
+	T.send_dst = K.ch->src;
+	pthread_cond_broadcast(&T.cond);
+	assert_true(wait_locked(rproc, callback_entered));
+	pthread_mutex_unlock(&T.lock);
+
+	t0 = mono_ns();
+	rproc_report_crash(rproc, RPROC_FATAL_ERROR);
+	pthread_mutex_lock(&T.lock);
+	back = wait_locked(rproc, probed_twice_and_running);
+	pthread_mutex_unlock(&T.lock);
+	took = mono_ns() - t0;
+	print_message("crash to recovered and probed again: %.1f ms; the blocked send: %s\n",
+		      (double)took / 1e6, amp_errname(K.ret));
+	assert_true(back);
+	assert_true(K.left);
+	assert_int_equal(K.ret, -AMP_ENODEV);
+	/* Well under the send's 15 s, with room for a loaded machine. */
+	assert_true(took < 3000000000ull);
+
+	assert_int_equal(rproc_shutdown(rproc), 0);
+	unregister_rpmsg_driver(&stuck_drv);
+	assert_int_equal(rproc_unregister(rproc), 0);
+	rproc_free(rproc);
+	assert_true(amp_test_arena_guards_ok(&T.mem));
+	amp_test_arena_free(&T.mem);
+	unlink(fw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_crash_recover_with_the_seed_sample),
+		cmocka_unit_test(test_crash_wakes_a_sender_blocked_in_a_callback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

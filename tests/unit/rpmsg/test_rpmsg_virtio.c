@@ -231,6 +231,8 @@ static void test_exhausted_buffers_block_time_out_and_recover(void **state)
 	assert_int_equal(amp_link_wait(&L, &H.msgs, sent + 1), 0);
 }
 
+static void wait_for_a_blocked_sender(struct rpmsg_virtio_device *rvdev);
+
 struct blocked_send {
 	struct rpmsg_endpoint *ept;
 	int ret;
@@ -277,6 +279,33 @@ static void test_remote_that_never_returns_buffers_cannot_hang_us(void **state)
 	assert_int_equal(H.removes, 1);
 	assert_int_equal(rpmsg_ept_sendto(b.ept, REMOTE_ADDR, "x", 1, 0), -AMP_ENODEV);
 	rpmsg_destroy_ept(b.ept);
+}
+
+/* rpmsg_virtio_going() (a crash reported) wakes a blocked sender at once, before the removal. */
+static void test_going_wakes_a_blocked_sender_at_once(void **state)
+{
+	struct blocked_send b = {0};
+	struct timespec t0, t1;
+	pthread_t t;
+
+	(void)state;
+	bring_up_echo();
+	b.ept = H.ch->ept;
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
+		;
+	pthread_create(&t, NULL, blocked_sender, &b);
+	wait_for_a_blocked_sender(L.rvdev);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rpmsg_virtio_going(L.rvdev);
+	pthread_join(t, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(b.ret, -AMP_ENODEV);
+	assert_true(t1.tv_sec - t0.tv_sec < 3); /* not its 10 s */
+	/* The channel is still there; sends no longer wait for a buffer. */
+	assert_int_equal(H.removes, 0);
+	assert_int_equal(rpmsg_ept_sendto(b.ept, REMOTE_ADDR, "x", 1, 1000), -AMP_ENODEV);
+	amp_link_pause_remote(&L, false);
 }
 
 static void test_name_service_destroy_removes_the_channel(void **state)
@@ -1095,6 +1124,8 @@ int main(int argc, char **argv)
 						setup_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_that_never_returns_buffers_cannot_hang_us,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_going_wakes_a_blocked_sender_at_once, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_name_service_destroy_removes_the_channel, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_withdrawn_channel_lives_while_referenced, setup,
