@@ -236,7 +236,9 @@ AMP_API void rproc_put(struct rproc *rproc);
  * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
  * when the remote announces them again. A core that crashes 5 times within 10 s is left crashed
  * (a firmware dying at boot would otherwise be reloaded forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor that
- * is not running, is ignored (as Linux does).
+ * is not running, is ignored (as Linux does). A report belongs to the run of the core it was
+ * made in: one the worker gets to after the processor was stopped and started again (a late
+ * event of the platform's, say) is dropped, and the new run goes on.
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.
  */

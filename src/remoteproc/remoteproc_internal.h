@@ -132,7 +132,11 @@ struct rproc_private {
 	struct amp_mutex work_lock;
 	struct amp_cond work_cond;
 	unsigned int work;              /* RPROC_WORK_*; guarded by work_lock */
-	enum rproc_crash_type crash_type;
+	enum rproc_crash_type crash_type; /* the crash queued; guarded by work_lock */
+	unsigned int crash_run;         /* the run it was reported for; guarded by work_lock */
+	/* Counts the core's starts (boot, attach, recovery): a crash report belongs to the run it
+	 * was made in. Moved under lock before each start; read atomically anywhere. */
+	unsigned int run;
 	uint64_t recover_ns[RPROC_RECOVERY_BURST_MAX]; /* when the last automatic recoveries ran */
 	unsigned int recover_next;
 	unsigned int recover_burst;     /* 0: no limit; guarded by lock */
@@ -180,9 +184,9 @@ void rproc_free_last_traces(struct rproc_private *p);
 /* rproc_vdev.c */
 int rproc_start_vdevs(struct rproc_private *p);
 void rproc_stop_vdevs(struct rproc_private *p);
-/* Tell the drivers of the bound vdevs that their vdevs are about to go. Any context; takes
- * only going_lock. */
-void rproc_vdevs_going(struct rproc_private *p);
+/* Tell the drivers of the bound vdevs that their vdevs are about to go, if the core is still in
+ * run @run. Any context; takes only going_lock. */
+void rproc_vdevs_going(struct rproc_private *p, unsigned int run);
 /* Zero the vrings and buffers so that nothing of the last run survives into the next. */
 void rproc_reset_vdev_memory(struct rproc_private *p);
 

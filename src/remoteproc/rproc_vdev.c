@@ -223,12 +223,14 @@ int rproc_start_vdevs(struct rproc_private *p)
 	return 0;
 }
 
-void rproc_vdevs_going(struct rproc_private *p)
+void rproc_vdevs_going(struct rproc_private *p, unsigned int run)
 {
 	unsigned int i;
 
 	amp_mutex_lock(&p->going_lock);
-	for (i = 0; i < p->num_vdevs; i++)
+	/* The vdevs hooked now are those of the current run: a later run hooks its own after
+	 * moving the count, under this lock. A report for an earlier run must not touch them. */
+	for (i = 0; __atomic_load_n(&p->run, __ATOMIC_ACQUIRE) == run && i < p->num_vdevs; i++)
 		if (p->vdevs[i].driver && p->vdevs[i].driver->going)
 			p->vdevs[i].driver->going(&p->vdevs[i].dev);
 	amp_mutex_unlock(&p->going_lock);
@@ -240,7 +242,7 @@ void rproc_stop_vdevs(struct rproc_private *p)
 
 	/* All of them first: unhooking one waits for the notification path, which a sender
 	 * blocked in a callback of another would otherwise hold up. */
-	rproc_vdevs_going(p);
+	rproc_vdevs_going(p, __atomic_load_n(&p->run, __ATOMIC_ACQUIRE));
 	while (i--)
 		rproc_vdev_stop(p, &p->vdevs[i]);
 }

@@ -39,6 +39,7 @@ struct fake {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int events[8];
+	int dropped_reports; /* "crash report ... dropped" logged */
 };
 
 static void *fake_da_to_va(struct rproc *rproc, uint64_t da, size_t len)
@@ -154,6 +155,20 @@ static void quiet_log(enum amp_log_level level, const char *msg, void *priv)
 	(void)priv;
 	if (level <= AMP_LOG_ERR)
 		__atomic_add_fetch(&log_errors, 1, __ATOMIC_RELAXED);
+}
+
+/* The processor whose dropped crash reports are counted, and the log handler counting them. */
+static struct fake *drop_watch;
+
+static void drop_log(enum amp_log_level level, const char *msg, void *priv)
+{
+	quiet_log(level, msg, priv);
+	if (!strstr(msg, "crash report") || !strstr(msg, "dropped"))
+		return;
+	pthread_mutex_lock(&drop_watch->lock);
+	drop_watch->dropped_reports++;
+	pthread_cond_broadcast(&drop_watch->cond);
+	pthread_mutex_unlock(&drop_watch->lock);
 }
 
 /* A virtio driver for rpmsg vdevs that records what the core hands it. */
@@ -540,6 +555,46 @@ static void test_crash_report_for_offline_processor_is_ignored(void **state)
 	assert_int_equal(c->f.events[RPROC_EVENT_CRASH], 0);
 }
 
+/*
+ * A crash report queued for one run, then a stop and a start before the worker gets to it (a
+ * late event of the platform's; ampd's crash, then stop and start): the report is dropped and
+ * the new run goes on. Deterministic: the processor is not registered yet, so its worker does
+ * not run until the report, the stop and the start are all done.
+ */
+static void test_crash_report_for_an_earlier_run_is_dropped(void **state)
+{
+	struct ctx *c = *state;
+	struct timespec ts;
+	int ret = 0;
+
+	drop_watch = &c->f;
+	amp_log_set_handler(drop_log, NULL);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR); /* queued for run 1 */
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0); /* run 2 */
+	assert_int_equal(rproc_register(c->rproc), 0); /* the worker starts on its queue */
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&c->f.lock);
+	while (!c->f.dropped_reports && !c->f.events[RPROC_EVENT_CRASH] && ret == 0)
+		ret = pthread_cond_timedwait(&c->f.cond, &c->f.lock, &ts);
+	pthread_mutex_unlock(&c->f.lock);
+	assert_int_equal(c->f.events[RPROC_EVENT_CRASH], 0);
+	assert_int_equal(c->f.dropped_reports, 1);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(rproc_crash_count(c->rproc), 0);
+	assert_int_equal(c->f.starts, 2);
+	assert_int_equal(c->f.stops, 1);
+
+	/* A report for the run that is up is handled. */
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_CRASH, 1), 0);
+	assert_int_equal(rproc_crash_count(c->rproc), 1);
+	amp_log_set_handler(quiet_log, NULL);
+}
+
 static void test_auto_boot_at_register(void **state)
 {
 	struct ctx *c = *state;
@@ -826,6 +881,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shutdown_while_crashed_powers_off, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_loop_stops_automatic_recovery, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crash_report_for_an_earlier_run_is_dropped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_report_for_offline_processor_is_ignored,
 						setup, teardown),
