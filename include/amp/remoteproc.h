@@ -410,7 +410,9 @@ AMP_API void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *
  * @vring:       each ring's host mapping @va (@len bytes, zeroed before probe), device address
  *               @da, @num descriptors and used-ring @align
  * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers (for
- *               rpmsg: 512-byte buffers, two per rx descriptor up to 512, as Linux sizes them)
+ *               rpmsg: 512-byte buffers, two per rx descriptor up to 512, as Linux sizes them);
+ *               the driver's until its remove() returns, or until it releases it if it kept
+ *               it (rproc_virtio_hold_bufs())
  * @driver_priv: the driver's, set in probe
  * @poll_skip:   polled processors (rproc_set_polled()): bit j set in probe when the driver has
  *               nothing to do when the remote moves vring j's used index (rpmsg's transmit
@@ -471,6 +473,28 @@ struct rproc_virtio_driver {
 	bool (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
 	void (*going)(struct rproc_virtio_device *vdev);
 };
+
+struct rproc_buf_hold;
+
+/**
+ * rproc_virtio_hold_bufs() - keep @vdev's buffer memory (@buf_va) past remove(), for a driver
+ * whose users may still hold buffers there when the vdev goes (rpmsg's zero-copy transmit
+ * buffers and held receive buffers). Until rproc_virtio_release_bufs(), the memory is neither
+ * given back to the platform nor to a later run: if the processor restarts meanwhile (a
+ * recovery), the vdev gets other memory, so that nothing the new run hands to the remote
+ * aliases what the old one's users hold. Freeing the processor gives it back regardless.
+ * Context: the driver's remove(). Return: the hold (never NULL); asked again in the same
+ * remove(), the same one.
+ */
+AMP_API struct rproc_buf_hold *rproc_virtio_hold_bufs(struct rproc_virtio_device *vdev);
+
+/**
+ * rproc_virtio_release_bufs() - the driver no longer touches memory it kept; it goes back to
+ * the platform at the processor's next start, stop or recovery (under its lock). NULL is
+ * ignored.
+ * Context: any, including callbacks and the notification context; never blocks.
+ */
+AMP_API void rproc_virtio_release_bufs(struct rproc_buf_hold *hold);
 
 /**
  * rproc_virtio_register_driver() - drive every vdev of @drv->id that comes up from now on

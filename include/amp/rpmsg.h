@@ -378,6 +378,14 @@ AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
  *               for vring 0; a sender waiting for a transmit buffer looks for one itself,
  *               yielding the CPU between looks, so vring 1 needs no notification)
  * @ready:       set DRIVER_OK; called once the receive buffers are posted, before the first kick
+ * @release_bufs: optional: the buffer pool is no longer used: called once, after
+ *               rpmsg_virtio_remove(), as soon as no buffer of it is held by a user (zero-copy
+ *               transmit buffers handed out, receive buffers held): from rpmsg_virtio_remove()
+ *               itself when none is, else from the thread that gives the last one back (any
+ *               thread, a callback too, with rpmsg's locks held: it must not block nor call
+ *               into rpmsg). Until then the pool must stay mapped and must not be handed to
+ *               anyone else; without it, the pool must outlive every buffer the users hold.
+ * @bufs_priv:   for @release_bufs
  * @broken:      optional: the remote broke vring @vqid (called once per device, from the
  *               notification context or a sender's thread, with rpmsg's ring locks held: it
  *               must not call back into rpmsg); the remoteproc glue reports a crash
@@ -399,6 +407,8 @@ struct rpmsg_virtio_config {
 	void (*kick)(void *priv, unsigned int vqid);
 	void (*ready)(void *priv);
 	void (*broken)(void *priv, unsigned int vqid);
+	void (*release_bufs)(void *bufs_priv);
+	void *bufs_priv;
 	void *priv;
 };
 
@@ -435,6 +445,9 @@ AMP_API void rpmsg_virtio_going(struct rpmsg_virtio_device *rvdev);
 /**
  * rpmsg_virtio_remove() - the device goes: channels removed (drivers' remove()), endpoints
  * destroyed, blocked senders woken with -ENODEV; nothing touches the rings after it returns.
+ * Endpoints the user made stay valid until destroyed, and so do the buffers they hold (their
+ * memory is not reused while held, see @release_bufs): sending one fails with -ENODEV,
+ * releasing it is accepted.
  * Context: any thread except callbacks, never concurrently with rpmsg_virtio_notify().
  */
 AMP_API void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev);

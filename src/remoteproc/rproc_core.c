@@ -184,6 +184,7 @@ static void rproc_release(struct rproc *rproc)
 {
 	struct rproc_private *p = rproc_p(rproc);
 
+	rproc_reap_held_bufs(p, true);
 	amp_cond_destroy(&p->work_cond);
 	amp_mutex_destroy(&p->work_lock);
 	amp_mutex_destroy(&p->going_lock);
@@ -519,7 +520,9 @@ static int rproc_recover_locked(struct rproc_private *p)
 	rproc_fw_release(image, size);
 	if (ret)
 		return ret;
-	rproc_reset_vdev_memory(p);
+	ret = rproc_reset_vdev_memory(p);
+	if (ret)
+		return ret;
 	ret = rproc_install_loaded_table(p);
 	if (ret)
 		return ret;

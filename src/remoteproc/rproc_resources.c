@@ -195,8 +195,8 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 	num_bufs = vdev->vring[0].num * 2 < RPROC_RPMSG_MAX_BUFS ? vdev->vring[0].num * 2
 								   : RPROC_RPMSG_MAX_BUFS;
 	snprintf(vdev->bufs.name, sizeof(vdev->bufs.name), "vdev%ubuffer", vdev->index);
-	ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY,
-			    (size_t)num_bufs * RPROC_RPMSG_BUF_SIZE, RPROC_PAGE_SIZE);
+	vdev->bufs_size = (size_t)num_bufs * RPROC_RPMSG_BUF_SIZE;
+	ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY, vdev->bufs_size, RPROC_PAGE_SIZE);
 	if (ret)
 		return rproc_fail(p, ret, "resource %u: no memory for %u rpmsg buffers: %s", i,
 				  num_bufs, amp_strerror(ret));
@@ -267,6 +267,70 @@ int rproc_handle_resources(struct rproc_private *p)
 	return ret;
 }
 
+/* Take vdev @v's buffer memory from it if its driver still holds it (onto the held list),
+ * else forget the hold. Returns whether it was taken. Lock held. */
+static bool rproc_take_held_bufs(struct rproc_private *p, struct rproc_vdev *v)
+{
+	struct rproc_buf_hold *h = v->held;
+
+	v->held = NULL;
+	if (!h)
+		return false;
+	if (__atomic_load_n(&h->refs, __ATOMIC_ACQUIRE) == 1) {
+		free(h); /* released already: the memory is the vdev's again */
+		return false;
+	}
+	h->next = p->held_bufs;
+	p->held_bufs = h;
+	memset(&v->bufs, 0, sizeof(v->bufs));
+	return true;
+}
+
+int rproc_renew_held_bufs(struct rproc_private *p)
+{
+	unsigned int i;
+	char name[sizeof(p->vdevs[0].bufs.name)];
+	int ret;
+
+	rproc_reap_held_bufs(p, false);
+	for (i = 0; i < p->num_vdevs; i++) {
+		struct rproc_vdev *v = &p->vdevs[i];
+
+		memcpy(name, v->bufs.name, sizeof(name));
+		if (!rproc_take_held_bufs(p, v))
+			continue;
+		memcpy(v->bufs.name, name, sizeof(name));
+		ret = rproc_mem_get(p, &v->bufs, FW_RSC_ADDR_ANY, v->bufs_size, RPROC_PAGE_SIZE);
+		if (ret)
+			return rproc_fail(p, ret,
+					  "vdev %u: the last run's buffers are still held by their "
+					  "users, and no memory for 0x%zx bytes of new ones: %s",
+					  v->index, v->bufs_size, amp_strerror(ret));
+		memset(v->bufs.va, 0, v->bufs.len);
+		amp_log(AMP_LOG_INFO, "%s: vdev %u: the last run's buffers are still held: new ones "
+				      "at da 0x%llx",
+			p->name, v->index, (unsigned long long)v->bufs.da);
+	}
+	return 0;
+}
+
+void rproc_reap_held_bufs(struct rproc_private *p, bool all)
+{
+	struct rproc_buf_hold **pp = &p->held_bufs, *h;
+
+	while ((h = *pp)) {
+		if (!all && __atomic_load_n(&h->refs, __ATOMIC_ACQUIRE) != 1) {
+			pp = &h->next;
+			continue;
+		}
+		*pp = h->next;
+		rproc_mem_put(p, &h->mem);
+		/* The core's reference; the driver's may remain (only when @all). */
+		if (__atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
+			free(h);
+	}
+}
+
 void rproc_release_resources(struct rproc_private *p)
 {
 	unsigned int i, j;
@@ -274,8 +338,12 @@ void rproc_release_resources(struct rproc_private *p)
 	for (i = 0; i < p->num_vdevs; i++) {
 		for (j = 0; j < p->vdevs[i].num_vrings; j++)
 			rproc_mem_put(p, &p->vdevs[i].vring[j].mem);
-		rproc_mem_put(p, &p->vdevs[i].bufs);
+		/* Memory a driver still holds stays allocated until it is released. */
+		if (!rproc_take_held_bufs(p, &p->vdevs[i]))
+			rproc_mem_put(p, &p->vdevs[i].bufs);
+		free(p->vdevs[i].hold);
 	}
+	rproc_reap_held_bufs(p, false);
 	/* rproc_vq_interrupt() walks the array under notify_lock only, rproc_vdevs_going()
 	 * under going_lock only. */
 	amp_mutex_lock(&p->notify_lock);

@@ -146,6 +146,11 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 			p->name, vdev->index, vdev->id);
 		return 0;
 	}
+	/* Ready before the driver runs: rproc_virtio_hold_bufs() cannot fail. */
+	if (!vdev->hold)
+		vdev->hold = calloc(1, sizeof(*vdev->hold));
+	if (!vdev->hold)
+		return rproc_fail(p, -AMP_ENOMEM, "vdev %u: out of memory", vdev->index);
 	memset(dev, 0, sizeof(*dev));
 	dev->rproc = p->rproc;
 	dev->index = vdev->index;
@@ -247,15 +252,45 @@ void rproc_stop_vdevs(struct rproc_private *p)
 		rproc_vdev_stop(p, &p->vdevs[i]);
 }
 
-void rproc_reset_vdev_memory(struct rproc_private *p)
+int rproc_reset_vdev_memory(struct rproc_private *p)
 {
 	unsigned int i, j;
+	int ret;
 
+	/* Buffers the last run's users still hold keep their memory, and their contents: the
+	 * vdevs concerned get other memory. */
+	ret = rproc_renew_held_bufs(p);
+	if (ret)
+		return ret;
 	for (i = 0; i < p->num_vdevs; i++) {
 		for (j = 0; j < p->vdevs[i].num_vrings; j++)
 			memset(p->vdevs[i].vring[j].mem.va, 0, p->vdevs[i].vring[j].mem.len);
 		memset(p->vdevs[i].bufs.va, 0, p->vdevs[i].bufs.len);
 	}
+	return 0;
+}
+
+struct rproc_buf_hold *rproc_virtio_hold_bufs(struct rproc_virtio_device *dev)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+	struct rproc_buf_hold *h = vdev->hold;
+
+	if (vdev->held)
+		return vdev->held; /* asked twice: the same hold */
+	vdev->hold = NULL;
+	h->mem = vdev->bufs;
+	h->refs = 2; /* the core's and the driver's */
+	h->next = NULL;
+	vdev->held = h;
+	return h;
+}
+
+void rproc_virtio_release_bufs(struct rproc_buf_hold *h)
+{
+	/* The core gives the memory back at its next transition (rproc_reap_held_bufs()); only
+	 * when it has already (the processor was freed) is the struct ours to free. */
+	if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(h);
 }
 
 int rproc_vq_interrupt(struct rproc *rproc, int notifyid)

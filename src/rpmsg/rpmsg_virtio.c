@@ -111,6 +111,9 @@ struct rpmsg_virtio_device {
 	bool unlisted;               /* being removed: no channel is added; rpmsg_bus_lock */
 	bool broken_reported;
 	uint32_t broken_mask; /* atomic: bit per vring the remote broke */
+	/* After removal: buffers the users still hold; the pool is released when none is. */
+	unsigned int bufs_left;    /* atomic */
+	bool bufs_released;        /* atomic */
 	struct rpmsg_stats stats;       /* atomic counters */
 	struct rpmsg_virtio_device *next;
 };
@@ -159,8 +162,28 @@ static bool rvdev_removed(const struct rpmsg_virtio_device *rvdev)
 	return __atomic_load_n(&rvdev->removed, __ATOMIC_ACQUIRE);
 }
 
+/* The pool is no longer used: tell its owner, once. */
+static void rpmsg_release_bufs(struct rpmsg_virtio_device *rvdev)
+{
+	if (!__atomic_exchange_n(&rvdev->bufs_released, true, __ATOMIC_ACQ_REL) &&
+	    rvdev->cfg.release_bufs)
+		rvdev->cfg.release_bufs(rvdev->cfg.bufs_priv);
+}
+
+/* A buffer a user held came back after the removal: the last one releases the pool. Under
+ * the lock that guards the buffer, which the removal's snapshot of the count was taken under. */
+static void rpmsg_held_buf_back(struct rpmsg_virtio_device *rvdev)
+{
+	if (rvdev_removed(rvdev) && __atomic_sub_fetch(&rvdev->bufs_left, 1, __ATOMIC_ACQ_REL) == 0)
+		rpmsg_release_bufs(rvdev);
+}
+
 static void rvdev_free(struct rpmsg_virtio_device *rvdev)
 {
+	/* Every buffer a user held came back before its endpoint went, and with it the last
+	 * reference: normally released already. */
+	if (rvdev_removed(rvdev))
+		rpmsg_release_bufs(rvdev);
 	amp_cond_destroy(&rvdev->ept_cond);
 	amp_cond_destroy(&rvdev->tx_cond);
 	amp_mutex_destroy(&rvdev->ept_lock);
@@ -910,6 +933,7 @@ static void rpmsg_tx_take_back_locked(struct rpmsg_virtio_device *rvdev,
 	rvdev->holder[i] = NULL;
 	ept->tx_out--;
 	rvdev->tx_num_out--;
+	rpmsg_held_buf_back(rvdev);
 }
 
 int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int len)
@@ -989,6 +1013,7 @@ static void rpmsg_rx_take_back_locked(struct rpmsg_virtio_device *rvdev,
 	rvdev->rx_num_held--;
 	if (!rvdev_removed(rvdev))
 		rpmsg_rx_add_locked(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
+	rpmsg_held_buf_back(rvdev);
 }
 
 void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
@@ -1707,13 +1732,19 @@ void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 	}
 	amp_mutex_unlock(&rpmsg_bus_lock);
 
-	/* From here nothing touches the rings: every path checks this under its lock. */
+	/* From here nothing touches the rings: every path checks this under its lock. Buffers
+	 * users hold are counted under the same locks: the pool is released when the last is
+	 * back (the users keep their pointers until then). */
 	amp_mutex_lock(&rvdev->rx_lock);
 	amp_mutex_lock(&rvdev->tx_lock);
+	__atomic_store_n(&rvdev->bufs_left, rvdev->rx_num_held + rvdev->tx_num_out,
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&rvdev->removed, true, __ATOMIC_RELEASE);
 	amp_cond_broadcast(&rvdev->tx_cond);
 	amp_mutex_unlock(&rvdev->tx_lock);
 	amp_mutex_unlock(&rvdev->rx_lock);
+	if (!__atomic_load_n(&rvdev->bufs_left, __ATOMIC_ACQUIRE))
+		rpmsg_release_bufs(rvdev);
 
 	if (rvdev->ns_ept)
 		rpmsg_destroy_ept(rvdev->ns_ept);
@@ -1789,9 +1820,20 @@ static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
 	return ret;
 }
 
+static void rpmsg_rproc_release_bufs(void *hold)
+{
+	rproc_virtio_release_bufs(hold);
+}
+
 static void rpmsg_rproc_remove(struct rproc_virtio_device *vdev)
 {
-	rpmsg_virtio_remove(vdev->driver_priv);
+	struct rpmsg_virtio_device *rvdev = vdev->driver_priv;
+
+	/* Buffers the users still hold keep pointing into the pool: it is kept until the last
+	 * comes back, and a recovery meanwhile gets other memory. Released at once if none is. */
+	rvdev->cfg.release_bufs = rpmsg_rproc_release_bufs;
+	rvdev->cfg.bufs_priv = rproc_virtio_hold_bufs(vdev);
+	rpmsg_virtio_remove(rvdev);
 	vdev->driver_priv = NULL;
 }
 

@@ -42,6 +42,7 @@ struct tcore {
 	 * sends one message to @send_dst when asked. */
 	bool stall, stalled;
 	uint32_t send_dst;
+	int frees; /* device memory given back to the platform */
 	/* the "firmware's" state */
 	struct rpmsg_remote_device rdev;
 	struct virtqueue_desc_state st[2][64];
@@ -208,6 +209,7 @@ static void tc_mem_free(struct rproc *rproc, uint64_t da, size_t len)
 	(void)rproc;
 	(void)da;
 	(void)len;
+	T.frees++; /* under the processor's lock */
 }
 
 static const struct rproc_ops tc_ops = {
@@ -467,11 +469,133 @@ static void test_crash_wakes_a_sender_blocked_in_a_callback(void **state)
 	unlink(fw);
 }
 
+/* --- buffers held across a crash ---------------------------------------------------------- */
+
+/* An endpoint that holds the first message it gets. */
+static struct rpmsg_endpoint *hold_ept;
+static void *held_rx;
+
+static void hold_first_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	(void)rpdev;
+	(void)len;
+	(void)priv;
+	(void)src;
+	/* Not under T.lock: the platform's kick takes it under rpmsg's ring locks. */
+	if (held_rx || rpmsg_hold_rx_buffer(hold_ept, data))
+		return;
+	pthread_mutex_lock(&T.lock);
+	held_rx = data;
+	pthread_cond_broadcast(&T.cond);
+	pthread_mutex_unlock(&T.lock);
+}
+
+static bool rx_held(struct rproc *rproc)
+{
+	(void)rproc;
+	return held_rx != NULL;
+}
+
+static bool inside(const void *p, const struct rproc_virtio_device *v)
+{
+	const uint8_t *b = v->buf_va;
+
+	return (const uint8_t *)p >= b && (const uint8_t *)p < b + v->buf_len;
+}
+
+/*
+ * A receive buffer held and a zero-copy transmit buffer taken, across a crash and recovery:
+ * the new run's buffers (which it hands to the remote) never alias them, their contents stay,
+ * the API refuses to send the old one, and both can be released afterwards (ASan: no leak).
+ */
+static void test_buffers_held_across_a_crash_are_not_reused(void **state)
+{
+	struct rproc_virtio_device *v;
+	struct amp_test_rsc rsc;
+	struct rproc *rproc;
+	const char *fw;
+	uint32_t len;
+	int frees;
+	char *tx;
+
+	(void)state;
+	memset(&T, 0, sizeof(T));
+	memset(&K, 0, sizeof(K));
+	held_rx = NULL;
+	amp_log_set_level(AMP_LOG_ERR);
+	amp_test_arena_init(&T.mem, MEM_SIZE);
+	T.pool_next = POOL_START;
+	pthread_mutex_init(&T.lock, NULL);
+	pthread_cond_init(&T.cond, NULL);
+	amp_test_rsc_default(&rsc, 0x3800, 0x400);
+	fw = amp_test_fw_write(0, &rsc, EM_X86_64);
+	rproc = rproc_alloc("tcore2", &tc_ops, fw, 0);
+	assert_non_null(rproc);
+	rproc_set_event_cb(rproc, on_event, NULL);
+	assert_int_equal(rproc_register(rproc), 0);
+	assert_int_equal(register_rpmsg_driver(&stuck_drv), 0);
+	assert_int_equal(rproc_boot(rproc), 0);
+	pthread_mutex_lock(&T.lock);
+	assert_true(wait_locked(rproc, probed_once));
+	pthread_mutex_unlock(&T.lock);
+
+	/* The firmware echoes to the sender: the echo of our message is held. */
+	hold_ept = rpmsg_create_ept(K.ch, hold_first_cb, NULL, RPMSG_ADDR_ANY);
+	assert_non_null(hold_ept);
+	assert_int_equal(rpmsg_ept_sendto(hold_ept, 0x400, "held rx", 8, 5000), 0);
+	pthread_mutex_lock(&T.lock);
+	assert_true(wait_locked(rproc, rx_held));
+	pthread_mutex_unlock(&T.lock);
+	tx = rpmsg_get_tx_buffer(hold_ept, &len, 5000);
+	assert_non_null(tx);
+	memcpy(tx, "held tx", 8);
+	v = rproc_get_vdev(rproc, 0);
+	assert_true(inside(held_rx, v) && inside(tx, v));
+
+	rproc_report_crash(rproc, RPROC_FATAL_ERROR);
+	pthread_mutex_lock(&T.lock);
+	assert_true(wait_locked(rproc, probed_twice_and_running));
+	pthread_mutex_unlock(&T.lock);
+
+	/* The new run's buffers are other memory; the old ones kept what they held. */
+	v = rproc_get_vdev(rproc, 0);
+	assert_non_null(v);
+	assert_false(inside(held_rx, v));
+	assert_false(inside(tx, v));
+	assert_memory_equal(held_rx, "held rx", 8);
+	assert_memory_equal(tx, "held tx", 8);
+	/* The old instance's buffers: sending fails, releasing is accepted. */
+	assert_int_equal(rpmsg_send_nocopy(hold_ept, 0x400, tx, 8), -AMP_ENODEV);
+	rpmsg_release_tx_buffer(hold_ept, tx);
+	rpmsg_release_rx_buffer(hold_ept, held_rx);
+	rpmsg_destroy_ept(hold_ept);
+	/* The new run works, and the next recovery gives the old memory back to the platform. */
+	assert_int_equal(rpmsg_send(K.ch, "hello", 5), 0);
+	frees = T.frees;
+	pthread_mutex_lock(&T.lock);
+	K.probes = 1;
+	pthread_mutex_unlock(&T.lock);
+	rproc_report_crash(rproc, RPROC_FATAL_ERROR);
+	pthread_mutex_lock(&T.lock);
+	assert_true(wait_locked(rproc, probed_twice_and_running));
+	pthread_mutex_unlock(&T.lock);
+	assert_int_equal(T.frees, frees + 1);
+
+	assert_int_equal(rproc_shutdown(rproc), 0);
+	unregister_rpmsg_driver(&stuck_drv);
+	assert_int_equal(rproc_unregister(rproc), 0);
+	rproc_free(rproc);
+	assert_true(amp_test_arena_guards_ok(&T.mem));
+	amp_test_arena_free(&T.mem);
+	unlink(fw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_crash_recover_with_the_seed_sample),
 		cmocka_unit_test(test_crash_wakes_a_sender_blocked_in_a_callback),
+		cmocka_unit_test(test_buffers_held_across_a_crash_are_not_reused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
