@@ -968,19 +968,11 @@ int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int le
 	return ret;
 }
 
+static void rpmsg_give_back_held(struct rpmsg_endpoint *ept, void *payload, bool rx);
+
 void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *payload)
 {
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
-	long i = rpmsg_tx_index(rvdev, payload);
-
-	if (i < 0)
-		return;
-	amp_mutex_lock(&rvdev->tx_lock);
-	if (rvdev->holder[i] == ept) {
-		rpmsg_tx_take_back_locked(rvdev, ept, i);
-		rpmsg_tx_giveback_locked(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
-	}
-	amp_mutex_unlock(&rvdev->tx_lock);
+	rpmsg_give_back_held(ept, payload, false);
 }
 
 int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
@@ -1016,20 +1008,31 @@ static void rpmsg_rx_take_back_locked(struct rpmsg_virtio_device *rvdev,
 	rpmsg_held_buf_back(rvdev);
 }
 
-void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+/* Give back the buffer whose payload is @payload, if @ept holds it: a receive buffer (@rx) to
+ * the ring, a transmit buffer to the free list. */
+static void rpmsg_give_back_held(struct rpmsg_endpoint *ept, void *payload, bool rx)
 {
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
-	long i = rpmsg_rx_index(rvdev, data);
+	struct amp_mutex *lock = rx ? &rvdev->rx_lock : &rvdev->tx_lock;
+	long i = rx ? rpmsg_rx_index(rvdev, payload) : rpmsg_tx_index(rvdev, payload);
 
 	if (i < 0)
 		return;
-	amp_mutex_lock(&rvdev->rx_lock);
-	if (rvdev->holder[i] == ept) {
+	amp_mutex_lock(lock);
+	if (rvdev->holder[i] == ept && rx) {
 		rpmsg_rx_take_back_locked(rvdev, ept, i);
 		if (!rvdev_removed(rvdev))
 			rpmsg_rx_publish_locked(rvdev);
+	} else if (rvdev->holder[i] == ept) {
+		rpmsg_tx_take_back_locked(rvdev, ept, i);
+		rpmsg_tx_giveback_locked(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
 	}
-	amp_mutex_unlock(&rvdev->rx_lock);
+	amp_mutex_unlock(lock);
+}
+
+void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+{
+	rpmsg_give_back_held(ept, data, true);
 }
 
 /* What a destroyed endpoint holds goes back: its receive buffers to the ring (the remote has

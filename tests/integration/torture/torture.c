@@ -659,39 +659,6 @@ static void *watchdog_main(void *arg)
 
 /* --- the run ------------------------------------------------------------------------------------ */
 
-static void make_procs(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < PROCS; i++) {
-		struct sim_config cfg = {.firmware = AMP_ECHO_FIRMWARE, .cpu = -1};
-		char name[16];
-
-		snprintf(name, sizeof(name), "tort%u", i);
-		cfg.name = name;
-		memset(&procs[i], 0, sizeof(procs[i]));
-		pthread_mutex_init(&procs[i].lock, NULL);
-		pthread_cond_init(&procs[i].cond, NULL);
-		procs[i].rproc = sim_rproc_create(&cfg);
-		CHECK(procs[i].rproc);
-		CHECK(rproc_set_crash_limit(procs[i].rproc, 0, 0) == 0);
-		rproc_set_event_cb(procs[i].rproc, on_rproc_event, &procs[i]);
-		CHECK(rproc_register(procs[i].rproc) == 0);
-		CHECK(rproc_boot(procs[i].rproc) == 0);
-	}
-}
-
-static void destroy_procs(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < PROCS; i++) {
-		sim_rproc_destroy(procs[i].rproc);
-		pthread_cond_destroy(&procs[i].cond);
-		pthread_mutex_destroy(&procs[i].lock);
-	}
-}
-
 /* Recovery on, the driver registered, every processor running with its channel bound. */
 static void settle(void)
 {
@@ -747,7 +714,12 @@ int main(int argc, char **argv)
 	CHECK(pthread_create(&watchdog, NULL, watchdog_main, NULL) == 0);
 	CHECK(register_rpmsg_driver(&drv) == 0);
 	drv_registered = true;
-	make_procs();
+	for (i = 0; i < PROCS; i++) {
+		pthread_mutex_init(&procs[i].lock, NULL);
+		pthread_cond_init(&procs[i].cond, NULL);
+		procs[i].rproc = amp_test_sim_up("tort", i, AMP_ECHO_FIRMWARE, on_rproc_event,
+						 &procs[i]);
+	}
 	settle();
 	for (i = 0; i < WORKERS; i++) {
 		workers[i].id = i;
@@ -814,7 +786,8 @@ int main(int argc, char **argv)
 	CHECK(bad == 0);
 	CHECK(sent > 0);
 
-	destroy_procs();
+	for (i = 0; i < PROCS; i++)
+		sim_rproc_destroy(procs[i].rproc); /* the locks are static: they stay */
 	unregister_rpmsg_driver(&drv);
 	__atomic_store_n(&watch_stop, true, __ATOMIC_RELEASE);
 	pthread_join(watchdog, NULL);

@@ -255,14 +255,12 @@ static int wait_replies(struct rproc *rproc, int n)
 	return ret;
 }
 
-static void test_boot_crash_recover_with_the_seed_sample(void **state)
+/* A registered (not booted) processor of the test platform, its "firmware" written to *@fw. */
+static struct rproc *tcore_new(const char *name, const char **fw)
 {
 	struct amp_test_rsc rsc;
 	struct rproc *rproc;
-	const char *fw;
-	int i;
 
-	(void)state;
 	memset(&T, 0, sizeof(T));
 	amp_log_set_level(AMP_LOG_ERR);
 	amp_test_arena_init(&T.mem, MEM_SIZE);
@@ -270,11 +268,32 @@ static void test_boot_crash_recover_with_the_seed_sample(void **state)
 	pthread_mutex_init(&T.lock, NULL);
 	pthread_cond_init(&T.cond, NULL);
 	amp_test_rsc_default(&rsc, 0x3800, 0x400);
-	fw = amp_test_fw_write(0, &rsc, EM_X86_64);
-	rproc = rproc_alloc("tcore0", &tc_ops, fw, 0);
+	*fw = amp_test_fw_write(0, &rsc, EM_X86_64);
+	rproc = rproc_alloc(name, &tc_ops, *fw, 0);
 	assert_non_null(rproc);
 	rproc_set_event_cb(rproc, on_event, NULL);
 	assert_int_equal(rproc_register(rproc), 0);
+	return rproc;
+}
+
+/* Unregister and free what tcore_new() made; its memory's guards must be intact. */
+static void tcore_free(struct rproc *rproc, const char *fw)
+{
+	assert_int_equal(rproc_unregister(rproc), 0);
+	rproc_free(rproc);
+	assert_true(amp_test_arena_guards_ok(&T.mem));
+	amp_test_arena_free(&T.mem);
+	unlink(fw);
+}
+
+static void test_boot_crash_recover_with_the_seed_sample(void **state)
+{
+	struct rproc *rproc;
+	const char *fw;
+	int i;
+
+	(void)state;
+	rproc = tcore_new("tcore0", &fw);
 	assert_int_equal(rpmsg_client_sample_register(observer), 0);
 
 	assert_int_equal(rproc_boot(rproc), 0);
@@ -301,11 +320,7 @@ static void test_boot_crash_recover_with_the_seed_sample(void **state)
 	assert_int_equal(rproc_shutdown(rproc), 0);
 	assert_null(rproc_get_vdev(rproc, 0));
 	rpmsg_client_sample_unregister();
-	assert_int_equal(rproc_unregister(rproc), 0);
-	rproc_free(rproc);
-	assert_true(amp_test_arena_guards_ok(&T.mem));
-	amp_test_arena_free(&T.mem);
-	unlink(fw);
+	tcore_free(rproc, fw);
 }
 
 /* --- a crash while a callback is blocked in a send ------------------------------------------ */
@@ -408,26 +423,14 @@ static bool wait_locked(struct rproc *rproc, bool (*cond)(struct rproc *rproc))
  */
 static void test_crash_wakes_a_sender_blocked_in_a_callback(void **state)
 {
-	struct amp_test_rsc rsc;
 	struct rproc *rproc;
 	uint64_t t0, took;
 	const char *fw;
 	bool back;
 
 	(void)state;
-	memset(&T, 0, sizeof(T));
+	rproc = tcore_new("tcore1", &fw);
 	memset(&K, 0, sizeof(K));
-	amp_log_set_level(AMP_LOG_ERR);
-	amp_test_arena_init(&T.mem, MEM_SIZE);
-	T.pool_next = POOL_START;
-	pthread_mutex_init(&T.lock, NULL);
-	pthread_cond_init(&T.cond, NULL);
-	amp_test_rsc_default(&rsc, 0x3800, 0x400);
-	fw = amp_test_fw_write(0, &rsc, EM_X86_64);
-	rproc = rproc_alloc("tcore1", &tc_ops, fw, 0);
-	assert_non_null(rproc);
-	rproc_set_event_cb(rproc, on_event, NULL);
-	assert_int_equal(rproc_register(rproc), 0);
 	assert_int_equal(register_rpmsg_driver(&stuck_drv), 0);
 	assert_int_equal(rproc_boot(rproc), 0);
 
@@ -462,11 +465,7 @@ static void test_crash_wakes_a_sender_blocked_in_a_callback(void **state)
 
 	assert_int_equal(rproc_shutdown(rproc), 0);
 	unregister_rpmsg_driver(&stuck_drv);
-	assert_int_equal(rproc_unregister(rproc), 0);
-	rproc_free(rproc);
-	assert_true(amp_test_arena_guards_ok(&T.mem));
-	amp_test_arena_free(&T.mem);
-	unlink(fw);
+	tcore_free(rproc, fw);
 }
 
 /* --- buffers held across a crash ---------------------------------------------------------- */
@@ -511,7 +510,6 @@ static bool inside(const void *p, const struct rproc_virtio_device *v)
 static void test_buffers_held_across_a_crash_are_not_reused(void **state)
 {
 	struct rproc_virtio_device *v;
-	struct amp_test_rsc rsc;
 	struct rproc *rproc;
 	const char *fw;
 	uint32_t len;
@@ -519,20 +517,9 @@ static void test_buffers_held_across_a_crash_are_not_reused(void **state)
 	char *tx;
 
 	(void)state;
-	memset(&T, 0, sizeof(T));
+	rproc = tcore_new("tcore2", &fw);
 	memset(&K, 0, sizeof(K));
 	held_rx = NULL;
-	amp_log_set_level(AMP_LOG_ERR);
-	amp_test_arena_init(&T.mem, MEM_SIZE);
-	T.pool_next = POOL_START;
-	pthread_mutex_init(&T.lock, NULL);
-	pthread_cond_init(&T.cond, NULL);
-	amp_test_rsc_default(&rsc, 0x3800, 0x400);
-	fw = amp_test_fw_write(0, &rsc, EM_X86_64);
-	rproc = rproc_alloc("tcore2", &tc_ops, fw, 0);
-	assert_non_null(rproc);
-	rproc_set_event_cb(rproc, on_event, NULL);
-	assert_int_equal(rproc_register(rproc), 0);
 	assert_int_equal(register_rpmsg_driver(&stuck_drv), 0);
 	assert_int_equal(rproc_boot(rproc), 0);
 	pthread_mutex_lock(&T.lock);
@@ -583,11 +570,7 @@ static void test_buffers_held_across_a_crash_are_not_reused(void **state)
 
 	assert_int_equal(rproc_shutdown(rproc), 0);
 	unregister_rpmsg_driver(&stuck_drv);
-	assert_int_equal(rproc_unregister(rproc), 0);
-	rproc_free(rproc);
-	assert_true(amp_test_arena_guards_ok(&T.mem));
-	amp_test_arena_free(&T.mem);
-	unlink(fw);
+	tcore_free(rproc, fw);
 }
 
 int main(void)

@@ -106,26 +106,26 @@ static struct rpmsg_driver test_drv = {
 	.name = "test", .id_table = test_ids, .probe = drv_probe, .remove = drv_remove,
 	.callback = drv_cb};
 
-static int setup(void **state)
+static int setup_features(uint32_t features)
 {
-	(void)state;
 	memset(&R, 0, sizeof(R));
 	memset(&H, 0, sizeof(H));
 	amp_log_set_level(AMP_LOG_ERR);
-	amp_link_init(&L, NS_AND_EVENT_IDX);
+	amp_link_init(&L, features);
 	assert_int_equal(register_rpmsg_driver(&test_drv), 0);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return setup_features(NS_AND_EVENT_IDX);
 }
 
 static int setup_no_event_idx(void **state)
 {
 	(void)state;
-	memset(&R, 0, sizeof(R));
-	memset(&H, 0, sizeof(H));
-	amp_log_set_level(AMP_LOG_ERR);
-	amp_link_init(&L, 1u << VIRTIO_RPMSG_F_NS);
-	assert_int_equal(register_rpmsg_driver(&test_drv), 0);
-	return 0;
+	return setup_features(1u << VIRTIO_RPMSG_F_NS);
 }
 
 static int teardown(void **state)
@@ -249,9 +249,7 @@ static void *blocked_sender(void *arg)
 static void test_remote_that_never_returns_buffers_cannot_hang_us(void **state)
 {
 	struct blocked_send b = {0};
-	struct rpmsg_stats st;
 	pthread_t t;
-	int i;
 
 	(void)state;
 	bring_up_echo();
@@ -262,15 +260,7 @@ static void test_remote_that_never_returns_buffers_cannot_hang_us(void **state)
 	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
 		;
 	pthread_create(&t, NULL, blocked_sender, &b);
-	for (i = 0; i < 10000; i++) { /* until it is blocked (10 s at most) */
-		struct timespec ms = {0, 1000000};
-
-		rpmsg_get_stats(L.rvdev, &st);
-		if (st.tx_waiting == 1)
-			break;
-		nanosleep(&ms, NULL);
-	}
-	assert_int_equal(st.tx_waiting, 1);
+	wait_for_a_blocked_sender(L.rvdev);
 	/* The device goes (the processor stopped): the blocked sender is woken at once. */
 	amp_link_fini(&L);
 	pthread_join(t, NULL);
@@ -522,46 +512,28 @@ static void test_withdrawn_channel_lives_while_referenced(void **state)
 
 /* A callback that looks its own channel up while another thread unbinds the channel. */
 struct unbind_race {
-	int entered, go, left, removing, done, found;
-	struct rpmsg_channel *ch;
+	int done, found;
 };
 
 static struct unbind_race U;
-
-static int race_probe(struct rpmsg_channel *rpdev)
-{
-	U.ch = rpdev;
-	amp_link_bump(&L, &H.probes);
-	return 0;
-}
-
-static void race_remove(struct rpmsg_channel *rpdev)
-{
-	(void)rpdev;
-	amp_link_bump(&L, &U.removing);
-}
 
 static void race_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
 {
 	struct rpmsg_channel *found;
 
-	(void)data;
-	(void)len;
-	(void)priv;
-	(void)src;
-	amp_link_bump(&L, &U.entered);
-	amp_link_wait(&L, &U.go, 1);
+	/* Entered, and let go once the unbinding has begun (as slow_cb()). */
+	slow_cb(rpdev, data, len, priv, src);
 	/* Allowed from a callback: it must not wait for the thread that waits for us. */
 	found = rpmsg_channel_find(rpdev->rvdev, rpdev->name);
 	if (found)
 		U.found++;
 	rpmsg_channel_put(found);
-	amp_link_bump(&L, &U.left);
+	amp_link_bump(&L, &U.done);
 }
 
 static const struct rpmsg_device_id race_ids[] = {{"race"}, {""}};
 static struct rpmsg_driver race_drv = {
-	.name = "race", .id_table = race_ids, .probe = race_probe, .remove = race_remove,
+	.name = "race", .id_table = race_ids, .probe = drv_probe, .remove = drv_remove,
 	.callback = race_cb};
 
 static void *race_unregister(void *arg)
@@ -586,28 +558,29 @@ static void unbind_while_callback_looks_up(void *(*unbind)(void *), void *arg, u
 	pthread_t t;
 
 	amp_link_remote_call(&L, remote_send_to_slow, (void *)(uintptr_t)dst);
-	assert_int_equal(amp_link_wait(&L, &U.entered, 1), 0);
+	assert_int_equal(amp_link_wait(&L, &S.entered, 1), 0);
 	assert_int_equal(pthread_create(&t, NULL, unbind, arg), 0);
-	assert_int_equal(amp_link_wait(&L, &U.removing, 1), 0);
-	amp_link_bump(&L, &U.go);
-	if (amp_link_wait(&L, &U.done, 1)) {
+	assert_int_equal(amp_link_wait(&L, &H.removes, 1), 0);
+	amp_link_bump(&L, &S.may_leave);
+	/* Both the callback and the unbinding are done, the callback first. */
+	if (amp_link_wait(&L, &U.done, 2)) {
 		/* Nothing to unwind: the two threads wait for each other for good. */
 		fprintf(stderr, "deadlock: the unbinding waits for a callback that waits for it\n");
 		abort();
 	}
 	pthread_join(t, NULL);
-	/* The unbinding waited for the callback. */
-	assert_int_equal(U.left, 1);
+	assert_int_equal(__atomic_load_n(&S.left, __ATOMIC_ACQUIRE), 1);
 }
 
 static void test_callback_looks_up_while_its_driver_is_unregistered(void **state)
 {
 	(void)state;
 	memset(&U, 0, sizeof(U));
+	memset(&S, 0, sizeof(S));
 	assert_int_equal(register_rpmsg_driver(&race_drv), 0);
 	amp_link_remote_call(&L, remote_announce, "race");
 	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
-	unbind_while_callback_looks_up(race_unregister, NULL, U.ch->src);
+	unbind_while_callback_looks_up(race_unregister, NULL, H.ch->src);
 	assert_int_equal(U.found, 1); /* unbound, not gone: the channel is still on the bus */
 }
 
@@ -617,6 +590,7 @@ static void test_callback_looks_up_while_its_channel_is_released(void **state)
 
 	(void)state;
 	memset(&U, 0, sizeof(U));
+	memset(&S, 0, sizeof(S));
 	amp_link_remote_call(&L, remote_announce, "test-echo"); /* the remote's endpoint */
 	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
 	assert_int_equal(register_rpmsg_driver(&race_drv), 0);
@@ -633,21 +607,11 @@ static struct amp_link L2;
 static struct rpmsg_remote_ept l2_ept;
 static int l2_probes;
 
-static void l2_remote_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len,
-			 uint32_t src, void *priv)
-{
-	(void)ept;
-	(void)data;
-	(void)len;
-	(void)src;
-	(void)priv;
-}
-
 static int l2_announce(struct amp_link *l, void *arg)
 {
 	(void)arg;
-	return rpmsg_remote_create_ept(&l->rdev, &l2_ept, "l2-svc", REMOTE_ADDR, l2_remote_cb,
-				       NULL);
+	return rpmsg_remote_create_ept(&l->rdev, &l2_ept, "l2-svc", REMOTE_ADDR, remote_sink_cb,
+				       NULL); /* (the host sends it nothing) */
 }
 
 static int l2_probe(struct rpmsg_channel *rpdev)

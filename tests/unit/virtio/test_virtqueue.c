@@ -436,6 +436,20 @@ static void test_event_idx_kicks_exactly_when_crossing_the_event(void **state)
 	pair_free(p);
 }
 
+/* @n buffers posted by the driver and taken by the device, heads 0..@n-1. */
+static void pair_in_flight(struct pair *p, int n)
+{
+	struct virtqueue_buf b;
+	uint16_t head;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(virtqueue_add_outbuf(&p->drv, 1, 8, &p->tokens[i]), 0);
+		assert_int_equal(virtqueue_get_avail_buf(&p->dev, &b, 1, &head), 1);
+		assert_int_equal(head, i);
+	}
+}
+
 /* Linux's virtqueue_get_buf_ctx_split(): while armed, taking a buffer asks for the next one.
  * Otherwise a waiter that armed at entry n, with entry n taken by another thread, hears of no
  * later entry. */
@@ -443,17 +457,11 @@ static void test_get_buf_moves_used_event_while_armed(void **state)
 {
 	struct pair *p = pair_new(8, 16, true);
 	struct vring vr = ring_of(p);
-	struct virtqueue_buf b;
-	uint16_t head;
 	uint32_t len;
 	void *tok;
-	int i;
 
 	(void)state;
-	for (i = 0; i < 4; i++) {
-		assert_int_equal(virtqueue_add_outbuf(&p->drv, 1, 8, &p->tokens[i]), 0);
-		assert_int_equal(virtqueue_get_avail_buf(&p->dev, &b, 1, &head), 1);
-	}
+	pair_in_flight(p, 4);
 	assert_true(virtqueue_enable_cb(&p->drv)); /* a waiter arms at entry 0 */
 	assert_int_equal(virtqueue_add_used_buf(&p->dev, 0, 0), 0);
 	assert_true(virtqueue_kick_prepare(&p->dev));
