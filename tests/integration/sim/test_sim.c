@@ -500,7 +500,7 @@ static void *traffic(void *arg)
  */
 static void scenario_hostile(const char *what)
 {
-	int fds = amp_test_count_fds(), maps = amp_test_count_memfd_maps(), greeted, i;
+	int fds = amp_test_count_fds(), maps = amp_test_count_memfd_maps(), greeted, probed, i;
 	char cmd[40];
 	struct rpmsg_stats st;
 
@@ -512,6 +512,11 @@ static void scenario_hostile(const char *what)
 	CHECK(wait_replies(0, 1) == 0 && wait_replies(1, 1) == 0);
 	ping(0);
 	greeted = replies_of(0);
+	/* Before the command: the damage, the crash and the new probe may all be over by the time
+	 * this thread runs again. */
+	pthread_mutex_lock(&lock);
+	probed = probes[0];
+	pthread_mutex_unlock(&lock);
 	snprintf(cmd, sizeof(cmd), "!%s", what);
 	CHECK(rpmsg_send(channels[0], cmd, (int)strlen(cmd)) == 0);
 
@@ -524,11 +529,7 @@ static void scenario_hostile(const char *what)
 	} else if (!strcmp(what, "scribble") || !strcmp(what, "bad-used")) {
 		pthread_t sender;
 		bool flowing = !strcmp(what, "scribble");
-		int probed;
 
-		pthread_mutex_lock(&lock);
-		probed = probes[0];
-		pthread_mutex_unlock(&lock);
 		if (flowing)
 			CHECK(pthread_create(&sender, NULL, traffic, NULL) == 0);
 		/* Caught by the host's ring checks; the firmware stays alive, petting. With the
