@@ -9,8 +9,9 @@
  * the caller of rproc_poll() in polling mode). From a callback you may send (any variant; a
  * blocking send that finds no free buffer there polls the ring instead of sleeping, since the
  * kick that would wake it is handled by this very thread), create and destroy endpoints
- * (including the callback's own), and hold the received buffer. You may not register or
- * unregister drivers, nor boot or shut down processors.
+ * (including the callback's own), hold the received buffer, and look channels up and drop
+ * references. You may not register or unregister drivers, create or release channels, nor
+ * boot or shut down processors.
  *
  * Everything else is callable from any thread unless stated. A sender blocked when the device
  * goes is woken with -ENODEV; an endpoint must not be used after rpmsg_destroy_ept().

@@ -72,8 +72,9 @@ struct rpmsg_virtio_device {
 	void *repost[RPMSG_RX_BATCH];
 	unsigned int num_repost;
 	struct rpmsg_virtio_config cfg;
-	unsigned int refs; /* the device's own, and one per endpoint; atomic */
-	bool going;        /* being removed: sends no longer wait for buffers; atomic */
+	unsigned int refs; /* the device's own, one per endpoint and per channel; atomic */
+	bool going;        /* about to be removed (a crash reported, a stop begun), or being
+			    * removed: sends no longer wait for buffers; atomic */
 	bool removed;      /* atomic */
 
 	struct virtqueue rvq, svq;
