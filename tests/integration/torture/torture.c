@@ -85,6 +85,7 @@ static void beat_out(struct beat *b)
 
 struct proc {
 	struct rproc *rproc;
+	char name[16];            /* its name, which outlives it (the others' callbacks read it) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned int downs;       /* its vdev went (crash or stop): guarded by lock */
@@ -124,7 +125,7 @@ static struct proc *proc_of_channel(struct rpmsg_channel *ch)
 	unsigned int i;
 
 	for (i = 0; i < PROCS; i++) {
-		const char *name = rproc_name(procs[i].rproc);
+		const char *name = procs[i].name;
 
 		if (!strncmp(dev, name, strlen(name)) && dev[strlen(name)] == '/')
 			return &procs[i];
@@ -715,6 +716,7 @@ int main(int argc, char **argv)
 	CHECK(register_rpmsg_driver(&drv) == 0);
 	drv_registered = true;
 	for (i = 0; i < PROCS; i++) {
+		snprintf(procs[i].name, sizeof(procs[i].name), "tort%u", i);
 		pthread_mutex_init(&procs[i].lock, NULL);
 		pthread_cond_init(&procs[i].cond, NULL);
 		procs[i].rproc = amp_test_sim_up("tort", i, AMP_ECHO_FIRMWARE, on_rproc_event,
