@@ -5,6 +5,7 @@
 
 #include "amp-fw/hal.h"
 #include "amp-fw/rpmsg.h"
+#include "fw_port.h"
 #include "fw_rsc.h"
 
 static void *fw_da_to_va(void *ctx, uint64_t da, size_t len)
@@ -58,11 +59,15 @@ static void fw_spin_on(const struct virtqueue *vq)
 
 void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev)
 {
-	/* Until the host set DRIVER_OK there are no rings to watch: look again soon. */
-	if (amp_fw_polled() && rpmsg_remote_ready(rdev) == 0)
-		fw_spin_on(&rdev->rxq);
-	else if (!amp_fw_polled())
+	if (!amp_fw_polled()) {
 		amp_fw_wait_irq();
+		return;
+	}
+	/* Until the host set DRIVER_OK there are no rings to watch: look again soon. */
+	if (rpmsg_remote_ready(rdev) == 0)
+		fw_spin_on(&rdev->rxq);
+	/* Polled: nobody else looks at the clock for the timers. */
+	amp_fw_timers_run();
 }
 
 void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx)

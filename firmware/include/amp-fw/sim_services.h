@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define AMP_SIM_SERVICES_MAGIC 0x414d5053u /* "SPMA" */
-#define AMP_SIM_SERVICES_VERSION 2u
+#define AMP_SIM_SERVICES_VERSION 3u
 
 /* @flags */
 #define AMP_SIM_SVC_POLLED 1u /* polling mode: no doorbells; watch the vrings */
@@ -28,6 +28,8 @@
  * @ram_da, @ram_len: the core's RAM (code, data, stack)
  * @pool_da, @pool_len: memory the host allocates carveouts, vrings and buffers from
  * @flags:            AMP_SIM_SVC_*
+ * @wait_irq_until:   as @wait_irq, and back at @deadline_ns on @now_ns's clock at the latest;
+ *                    returns non-zero when a kick ended the wait (version 3)
  */
 struct amp_sim_services {
 	uint32_t magic;
@@ -40,6 +42,7 @@ struct amp_sim_services {
 	uint64_t ram_da, ram_len;
 	uint64_t pool_da, pool_len;
 	uint32_t flags;
+	int (*wait_irq_until)(uint64_t deadline_ns);
 };
 
 #endif /* AMP_FW_SIM_SERVICES_H */

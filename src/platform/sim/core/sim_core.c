@@ -6,7 +6,7 @@
  * Started by the sim platform with the fds of sim_ctrl.h; ends when the host process does.
  * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll TICK_MS
  * (numbers in any C base). TICK_MS, when not 0, is a timer: wait_irq returns at least that
- * often, as an idle core's timer interrupt would wake it, so that its main loop pets the
+ * often (wait_irq_until also at its deadline), as an idle core's timer interrupt would wake it, so that its main loop pets the
  * watchdog while it has nothing to do (only a firmware stuck in its own code stops petting).
  * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
  */
@@ -48,14 +48,23 @@ static uint64_t core_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void core_wait_irq(void)
+/* The services' wait_irq_until (wait_irq is the same without a deadline): returns non-zero
+ * when a kick ended it. */
+static int core_wait_until(uint64_t deadline_ns)
 {
+	uint64_t now = core_now_ns(), end = UINT64_MAX;
+
+	if (tick_ms)
+		end = now + tick_ms * 1000000ull;
 	if (polling) {
 		/* Nobody kicks a polled core (it watches its rings): a firmware that waits here
 		 * anyway comes back every millisecond, or its tick if shorter. */
-		uint64_t end = core_now_ns() + (tick_ms ? tick_ms : 1) * 1000000ull;
 		unsigned int spins = 0;
 
+		if (!tick_ms)
+			end = now + 1000000ull;
+		if (deadline_ns < end)
+			end = deadline_ns;
 		/* Spin until the host sets a bit (or the tick); the exchange (acquire) then
 		 * makes what it wrote before its kick visible. */
 		while (!__atomic_load_n(&ctrl->core_pending, __ATOMIC_RELAXED)) {
@@ -63,25 +72,34 @@ static void core_wait_irq(void)
 			if (!(++spins & 1023) && core_now_ns() >= end)
 				break;
 		}
-		__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
-		return;
+		return __atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL) != 0;
 	}
 
 	uint64_t v;
 
-	if (tick_ms) {
+	if (deadline_ns < end)
+		end = deadline_ns;
+	if (end != UINT64_MAX) {
 		struct pollfd p = {SIM_FD_TO_CORE, POLLIN, 0};
+		uint64_t left = end > now ? end - now : 0;
+		struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
 
-		/* The timer: back after a tick with nothing to read. */
-		if (poll(&p, 1, (int)tick_ms) <= 0) {
+		/* The timer: back at the tick or the deadline with nothing to read. */
+		if (ppoll(&p, 1, &ts, NULL) <= 0) {
 			__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
-			return;
+			return 0;
 		}
 	}
 	/* A kick pending since the last wait returns at once: eventfd keeps the count. */
 	while (read(SIM_FD_TO_CORE, &v, sizeof(v)) < 0 && errno == EINTR)
 		;
 	__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
+	return 1;
+}
+
+static void core_wait_irq(void)
+{
+	core_wait_until(UINT64_MAX);
 }
 
 static void core_kick(uint32_t notifyid)
@@ -225,6 +243,7 @@ int main(int argc, char **argv)
 		.pool_da = pool_da,
 		.pool_len = pool_len,
 		.flags = polling ? AMP_SIM_SVC_POLLED : 0,
+		.wait_irq_until = core_wait_until,
 	};
 	core_seccomp();
 	/* A fresh stack, 16-byte aligned as the ABI wants at a call, then the firmware. */
