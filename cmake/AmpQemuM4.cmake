@@ -43,8 +43,14 @@ if(AMP_ARM_GCC)
       -DAMP_FW_OUTPUT_DIR=${AMP_QEMU_M4_FW_DIR}
     BUILD_ALWAYS ON
     INSTALL_COMMAND ""
-    BUILD_BYPRODUCTS ${_m4_outputs})
+    BUILD_BYPRODUCTS ${_m4_outputs} ${AMP_QEMU_M4_FW_DIR}/amp-m4-bootrom.elf)
+  # The library finds the boot ROM in the build tree, else where it is installed.
+  target_compile_definitions(amp_host PRIVATE
+    AMP_QEMU_M4_BOOTROM_PATH="${AMP_QEMU_M4_FW_DIR}/amp-m4-bootrom.elf"
+    AMP_QEMU_M4_BOOTROM_INSTALLED="${CMAKE_INSTALL_FULL_DATADIR}/amp/qemu-m4/amp-m4-bootrom.elf")
   install(FILES ${_m4_samples} DESTINATION ${CMAKE_INSTALL_DATADIR}/amp/firmware)
+  install(FILES ${AMP_QEMU_M4_FW_DIR}/amp-m4-bootrom.elf
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/amp/qemu-m4)
   if(NOT AMP_QEMU_SYSTEM_ARM)
     message(STATUS "Cortex-M4 (qemu-m4): firmware built; qemu-system-arm not found, so its "
       "tests, demo and benchmarks will skip (Debian: apt-get install qemu-system-arm)")
