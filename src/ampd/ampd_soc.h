@@ -19,6 +19,7 @@
 
 #define AMPD_SOC_MAX_PROCS 16
 #define AMPD_SOC_SIM_COMPATIBLE "amp,sim-rproc"
+#define AMPD_SOC_QEMU_M4_COMPATIBLE "amp,qemu-m4-rproc"
 /* glibc's CPU_SETSIZE: the most a cpu_set_t holds. Whether the CPU exists is the daemon's check. */
 #define AMPD_SOC_CPU_LIMIT 1024
 /* The sim's watchdog period is an int of milliseconds; an hour is far beyond any real use. */
@@ -31,7 +32,8 @@ struct ampd_soc_proc {
 	uint64_t ram_da, ram_len;     /* the `memory-region` entry named "ram", else entry 0 */
 	uint64_t pool_da, pool_len;   /* the entry named "pool", else entry 1 */
 	int cpu;                      /* `amp,cpu`, or -1: not pinned */
-	enum sim_notify notify;       /* `amp,notify`: "mailbox" (the default) or "poll" */
+	enum sim_notify notify;       /* `amp,notify`: "mailbox" (the default) or "poll" (for
+				       * either platform) */
 	bool auto_boot;               /* `amp,auto-boot` is present */
 	bool recovery;                /* true unless `amp,no-recovery` is present */
 	unsigned int watchdog_ms;     /* `amp,watchdog-ms`, 0 (the default): no watchdog */

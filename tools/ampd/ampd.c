@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <amp/amp.h>
+#include <amp/qemu_m4.h>
 #include <amp/sim.h>
 
 #include "ampd/ampd_proto.h"
@@ -172,6 +173,12 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path ? path : "-";
 }
 
+/* A Cortex-M4 emulated by QEMU (<amp/qemu_m4.h>); every other processor is a sim core. */
+static bool is_qemu_m4(const struct ampd_soc_proc *sp)
+{
+	return !strcmp(sp->compatible, AMPD_SOC_QEMU_M4_COMPATIBLE);
+}
+
 static void describe(struct resp *r, struct dproc *d)
 {
 	struct rproc *p = d->rp;
@@ -179,10 +186,10 @@ static void describe(struct resp *r, struct dproc *d)
 	resp_add(r, "\nproc name=%s state=%s firmware=", rproc_name(p),
 		 rproc_state_name(rproc_get_state(p)));
 	add_word(r, base_name(rproc_get_firmware(p)), 256);
-	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s", rproc_crash_count(p),
-		 rproc_recovery_enabled(p) ? "on" : "off",
+	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s platform=%s",
+		 rproc_crash_count(p), rproc_recovery_enabled(p) ? "on" : "off",
 		 d->cfg->notify == SIM_NOTIFY_POLL ? "poll" : "mailbox", d->cfg->cpu,
-		 d->coredump ? "on" : "off");
+		 d->coredump ? "on" : "off", is_qemu_m4(d->cfg) ? "qemu-m4" : "sim");
 }
 
 static void add_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
@@ -1037,10 +1044,15 @@ static void setup_procs(void)
 					 .ram_da = sp->ram_da, .ram_len = sp->ram_len,
 					 .pool_da = sp->pool_da, .pool_len = sp->pool_len,
 					 .watchdog_ms = sp->watchdog_ms, .notify = sp->notify};
+		struct qemu_m4_config m4 = {.name = sp->name, .firmware = sp->firmware,
+					    .cpu = sp->cpu, .ram_da = sp->ram_da,
+					    .ram_len = sp->ram_len, .pool_da = sp->pool_da,
+					    .pool_len = sp->pool_len, .watchdog_ms = sp->watchdog_ms,
+					    .poll = sp->notify == SIM_NOTIFY_POLL};
 		struct dproc *d = &procs[i];
 
 		d->cfg = sp;
-		d->rp = sim_rproc_create(&cfg);
+		d->rp = is_qemu_m4(sp) ? qemu_m4_rproc_create(&m4) : sim_rproc_create(&cfg);
 		if (!d->rp) {
 			fprintf(stderr, "ampd: cannot set up %s\n", sp->name);
 			exit(1);
@@ -1205,8 +1217,12 @@ int main(int argc, char **argv)
 		drop(clients);
 	free_dropped();
 	rpmsg_set_channel_watch(NULL, NULL);
-	for (i = 0; i < (int)num_procs; i++)
-		sim_rproc_destroy(procs[i].rp);
+	for (i = 0; i < (int)num_procs; i++) {
+		if (is_qemu_m4(procs[i].cfg))
+			qemu_m4_rproc_destroy(procs[i].rp);
+		else
+			sim_rproc_destroy(procs[i].rp);
+	}
 	unlink(path);
 	amp_log(AMP_LOG_INFO, "ampd: stopped");
 	printf("ampd: stopped\n");
