@@ -49,14 +49,19 @@ static void uart_putc(uint8_t c)
 	UART_DATA = c;
 }
 
-/* The host's kicks: any notify id wakes the main loop, which looks at both vrings. */
+/*
+ * The host's kicks: any notify id wakes the main loop, which looks at both vrings. The
+ * interrupt is cleared before the bytes are read: a byte that lands after our last look raises
+ * it again. Cleared after, that byte's interrupt would be lost, and with it the doorbell (the
+ * UART takes no byte while it holds one).
+ */
 static void uart_rx_isr(void *arg)
 {
 	(void)arg;
+	UART_INTCLEAR = UART_INT_RX;
 	while (UART_STATE & UART_STATE_RXFULL)
 		if ((UART_DATA & 0xffu) < QEMU_M4_MAX_NOTIFYID)
 			kicked = true;
-	UART_INTCLEAR = UART_INT_RX;
 }
 
 void amp_fw_board_init(void)

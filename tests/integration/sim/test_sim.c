@@ -6,7 +6,7 @@
  * (<name>-m4.elf beside <name>.elf); they exit 77 (CTest's skip) when QEMU or that firmware is
  * missing, saying what to install.
  * Usage: test_sim [--qemu-m4] [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload|
- * orphan|timer|refusals|coredump|hostile-CASE
+ * orphan|timer|doorbell|refusals|coredump|hostile-CASE
  * (one CTest entry each, so that a failure names its scenario; --poll runs it in polling mode).
  */
 #define _GNU_SOURCE
@@ -244,6 +244,44 @@ static void scenario_echo(void)
 	CHECK(rpmsg_send(channels[0], msg, 497) == -AMP_EMSGSIZE);
 	destroy_proc(r);
 	printf("echo: every size 0..496 came back byte for byte\n");
+}
+
+/* Rings the first processor's doorbell without a pause until told to stop. */
+static bool kicker_stop; /* atomic */
+
+static void *kicker(void *arg)
+{
+	struct rproc_virtio_device *vdev = arg;
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(&kicker_stop, __ATOMIC_RELAXED))
+		rproc_virtio_kick(vdev, i++ & 1);
+	return NULL;
+}
+
+/*
+ * The doorbell under a flood of spurious kicks from another thread (each harmless: the remote
+ * finds nothing new): the echoes' own kicks must still get through. The Cortex-M4's UART takes
+ * no byte while it holds one, so a receive interrupt its handler lost (cleared after the last
+ * read, when another byte had already landed) stopped its doorbell for good.
+ */
+static void scenario_doorbell(void)
+{
+	struct rproc *r = make_proc_fw(0, 0, AMP_ECHO_FIRMWARE);
+	pthread_t t;
+	int i;
+
+	CHECK(rproc_boot(r) == 0);
+	CHECK(wait_replies(0, 1) == 0);
+	CHECK(pthread_create(&t, NULL, kicker, rproc_get_vdev(r, 0)) == 0);
+	for (i = 0; i < 1000; i++) {
+		CHECK(rpmsg_send(channels[0], "ding", 4) == 0);
+		CHECK(wait_replies(0, i + 2) == 0);
+	}
+	__atomic_store_n(&kicker_stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	destroy_proc(r);
+	printf("doorbell: 1000 echoes through a flood of kicks\n");
 }
 
 /* A firmware that never announces: it boots, no channel appears, it shuts down cleanly. */
@@ -824,12 +862,13 @@ static void scenario_crashes(void)
 
 /* --- the Cortex-M4 ------------------------------------------------------------------------ */
 
-/* rproc_boot() of @r fails with @err, and rproc_last_error() says @what and @what2. */
+/* rproc_boot() of @r fails with @err, and rproc_last_error() says @what and @what2; @r is
+ * destroyed after. */
 static void expect_refused(struct rproc *r, int err, const char *what, const char *what2)
 {
 	const char *msg;
 
-	CHECK(rproc_register(r) == 0);
+	CHECK(r && rproc_register(r) == 0);
 	CHECK(rproc_boot(r) == err);
 	msg = rproc_last_error(r);
 	if (!strstr(msg, what) || !strstr(msg, what2))
@@ -837,6 +876,10 @@ static void expect_refused(struct rproc *r, int err, const char *what, const cha
 	CHECK(strstr(msg, what) && strstr(msg, what2));
 	CHECK(rproc_get_state(r) == RPROC_OFFLINE);
 	printf("  %s refused: %s\n", rproc_name(r), msg);
+	if (!strcmp(rproc_name(r), "sim-arm-fw"))
+		sim_rproc_destroy(r);
+	else
+		qemu_m4_rproc_destroy(r);
 }
 
 /* Firmware for the other machine, a QEMU or a boot ROM that is not there: each boot refused
@@ -848,33 +891,23 @@ static void scenario_refusals(void)
 				.cpu = -1};
 	int fds = amp_test_count_fds(), maps = amp_test_count_memfd_maps();
 	char qemu[512];
-	struct rproc *r;
 
-	r = qemu_m4_rproc_create(&mc); /* x86-64 code for the Cortex-M4 */
-	CHECK(r);
-	expect_refused(r, -AMP_ENOEXEC, "built for machine 62", "runs machine 40");
-	qemu_m4_rproc_destroy(r);
-	r = sim_rproc_create(&sc); /* Arm code for the sim's x86-64 core */
-	CHECK(r);
-	expect_refused(r, -AMP_ENOEXEC, "built for machine 40", "runs machine 62");
-	sim_rproc_destroy(r);
+	/* x86-64 code for the Cortex-M4, Arm code for the sim's x86-64 core */
+	expect_refused(qemu_m4_rproc_create(&mc), -AMP_ENOEXEC, "built for machine 62",
+		       "runs machine 40");
+	expect_refused(sim_rproc_create(&sc), -AMP_ENOEXEC, "built for machine 40",
+		       "runs machine 62");
 	mc.name = "m4-no-qemu";
 	mc.firmware = fw_path(AMP_ECHO_FIRMWARE);
 	mc.qemu_path = "/nonexistent/qemu-system-arm";
-	r = qemu_m4_rproc_create(&mc);
-	CHECK(r);
-	expect_refused(r, -AMP_ENOENT, "/nonexistent/qemu-system-arm not found",
-		       "apt-get install qemu-system-arm");
-	qemu_m4_rproc_destroy(r);
+	expect_refused(qemu_m4_rproc_create(&mc), -AMP_ENOENT,
+		       "/nonexistent/qemu-system-arm not found", "apt-get install qemu-system-arm");
 	if (qemu_m4_find_qemu(qemu, sizeof(qemu)) == 0) {
 		mc.name = "m4-no-rom";
 		mc.qemu_path = NULL;
 		mc.bootrom_path = "/nonexistent/amp-m4-bootrom.elf";
-		r = qemu_m4_rproc_create(&mc);
-		CHECK(r);
-		expect_refused(r, -AMP_ENOENT, "boot ROM /nonexistent/amp-m4-bootrom.elf",
-			       "is missing");
-		qemu_m4_rproc_destroy(r);
+		expect_refused(qemu_m4_rproc_create(&mc), -AMP_ENOENT,
+			       "boot ROM /nonexistent/amp-m4-bootrom.elf", "is missing");
 	}
 	CHECK(amp_test_count_fds() == fds);
 	CHECK(amp_test_count_memfd_maps() == maps);
@@ -1020,7 +1053,7 @@ int main(int argc, char **argv)
 	if (argc != 2) {
 		fprintf(stderr,
 			"usage: %s [--qemu-m4] [--poll] cycles|echo|eight|watchdog|crashes|silent|"
-			"crash100|offload|orphan|timer|refusals|coredump|hostile-CASE\n",
+			"crash100|offload|orphan|timer|doorbell|refusals|coredump|hostile-CASE\n",
 			argv[0]);
 		return 2;
 	}
@@ -1045,6 +1078,8 @@ int main(int argc, char **argv)
 		scenario_offload();
 	else if (!strcmp(argv[1], "orphan"))
 		scenario_orphan();
+	else if (!strcmp(argv[1], "doorbell"))
+		scenario_doorbell();
 	else if (!strcmp(argv[1], "timer"))
 		scenario_timer();
 	else if (!strcmp(argv[1], "refusals"))
