@@ -76,6 +76,27 @@ void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t 
 	}
 }
 
+bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns)
+{
+	if (rproc_poll_pending(rproc)) {
+		rproc_poll(rproc);
+		return false;
+	}
+	AMP_CPU_RELAX();
+	/* The clock is read every 256 idle spins only: a vDSO call is not free either. */
+	if (++p->spins & 255)
+		return false;
+	/* Idle for a while: leave the CPU to any other thread that wants it (a thread sending
+	 * to this core, typically, on the same CPU), and spin again when it has had its turn.
+	 * Alone on the CPU, this costs a system call every 256 spins. */
+	amp_yield();
+	*now_ns = amp_now_ns();
+	if (*now_ns < p->next_check)
+		return false;
+	p->next_check = *now_ns + AMP_NSEC_PER_MSEC;
+	return true;
+}
+
 int plat_child_fds(const int *src, int n, int first, int cpu)
 {
 	int tmp[16], i;

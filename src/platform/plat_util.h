@@ -48,6 +48,20 @@ void plat_watchdog_start(struct plat_watchdog *w, unsigned int period_ms, uint64
 void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t pets,
 			 uint64_t now_ns);
 
+/* A polling-mode notification thread's turn (plat_poll_turn()); zero it before the first. */
+struct plat_poller {
+	uint64_t next_check;
+	unsigned int spins;
+};
+
+/*
+ * One turn of a polling-mode notification thread: the vrings (rproc_poll_pending(), then
+ * rproc_poll() when one moved), else a pause, and after 256 idle turns a yield of the CPU.
+ * Returns true, with the time in *@now_ns, once a millisecond: then the caller looks at what
+ * costs a system call to see (the core's end, a stop, the watchdog).
+ */
+bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns);
+
 /*
  * In a child between fork() and exec: move the fds @src[0..@n) to @first, @first + 1... (close
  * on exec cleared), close every other fd above them, and pin to @cpu (-1: not pinned). Returns

@@ -398,24 +398,13 @@ static void qm4_boot_done(struct qm4_proc *s, int result)
  */
 static void qm4_loop_poll(struct qm4_proc *s, struct plat_watchdog *w)
 {
-	uint64_t next_check = 0;
-	unsigned int spins = 0;
+	struct plat_poller poller = {0};
 	int err_fd = s->err_fd; /* -1 once at its end: poll() skips it */
+	uint64_t now;
 
 	for (;;) {
-		if (rproc_poll_pending(s->rproc)) {
-			rproc_poll(s->rproc);
+		if (!plat_poll_turn(s->rproc, &poller, &now))
 			continue;
-		}
-		AMP_CPU_RELAX();
-		if (++spins & 255)
-			continue;
-		amp_yield();
-		uint64_t now = amp_now_ns();
-
-		if (now < next_check)
-			continue;
-		next_check = now + AMP_NSEC_PER_MSEC;
 		struct pollfd pfd[4] = {{s->efd_stop, POLLIN, 0}, {s->pidfd, POLLIN, 0},
 					{s->uart[0], POLLIN, 0}, {err_fd, POLLIN, 0}};
 

@@ -159,8 +159,8 @@ static void *sim_notifier_poll(void *arg)
 {
 	struct sim_proc *s = arg;
 	struct plat_watchdog w;
-	uint64_t next_check = 0;
-	unsigned int spins = 0;
+	struct plat_poller poller = {0};
+	uint64_t now;
 
 	plat_watchdog_start(&w, s->cfg.watchdog_ms, amp_now_ns());
 	for (;;) {
@@ -168,23 +168,8 @@ static void *sim_notifier_poll(void *arg)
 			sim_dispatch(s);
 			continue;
 		}
-		if (rproc_poll_pending(s->rproc)) {
-			rproc_poll(s->rproc);
+		if (!plat_poll_turn(s->rproc, &poller, &now))
 			continue;
-		}
-		AMP_CPU_RELAX();
-		/* The clock is read every 256 idle spins only: a vDSO call is not free either. */
-		if (++spins & 255)
-			continue;
-		/* Idle for a while: leave the CPU to any other thread that wants it (a thread
-		 * sending to this core, typically, on the same CPU), and spin again when it has
-		 * had its turn. Alone on the CPU, this costs a system call every 256 spins. */
-		amp_yield();
-		uint64_t now = amp_now_ns();
-
-		if (now < next_check)
-			continue;
-		next_check = now + AMP_NSEC_PER_MSEC;
 		struct pollfd pfd[2] = {{s->pidfd, POLLIN, 0}, {s->efd_stop, POLLIN, 0}};
 
 		if (poll(pfd, 2, 0) > 0) {
