@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Waiting for the host or for time, and periodic callbacks, on a target's amp_fw_port_wait().
- * Firmware SDK, portable. */
+/* Waiting for the host or for time (amp_fw_wait_irq(), amp_fw_wait_irq_timeout(), the timers of
+ * amp-fw/timer.h), on a target's amp_fw_port_wait(). Firmware SDK, portable. */
 #include <stdbool.h>
 
 #include <amp/errno.h>
@@ -89,6 +89,17 @@ void amp_fw_wait_irq(void)
 		kick_saved = false;
 	else
 		amp_fw_port_wait(timers_next_due());
+	amp_fw_timers_run();
+}
+
+void amp_fw_wait_irq_timeout(uint32_t timeout_us)
+{
+	uint64_t end = amp_fw_now_ns() + (uint64_t)timeout_us * 1000u, due = timers_next_due();
+
+	if (kick_saved)
+		kick_saved = false;
+	else
+		amp_fw_port_wait(due < end ? due : end);
 	amp_fw_timers_run();
 }
 

@@ -7,9 +7,19 @@
 
 extern const struct amp_sim_services *amp_fw_sim_services;
 
+/* The boot ROM does not say why a wait ended: one that ended before its deadline may have been
+ * a kick, and is taken for one (at worst the firmware looks at its rings for nothing). */
 int amp_fw_port_wait(uint64_t deadline_ns)
 {
-	return amp_fw_sim_services->wait_irq_until(deadline_ns);
+	uint64_t now = amp_fw_now_ns();
+
+	if (deadline_ns == AMP_FW_NO_DEADLINE) {
+		amp_fw_sim_services->wait_irq();
+		return 1;
+	}
+	if (deadline_ns > now)
+		amp_fw_sim_services->wait_irq_timeout(deadline_ns - now);
+	return amp_fw_now_ns() < deadline_ns;
 }
 
 void amp_fw_kick(uint32_t notifyid)

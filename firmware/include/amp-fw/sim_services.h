@@ -20,6 +20,7 @@
  * @magic, @version:  AMP_SIM_SERVICES_MAGIC, AMP_SIM_SERVICES_VERSION
  * @wait_irq:         sleep until the host kicks (returns at once if a kick is pending) or the
  *                    timer ticks (a quarter of the watchdog's period, when there is one)
+ * @wait_irq_timeout: as @wait_irq, but back after at most @timeout_ns as well
  * @kick:             ring the host's doorbell for the vring with @notifyid
  * @now_ns:           a monotonic clock
  * @pet_watchdog:     tell the host's watchdog the firmware is alive
@@ -28,13 +29,12 @@
  * @ram_da, @ram_len: the core's RAM (code, data, stack)
  * @pool_da, @pool_len: memory the host allocates carveouts, vrings and buffers from
  * @flags:            AMP_SIM_SVC_*
- * @wait_irq_until:   as @wait_irq, and back at @deadline_ns on @now_ns's clock at the latest;
- *                    returns non-zero when a kick ended the wait (version 3)
  */
 struct amp_sim_services {
 	uint32_t magic;
 	uint32_t version;
 	void (*wait_irq)(void);
+	void (*wait_irq_timeout)(uint64_t timeout_ns);
 	void (*kick)(uint32_t notifyid);
 	uint64_t (*now_ns)(void);
 	void (*pet_watchdog)(void);
@@ -42,7 +42,6 @@ struct amp_sim_services {
 	uint64_t ram_da, ram_len;
 	uint64_t pool_da, pool_len;
 	uint32_t flags;
-	int (*wait_irq_until)(uint64_t deadline_ns);
 };
 
 #endif /* AMP_FW_SIM_SERVICES_H */

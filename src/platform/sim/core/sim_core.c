@@ -6,8 +6,10 @@
  * Started by the sim platform with the fds of sim_ctrl.h; ends when the host process does.
  * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll TICK_MS
  * (numbers in any C base). TICK_MS, when not 0, is a timer: wait_irq returns at least that
- * often (wait_irq_until also at its deadline), as an idle core's timer interrupt would wake it, so that its main loop pets the
+ * often, as an idle core's timer interrupt would wake it, so that its main loop pets the
  * watchdog while it has nothing to do (only a firmware stuck in its own code stops petting).
+ * wait_irq_timeout is the one-shot timer a firmware arms itself (for a status byte the host
+ * may change without a kick).
  * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
  */
 #define _GNU_SOURCE
@@ -48,58 +50,57 @@ static uint64_t core_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The services' wait_irq_until (wait_irq is the same without a deadline): returns non-zero
- * when a kick ended it. */
-static int core_wait_until(uint64_t deadline_ns)
-{
-	uint64_t now = core_now_ns(), end = UINT64_MAX;
+#define NO_TIMEOUT UINT64_MAX
 
-	if (tick_ms)
-		end = now + tick_ms * 1000000ull;
+/* Sleep until a kick, the tick, or @timeout_ns (NO_TIMEOUT: none), whichever comes first. */
+static void core_wait(uint64_t timeout_ns)
+{
+	uint64_t tick_ns = tick_ms ? tick_ms * 1000000ull : NO_TIMEOUT;
+	uint64_t limit_ns = timeout_ns < tick_ns ? timeout_ns : tick_ns;
+	uint64_t v;
+
 	if (polling) {
 		/* Nobody kicks a polled core (it watches its rings): a firmware that waits here
-		 * anyway comes back every millisecond, or its tick if shorter. */
+		 * anyway comes back every millisecond, or sooner if its tick or timeout is. */
+		uint64_t end = core_now_ns() + (limit_ns < 1000000ull ? limit_ns : 1000000ull);
 		unsigned int spins = 0;
 
-		if (!tick_ms)
-			end = now + 1000000ull;
-		if (deadline_ns < end)
-			end = deadline_ns;
-		/* Spin until the host sets a bit (or the tick); the exchange (acquire) then
-		 * makes what it wrote before its kick visible. */
+		/* Spin until the host sets a bit (or the time is up); the exchange (acquire)
+		 * then makes what it wrote before its kick visible. */
 		while (!__atomic_load_n(&ctrl->core_pending, __ATOMIC_RELAXED)) {
 			AMP_CPU_RELAX();
 			if (!(++spins & 1023) && core_now_ns() >= end)
 				break;
 		}
-		return __atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL) != 0;
+		__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
+		return;
 	}
 
-	uint64_t v;
-
-	if (deadline_ns < end)
-		end = deadline_ns;
-	if (end != UINT64_MAX) {
+	if (limit_ns != NO_TIMEOUT) {
 		struct pollfd p = {SIM_FD_TO_CORE, POLLIN, 0};
-		uint64_t left = end > now ? end - now : 0;
-		struct timespec ts = {(time_t)(left / 1000000000ull), (long)(left % 1000000000ull)};
+		struct timespec ts = {(time_t)(limit_ns / 1000000000ull),
+				      (long)(limit_ns % 1000000000ull)};
 
-		/* The timer: back at the tick or the deadline with nothing to read. */
+		/* The timer: back when it expires with nothing to read. */
 		if (ppoll(&p, 1, &ts, NULL) <= 0) {
 			__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
-			return 0;
+			return;
 		}
 	}
 	/* A kick pending since the last wait returns at once: eventfd keeps the count. */
 	while (read(SIM_FD_TO_CORE, &v, sizeof(v)) < 0 && errno == EINTR)
 		;
 	__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
-	return 1;
 }
 
 static void core_wait_irq(void)
 {
-	core_wait_until(UINT64_MAX);
+	core_wait(NO_TIMEOUT);
+}
+
+static void core_wait_irq_timeout(uint64_t timeout_ns)
+{
+	core_wait(timeout_ns);
 }
 
 static void core_kick(uint32_t notifyid)
@@ -135,8 +136,8 @@ static void *map_at(int fd, uint64_t da, uint64_t len, int prot)
 
 /*
  * Allow only what the services need, on the fds they need: read the core's own doorbell (the
- * host rings it), write the host's, poll (a timer tick), the clock, leaving. Anything else (another fd, another call)
- * kills the core, and the host sees a crash.
+ * host rings it), write the host's, poll (the tick and timeouts), the clock, leaving. Anything
+ * else (another fd, another call) kills the core, and the host sees a crash.
  */
 #define ARG0_LO offsetof(struct seccomp_data, args[0])
 #define ARG0_HI (offsetof(struct seccomp_data, args[0]) + 4)
@@ -234,6 +235,7 @@ int main(int argc, char **argv)
 		.magic = AMP_SIM_SERVICES_MAGIC,
 		.version = AMP_SIM_SERVICES_VERSION,
 		.wait_irq = core_wait_irq,
+		.wait_irq_timeout = core_wait_irq_timeout,
 		.kick = core_kick,
 		.now_ns = core_now_ns,
 		.pet_watchdog = core_pet_watchdog,
@@ -243,7 +245,6 @@ int main(int argc, char **argv)
 		.pool_da = pool_da,
 		.pool_len = pool_len,
 		.flags = polling ? AMP_SIM_SVC_POLLED : 0,
-		.wait_irq_until = core_wait_until,
 	};
 	core_seccomp();
 	/* A fresh stack, 16-byte aligned as the ABI wants at a call, then the firmware. */
