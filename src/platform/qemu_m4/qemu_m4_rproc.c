@@ -232,7 +232,7 @@ static void qm4_core_faulted(struct qm4_proc *s)
  * report, or bytes no firmware of ours sends. */
 static void qm4_uart_rx(struct qm4_proc *s)
 {
-	uint32_t kicked[QEMU_M4_MAX_NOTIFYID / 32] = {0};
+	uint32_t kicked[(QEMU_M4_MAX_NOTIFYID + 31) / 32] = {0};
 	uint8_t buf[256];
 	ssize_t n = recv(s->uart[0], buf, sizeof(buf), MSG_DONTWAIT);
 	unsigned int i;
