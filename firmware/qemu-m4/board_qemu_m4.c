@@ -149,11 +149,13 @@ void *amp_fw_da_to_va(uint64_t da, size_t len)
 }
 
 /*
- * The full fence of the portable core's virtqueue (AMP_VQ_MB_EXTRA). QEMU emulates this
- * one-CPU machine without turning DMB into a fence of the host's: our store and a later load
- * may pass each other in the host's store buffer, and with the host doing the same, both sides
- * can miss the other's update and sleep. A device register read makes QEMU take its global
- * lock, whose atomic instruction is a full fence on the host.
+ * The full fence of the portable core's virtqueue (AMP_VQ_MB_EXTRA). QEMU before 8.1 (Debian 12
+ * has 7.2) translates DMB into no host fence at all on a one-CPU machine: our store and a later
+ * load may pass each other in the host's store buffer, and with the host doing the same, both
+ * sides can miss the other's update and sleep. (QEMU's own virtio devices met the same; its
+ * fix, "tcg: Do not elide memory barriers for !CF_PARALLEL in system mode", came in 2023.) A
+ * device register read makes QEMU take its global lock, whose atomic instruction is a full
+ * fence on the host, whatever the QEMU.
  */
 void amp_fw_qemu_m4_mb(void);
 

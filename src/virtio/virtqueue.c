@@ -62,7 +62,7 @@ static inline void vq_store_release16(uint16_t *p, uint16_t v)
  *
  * A build whose fence instruction does not order its accesses against the other side names, in
  * AMP_VQ_MB_EXTRA, a function of its own that does: firmware on an emulated core whose
- * emulator drops the fence (QEMU does for a one-CPU machine; firmware/qemu-m4/).
+ * emulator drops the fence (QEMU before 8.1 does for a one-CPU machine; firmware/qemu-m4/).
  */
 #ifdef AMP_VQ_MB_EXTRA
 void AMP_VQ_MB_EXTRA(void);
