@@ -97,6 +97,15 @@ bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns
 	return true;
 }
 
+void plat_rproc_retire(struct rproc *rproc)
+{
+	if (rproc_get_state(rproc) != RPROC_DELETED)
+		rproc_unregister(rproc);
+	/* Unregistered or never registered: make sure the core is off. */
+	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
+		;
+}
+
 int plat_child_fds(const int *src, int n, int first, int cpu)
 {
 	int tmp[16], i;

@@ -62,6 +62,10 @@ struct plat_poller {
  */
 bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns);
 
+/* The first part of a platform's destroy: unregister @rproc if it is registered, and power
+ * the core off whoever booted it (a never registered one too). */
+void plat_rproc_retire(struct rproc *rproc);
+
 /*
  * In a child between fork() and exec: move the fds @src[0..@n) to @first, @first + 1... (close
  * on exec cleared), close every other fd above them, and pin to @cpu (-1: not pinned). Returns

@@ -793,11 +793,7 @@ void qemu_m4_rproc_destroy(struct rproc *rproc)
 	if (!rproc)
 		return;
 	s = rproc->priv;
-	if (rproc_get_state(rproc) != RPROC_DELETED)
-		rproc_unregister(rproc);
-	/* Unregistered or never registered: make sure the core is off. */
-	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
-		;
+	plat_rproc_retire(rproc);
 	{
 		int fds[5] = {s->uart[0], s->uart[1], s->devnull, s->efd_stop, s->mem_fd};
 

@@ -432,11 +432,7 @@ void sim_rproc_destroy(struct rproc *rproc)
 	if (!rproc)
 		return;
 	s = rproc->priv;
-	if (rproc_get_state(rproc) != RPROC_DELETED)
-		rproc_unregister(rproc);
-	/* Unregistered or never registered: make sure the core is off. */
-	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
-		;
+	plat_rproc_retire(rproc);
 	if (s->efd_to_core >= 0)
 		close(s->efd_to_core);
 	if (s->efd_to_host >= 0)
