@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <sys/un.h>
 
-#include <amp/compiler.h>
 #include <amp/shm.h>
 #include <amp/wire/rsc_table.h>
 
@@ -26,27 +25,12 @@ struct shm_map {
 };
 
 /*
- * The table the remote writes: one rpmsg vdev with two vrings, as OpenAMP's Linux machine. The
- * vdev body is spelled out (struct fw_rsc_vdev ends in a flexible array, which cannot be
- * embedded); the asserts hold it to the wire struct.
+ * The table the remote writes, as OpenAMP's Linux machine has it: a header, one offset, one rpmsg
+ * vdev with two vrings. The vdev's body starts at SHM_RSC_VDEV_OFFSET.
  */
-struct shm_rsc_table {
-	uint32_t ver, num, reserved[2];
-	uint32_t offset[1];
-	uint32_t vdev_type;
-	struct {
-		uint32_t id, notifyid, dfeatures, gfeatures, config_len;
-		uint8_t status, num_of_vrings, reserved[2];
-	} AMP_PACKED vdev;
-	struct fw_rsc_vdev_vring vring[2];
-} AMP_PACKED;
-
-AMP_STATIC_ASSERT(sizeof(((struct shm_rsc_table *)0)->vdev) == sizeof(struct fw_rsc_vdev),
-		  "the vdev body as the wire struct lays it out");
-AMP_STATIC_ASSERT(offsetof(struct shm_rsc_table, vring) ==
-			  offsetof(struct shm_rsc_table, vdev) + sizeof(struct fw_rsc_vdev),
-		  "vrings right after the vdev body");
-AMP_STATIC_ASSERT(sizeof(struct shm_rsc_table) == 88, "header, one offset, a 68-byte vdev");
+#define SHM_RSC_VDEV_OFFSET (sizeof(struct resource_table) + 4 + sizeof(struct fw_rsc_hdr))
+#define SHM_RSC_TABLE_LEN                                                                      \
+	(SHM_RSC_VDEV_OFFSET + sizeof(struct fw_rsc_vdev) + 2 * sizeof(struct fw_rsc_vdev_vring))
 
 /* shm_link.c */
 /* Fill @out from @in with the defaults, copy the paths into @paths (@out's point there), check
@@ -60,7 +44,8 @@ void shm_unmap_file(struct shm_map *m);
 /* [da, da + len) of the file, or NULL if any of it is outside. */
 void *shm_map_da_to_va(const struct shm_map *m, uint64_t da, size_t len);
 /* The table for @l offering @features. */
-void shm_rsc_table_build(const struct shm_layout *l, uint32_t features, struct shm_rsc_table *t);
+void shm_rsc_table_build(const struct shm_layout *l, uint32_t features,
+			 uint8_t table[SHM_RSC_TABLE_LEN]);
 /* A socket bound to @path (a stale one removed first) and listening; non-blocking,
  * close-on-exec. The fd or a negative errno. */
 int shm_socket_listen(const char *path);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <amp/compiler.h>
 #include <amp/errno.h>
 #include <amp/log.h>
 #include <amp/wire/rpmsg.h>
@@ -21,6 +22,8 @@
 
 #include "platform/shm/shm_internal.h"
 #include "util/amp_util.h"
+
+AMP_STATIC_ASSERT(SHM_RSC_TABLE_LEN == 88, "header, one offset, a type word, a 64-byte vdev");
 
 /* How the host maps a vring: its size rounded up to a page (rproc_handle_vdev()). */
 #define SHM_PAGE 4096u
@@ -109,7 +112,7 @@ int shm_layout_resolve(const char *who, const struct shm_layout *in, struct shm_
 	{
 		uint64_t ring = amp_align_up(vring_size(out->vring_num, out->vring_align), SHM_PAGE);
 		const struct shm_area a[] = {
-			{"the resource table", out->rsc_da, sizeof(struct shm_rsc_table)},
+			{"the resource table", out->rsc_da, SHM_RSC_TABLE_LEN},
 			{"vring 0", out->vring_da[0], ring},
 			{"vring 1", out->vring_da[1], ring},
 			{"the buffers", out->buf_da, out->buf_len},
@@ -179,43 +182,60 @@ void *shm_map_da_to_va(const struct shm_map *m, uint64_t da, size_t len)
 	return m->va + da;
 }
 
-void shm_rsc_table_build(const struct shm_layout *l, uint32_t features, struct shm_rsc_table *t)
+void shm_rsc_table_build(const struct shm_layout *l, uint32_t features,
+			 uint8_t table[SHM_RSC_TABLE_LEN])
 {
+	struct resource_table *hdr = (struct resource_table *)(void *)table;
+	struct fw_rsc_hdr *entry = (struct fw_rsc_hdr *)(void *)(table + SHM_RSC_VDEV_OFFSET - 4);
+	struct fw_rsc_vdev *vdev = (struct fw_rsc_vdev *)(void *)entry->data;
 	unsigned int i;
 
-	memset(t, 0, sizeof(*t));
-	t->ver = RSC_TABLE_VERSION;
-	t->num = 1;
-	t->offset[0] = offsetof(struct shm_rsc_table, vdev_type);
-	t->vdev_type = RSC_VDEV;
-	t->vdev.id = VIRTIO_ID_RPMSG;
-	t->vdev.dfeatures = features;
-	t->vdev.num_of_vrings = 2;
+	memset(table, 0, SHM_RSC_TABLE_LEN);
+	hdr->ver = RSC_TABLE_VERSION;
+	hdr->num = 1;
+	hdr->offset[0] = SHM_RSC_VDEV_OFFSET - 4;
+	entry->type = RSC_VDEV;
+	vdev->id = VIRTIO_ID_RPMSG;
+	vdev->dfeatures = features;
+	vdev->num_of_vrings = 2;
 	for (i = 0; i < 2; i++) {
-		t->vring[i].da = (uint32_t)l->vring_da[i];
-		t->vring[i].align = l->vring_align;
-		t->vring[i].num = l->vring_num;
+		vdev->vring[i].da = (uint32_t)l->vring_da[i];
+		vdev->vring[i].align = l->vring_align;
+		vdev->vring[i].num = l->vring_num;
 		/* OpenAMP's table numbers them 1 and 2; the host assigns its own anyway. */
-		t->vring[i].notifyid = i + 1;
+		vdev->vring[i].notifyid = i + 1;
 	}
+}
+
+/* A stream socket, non-blocking and close-on-exec, and @path as its address. */
+static int shm_socket_new(const char *path, struct sockaddr_un *addr)
+{
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	snprintf(addr->sun_path, sizeof(addr->sun_path), "%s", path);
+	return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
+/* Close @fd, keeping the errno of what failed: the negative errno. */
+static int shm_socket_fail(int fd)
+{
+	int ret = -errno;
+
+	close(fd);
+	return ret;
 }
 
 int shm_socket_listen(const char *path)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd, ret;
+	struct sockaddr_un addr;
+	int fd = shm_socket_new(path, &addr);
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
 	/* A socket file left by a listener that is gone refuses every connection: replace it. */
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 4)) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 4))
+		return shm_socket_fail(fd);
 	return fd;
 }
 
@@ -228,19 +248,14 @@ int shm_socket_accept(int lfd)
 
 int shm_socket_connect(const char *path)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd, ret;
+	struct sockaddr_un addr;
+	int fd = shm_socket_new(path, &addr);
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
 	/* A local stream connect completes at once or fails at once (EAGAIN: backlog full). */
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+		return shm_socket_fail(fd);
 	return fd;
 }
 

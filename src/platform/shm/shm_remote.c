@@ -56,8 +56,7 @@ static void shm_remote_kick(void *ctx, uint32_t notifyid)
 
 int shm_remote_open(const struct shm_remote_config *cfg, struct shm_remote **out)
 {
-	struct rpmsg_remote_config rc = {0};
-	struct shm_rsc_table table;
+	uint8_t table[SHM_RSC_TABLE_LEN];
 	unsigned int num_epts;
 	struct shm_remote *r;
 	int ret;
@@ -88,20 +87,19 @@ int shm_remote_open(const struct shm_remote_config *cfg, struct shm_remote **out
 	/* The table first, then the socket: a host attaches once it is connected, and finds
 	 * the table written (OpenAMP's order). */
 	shm_rsc_table_build(&r->layout, cfg->features ? cfg->features : 1u << VIRTIO_RPMSG_F_NS,
-			    &table);
-	memcpy(r->map.va + r->layout.rsc_da, &table, sizeof(table));
-	r->vdev = (struct fw_rsc_vdev *)(void *)(r->map.va + r->layout.rsc_da +
-						 offsetof(struct shm_rsc_table, vdev));
-	rc.vdev = r->vdev;
-	rc.da_to_va = shm_remote_da_to_va;
-	rc.kick = shm_remote_kick;
-	rc.ctx = r;
-	rc.state[0] = r->state[0];
-	rc.state[1] = r->state[1];
-	rc.state_num = r->layout.vring_num;
-	rc.slots = r->slots;
-	rc.num_slots = num_epts;
-	ret = rpmsg_remote_init(&r->rdev, &rc);
+			    table);
+	memcpy(r->map.va + r->layout.rsc_da, table, sizeof(table));
+	r->vdev = (struct fw_rsc_vdev *)(void *)(r->map.va + r->layout.rsc_da + SHM_RSC_VDEV_OFFSET);
+	ret = rpmsg_remote_init(&r->rdev, &(struct rpmsg_remote_config){
+						  .vdev = r->vdev,
+						  .da_to_va = shm_remote_da_to_va,
+						  .kick = shm_remote_kick,
+						  .ctx = r,
+						  .state = {r->state[0], r->state[1]},
+						  .state_num = r->layout.vring_num,
+						  .slots = r->slots,
+						  .num_slots = num_epts,
+					  });
 	if (ret)
 		goto out_close;
 	if (r->layout.server == SHM_SERVER_REMOTE) {

@@ -19,6 +19,8 @@
  *   !exit          ends the process at once (the kernel closes its socket)
  *
  * Test support. Its random bytes come from a fixed seed: each run damages the same way.
+ * usage: shm-faulty [--file PATH] [--socket PATH] [--host-listens] [--sessions N]
+ *                   [--bad-table | --vring-outside]
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -55,14 +57,12 @@ static void faulty_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, 
 	shm_echo_send(remote, e, src, data, len);
 }
 
+/* Fixed seed: the same damage every run. */
+static unsigned int seed = 14;
+
 static uint32_t rnd(void)
 {
-	static uint32_t x = 0x9E3779B9u;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return x;
+	return (uint32_t)rand_r(&seed);
 }
 
 static void kick(void)
@@ -179,11 +179,6 @@ int main(int argc, char **argv)
 	int i, n, ret = 0;
 
 	for (i = 1; i < argc; i += n) {
-		n = shm_echo_layout_arg(argc - i, argv + i, &cfg.layout);
-		if (n < 0)
-			return 2;
-		if (n)
-			continue;
 		n = 1;
 		if (!strcmp(argv[i], "--bad-table")) {
 			bad_table = true;
@@ -192,8 +187,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--sessions") && i + 1 < argc) {
 			sessions = (unsigned int)strtoul(argv[i + 1], NULL, 0);
 			n = 2;
-		} else {
-			fprintf(stderr, "shm-faulty: unknown argument %s\n", argv[i]);
+		} else if ((n = shm_echo_layout_arg(argc - i, argv + i, &cfg.layout)) <= 0) {
 			return 2;
 		}
 	}

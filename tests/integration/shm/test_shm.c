@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <amp/amp.h>
+#include <amp/client.h>
 #include <amp/shm.h>
 
 #include "amp_test_res.h"
@@ -40,56 +41,52 @@ static struct shm_echo_peer peers[NPROCS];
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static char last_crash[32];
-static int recovery_failures;
+static int recovery_failures; /* recoveries that gave up waiting for a remote */
 
 /* Expected errors (hostile cases) stay quiet unless AMP_LOG_LEVEL asks for the log. */
 static void on_log(enum amp_log_level level, const char *msg, void *priv)
 {
-	const char *p = strstr(msg, ": crashed (");
-
+	(void)level;
 	(void)priv;
-	pthread_mutex_lock(&lock);
-	if (p)
-		snprintf(last_crash, sizeof(last_crash), "%.*s", (int)strcspn(p + 11, ")"), p + 11);
-	if (strstr(msg, "recovery failed"))
+	if (strstr(msg, "recovery failed")) {
+		pthread_mutex_lock(&lock);
 		recovery_failures++;
-	pthread_cond_broadcast(&cond);
-	pthread_mutex_unlock(&lock);
+		pthread_cond_broadcast(&cond);
+		pthread_mutex_unlock(&lock);
+	}
 	if (getenv("AMP_LOG_LEVEL"))
 		fprintf(stderr, "amp: %s\n", msg);
-	(void)level;
 }
+
+/* Events per processor and kind, counted under the lock; each wakes the waiters. */
+static unsigned int events[NPROCS][RPROC_EVENT_VDEV_DOWN + 1];
 
 static void on_event(struct rproc *rproc, enum rproc_event ev, void *priv)
 {
 	(void)rproc;
-	(void)ev;
-	(void)priv;
 	pthread_mutex_lock(&lock);
+	events[(intptr_t)priv][ev]++;
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
 }
 
-static void deadline_in(struct timespec *ts, unsigned int ms)
+/* The deadline of every wait here: WAIT_MS from now, on the clock condition variables use. */
+static struct timespec deadline(void)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += WAIT_MS / 1000;
+	return ts;
 }
 
 /* Wait until processor @i is in @state having crashed @crashes times (and, with @failures >= 0,
  * after that many failed recoveries). */
 static void wait_proc(int i, enum rproc_state state, unsigned int crashes, int failures)
 {
-	struct timespec ts;
+	struct timespec ts = deadline();
 	int ret = 0;
 
-	deadline_in(&ts, WAIT_MS);
 	pthread_mutex_lock(&lock);
 	while ((rproc_get_state(procs[i]) != state || rproc_crash_count(procs[i]) != crashes ||
 		(failures >= 0 && recovery_failures < failures)) &&
@@ -106,10 +103,9 @@ static void wait_proc(int i, enum rproc_state state, unsigned int crashes, int f
 /* Wait until pair @i's channel has been removed @n times. */
 static void wait_removed(int i, unsigned int n)
 {
-	struct timespec ts;
+	struct timespec ts = deadline();
 	int ret = 0;
 
-	deadline_in(&ts, WAIT_MS);
 	pthread_mutex_lock(&peers[i].lock);
 	while (peers[i].removes < n && ret == 0)
 		ret = pthread_cond_timedwait(&peers[i].cond, &peers[i].lock, &ts);
@@ -119,14 +115,36 @@ static void wait_removed(int i, unsigned int n)
 
 /* --- processes ------------------------------------------------------------------------- */
 
-/* Run @prog with @args (NULL-terminated) and our layout options for pair @i; its stdout goes
- * to *@out (a pipe) when @out is not NULL. */
+/* Run @argv; its stdout goes to *@out (a pipe) when @out is not NULL. */
+static pid_t spawn_argv(char *const *argv, int *out)
+{
+	int pfd[2] = {-1, -1};
+	pid_t pid;
+
+	CHECK(!out || pipe2(pfd, O_CLOEXEC) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		/* Gone with us, whatever happens to this test. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (out)
+			dup2(pfd[1], 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (out) {
+		close(pfd[1]);
+		*out = pfd[0];
+	}
+	return pid;
+}
+
+/* Run @prog with our layout options for pair @i, then @args (NULL-terminated). */
 static pid_t spawn(const char *prog, int i, enum shm_server server, const char *const *args,
 		   int *out)
 {
 	char *argv[16];
-	int n = 0, pfd[2] = {-1, -1};
-	pid_t pid;
+	int n = 0;
 
 	argv[n++] = (char *)prog;
 	argv[n++] = "--file";
@@ -138,22 +156,7 @@ static pid_t spawn(const char *prog, int i, enum shm_server server, const char *
 	while (args && *args && n < 15)
 		argv[n++] = (char *)*args++;
 	argv[n] = NULL;
-	CHECK(!out || pipe2(pfd, O_CLOEXEC) == 0);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		/* Gone with us, whatever happens to this test. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (out)
-			dup2(pfd[1], 1);
-		execv(prog, argv);
-		_exit(127);
-	}
-	if (out) {
-		close(pfd[1]);
-		*out = pfd[0];
-	}
-	return pid;
+	return spawn_argv(argv, out);
 }
 
 /* The child's exit status, waiting @ms at most (then it is killed, and the check fails). */
@@ -235,7 +238,7 @@ static void host_create(int i, enum shm_server server, unsigned int buf_size,
 	cfg.layout.server = server;
 	CHECK(shm_rproc_create(&cfg, &procs[i]) == 0);
 	CHECK(rproc_get_state(procs[i]) == RPROC_DETACHED);
-	rproc_set_event_cb(procs[i], on_event, NULL);
+	rproc_set_event_cb(procs[i], on_event, (void *)(intptr_t)i);
 	shm_echo_peer_add(&peers[i], names[i]);
 	CHECK(rproc_register(procs[i]) == 0);
 }
@@ -273,10 +276,9 @@ static unsigned int tell(int i, const char *msg)
 /* The next reply after the @before-th is @answer. */
 static void expect_answer(int i, unsigned int before, const char *answer)
 {
-	struct timespec ts;
+	struct timespec ts = deadline();
 	int ret = 0;
 
-	deadline_in(&ts, WAIT_MS);
 	pthread_mutex_lock(&peers[i].lock);
 	while (peers[i].replies == before && ret == 0)
 		ret = pthread_cond_timedwait(&peers[i].cond, &peers[i].lock, &ts);
@@ -301,6 +303,20 @@ static struct rpmsg_stats stats_of(int i)
 
 	rpmsg_get_stats(rproc_get_vdev(procs[i], 0)->driver_priv, &st);
 	return st;
+}
+
+/* Processor @i is attached again, after its @crashes-th crash, and its channel is back. */
+static void reattached(int i, unsigned int crashes)
+{
+	wait_proc(i, RPROC_ATTACHED, crashes, -1);
+	CHECK(shm_echo_wait_channel(&peers[i], crashes + 1, WAIT_MS) == 0);
+}
+
+/* A peer process killed: the way a crash ends it. */
+static void kill_peer(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	CHECK(WIFSIGNALED(wait_child(pid, WAIT_MS)));
 }
 
 /* Pair @i's echo remote, serving hosts until stopped. */
@@ -366,18 +382,26 @@ static void remote_start(struct remote_run *r, enum shm_server server, unsigned 
 	CHECK(pthread_create(&r->thread, NULL, remote_main, r) == 0);
 }
 
+/* The sample host in another process, once it has echoed every size with our remote. */
+static pid_t host_peer(enum shm_server server, bool hold, int *out)
+{
+	static const char *const args[] = {"--hold", NULL};
+	pid_t pid = spawn(AMP_SHM_HOST, 0, server, hold ? args : args + 1, out);
+
+	CHECK(read_until(*out, "497 echoes of 0..496 bytes checked"));
+	return pid;
+}
+
 /* Our remote in this process against the sample host in another: every size, then the host's
  * detach ends the session. */
 static void scenario_remote_echo(enum shm_server server)
 {
-	static const char *const none[] = {NULL};
 	struct remote_run r;
 	int out;
 	pid_t pid;
 
 	remote_start(&r, server, 1);
-	pid = spawn(AMP_SHM_HOST, 0, server, none, &out);
-	CHECK(read_until(out, "497 echoes of 0..496 bytes checked"));
+	pid = host_peer(server, false, &out);
 	CHECK(wait_child(pid, WAIT_MS) == 0);
 	close(out);
 	pthread_join(r.thread, NULL);
@@ -389,19 +413,15 @@ static void scenario_remote_echo(enum shm_server server)
 /* The host process dies with our remote attached: the remote notices and serves the next. */
 static void scenario_host_crash(void)
 {
-	static const char *const hold[] = {"--hold", NULL}, *const none[] = {NULL};
 	struct remote_run r;
 	int out;
 	pid_t pid;
 
 	remote_start(&r, SHM_SERVER_REMOTE, 2);
-	pid = spawn(AMP_SHM_HOST, 0, SHM_SERVER_REMOTE, hold, &out);
-	CHECK(read_until(out, "497 echoes"));
-	kill(pid, SIGKILL);
-	CHECK(WIFSIGNALED(wait_child(pid, WAIT_MS)));
+	pid = host_peer(SHM_SERVER_REMOTE, true, &out);
+	kill_peer(pid);
 	close(out);
-	pid = spawn(AMP_SHM_HOST, 0, SHM_SERVER_REMOTE, none, &out);
-	CHECK(read_until(out, "497 echoes"));
+	pid = host_peer(SHM_SERVER_REMOTE, false, &out);
 	CHECK(wait_child(pid, WAIT_MS) == 0);
 	close(out);
 	pthread_join(r.thread, NULL);
@@ -424,19 +444,17 @@ static void scenario_remote_crash(bool late)
 	CHECK(shm_echo_wait_channel(&peers[0], 1, WAIT_MS) == 0);
 	ping(0);
 
-	kill(pid, SIGKILL);
-	CHECK(WIFSIGNALED(wait_child(pid, WAIT_MS)));
+	kill_peer(pid);
 	/* Seen as a crash: the channel goes, and recovery waits for a remote (and, late, gives
 	 * up waiting). */
 	wait_proc(0, RPROC_CRASHED, 1, late ? 1 : -1);
 	wait_removed(0, 1);
 	pthread_mutex_lock(&lock);
-	CHECK(!strcmp(last_crash, "fatal error"));
+	CHECK(events[0][RPROC_EVENT_CRASH] == 1 && events[0][RPROC_EVENT_VDEV_DOWN] == 1);
 	pthread_mutex_unlock(&lock);
 
 	pid = echo_remote(0, SHM_SERVER_REMOTE, NULL);
-	wait_proc(0, RPROC_ATTACHED, 1, -1);
-	CHECK(shm_echo_wait_channel(&peers[0], 2, WAIT_MS) == 0);
+	reattached(0, 1);
 	sweep(0, 496);
 	CHECK(rproc_power_count(procs[0]) == 1);
 	host_destroy(0);
@@ -483,12 +501,10 @@ static void scenario_two_pairs(void)
 		if (round)
 			break;
 		/* Pair 0's remote dies: pair 1 keeps talking meanwhile. */
-		kill(pid[0], SIGKILL);
-		CHECK(WIFSIGNALED(wait_child(pid[0], WAIT_MS)));
+		kill_peer(pid[0]);
 		sweep(1, 496);
 		pid[0] = echo_remote(0, server[0], NULL);
-		wait_proc(0, RPROC_ATTACHED, 1, -1);
-		CHECK(shm_echo_wait_channel(&peers[0], 2, WAIT_MS) == 0);
+		reattached(0, 1);
 	}
 	CHECK(rproc_crash_count(procs[1]) == 0);
 	for (i = 0; i < NPROCS; i++) {
@@ -521,11 +537,7 @@ static void *traffic(void *arg)
  * we let go of) is attached to again. */
 static void expect_recovered(void)
 {
-	wait_proc(0, RPROC_ATTACHED, 1, -1);
-	CHECK(shm_echo_wait_channel(&peers[0], 2, WAIT_MS) == 0);
-	pthread_mutex_lock(&lock);
-	CHECK(!strcmp(last_crash, "fatal error"));
-	pthread_mutex_unlock(&lock);
+	reattached(0, 1);
 	CHECK(stats_of(0).broken == 0); /* the new device's rings are whole */
 	ping(0);
 }
@@ -632,6 +644,120 @@ out:
 	printf("hostile %s: host fine, bystander fine, nothing leaked\n", what);
 }
 
+/* --- ampd ------------------------------------------------------------------------------- */
+
+/* Ask ampd until the answer holds @want, looking again after each event (or a second). */
+static void ampd_until(struct amp_client *c, struct amp_client *w, const char *req,
+		       const char *want)
+{
+	static char body[AMP_CLIENT_RESP_MAX];
+	char ev[512];
+	time_t end = time(NULL) + WAIT_MS / 1000;
+
+	for (;;) {
+		CHECK(amp_client_request(c, req, body, sizeof(body), WAIT_MS) == 0);
+		if (strstr(body, want))
+			return;
+		if (time(NULL) > end) {
+			fprintf(stderr, "ampd: \"%s\" never said \"%s\": %s\n", req, want, body);
+			CHECK(!"ampd's answer");
+		}
+		amp_client_next_event(w, ev, sizeof(ev), 1000);
+	}
+}
+
+/* An endpoint on @proc's echo channel echoes, with the MTU of @buf_size buffers. */
+static void ampd_echo(const char *ampd_sock, const char *proc, int mtu)
+{
+	struct amp_endpoint_info info;
+	struct amp_client *e;
+	char buf[1024];
+
+	CHECK(amp_client_connect(ampd_sock, &e) == 0);
+	CHECK(amp_client_open_endpoint(e, proc, SHM_ECHO_CHANNEL, AMP_CLIENT_ADDR_ANY,
+				       AMP_CLIENT_ADDR_ANY, &info) == 0);
+	CHECK(info.mtu == mtu && info.dst == SHM_ECHO_ADDR);
+	memset(buf, 'e', sizeof(buf));
+	CHECK(amp_client_send(e, buf, (size_t)mtu) == 0);
+	CHECK(amp_client_recv(e, buf, sizeof(buf), WAIT_MS) == mtu && buf[mtu - 1] == 'e');
+	amp_client_close(e);
+}
+
+/* ampd owns two remotes that are processes, described in Devicetree: one attached at start
+ * (its remote listens), one on request (ampd listens, 1 KiB buffers). ampctl's requests see
+ * them, endpoints reach them, and a remote process that dies is reported and attached again. */
+static void scenario_ampd(void)
+{
+	char dts[128], dtb[128], sock[128], line[512];
+	char *dtc[] = {AMP_DTC, "-q", "-I", "dts", "-O", "dtb", "-o", dtb, dts, NULL};
+	char *ampd[] = {AMP_AMPD, "--socket", sock, "--soc", dtb, NULL};
+	struct amp_client *c, *w, *e;
+	pid_t daemon, remote[NPROCS];
+	FILE *f;
+	int out;
+
+	snprintf(dts, sizeof(dts), "%s/soc.dts", dir);
+	snprintf(dtb, sizeof(dtb), "%s/soc.dtb", dir);
+	snprintf(sock, sizeof(sock), "%s/ampd.sock", dir);
+	f = fopen(dts, "w");
+	CHECK(f);
+	fprintf(f, "/dts-v1/;\n/ { remoteproc {\n"
+		   "shm0 { compatible = \"amp,shm-rproc\"; amp,shm-file = \"%s\";\n"
+		   "  amp,shm-socket = \"%s\"; amp,auto-boot; amp,attach-timeout-ms = <%u>; };\n"
+		   "shm1 { compatible = \"amp,shm-rproc\"; amp,shm-file = \"%s\";\n"
+		   "  amp,shm-socket = \"%s\"; amp,host-listens; amp,rpmsg-buf-size = <1024>;\n"
+		   "  amp,rpmsg-num-bufs = <64>; };\n"
+		   "}; };\n",
+		files[0], sockets[0], WAIT_MS, files[1], sockets[1]);
+	fclose(f);
+	CHECK(wait_child(spawn_argv(dtc, NULL), WAIT_MS) == 0);
+
+	remote[0] = echo_remote(0, SHM_SERVER_REMOTE, NULL);
+	daemon = spawn_argv(ampd, &out);
+	CHECK(read_until(out, "ready"));
+	CHECK(amp_client_connect(sock, &w) == 0 && amp_client_watch(w) == 0);
+	CHECK(amp_client_connect(sock, &c) == 0);
+	/* shm0 is attached at start (auto-boot), and its remote's channel announced. */
+	ampd_until(c, w, "status shm0", "state=attached");
+	ampd_until(c, w, "channels shm0", "name=" SHM_ECHO_CHANNEL);
+	ampd_until(c, w, "ls", "proc name=shm1 state=detached");
+	ampd_echo(sock, "shm0", 496);
+
+	/* Its process dies: a crash, said as an event; an endpoint on it ends. */
+	CHECK(amp_client_connect(sock, &e) == 0);
+	CHECK(amp_client_open_endpoint(e, "shm0", SHM_ECHO_CHANNEL, AMP_CLIENT_ADDR_ANY,
+				       AMP_CLIENT_ADDR_ANY, NULL) == 0);
+	kill_peer(remote[0]);
+	ampd_until(c, w, "status shm0", "crashes=1");
+	CHECK(amp_client_recv(e, line, sizeof(line), WAIT_MS) == -AMP_EPIPE);
+	amp_client_close(e);
+	/* The next remote process is attached to. */
+	remote[0] = echo_remote(0, SHM_SERVER_REMOTE, NULL);
+	ampd_until(c, w, "status shm0", "state=attached");
+	ampd_until(c, w, "channels shm0", "name=" SHM_ECHO_CHANNEL);
+	ampd_echo(sock, "shm0", 496);
+
+	/* shm1 on request: ampd listens, its remote connects. */
+	remote[1] = echo_remote(1, SHM_SERVER_HOST, NULL);
+	CHECK(amp_client_request(c, "start shm1", NULL, 0, WAIT_MS) == 0);
+	ampd_until(c, w, "channels shm1", "name=" SHM_ECHO_CHANNEL);
+	ampd_echo(sock, "shm1", 1008);
+	CHECK(amp_client_request(c, "stop shm1", NULL, 0, WAIT_MS) == 0);
+	ampd_until(c, w, "status shm1", "state=detached");
+
+	amp_client_close(c);
+	amp_client_close(w);
+	kill(daemon, SIGTERM);
+	CHECK(wait_child(daemon, WAIT_MS) == 0);
+	close(out);
+	stop_child(remote[0]);
+	stop_child(remote[1]);
+	unlink(dts);
+	unlink(dtb);
+	printf("ampd: attached at start and on request, echoed, a dead remote reported and "
+	       "attached again\n");
+}
+
 int main(int argc, char **argv)
 {
 	const char *s = argc == 2 ? argv[1] : "";
@@ -663,6 +789,8 @@ int main(int argc, char **argv)
 		scenario_remote_crash(true);
 	else if (!strcmp(s, "two-pairs"))
 		scenario_two_pairs();
+	else if (!strcmp(s, "ampd"))
+		scenario_ampd();
 	else if (!strncmp(s, "hostile-", 8))
 		scenario_hostile(s + 8);
 	else {

@@ -710,10 +710,15 @@ static const struct rproc_ops attach_only_ops = {
 	.get_loaded_rsc_table = fake_get_table_counted,
 };
 
+/* An attach-only processor whose core offers the attached table at 0x800, attaching fine. */
 static struct rproc *attach_only_proc(struct ctx *c, const char *name)
 {
 	struct rproc *r = rproc_alloc(name, &attach_only_ops, NULL, sizeof(struct fake *));
 
+	c->f.attach_ok = true;
+	fake_loaded_table = c->f.mem.mem + 0x800;
+	fake_loaded_size = c->rsc.size;
+	attached_table(c, fake_loaded_table);
 	assert_non_null(r);
 	*(struct fake **)r->priv = &c->f;
 	rproc_set_event_cb(r, fake_event, &c->f);
@@ -723,6 +728,15 @@ static struct rproc *attach_only_proc(struct ctx *c, const char *name)
 	return r;
 }
 
+/* ... registered, and attached to. */
+static void attach_registered(struct rproc *r)
+{
+	rproc_set_detached(r);
+	assert_int_equal(rproc_register(r), 0);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+}
+
 static void test_attach_only_processor_needs_no_start_or_stop(void **state)
 {
 	struct ctx *c = *state;
@@ -730,12 +744,8 @@ static void test_attach_only_processor_needs_no_start_or_stop(void **state)
 	const struct fw_rsc_carveout *co;
 	struct rproc *r;
 
-	c->f.attach_ok = true;
-	fake_loaded_table = c->f.mem.mem + 0x800;
-	fake_loaded_size = c->rsc.size;
-	attached_table(c, fake_loaded_table);
-	memcpy(before, fake_loaded_table, c->rsc.size);
 	r = attach_only_proc(c, "attach1");
+	memcpy(before, fake_loaded_table, c->rsc.size);
 
 	/* Nothing to boot: only an attach. */
 	assert_int_equal(rproc_boot(r), -AMP_EOPNOTSUPP);
@@ -772,17 +782,11 @@ static void test_attach_on_recovery_attaches_to_the_core_that_came_back(void **s
 	struct ctx *c = *state;
 	struct rproc *r;
 
-	c->f.attach_ok = true;
-	fake_loaded_table = c->f.mem.mem + 0x800;
-	fake_loaded_size = c->rsc.size;
-	attached_table(c, fake_loaded_table);
 	r = attach_only_proc(c, "attach2");
 	rproc_set_feature(r, RPROC_FEAT_ATTACH_ON_RECOVERY);
 	assert_true(rproc_has_feature(r, RPROC_FEAT_ATTACH_ON_RECOVERY));
 	assert_false(rproc_has_feature(r, RPROC_MAX_FEATURES));
-	rproc_set_detached(r);
-	assert_int_equal(rproc_register(r), 0);
-	assert_int_equal(rproc_boot(r), 0);
+	attach_registered(r);
 	assert_int_equal(vdrv_probes, 1);
 
 	/* The core "reboots itself" with a fresh table: we let go of the dead one, then read
@@ -816,14 +820,8 @@ static void test_attach_only_without_the_feature_stays_crashed(void **state)
 	struct ctx *c = *state;
 	struct rproc *r;
 
-	c->f.attach_ok = true;
-	fake_loaded_table = c->f.mem.mem + 0x800;
-	fake_loaded_size = c->rsc.size;
-	attached_table(c, fake_loaded_table);
 	r = attach_only_proc(c, "attach3");
-	rproc_set_detached(r);
-	assert_int_equal(rproc_register(r), 0);
-	assert_int_equal(rproc_boot(r), 0);
+	attach_registered(r);
 	rproc_report_crash(r, RPROC_FATAL_ERROR);
 	assert_int_equal(wait_for(&c->f, r, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
 	/* Nothing to restart it with: the attempt fails and says why. */
