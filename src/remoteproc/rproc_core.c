@@ -329,8 +329,10 @@ static int rproc_attach_locked(struct rproc_private *p)
 		p->table_ptr = table;
 	}
 	ret = p->ops->attach(rproc);
-	if (ret)
+	if (ret) {
+		rproc_fail(p, ret, "the platform could not attach to the core");
 		goto out_release;
+	}
 	ret = rproc_start_vdevs(p);
 	if (ret)
 		goto out_detach;

@@ -807,6 +807,7 @@ static void test_attach_on_recovery_attaches_to_the_core_that_came_back(void **s
 	assert_int_equal(wait_for(&c->f, r, RPROC_CRASHED, RPROC_EVENT_CRASH, 2), 0);
 	assert_int_equal(rproc_trigger_recovery(r), -AMP_EIO);
 	assert_int_equal(rproc_get_state(r), RPROC_CRASHED);
+	assert_non_null(strstr(rproc_last_error(r), "could not attach"));
 	assert_int_equal(c->f.detaches, 2);
 	assert_int_equal(rproc_shutdown(r), 0);
 	assert_int_equal(rproc_get_state(r), RPROC_DETACHED);
