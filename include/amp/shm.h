@@ -201,8 +201,10 @@ AMP_API int shm_remote_wait(struct shm_remote *r, int timeout_ms);
 
 /**
  * shm_remote_close() - the host sees the socket closed (a crash, as far as it can tell, unless
- * it detached first); the socket file is removed when the remote listened; the shared file
- * stays. Frees @r. Context: the remote's thread.
+ * it detached first); the shared file stays. Frees @r. Context: the remote's thread.
+ *
+ * A listening remote removes its socket file once a host connected (no other host can queue
+ * behind it), or here if none did.
  */
 AMP_API void shm_remote_close(struct shm_remote *r);
 

@@ -134,9 +134,10 @@ static bool shm_remote_connect(struct shm_remote *r)
 		if (fd < 0)
 			return false;
 		/* One host at a time: nobody else queues behind it, and a host that comes
-		 * after this one finds the socket refusing until we listen again. */
+		 * after this one finds no socket until we (or the next remote) listen again. */
 		close(r->listen_fd);
 		r->listen_fd = -1;
+		unlink(r->layout.socket);
 	} else {
 		fd = shm_socket_connect(r->layout.socket);
 		if (fd < 0)
@@ -207,11 +208,12 @@ void shm_remote_close(struct shm_remote *r)
 		return;
 	if (r->conn_fd >= 0)
 		close(r->conn_fd);
-	if (r->listen_fd >= 0)
+	/* Still listening: the socket file is ours to remove (once a host connected, it was
+	 * removed then, and may be another remote's by now). */
+	if (r->listen_fd >= 0) {
 		close(r->listen_fd);
-	/* The socket file is ours when we listened: remove it (also after a host connected). */
-	if (r->layout.server == SHM_SERVER_REMOTE && r->layout.socket)
 		unlink(r->layout.socket);
+	}
 	shm_unmap_file(&r->map);
 	free(r->state[0]);
 	free(r->state[1]);

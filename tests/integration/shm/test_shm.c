@@ -100,6 +100,22 @@ static void wait_proc(int i, enum rproc_state state, unsigned int crashes, int f
 	CHECK(rproc_get_state(procs[i]) == state && rproc_crash_count(procs[i]) == crashes);
 }
 
+/* Wait until processor @i has had @n events @ev; returns how many it had. */
+static unsigned int wait_event(int i, enum rproc_event ev, unsigned int n)
+{
+	struct timespec ts = deadline();
+	unsigned int got;
+	int ret = 0;
+
+	pthread_mutex_lock(&lock);
+	while (events[i][ev] < n && ret == 0)
+		ret = pthread_cond_timedwait(&cond, &lock, &ts);
+	got = events[i][ev];
+	pthread_mutex_unlock(&lock);
+	CHECK(got >= n);
+	return got;
+}
+
 /* Wait until pair @i's channel has been removed @n times. */
 static void wait_removed(int i, unsigned int n)
 {
@@ -449,9 +465,8 @@ static void scenario_remote_crash(bool late)
 	 * up waiting). */
 	wait_proc(0, RPROC_CRASHED, 1, late ? 1 : -1);
 	wait_removed(0, 1);
-	pthread_mutex_lock(&lock);
-	CHECK(events[0][RPROC_EVENT_CRASH] == 1 && events[0][RPROC_EVENT_VDEV_DOWN] == 1);
-	pthread_mutex_unlock(&lock);
+	wait_event(0, RPROC_EVENT_CRASH, 1);
+	CHECK(wait_event(0, RPROC_EVENT_VDEV_DOWN, 1) == 1);
 
 	pid = echo_remote(0, SHM_SERVER_REMOTE, NULL);
 	reattached(0, 1);
