@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -445,6 +447,33 @@ static void scenario_host_crash(void)
 	printf("host-crash: the remote saw its host die and served the next one\n");
 }
 
+/* A remote that closes after its host left must not take the socket file of the next remote
+ * already listening at the same path (the next session of a program, or another process). */
+static void scenario_remote_handover(void)
+{
+	struct shm_remote_config cfg = {.layout = {.file = files[0], .socket = sockets[0]}};
+	struct shm_remote *a, *b;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int host, probe;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sockets[0]);
+	CHECK(shm_remote_open(&cfg, &a) == 0);
+	host = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(connect(host, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	CHECK(shm_remote_wait(a, (int)WAIT_MS) == 1); /* the host is taken */
+	CHECK(shm_remote_open(&cfg, &b) == 0);        /* the next remote listens */
+	close(host);
+	CHECK(shm_remote_wait(a, (int)WAIT_MS) == -AMP_ECONNRESET);
+	shm_remote_close(a);
+	/* The next host finds the next remote. */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	CHECK(shm_remote_wait(b, (int)WAIT_MS) == 1);
+	close(probe);
+	shm_remote_close(b);
+	printf("remote-handover: the next remote kept its socket\n");
+}
+
 /* --- crashes of the remote --------------------------------------------------------------- */
 
 /* The remote process dies; the next one that shows up is attached to (within the attach
@@ -804,6 +833,8 @@ int main(int argc, char **argv)
 		scenario_remote_crash(true);
 	else if (!strcmp(s, "two-pairs"))
 		scenario_two_pairs();
+	else if (!strcmp(s, "remote-handover"))
+		scenario_remote_handover();
 	else if (!strcmp(s, "ampd"))
 		scenario_ampd();
 	else if (!strncmp(s, "hostile-", 8))
