@@ -147,8 +147,9 @@ AMP_API void shm_rproc_destroy(struct rproc *rproc);
 /**
  * struct shm_remote_config - the remote half
  * @layout:   the shared file and socket
- * @features: the virtio features the table offers; 0: the name service only, as OpenAMP's
- *            remote (its host's rings have no event indexes)
+ * @features: the virtio features the table offers, within RPMSG_REMOTE_FEATURES; 0: the name
+ *            service only, as OpenAMP's remote (its host's rings have no event indexes: offer
+ *            VIRTIO_RING_F_EVENT_IDX only to a host that has them, such as ours or Linux's)
  * @num_epts: endpoint slots, a power of two from 4 (3/4 of them usable); 0: 64
  */
 struct shm_remote_config {
@@ -171,8 +172,9 @@ struct shm_remote;
  * announced once the host has set DRIVER_OK.
  *
  * Context: any thread; the remote is then used from one thread at a time.
- * Return: 0; -EINVAL for a layout that is not valid; -ENOMEM; an error of open(),
- * ftruncate(), mmap(), socket(), bind() or listen().
+ * Return: 0; -EINVAL for a layout that is not valid, or features outside
+ * RPMSG_REMOTE_FEATURES; -ENOMEM; an error of open(), ftruncate(), mmap(), socket(), bind() or
+ * listen().
  */
 AMP_API int shm_remote_open(const struct shm_remote_config *cfg, struct shm_remote **out);
 

@@ -40,14 +40,17 @@ struct echo_session {
 int shm_echo_send(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,
 		  const void *data, size_t len)
 {
-	int ret, waited;
+	int ret, waited = 0;
 
-	/* No host buffer free: wait for the host to give one back (its kick, or a short tick).
-	 * A message being echoed is still in the host's buffer meanwhile: that is fine. */
-	while ((ret = rpmsg_remote_send(ept, dst, data, len)) == -AMP_ENOMEM)
-		if ((waited = shm_remote_wait(r, 10)) < 0)
-			return waited;
-	return ret;
+	/* No host buffer free: ask the host to kick when it gives one back, look again, and
+	 * sleep only if there is still none (a message being echoed stays in the host's buffer
+	 * meanwhile: that is fine). The tick bounds a wait on a host that does not kick. */
+	while ((ret = rpmsg_remote_send(ept, dst, data, len)) == -AMP_ENOMEM && waited >= 0) {
+		if (rpmsg_remote_tx_wait_arm(ept->rdev))
+			waited = shm_remote_wait(r, 10);
+		rpmsg_remote_tx_wait_disarm(ept->rdev);
+	}
+	return waited < 0 ? waited : ret;
 }
 
 static void echo_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len, uint32_t src,

@@ -28,8 +28,9 @@ int shm_echo_layout_arg(int argc, char **argv, struct shm_layout *layout);
 /* --- the remote's side ------------------------------------------------------------------- */
 
 /*
- * rpmsg_remote_send() that waits for a host buffer when none is free (the host's kick, or a
- * tick of 10 ms), up to the host going away. For endpoint callbacks and the remote's loop.
+ * rpmsg_remote_send() that waits for a host buffer when none is free (armed for the host's
+ * kick, with a tick of 10 ms), up to the host going away. For endpoint callbacks and the
+ * remote's loop.
  * Returns 0 or rpmsg_remote_send()'s other errors, or shm_remote_wait()'s.
  */
 int shm_echo_send(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,

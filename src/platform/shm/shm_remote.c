@@ -58,6 +58,7 @@ int shm_remote_open(const struct shm_remote_config *cfg, struct shm_remote **out
 {
 	uint8_t table[SHM_RSC_TABLE_LEN];
 	unsigned int num_epts;
+	uint32_t features;
 	struct shm_remote *r;
 	int ret;
 
@@ -86,12 +87,13 @@ int shm_remote_open(const struct shm_remote_config *cfg, struct shm_remote **out
 
 	/* The table first, then the socket: a host attaches once it is connected, and finds
 	 * the table written (OpenAMP's order). */
-	shm_rsc_table_build(&r->layout, cfg->features ? cfg->features : 1u << VIRTIO_RPMSG_F_NS,
-			    table);
+	features = cfg->features ? cfg->features : 1u << VIRTIO_RPMSG_F_NS;
+	shm_rsc_table_build(&r->layout, features, table);
 	memcpy(r->map.va + r->layout.rsc_da, table, sizeof(table));
 	r->vdev = (struct fw_rsc_vdev *)(void *)(r->map.va + r->layout.rsc_da + SHM_RSC_VDEV_OFFSET);
 	ret = rpmsg_remote_init(&r->rdev, &(struct rpmsg_remote_config){
 						  .vdev = r->vdev,
+						  .features = features,
 						  .da_to_va = shm_remote_da_to_va,
 						  .kick = shm_remote_kick,
 						  .ctx = r,
