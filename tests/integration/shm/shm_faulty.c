@@ -16,6 +16,9 @@
  *                  connected
  *   !kick-storm    kicks without pause for 300 ms
  *   !rsc-scribble  overwrites status, vring addresses and sizes, features in the live table
+ *   !ns-nonul      announces a 32-byte name without its NUL
+ *   !ns-flood      announces 10,000 distinct channels
+ *   !flood         sends messages as fast as the host takes them, until the host lets go
  *   !exit          ends the process at once (the kernel closes its socket)
  *
  * Test support. Its random bytes come from a fixed seed: each run damages the same way.
@@ -159,6 +162,23 @@ static void run_command(void)
 			clock_gettime(CLOCK_MONOTONIC, &now);
 		} while (now.tv_sec < end.tv_sec ||
 			 (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+	} else if (!strcmp(command, "ns-nonul") || !strcmp(command, "ns-flood")) {
+		struct rpmsg_ns_msg ns = {.addr = 0x500, .flags = RPMSG_NS_CREATE};
+		bool flood = command[3] == 'f';
+
+		memset(ns.name, 'x', sizeof(ns.name));
+		for (k = 0; k < (flood ? 10000u : 1u); k++) {
+			if (flood)
+				snprintf((char *)ns.name, sizeof(ns.name), "f%u", k);
+			ns.addr = 0x1000 + k;
+			if (shm_echo_send(remote, &ept, RPMSG_NS_ADDR, &ns, sizeof(ns)))
+				break;
+		}
+	} else if (!strcmp(command, "flood")) {
+		/* Until the host lets go (the send then fails): then serve the next one. */
+		while (!shm_echo_send(remote, &ept, host_addr, "flood", 5))
+			;
+		silent = true;
 	} else if (!strcmp(command, "rsc-scribble")) {
 		vdev->status = 0xFF;
 		vdev->vring[0].da = 0xDEAD0000u;

@@ -560,6 +560,13 @@ static void scenario_two_pairs(void)
 
 /* --- hostile remotes --------------------------------------------------------------------- */
 
+static void count_channels(struct rpmsg_channel *ch, unsigned int index, void *arg)
+{
+	(void)ch;
+	(void)index;
+	(*(unsigned int *)arg)++;
+}
+
 static bool traffic_stop; /* atomic */
 
 /* Messages to the faulty remote while it scribbles, until it is caught. */
@@ -663,6 +670,32 @@ static void scenario_hostile(const char *what)
 			ping(1);
 		expect_answer(0, before, "done");
 		ping(0);
+	} else if (!strcmp(what, "ns-nonul")) {
+		ask(0, cmd, "done");
+		CHECK(stats_of(0).ns_bad == 1 && stats_of(0).ns_refused == 0);
+	} else if (!strcmp(what, "ns-flood")) {
+		unsigned int n = 0;
+
+		ask(0, cmd, "done"); /* sent after the 10,000th announcement */
+		rproc_for_each_channel(procs[0], count_channels, &n);
+		CHECK(n == RPMSG_MAX_CHANNELS);
+		CHECK(stats_of(0).ns_refused == 10000 - (RPMSG_MAX_CHANNELS - 1));
+	} else if (!strcmp(what, "flood")) {
+		unsigned int before = tell(0, cmd), n = 0;
+		struct timespec ts = deadline();
+		int ret = 0;
+
+		/* The remote never lets the receive ring rest: a walk of the channels and a stop
+		 * still get in (this hangs, until ctest's timeout, if they cannot). */
+		pthread_mutex_lock(&peers[0].lock);
+		while (peers[0].replies < before + 1000 && ret == 0)
+			ret = pthread_cond_timedwait(&peers[0].cond, &peers[0].lock, &ts);
+		CHECK(peers[0].replies >= before + 1000);
+		pthread_mutex_unlock(&peers[0].lock);
+		rproc_for_each_channel(procs[0], count_channels, &n);
+		CHECK(n == 1);
+		CHECK(rproc_shutdown(procs[0]) == 0);
+		CHECK(rproc_get_state(procs[0]) == RPROC_DETACHED && !rproc_crash_count(procs[0]));
 	} else if (!strcmp(what, "rsc-scribble")) {
 		ask(0, cmd, "done");
 		ping(0); /* what was negotiated at attach holds */
