@@ -201,11 +201,12 @@ AMP_API int rproc_unregister(struct rproc *rproc);
  * into device memory, starts the core, then creates an rpmsg bus instance for each rpmsg vdev.
  * On any failure everything done is undone and the processor is OFFLINE again.
  *
- * Context: any thread except the processor's own callbacks. Blocks while loading.
  * A DETACHED processor (rproc_set_detached()) is attached to instead: the table the running
  * core offers (ops->get_loaded_rsc_table) is copied, checked and handled, then ops->attach, then
- * the vdevs come up on it.
+ * the vdevs come up on it; on failure it is DETACHED again.
  *
+ * Context: any thread except the processor's own callbacks. Blocks while loading (or while the
+ * platform waits for a core to attach to).
  * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -ENOEXEC or
  * -EINVAL for a firmware or resource table that fails a check (the log names the firmware, the
  * element and the numbers, and rproc_last_error() has them); -ENOMEM; -EBUSY while crashed and
@@ -261,9 +262,10 @@ AMP_API void rproc_put(struct rproc *rproc);
  * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
  * when the remote announces them again. With RPROC_FEAT_ATTACH_ON_RECOVERY the recovery is an
  * attach to the core that came back instead (as Linux's): everything released, then attached
- * anew as rproc_boot() attaches; if that fails the processor stays CRASHED. A core that crashes 5 times within 10 s is left crashed
- * (a firmware dying at boot would otherwise be reloaded forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor that
- * is not running, is ignored (as Linux does).
+ * anew as rproc_boot() attaches; if that fails the processor stays CRASHED. A core that crashes
+ * 5 times within 10 s is left crashed (a firmware dying at boot would otherwise be reloaded
+ * forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor
+ * that is not running, is ignored (as Linux does).
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.
  */
