@@ -37,6 +37,7 @@
 
 #include <amp/amp.h>
 #include <amp/qemu_m4.h>
+#include <amp/shm.h>
 #include <amp/sim.h>
 
 #include "ampd/ampd_proto.h"
@@ -173,10 +174,20 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path ? path : "-";
 }
 
-/* A Cortex-M4 emulated by QEMU (<amp/qemu_m4.h>); every other processor is a sim core. */
+/* The processor's platform, as the proc record names it: a sim core, a Cortex-M4 under QEMU
+ * (<amp/qemu_m4.h>) or a process on this machine (<amp/shm.h>). */
+static const char *platform_of(const struct ampd_soc_proc *sp)
+{
+	if (!strcmp(sp->compatible, AMPD_SOC_QEMU_M4_COMPATIBLE))
+		return "qemu-m4";
+	if (!strcmp(sp->compatible, AMPD_SOC_SHM_COMPATIBLE))
+		return "shm";
+	return "sim";
+}
+
 static bool is_qemu_m4(const struct ampd_soc_proc *sp)
 {
-	return !strcmp(sp->compatible, AMPD_SOC_QEMU_M4_COMPATIBLE);
+	return !strcmp(platform_of(sp), "qemu-m4");
 }
 
 static void describe(struct resp *r, struct dproc *d)
@@ -189,7 +200,7 @@ static void describe(struct resp *r, struct dproc *d)
 	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s platform=%s",
 		 rproc_crash_count(p), rproc_recovery_enabled(p) ? "on" : "off",
 		 d->cfg->notify == SIM_NOTIFY_POLL ? "poll" : "mailbox", d->cfg->cpu,
-		 d->coredump ? "on" : "off", is_qemu_m4(d->cfg) ? "qemu-m4" : "sim");
+		 d->coredump ? "on" : "off", platform_of(d->cfg));
 }
 
 static void add_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
@@ -1032,6 +1043,30 @@ static void load_soc(const char *file)
 	}
 }
 
+static bool is_shm(const struct ampd_soc_proc *sp)
+{
+	return !strcmp(sp->compatible, AMPD_SOC_SHM_COMPATIBLE);
+}
+
+/* A remote process on this machine (amp,shm-rproc): "" and 0 take <amp/shm.h>'s defaults. */
+static struct rproc *shm_proc_create(const struct ampd_soc_proc *sp)
+{
+	struct shm_config cfg = {.name = sp->name,
+				 .buf_size = sp->buf_size,
+				 .num_bufs = sp->num_bufs,
+				 .attach_timeout_ms = sp->shm.attach_timeout_ms};
+	struct rproc *rp;
+
+	cfg.layout.file = sp->shm.file[0] ? sp->shm.file : NULL;
+	cfg.layout.socket = sp->shm.socket[0] ? sp->shm.socket : NULL;
+	cfg.layout.server = sp->shm.host_listens ? SHM_SERVER_HOST : SHM_SERVER_REMOTE;
+	cfg.layout.size = sp->shm.size;
+	cfg.layout.rsc_da = sp->shm.rsc_da;
+	cfg.layout.buf_da = sp->shm.buf_da;
+	cfg.layout.buf_len = sp->shm.buf_len;
+	return shm_rproc_create(&cfg, &rp) ? NULL : rp;
+}
+
 /* Every processor exists before the first is registered: registering may boot one (auto-boot),
  * whose threads then read the table the library's callbacks look names up in. */
 static void setup_procs(void)
@@ -1052,7 +1087,13 @@ static void setup_procs(void)
 		struct dproc *d = &procs[i];
 
 		d->cfg = sp;
-		d->rp = is_qemu_m4(sp) ? qemu_m4_rproc_create(&m4) : sim_rproc_create(&cfg);
+		if (is_shm(sp))
+			d->rp = shm_proc_create(sp);
+		else
+			d->rp = is_qemu_m4(sp) ? qemu_m4_rproc_create(&m4) : sim_rproc_create(&cfg);
+		/* The parser checked the geometry; the shm platform sets it itself. */
+		if (d->rp && !is_shm(sp))
+			rproc_set_vdev_buffers(d->rp, sp->buf_size, sp->num_bufs);
 		if (!d->rp) {
 			fprintf(stderr, "ampd: cannot set up %s\n", sp->name);
 			exit(1);
@@ -1218,7 +1259,9 @@ int main(int argc, char **argv)
 	free_dropped();
 	rpmsg_set_channel_watch(NULL, NULL);
 	for (i = 0; i < (int)num_procs; i++) {
-		if (is_qemu_m4(procs[i].cfg))
+		if (is_shm(procs[i].cfg))
+			shm_rproc_destroy(procs[i].rp);
+		else if (is_qemu_m4(procs[i].cfg))
 			qemu_m4_rproc_destroy(procs[i].rp);
 		else
 			sim_rproc_destroy(procs[i].rp);
