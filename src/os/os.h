@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * OS glue for the host library: locks, condition variables, threads, the clock, and where the
- * installed tree is. One
- * implementation is chosen at build time (src/os/posix/ today); the rest of the host library
- * includes only this header. Host layer; the portable core never includes it.
+ * installed tree is. One implementation is chosen at build time (src/os/posix/ today); the rest
+ * of the host library includes only this header. Host layer; the portable core never includes
+ * it.
  */
 #ifndef AMP_OS_H
 #define AMP_OS_H
