@@ -44,7 +44,7 @@ int main(void)
 	if (rdev_init())
 		return 1; /* no rpmsg vdev in the loaded table */
 	for (;;) {
-		/* Deliver what the host sent; once it is ready (DRIVER_OK), announce our channel. */
+		/* Deliver what the host sent; once it is ready (DRIVER_OK), announce a channel. */
 		if (rpmsg_remote_poll(&rdev) >= 0 && !announced)
 			announced = rpmsg_remote_create_ept(&rdev, &ept, "rpmsg-template",
 							    RPMSG_ADDR_ANY, on_message, 0) == 0;

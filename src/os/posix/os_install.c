@@ -63,7 +63,8 @@ static long amp_prefix_len(const char *dir)
 		const char *sub = amp_install_bin_dirs[i];
 		size_t m = strlen(sub);
 
-		if (sub[0] != '/' && m && n > m && dir[n - m - 1] == '/' && !strcmp(dir + n - m, sub))
+		if (sub[0] != '/' && m && n > m && dir[n - m - 1] == '/' &&
+		    !strcmp(dir + n - m, sub))
 			return (long)(n - m - 1);
 	}
 	return -1;
@@ -132,8 +133,10 @@ int amp_installed_path(enum amp_installed what, unsigned int i, char *buf, size_
 		amp_candidate(cand, &n, "%s", rel);
 	else
 		amp_candidate(cand, &n, "%s/%s", AMP_INSTALL_PREFIX, rel);
-	if (i < n)
-		ret = len && (size_t)snprintf(buf, len, "%s", cand[i]) < len ? 0 : -AMP_ENAMETOOLONG;
+	if (i < n && (!len || (size_t)snprintf(buf, len, "%s", cand[i]) >= len))
+		ret = -AMP_ENAMETOOLONG;
+	else if (i < n)
+		ret = 0;
 	for (k = 0; k < n; k++)
 		free(cand[k]);
 	free(self);

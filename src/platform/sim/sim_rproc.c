@@ -460,7 +460,8 @@ static int sim_find_core(struct sim_proc *s, const char *path)
 	if (path) {
 		if (snprintf(s->core_path, sizeof(s->core_path), "%s", path) >=
 		    (int)sizeof(s->core_path)) {
-			amp_log(AMP_LOG_ERR, "%s: boot ROM path%s too long: %s", s->name, from, path);
+			amp_log(AMP_LOG_ERR, "%s: boot ROM path%s too long: %s", s->name, from,
+				path);
 			return -AMP_ENAMETOOLONG;
 		}
 		if (access(path, X_OK)) {
