@@ -4,12 +4,14 @@
 install, move the install (the SDK's package is found where it lands), configure and build
 firmware/template/ against it, build every C block of docs/firmware.md as a firmware (the doc's
 CMake block and one of its C blocks are the template's own files, to the byte) and every SDK
-header alone, then boot the template with the installed ampd and check that it answers.
+header alone (a block with main() is linked as a firmware), then boot the template with the
+installed ampd and check that it answers, and the doc's periodic firmware that it beats.
 Usage: check_template.py BUILD_DIR SOURCE_DIR libdir=... (the install layout)"""
 import os
 import re
+import subprocess
 
-from installed import Daemon, Watch, clean_env, fail, install, layout, run, scratch, source
+from installed import Daemon, Lines, Watch, clean_env, fail, install, layout, run, scratch, source
 
 work = scratch()
 sdk = os.path.join(work, "sdk")
@@ -43,10 +45,18 @@ snippets = os.path.join(work, "snippets")
 os.makedirs(snippets)
 lists = ["cmake_minimum_required(VERSION 3.13)", "project(snippets C)",
          "find_package(amp-fw 0.1 REQUIRED)"]
+# A block with main() is a whole firmware, linked; a declaration alone is compiled.
 for i, block in enumerate(c_blocks):
     open(os.path.join(snippets, f"doc{i}.c"), "w").write(block)
-    lists += [f"amp_add_firmware(doc{i} SOURCES doc{i}.c)",
-              f"target_compile_options(doc{i} PRIVATE -Wall -Wextra -Werror)"]
+    if "int main(void)" in block:
+        lists.append(f"amp_add_firmware(doc{i} SOURCES doc{i}.c)")
+    else:
+        lists += [f"add_library(doc{i} OBJECT doc{i}.c)",
+                  f"target_link_libraries(doc{i} PRIVATE amp::fw)"]
+    lists.append(f"target_compile_options(doc{i} PRIVATE -Wall -Wextra -Werror)")
+timing = [i for i, b in enumerate(c_blocks) if "PERIOD_NS" in b]
+if len(timing) != 1:
+    fail("docs/firmware.md: no timing example")
 # Each installed SDK header compiles alone, freestanding.
 include = os.path.join(sdk, layout["libdir"], "amp-fw", "include")
 headers = sorted(os.path.relpath(os.path.join(d, f), include)
@@ -57,11 +67,13 @@ lists += ["add_library(headers OBJECT " + " ".join(f"h{i}.c" for i in range(len(
           "target_link_libraries(headers PRIVATE amp::fw)",
           "target_compile_options(headers PRIVATE -Wall -Wextra -Werror)"]
 open(os.path.join(snippets, "CMakeLists.txt"), "w").write("\n".join(lists) + "\n")
-build(snippets, os.path.join(work, "snippets-build"))
+snippets_build = os.path.join(work, "snippets-build")
+build(snippets, snippets_build)
 
 # Booted by the installed daemon, it answers.
 sock = os.path.join(work, "ampd.sock")
-daemon = Daemon(os.path.join(sdk, layout["sbindir"], "ampd"), sock, "--firmware-dir", tpl)
+daemon = Daemon(os.path.join(sdk, layout["sbindir"], "ampd"), sock, "--firmware-dir", tpl,
+                "--firmware-dir", snippets_build)
 daemon.wait_ready()
 
 
@@ -80,6 +92,20 @@ if "hello, world" not in out:
     fail(f"the template answered {out!r}")
 if "template firmware: booting" not in ampctl("trace", "sim1"):
     fail("the template's trace")
+
+# The doc's periodic firmware beats with nothing else to wake it (no watchdog, no traffic):
+# its trace, followed as it grows, shows a second beat.
+ampctl("stop", "sim1")
+ampctl("firmware", "sim1", f"doc{timing[0]}.elf")
+ampctl("start", "sim1")
+follow = subprocess.Popen([os.path.join(sdk, layout["bindir"], "ampctl"), "--socket", sock,
+                           "trace", "-f", "sim1"], stdout=subprocess.PIPE, text=True,
+                          env=clean_env())
+beat = Lines(follow).wait("beat 2,", lambda: "ampctl trace -f")
+follow.kill()
+follow.wait()
+if not beat:
+    fail("the doc's periodic firmware did not beat twice")
 daemon.stop()
 print(f"check_template: the template built out of tree against a moved install and answered; "
       f"{len(c_blocks)} C blocks of docs/firmware.md and {len(headers)} SDK headers compile")
