@@ -12,7 +12,7 @@ include(ExternalProject)
 
 find_program(AMP_ARM_GCC arm-none-eabi-gcc DOC "Arm bare-metal C compiler (Debian: gcc-arm-none-eabi)")
 find_program(AMP_QEMU_SYSTEM_ARM qemu-system-arm DOC "Arm system emulator (Debian: qemu-system-arm)")
-set(AMP_QEMU_M4_FW_DIR ${CMAKE_BINARY_DIR}/firmware CACHE INTERNAL "M4 firmware ELF files")
+set(AMP_QEMU_M4_FW_DIR ${AMP_FIRMWARE_BUILD_DIR} CACHE INTERNAL "M4 firmware ELF files")
 set(_missing "")
 if(NOT AMP_ARM_GCC)
   list(APPEND _missing gcc-arm-none-eabi)
@@ -44,13 +44,9 @@ if(AMP_ARM_GCC)
     BUILD_ALWAYS ON
     INSTALL_COMMAND ""
     BUILD_BYPRODUCTS ${_m4_outputs} ${AMP_QEMU_M4_FW_DIR}/amp-m4-bootrom.elf)
-  # The library finds the boot ROM in the build tree, else where it is installed.
-  target_compile_definitions(amp_host PRIVATE
-    AMP_QEMU_M4_BOOTROM_PATH="${AMP_QEMU_M4_FW_DIR}/amp-m4-bootrom.elf"
-    AMP_QEMU_M4_BOOTROM_INSTALLED="${CMAKE_INSTALL_FULL_DATADIR}/amp/qemu-m4/amp-m4-bootrom.elf")
-  install(FILES ${_m4_samples} DESTINATION ${CMAKE_INSTALL_DATADIR}/amp/firmware)
-  install(FILES ${AMP_QEMU_M4_FW_DIR}/amp-m4-bootrom.elf
-    DESTINATION ${CMAKE_INSTALL_DATADIR}/amp/qemu-m4)
+  # The library finds the boot ROM beside its install or in this build tree (os_install.c).
+  install(FILES ${_m4_samples} DESTINATION ${AMP_INSTALL_FIRMWARE_DIR})
+  install(FILES ${AMP_QEMU_M4_FW_DIR}/amp-m4-bootrom.elf DESTINATION ${AMP_INSTALL_QEMU_M4_DIR})
   if(NOT AMP_QEMU_SYSTEM_ARM)
     message(STATUS "Cortex-M4 (qemu-m4): firmware built; qemu-system-arm not found, so its "
       "tests, demo and benchmarks will skip (Debian: apt-get install qemu-system-arm)")

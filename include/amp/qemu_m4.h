@@ -37,7 +37,8 @@
  *                 vector table starts @ram_da.
  * @qemu_path:     the emulator; NULL: $AMP_QEMU_SYSTEM_ARM, else qemu-system-arm in $PATH
  * @bootrom_path:  the boot ROM (amp-m4-bootrom.elf); NULL: $AMP_QEMU_M4_BOOTROM, else the one
- *                 built with the library while its build tree exists, else the installed one
+ *                 beside the library's install, or in its build tree, or under the prefix it
+ *                 was configured for (share/amp/qemu-m4/)
  * @watchdog_ms:   report RPROC_WATCHDOG when the firmware has not petted its watchdog for this
  *                 long; 0 disables it
  * @poll:          polling mode (as the sim's SIM_NOTIFY_POLL): no doorbells, the host's thread

@@ -32,13 +32,6 @@
 #include "platform/plat_util.h"
 #include "platform/qemu_m4/qemu_m4_ctrl.h"
 
-#ifndef AMP_QEMU_M4_BOOTROM_PATH
-#define AMP_QEMU_M4_BOOTROM_PATH "amp-m4-bootrom.elf"
-#endif
-#ifndef AMP_QEMU_M4_BOOTROM_INSTALLED
-#define AMP_QEMU_M4_BOOTROM_INSTALLED AMP_QEMU_M4_BOOTROM_PATH
-#endif
-
 #define QM4_QEMU_NAME "qemu-system-arm"
 #define QM4_MACHINE "mps2-an386"
 #define QM4_BOOT_TIMEOUT_MS 20000u
@@ -50,7 +43,7 @@ struct qm4_proc {
 	struct qemu_m4_config cfg;
 	char name[64];
 	char qemu_path[512];
-	char bootrom_path[512];
+	char bootrom_path[4096];
 	int mem_fd;
 	uint8_t *mem; /* the board's RAM: QEMU_M4_RAM_LEN bytes from QEMU_M4_RAM_DA */
 	struct qemu_m4_ctrl *ctrl;
@@ -343,7 +336,7 @@ static int qm4_boot(struct qm4_proc *s)
 
 		if (now >= deadline) {
 			snprintf(s->boot_error, sizeof(s->boot_error),
-				 "no word from the boot ROM (%s) within %u ms", s->bootrom_path,
+				 "no word from the boot ROM (%.512s) within %u ms", s->bootrom_path,
 				 timeout);
 			return -AMP_ETIMEDOUT;
 		}
@@ -552,6 +545,33 @@ static int qm4_check_vectors(struct qm4_proc *s, uint64_t entry)
 	return -AMP_ENOEXEC;
 }
 
+/*
+ * The boot ROM: the configuration's, else $AMP_QEMU_M4_BOOTROM, else the first of the library's
+ * places that holds one (os_install.c: beside its install, its build tree, the prefix).
+ */
+static int qm4_find_bootrom(struct qm4_proc *s)
+{
+	const char *rom = s->cfg.bootrom_path ? s->cfg.bootrom_path : getenv("AMP_QEMU_M4_BOOTROM");
+	unsigned int i;
+
+	if (rom) {
+		snprintf(s->bootrom_path, sizeof(s->bootrom_path), "%s", rom);
+		if (!access(s->bootrom_path, R_OK))
+			return 0;
+	} else {
+		for (i = 0; !amp_installed_path(AMP_INSTALLED_QEMU_M4_BOOTROM, i, s->bootrom_path,
+						sizeof(s->bootrom_path));
+		     i++)
+			if (!access(s->bootrom_path, R_OK))
+				return 0;
+	}
+	rproc_set_platform_error(s->rproc,
+				 "its boot ROM %s is missing (it is built with the firmware: "
+				 "Debian: apt-get install gcc-arm-none-eabi)",
+				 rom ? rom : "amp-m4-bootrom.elf");
+	return -AMP_ENOENT;
+}
+
 static int qm4_start(struct rproc *rproc)
 {
 	struct qm4_proc *s = qm4_of(rproc);
@@ -567,13 +587,9 @@ static int qm4_start(struct rproc *rproc)
 					 qemu, strchr(qemu, '/') ? "" : " in $PATH");
 		return ret;
 	}
-	if (access(s->bootrom_path, R_OK)) {
-		rproc_set_platform_error(rproc,
-					 "its boot ROM %s is missing (it is built with the firmware: "
-					 "Debian: apt-get install gcc-arm-none-eabi)",
-					 s->bootrom_path);
-		return -AMP_ENOENT;
-	}
+	ret = qm4_find_bootrom(s);
+	if (ret)
+		return ret;
 	ret = qm4_check_vectors(s, rproc->bootaddr);
 	if (ret)
 		return ret;
@@ -725,7 +741,6 @@ struct rproc *qemu_m4_rproc_create(const struct qemu_m4_config *cfg)
 	static const uint16_t machines[] = {EM_ARM};
 	struct rproc *rproc;
 	struct qm4_proc *s;
-	const char *rom;
 	uint64_t ram_da, ram_len, pool_da, pool_len;
 
 	if (!cfg || !cfg->name)
@@ -749,12 +764,6 @@ struct rproc *qemu_m4_rproc_create(const struct qemu_m4_config *cfg)
 	amp_mutex_init(&s->boot_lock);
 	amp_cond_init(&s->boot_cond);
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
-	rom = cfg->bootrom_path ? cfg->bootrom_path : getenv("AMP_QEMU_M4_BOOTROM");
-	/* The build tree's boot ROM while it exists (tests, demos), else the installed one. */
-	if (!rom)
-		rom = access(AMP_QEMU_M4_BOOTROM_PATH, R_OK) == 0 ? AMP_QEMU_M4_BOOTROM_PATH
-								   : AMP_QEMU_M4_BOOTROM_INSTALLED;
-	snprintf(s->bootrom_path, sizeof(s->bootrom_path), "%s", rom);
 	s->ram_da = ram_da;
 	s->ram_len = ram_len;
 	s->mem_fd = memfd_create("amp-qemu-m4-ram", MFD_CLOEXEC);
