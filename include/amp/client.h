@@ -107,7 +107,8 @@ struct amp_endpoint_info {
  * it, stopped or crashed): then receiving returns -EPIPE.
  * Context: any thread, on a fresh connection. Return: 0; -ENOENT (no such processor or
  * channel); -ENODEV (the processor is not running); -EADDRINUSE (@src is taken); -EINVAL (a
- * bad name, or a @src without a @dst); -EBADF (not a fresh connection); others as
+ * bad name, a @src without a @dst, or a @src below 0x400: rpmsg reserves those for the
+ * host's own services); -EBADF (not a fresh connection); others as
  * amp_client_request(). Channels whose names hold bytes other than letters, digits, _ . -
  * (a remote may announce any) cannot be opened by name.
  */

@@ -343,9 +343,14 @@ for packet, err in [(b"GET / HTTP/1.1", b"EPROTO"), (b"AMP1 ls\n", b"EINVAL"),
                     (bytes(range(256)), b"EINVAL"), (b"AMP1 ls" + b" x" * 125, b"EMSGSIZE"),
                     (b"AMP1 open sim1 rpmsg-echo", b"ENODEV"),
                     (b"AMP1 open sim0 nope", b"ENOENT"),
-                    (b"AMP1 open sim0 rpmsg-client-sample any 0xffffffff", b"EINVAL")]:
+                    (b"AMP1 open sim0 rpmsg-client-sample any 0xffffffff", b"EINVAL"),
+                    # rpmsg's reserved addresses (the name service's 0x35 among them)
+                    (b"AMP1 open sim0 rpmsg-client-sample 0x35 0x400", b"EINVAL reserved"),
+                    (b"AMP1 open sim0 rpmsg-client-sample 0x3ff 0x400", b"EINVAL reserved"),
+                    (b"AMP1 open sim0 rpmsg-client-sample 0x1 0x400", b"EINVAL reserved")]:
     reply = raw(packet)
-    if not reply.startswith(b"AMP1 err " + err):
+    err, _, said = err.partition(b" ")
+    if not reply.startswith(b"AMP1 err " + err) or said not in reply:
         fail(f"{packet[:30]!r}: {reply!r}")
 # Out of order: a request on a connection that is a stream of events.
 w2 = Watch()
@@ -353,11 +358,15 @@ w2.c.send(b"AMP1 ls")
 if not w2.c.recv(65536).startswith(b"AMP1 err EPROTO"):
     fail("request on a watch connection")
 w2.c.close()
-# Taking an address that is in use.
+# Taking an address that is in use; one that is free and not reserved is given.
 e1, info = open_ept("sim0", "rpmsg-client-sample")
 reply = raw(f"AMP1 open sim0 rpmsg-client-sample {info['src']} 0x400".encode())
 if not reply.startswith(b"AMP1 err EADDRINUSE"):
     fail(f"address in use: {reply!r}")
+e1.close()
+e1, info = open_ept("sim0", "rpmsg-client-sample", b" 0x7fff0000 0x400")
+if info["src"] != "0x7fff0000":
+    fail(f"a free address: {info}")
 e1.close()
 # An empty packet reads as the end of the connection (SOCK_SEQPACKET): that client is dropped.
 if raw(b"") != b"":
