@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -987,6 +988,16 @@ static int parse_level(const char *s, enum amp_log_level *out)
 	return -1;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode)    ? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)  ? "a character device"
+	       : S_ISBLK(mode)  ? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "a special file";
+}
+
 /* The SoC description: a compiled Devicetree (dtc -O dtb), read whole and checked. */
 static void load_soc(const char *file)
 {
@@ -994,16 +1005,40 @@ static void load_soc(const char *file)
 	cpu_set_t allowed;
 	unsigned int i;
 	char why[256];
-	FILE *f = fopen(file, "rb");
-	size_t n = f ? fread(blob, 1, sizeof(blob), f) : 0;
-	int ret;
+	struct stat st;
+	size_t n = 0;
+	int ret, fd;
 
-	if (!f || ferror(f) || !feof(f)) {
-		fprintf(stderr, "ampd: %s: %s\n", file,
-			!f ? strerror(errno) : ferror(f) ? "read error" : "larger than 1 MiB");
+	/* Opened without waiting and looked at before a byte is read: a FIFO would block the
+	 * daemon's start for good, a device could be read forever or answer anything. */
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "ampd: %s: %s\n", file, strerror(errno));
 		exit(2);
 	}
-	fclose(f);
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "ampd: %s: %s, not a regular file: --soc takes a compiled Devicetree "
+				"(dtc -O dtb)\n", file, file_kind(st.st_mode));
+		exit(2);
+	}
+	if ((uint64_t)st.st_size > sizeof(blob)) {
+		fprintf(stderr, "ampd: %s: %lld bytes, larger than 1 MiB\n", file,
+			(long long)st.st_size);
+		exit(2);
+	}
+	while (n < (size_t)st.st_size) {
+		ssize_t got = read(fd, (char *)blob + n, (size_t)st.st_size - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			fprintf(stderr, "ampd: %s: %s\n", file,
+				got ? strerror(errno) : "shorter than its size (it changed)");
+			exit(2);
+		}
+		n += (size_t)got;
+	}
+	close(fd);
 	ret = ampd_soc_parse(blob, n, &soc, why, sizeof(why));
 	if (ret) {
 		fprintf(stderr, "ampd: %s: %s\n", file, why);

@@ -491,6 +491,19 @@ r = subprocess.run([ampd, "--socket", sock, "--soc", bad], capture_output=True, 
                    timeout=30)
 if r.returncode != 2 or "bad.dtb" not in r.stderr:
     fail(f"bad SoC description: exit {r.returncode}: {r.stderr}")
+# Not a regular file: refused at once, saying what it is (a FIFO is not waited on, a device
+# not read).
+fifo = os.path.join(work, "soc.fifo")
+os.mkfifo(fifo)
+for path, kind in ((fifo, "a FIFO"), ("/dev/null", "a character device"),
+                   (work, "a directory")):
+    try:
+        r = subprocess.run([ampd, "--socket", sock, "--soc", path], capture_output=True,
+                           text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        fail(f"--soc {path}: ampd still at it after 30 s")
+    if r.returncode != 2 or f"{path}: {kind}, not a regular file" not in r.stderr:
+        fail(f"--soc {path}: exit {r.returncode}: {r.stderr}")
 
 # A CPU this machine does not have: refused at start, naming the processor.
 src = os.path.join(work, "cpu.dts")
