@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1310,6 +1311,32 @@ static unsigned int clients_of(uid_t uid)
 	return n;
 }
 
+/*
+ * At a limit: a connection whose client has hung up still holds its slot until the loop reads
+ * the hang-up, which may come after the new connection is accepted. Those of @uid (every
+ * user's, for @all) are let go first, so that a client that closes connections and at once
+ * opens another is not refused for slots nobody holds. One poll() for them all.
+ */
+static void drop_hung_up(uid_t uid, bool all)
+{
+	static struct pollfd pfd[AMPD_MAX_CLIENTS_LIMIT];
+	static struct client *who[AMPD_MAX_CLIENTS_LIMIT];
+	struct client *c;
+	unsigned int n = 0, i;
+
+	for (c = clients; c && n < AMPD_MAX_CLIENTS_LIMIT; c = c->next) {
+		if ((!all && c->uid != uid) || c->job)
+			continue; /* one a worker answers for goes when it is answered */
+		pfd[n] = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
+		who[n++] = c;
+	}
+	if (poll(pfd, n, 0) <= 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			drop(who[i]);
+}
+
 /* One packet from a control or watch client: answer it, hand it to a worker, or drop the
  * client. */
 static void serve(struct client *c)
@@ -1391,10 +1418,14 @@ static void accept_clients(int lfd)
 		}
 		/* One user cannot take every slot: the others keep theirs, whatever it holds
 		 * (idle connections go after --idle-timeout; watches and endpoints stay). */
+		if (nclients >= max_clients)
+			drop_hung_up(cred.uid, true);
 		if (nclients >= max_clients) {
 			refuse(fd, -AMP_EBUSY, "too many clients (%u): try again later", max_clients);
 			continue;
 		}
+		if (clients_of(cred.uid) >= max_per_uid)
+			drop_hung_up(cred.uid, false);
 		if (clients_of(cred.uid) >= max_per_uid) {
 			refuse(fd, -AMP_EBUSY, "too many clients of uid %u (at most %u of the %u)",
 			       (unsigned int)cred.uid, max_per_uid, max_clients);

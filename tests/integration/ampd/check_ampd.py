@@ -174,9 +174,9 @@ def daemon_fds():
 
 def daemon_fds_settled():
     """The daemon's open files once it has handled every hang-up that came before this call.
-    Its loop takes ready connections in the order they became ready (epoll's ready list), so
-    a request sent now is answered after those hang-ups were handled. The count includes this
-    connection, open while the files are counted."""
+    A new connection joins the daemon's epoll set when it is accepted, after those hang-ups
+    were queued, and epoll reports ready connections in the order they became ready: this
+    request is read after them. The count includes this connection, open while counted."""
     c = connect()
     c.send(b"AMP1 version")
     if not c.recv(65536).startswith(b"AMP1 ok"):
@@ -641,7 +641,8 @@ if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(work):
         fail(f"a full daemon: {r.stderr}")
     release_nobody()
     release_other()
-    # Their hang-ups came before this connection: the daemon takes them first.
+    # At once: the daemon may not have read their hang-ups yet, but lets such connections go
+    # before it refuses a new one.
     ctl("ls", at=gsock)
     gwatch.c.close()
     group.send_signal(signal.SIGTERM)
