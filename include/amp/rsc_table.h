@@ -59,6 +59,27 @@ struct rsc_entry {
 AMP_API int rsc_table_check(const void *table, size_t size, struct amp_diag *diag);
 
 /**
+ * rsc_table_measure() - the length of a resource table found in memory (a table has no length
+ * field: it ends with the furthest of its header, its offset array and its entries)
+ * @table: the table, where it lies: for a platform's get_loaded_rsc_table (attach), the live
+ *         table a running core wrote, which may change while it is read
+ * @max:   the bytes readable at @table (up to the end of the memory it lies in)
+ * @size:  set on success to the table's length, at most @max
+ * @diag:  filled on failure (may be NULL)
+ *
+ * Makes the checks of rsc_table_check() within @max bytes but the one for overlaps, reading
+ * each field once, so that a table rewritten meanwhile yields a wrong length at worst, never a
+ * read outside @max. A vendor or unknown entry counts as its type word (the table does not say
+ * how long its body is): a platform that knows better may report more. The length is all this
+ * says: copy that many bytes and check the copy with rsc_table_check() before using any of it
+ * (the core does so when it attaches).
+ *
+ * Context: any; portable core.
+ * Return: 0; -EINVAL with @diag naming what is wrong when no table fits in @max bytes.
+ */
+AMP_API int rsc_table_measure(const void *table, size_t max, size_t *size, struct amp_diag *diag);
+
+/**
  * rsc_table_entry() - entry @index of a table rsc_table_check() accepted
  * Context: any; portable core. Return: 0; -ENOENT when @index >= num.
  */

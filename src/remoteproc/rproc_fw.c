@@ -305,7 +305,7 @@ static int rproc_fw_check_segments(struct rproc_private *p, const void *image, s
 	for (i = 0; i < info->num_load; i++) {
 		if (rproc_elf_get_load(image, size, info, i, &seg, NULL))
 			break;
-		m = rproc_host_mem_find(p, seg.da, seg.memsz, NULL);
+		m = rproc_host_mem_find(p, seg.da, seg.memsz);
 		if (m)
 			return rproc_fail(p, -AMP_EINVAL,
 					  "segment %u (da 0x%llx, 0x%llx bytes) overlaps %s (da "

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <amp/amp.h>
+#include <amp/shm.h>
 #include <amp/sim.h>
 
 #include "ampd/ampd_proto.h"
@@ -1025,6 +1026,30 @@ static void load_soc(const char *file)
 	}
 }
 
+static bool is_shm(const struct ampd_soc_proc *sp)
+{
+	return !strcmp(sp->compatible, AMPD_SOC_SHM_COMPATIBLE);
+}
+
+/* A remote process on this machine (amp,shm-rproc): "" and 0 take <amp/shm.h>'s defaults. */
+static struct rproc *shm_proc_create(const struct ampd_soc_proc *sp)
+{
+	struct shm_config cfg = {.name = sp->name,
+				 .buf_size = sp->buf_size,
+				 .num_bufs = sp->num_bufs,
+				 .attach_timeout_ms = sp->shm.attach_timeout_ms};
+	struct rproc *rp;
+
+	cfg.layout.file = sp->shm.file[0] ? sp->shm.file : NULL;
+	cfg.layout.socket = sp->shm.socket[0] ? sp->shm.socket : NULL;
+	cfg.layout.server = sp->shm.host_listens ? SHM_SERVER_HOST : SHM_SERVER_REMOTE;
+	cfg.layout.size = sp->shm.size;
+	cfg.layout.rsc_da = sp->shm.rsc_da;
+	cfg.layout.buf_da = sp->shm.buf_da;
+	cfg.layout.buf_len = sp->shm.buf_len;
+	return shm_rproc_create(&cfg, &rp) ? NULL : rp;
+}
+
 /* Every processor exists before the first is registered: registering may boot one (auto-boot),
  * whose threads then read the table the library's callbacks look names up in. */
 static void setup_procs(void)
@@ -1040,7 +1065,10 @@ static void setup_procs(void)
 		struct dproc *d = &procs[i];
 
 		d->cfg = sp;
-		d->rp = sim_rproc_create(&cfg);
+		d->rp = is_shm(sp) ? shm_proc_create(sp) : sim_rproc_create(&cfg);
+		/* The parser checked the geometry; the shm platform sets it itself. */
+		if (d->rp && !is_shm(sp))
+			rproc_set_vdev_buffers(d->rp, sp->buf_size, sp->num_bufs);
 		if (!d->rp) {
 			fprintf(stderr, "ampd: cannot set up %s\n", sp->name);
 			exit(1);
@@ -1206,7 +1234,10 @@ int main(int argc, char **argv)
 	free_dropped();
 	rpmsg_set_channel_watch(NULL, NULL);
 	for (i = 0; i < (int)num_procs; i++)
-		sim_rproc_destroy(procs[i].rp);
+		if (is_shm(procs[i].cfg))
+			shm_rproc_destroy(procs[i].rp);
+		else
+			sim_rproc_destroy(procs[i].rp);
 	unlink(path);
 	amp_log(AMP_LOG_INFO, "ampd: stopped");
 	printf("ampd: stopped\n");

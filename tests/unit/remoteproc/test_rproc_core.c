@@ -42,7 +42,7 @@ struct fake {
 		size_t len;
 	} used[32];
 	int nused;
-	int starts, stops, kicks, allocs, frees;
+	int starts, stops, kicks, allocs, frees, detaches, table_gets;
 	int fail_start;
 	bool attach_ok;
 	bool lax_fixed; /* grant fixed addresses unchecked, as a platform that only maps them */
@@ -146,7 +146,9 @@ static int fake_attach(struct rproc *rproc)
 
 static int fake_detach(struct rproc *rproc)
 {
-	(void)rproc;
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	f->detaches++;
 	return 0;
 }
 
@@ -289,6 +291,7 @@ static const struct fw_rsc_vdev *loaded_vdev(struct ctx *c)
 static void test_alloc_refuses_missing_required_hooks(void **state)
 {
 	struct rproc_ops ops = fake_ops;
+	struct rproc *r;
 
 	(void)state;
 	ops.kick = NULL;
@@ -299,6 +302,17 @@ static void test_alloc_refuses_missing_required_hooks(void **state)
 	ops = fake_ops;
 	ops.mem_free = NULL;
 	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	/* start needs stop; without start there must be attach, and then neither is needed. */
+	ops = fake_ops;
+	ops.stop = NULL;
+	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	ops.start = NULL;
+	ops.attach = NULL;
+	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	ops.attach = fake_attach;
+	r = rproc_alloc("x", &ops, "fw", 0);
+	assert_non_null(r);
+	rproc_free(r);
 	assert_null(rproc_alloc("", &fake_ops, "fw", 0));
 	assert_null(rproc_alloc("x", &fake_ops, "", 0));
 }
@@ -357,10 +371,13 @@ static void test_boot_loads_segments_and_writes_back_the_table(void **state)
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 1), 0);
 	assert_int_equal(vdrv_notifies, 3);
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 7), -AMP_ENOENT);
+	/* A kick that says no vring runs them all. */
+	assert_int_equal(rproc_vq_interrupt(c->rproc, RPROC_NOTIFY_ANY), 0);
+	assert_int_equal(vdrv_notifies, 5);
 	/* A driver with work left is called again until it has none. */
 	vdrv_more = 3;
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 1), 0);
-	assert_int_equal(vdrv_notifies, 3 + 4);
+	assert_int_equal(vdrv_notifies, 5 + 4);
 	assert_int_equal(vdrv_more, 0);
 
 	assert_int_equal(rproc_shutdown(c->rproc), 0);
@@ -368,6 +385,9 @@ static void test_boot_loads_segments_and_writes_back_the_table(void **state)
 	assert_int_equal(c->f.stops, 1);
 	assert_int_equal(vdrv_removes, 1);
 	assert_null(rproc_get_vdev(c->rproc, 0));
+	/* With no vdev bound, a kick without an id reaches nobody. */
+	assert_int_equal(rproc_vq_interrupt(c->rproc, RPROC_NOTIFY_ANY), -AMP_ENOENT);
+	assert_int_equal(vdrv_notifies, 5 + 4);
 }
 
 static void test_power_count_only_last_shutdown_stops(void **state)
@@ -675,6 +695,205 @@ static void test_attach_and_detach_restore_the_table(void **state)
 	rproc_free(r);
 }
 
+
+/* The processor's table as a running core offers it: the default one with its vrings at fixed
+ * addresses (an attach-only platform allocates nothing). */
+static void attached_table(struct ctx *c, uint8_t *at)
+{
+	uint32_t da[2] = {0x20000, 0x21000};
+
+	memcpy(at, c->rsc.bytes, c->rsc.size);
+	memcpy(at + c->rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev), &da[0], 4);
+	memcpy(at + c->rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev) +
+		       sizeof(struct fw_rsc_vdev_vring),
+	       &da[1], 4);
+}
+
+static void *fake_get_table_counted(struct rproc *rproc, size_t *size, uint64_t *da)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	f->table_gets++;
+	return fake_get_table(rproc, size, da);
+}
+
+/* A platform that can only attach: no start, stop or allocator; its memory reserved by name. */
+static const struct rproc_ops attach_only_ops = {
+	.kick = fake_kick,
+	.da_to_va = fake_da_to_va,
+	.attach = fake_attach,
+	.detach = fake_detach,
+	.get_loaded_rsc_table = fake_get_table_counted,
+};
+
+/* An attach-only processor whose core offers the attached table at 0x800, attaching fine. */
+static struct rproc *attach_only_proc(struct ctx *c, const char *name)
+{
+	struct rproc *r = rproc_alloc(name, &attach_only_ops, NULL, sizeof(struct fake *));
+
+	c->f.attach_ok = true;
+	fake_loaded_table = c->f.mem.mem + 0x800;
+	fake_loaded_size = c->rsc.size;
+	attached_table(c, fake_loaded_table);
+	assert_non_null(r);
+	*(struct fake **)r->priv = &c->f;
+	rproc_set_event_cb(r, fake_event, &c->f);
+	/* The table's "heap" carveout, and the rpmsg buffers, in memory the platform reserved. */
+	assert_int_equal(rproc_add_carveout(r, "heap", 0x30000, 0x2000), 0);
+	assert_int_equal(rproc_add_carveout(r, "vdev0buffer", 0x40000, 0x10000), 0);
+	return r;
+}
+
+/* ... registered, and attached to. */
+static void attach_registered(struct rproc *r)
+{
+	rproc_set_detached(r);
+	assert_int_equal(rproc_register(r), 0);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+}
+
+static void test_attach_only_processor_needs_no_start_or_stop(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t before[512];
+	const struct fw_rsc_carveout *co;
+	struct rproc *r;
+
+	r = attach_only_proc(c, "attach1");
+	memcpy(before, fake_loaded_table, c->rsc.size);
+
+	/* Nothing to boot: only an attach. */
+	assert_int_equal(rproc_boot(r), -AMP_EOPNOTSUPP);
+	rproc_set_detached(r);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+	/* The carveout is where the platform reserved it, and so are the rpmsg buffers. */
+	co = (const void *)((uint8_t *)fake_loaded_table + c->rsc.carveout_off + 4);
+	assert_int_equal(co->da, 0x30000);
+	assert_int_equal(vdrv_last.buf_da, 0x40000);
+	assert_ptr_equal(vdrv_last.buf_va, c->f.mem.mem + 0x40000);
+	assert_int_equal(vdrv_last.buf_size, 512);
+	assert_int_equal(vdrv_last.num_bufs, 32);
+	assert_int_equal(vdrv_last.buf_len, 32 * 512);
+	assert_int_equal(c->f.allocs, 0);
+
+	/* Shut down, it is let go of, not stopped: it runs on, and we attach again. */
+	assert_int_equal(rproc_shutdown(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_DETACHED);
+	assert_int_equal(c->f.detaches, 1);
+	assert_int_equal(vdrv_removes, 1);
+	assert_memory_equal(fake_loaded_table, before, c->rsc.size);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+	assert_int_equal(c->f.table_gets, 2);
+	assert_int_equal(rproc_shutdown(r), 0);
+	assert_int_equal(c->f.detaches, 2);
+	assert_int_equal(c->f.starts + c->f.stops, 0);
+	rproc_free(r);
+}
+
+static void test_attach_on_recovery_attaches_to_the_core_that_came_back(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc *r;
+
+	r = attach_only_proc(c, "attach2");
+	rproc_set_feature(r, RPROC_FEAT_ATTACH_ON_RECOVERY);
+	assert_true(rproc_has_feature(r, RPROC_FEAT_ATTACH_ON_RECOVERY));
+	assert_false(rproc_has_feature(r, RPROC_MAX_FEATURES));
+	attach_registered(r);
+	assert_int_equal(vdrv_probes, 1);
+
+	/* The core "reboots itself" with a fresh table: we let go of the dead one, then read
+	 * and handle the new one, and the vdev comes back. */
+	attached_table(c, fake_loaded_table);
+	rproc_report_crash(r, RPROC_WATCHDOG);
+	assert_int_equal(wait_for(&c->f, r, RPROC_ATTACHED, RPROC_EVENT_VDEV_UP, 2), 0);
+	assert_int_equal(rproc_crash_count(r), 1);
+	assert_int_equal(c->f.detaches, 1);
+	assert_int_equal(c->f.table_gets, 2);
+	assert_int_equal(vdrv_removes, 1);
+	assert_int_equal(vdrv_probes, 2);
+	assert_int_equal(rproc_power_count(r), 1);
+
+	/* When it does not come back, it stays crashed; a shutdown then leaves it detached. */
+	c->f.attach_ok = false;
+	rproc_report_crash(r, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, r, RPROC_CRASHED, RPROC_EVENT_CRASH, 2), 0);
+	assert_int_equal(rproc_trigger_recovery(r), -AMP_EIO);
+	assert_int_equal(rproc_get_state(r), RPROC_CRASHED);
+	assert_non_null(strstr(rproc_last_error(r), "could not attach"));
+	assert_int_equal(c->f.detaches, 2);
+	assert_int_equal(rproc_shutdown(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_DETACHED);
+	assert_int_equal(c->f.detaches, 2);
+	assert_int_equal(rproc_unregister(r), 0);
+	rproc_free(r);
+}
+
+static void test_attach_only_without_the_feature_stays_crashed(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc *r;
+
+	r = attach_only_proc(c, "attach3");
+	attach_registered(r);
+	rproc_report_crash(r, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, r, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+	/* Nothing to restart it with: the attempt fails and says why. */
+	assert_int_equal(rproc_trigger_recovery(r), -AMP_EOPNOTSUPP);
+	assert_non_null(strstr(rproc_last_error(r), "can only be attached"));
+	assert_int_equal(c->f.detaches, 1);
+	assert_int_equal(rproc_unregister(r), 0);
+	assert_int_equal(c->f.table_gets, 1);
+	rproc_free(r);
+}
+
+static void test_buffer_geometry_and_reserved_pool(void **state)
+{
+	struct ctx *c = *state;
+
+	/* Out of range: too small, not a multiple of 8, past the header's length; odd counts. */
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 16, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 516, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 65552, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 0, 3), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 0, 65538), -AMP_EINVAL);
+	assert_int_equal(rproc_add_carveout(c->rproc, "", 0, 1), -AMP_EINVAL);
+	assert_int_equal(rproc_add_carveout(c->rproc, "x", 0, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_add_carveout(c->rproc, "x", UINT64_MAX, 2), -AMP_EINVAL);
+	assert_int_equal(
+		rproc_add_carveout(c->rproc, "a-name-of-thirty-three-characters", 0, 1),
+		-AMP_EINVAL);
+
+	/* 1 KiB buffers, 16 of them, from the allocator. */
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 1024, 16), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(vdrv_last.buf_size, 1024);
+	assert_int_equal(vdrv_last.num_bufs, 16);
+	assert_int_equal(vdrv_last.buf_len, 16 * 1024);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 512, 0), -AMP_EBUSY);
+	assert_int_equal(rproc_add_carveout(c->rproc, "vdev0buffer", 0x60000, 0x1000), -AMP_EBUSY);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+
+	/* A reserved pool that holds fewer: as many as fit, there, not allocated. */
+	assert_int_equal(rproc_add_carveout(c->rproc, "vdev0buffer", 0x60000, 0x1000), 0);
+	assert_int_equal(rproc_add_carveout(c->rproc, "vdev0buffer", 0x60000, 0x1000), -AMP_EEXIST);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(vdrv_last.buf_da, 0x60000);
+	assert_int_equal(vdrv_last.num_bufs, 4);
+	assert_int_equal(vdrv_last.buf_len, 4 * 1024);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+
+	/* One that holds fewer than two fails the boot, naming it; nothing is left allocated. */
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 4096, 0), 0);
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ENOMEM);
+	assert_non_null(strstr(rproc_last_error(c->rproc), "vdev0buffer"));
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_int_equal(c->f.allocs, c->f.frees);
+}
+
 static uint32_t vendor_seen_type, vendor_seen_word;
 static size_t vendor_seen_avail;
 static int vendor_ret;
@@ -940,6 +1159,24 @@ static void test_two_segment_firmware_boots_with_the_pool_where_expected(void **
 	assert_int_equal(loaded_vdev(c)->vring[0].da, VRING0_DA);
 	assert_int_equal(loaded_vdev(c)->vring[1].da, VRING1_DA);
 	assert_int_equal(vdrv_last.buf_da, BUFS_DA);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
+}
+
+static void test_buffers_in_the_carveout_named_for_them_are_no_overlap(void **state)
+{
+	struct ctx *c = *state;
+	struct amp_test_rsc rsc = c->rsc;
+	const char *fw;
+
+	/* The table's carveout named "vdev0buffer" (placed by us) holds the buffers, as Linux
+	 * looks for it: the buffers lie in it by design. */
+	memset(rsc.bytes + rsc.carveout_off + 4 + 20, 0, 32);
+	memcpy(rsc.bytes + rsc.carveout_off + 4 + 20, "vdev0buffer", 11);
+	fw = write_fw(c, 1, &rsc, NULL, NULL);
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(vdrv_last.buf_da, HEAP_DA);
 	assert_int_equal(rproc_shutdown(c->rproc), 0);
 	unlink(fw);
 }
@@ -1271,6 +1508,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_attach_and_detach_restore_the_table, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_attach_only_processor_needs_no_start_or_stop,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_attach_on_recovery_attaches_to_the_core_that_came_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_only_without_the_feature_stays_crashed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_geometry_and_reserved_pool, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_concurrent_boot_shutdown_and_crash_are_serialised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vendor_entries_go_to_the_platform, setup,
@@ -1283,6 +1528,9 @@ int main(void)
 			test_firmware_that_is_not_a_regular_file_fails_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_two_segment_firmware_boots_with_the_pool_where_expected, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_buffers_in_the_carveout_named_for_them_are_no_overlap, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_resource_table_must_lie_in_the_image_and_not_in_host_memory, setup,
