@@ -633,7 +633,8 @@ AMP_API const char *rproc_last_error(struct rproc *rproc);
 
 /**
  * rproc_firmware_path_add() - add a directory to the firmware search path (searched in the
- * order added, after $AMP_FIRMWARE_PATH — a colon-separated list — and before /lib/firmware).
+ * order added, after $AMP_FIRMWARE_PATH — a colon-separated list — and before /lib/firmware;
+ * last come the sample firmwares installed with the library, share/amp/firmware beside it).
  * Context: any thread. Return: 0; -ENOMEM; -EINVAL for an empty path.
  */
 AMP_API int rproc_firmware_path_add(const char *dir);

@@ -85,10 +85,12 @@ static int rproc_fw_open_in(const char *dir, size_t dir_len, const char *name, c
 	return rproc_fw_open_path(path);
 }
 
-/* Find the firmware along $AMP_FIRMWARE_PATH, the directories added, then /lib/firmware. */
+/* Find the firmware along $AMP_FIRMWARE_PATH, the directories added, /lib/firmware, then the
+ * sample firmwares installed with the library (or built beside it). */
 static int rproc_fw_open(const char *name, char *path, size_t path_len)
 {
 	const char *env = getenv("AMP_FIRMWARE_PATH");
+	char samples[4096];
 	unsigned int i;
 	int fd = -1;
 
@@ -109,6 +111,10 @@ static int rproc_fw_open(const char *name, char *path, size_t path_len)
 	amp_mutex_unlock(&rproc_fw_path_lock);
 	if (fd < 0)
 		fd = rproc_fw_open_in("/lib/firmware", 13, name, path, path_len);
+	for (i = 0; fd < 0 && !amp_installed_path(AMP_INSTALLED_FIRMWARE_DIR, i, samples,
+						  sizeof(samples));
+	     i++)
+		fd = rproc_fw_open_in(samples, strlen(samples), name, path, path_len);
 	return fd;
 }
 
@@ -167,8 +173,8 @@ int rproc_fw_request(struct rproc_private *p, void **image, size_t *size)
 	fd = rproc_fw_open(p->firmware, path, sizeof(path));
 	if (fd < 0)
 		return rproc_fail(p, -AMP_ENOENT,
-				  "not found (searched $AMP_FIRMWARE_PATH, the added directories and "
-				  "/lib/firmware)");
+				  "not found (searched $AMP_FIRMWARE_PATH, the added directories, "
+				  "/lib/firmware and the sample firmwares' directory)");
 	if (fstat(fd, &st)) {
 		ret = rproc_fail(p, -AMP_EIO, "%s: fstat failed: %s", path, strerror(errno));
 		goto out_close;

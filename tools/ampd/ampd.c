@@ -1026,6 +1026,27 @@ static void load_soc(const char *file)
 	}
 }
 
+/* --soc NAME, a bare name that is no file here: one of the example descriptions installed with
+ * ampd (sim-pinned, or sim-pinned.dtb), found where the library finds its files. */
+static const char *find_soc(const char *arg)
+{
+	static char path[4096];
+	const char *ext = strlen(arg) > 4 && !strcmp(arg + strlen(arg) - 4, ".dtb") ? "" : ".dtb";
+	unsigned int i;
+
+	if (strchr(arg, '/') || access(arg, F_OK) == 0)
+		return arg;
+	for (i = 0; !amp_installed_path(AMP_INSTALLED_SOC_DIR, i, path, sizeof(path)); i++) {
+		size_t n = strlen(path);
+
+		if ((size_t)snprintf(path + n, sizeof(path) - n, "/%s%s", arg, ext) <
+			    sizeof(path) - n &&
+		    access(path, R_OK) == 0)
+			return path;
+	}
+	return arg; /* load_soc() says what is wrong with it */
+}
+
 static bool is_shm(const struct ampd_soc_proc *sp)
 {
 	return !strcmp(sp->compatible, AMPD_SOC_SHM_COMPATIBLE);
@@ -1091,7 +1112,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ampd [OPTIONS]\n"
 		"  --soc FILE.dtb       the SoC's description (a compiled Devicetree, see\n"
-		"                       docs/ampd-soc.md); default: two simulated processors\n"
+		"                       docs/ampd-soc.md), or the name of an installed example\n"
+		"                       (sim-pinned); default: two simulated processors\n"
 		"  --socket PATH        where to listen (default $AMPD_SOCKET, else %s)\n"
 		"  --group GROUP        the group allowed to connect besides the owner\n"
 		"  --firmware-dir DIR   look for firmware there first\n"
@@ -1166,12 +1188,9 @@ int main(int argc, char **argv)
 	}
 	amp_log_set_level(level);
 	if (soc_file)
-		load_soc(soc_file);
+		load_soc(find_soc(soc_file));
 	else
 		ampd_soc_default(&soc);
-	/* The sample firmwares: the build tree's while it exists, else the installed ones. */
-	rproc_firmware_path_add(AMPD_FIRMWARE_BUILD_DIR);
-	rproc_firmware_path_add(AMPD_FIRMWARE_INSTALL_DIR);
 
 	/* Every send to a client says MSG_NOSIGNAL; this covers stdout read by a pipe that went. */
 	signal(SIGPIPE, SIG_IGN);
