@@ -208,17 +208,25 @@ AMP_API int rproc_unregister(struct rproc *rproc);
  * into device memory, starts the core, then creates an rpmsg bus instance for each rpmsg vdev.
  * On any failure everything done is undone and the processor is OFFLINE again.
  *
+ * The firmware file is opened without blocking and must be a regular file of at most 256 MiB
+ * (a FIFO, a device or a directory is refused, never read). Where its parts may lie is checked
+ * before a byte is written (docs/firmware.md lists the rules): the entry point in an executable
+ * segment's file bytes; the resource table inside a segment's file bytes; no segment, table or
+ * trace buffer over memory the host allocated (vrings, rpmsg buffers, carveouts it placed);
+ * trace buffers inside device memory; fixed vring addresses aligned to their align.
+ *
  * A DETACHED processor (rproc_set_detached()) is attached to instead: the table the running
  * core offers (ops->get_loaded_rsc_table) is copied, checked and handled, then ops->attach, then
  * the vdevs come up on it; on failure it is DETACHED again.
  *
  * Context: any thread except the processor's own callbacks. Blocks while loading (or while the
  * platform waits for a core to attach to).
- * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -ENOEXEC or
- * -EINVAL for a firmware or resource table that fails a check (the log names the firmware, the
- * element and the numbers, and rproc_last_error() has them); -ENOMEM; -EBUSY while crashed and
- * recovering; -EOPNOTSUPP for an OFFLINE processor that can only be attached (no ops->start);
- * a platform hook's error.
+ * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -EFBIG when it
+ * is too large; -EAGAIN when it changed while being read; -ENOEXEC or -EINVAL for a firmware
+ * file that is not a regular file, or a firmware or resource table that fails a check (the log
+ * names the firmware, the element and the numbers, and rproc_last_error() has them); -ENOMEM;
+ * -EBUSY while crashed and recovering; -EOPNOTSUPP for an OFFLINE processor that can only be
+ * attached (no ops->start); a platform hook's error.
  */
 AMP_API int rproc_boot(struct rproc *rproc);
 
@@ -338,8 +346,15 @@ AMP_API bool rproc_poll_pending(struct rproc *rproc);
 
 /**
  * rproc_trigger_recovery() - recover a CRASHED processor now, whatever the recovery setting.
+ *
+ * The firmware file is read again and its segments reloaded with the resources of the boot (the
+ * table is not handled again, as in Linux). A file replaced since boot must pass the boot's
+ * checks, and carry its resource table at the same address with the same size; otherwise
+ * nothing is started, the processor stays CRASHED, and rproc_last_error() says why.
+ *
  * Context: any thread except callbacks. Blocks until recovered.
- * Return: 0; -EINVAL when not crashed; an error of the reboot.
+ * Return: 0; -EINVAL when not crashed, or for an image that fails a check; an error of the
+ * reboot.
  */
 AMP_API int rproc_trigger_recovery(struct rproc *rproc);
 
@@ -626,8 +641,8 @@ AMP_API void *rproc_find_carveout(struct rproc *rproc, const char *name, uint64_
 AMP_API void rproc_set_platform_error(struct rproc *rproc, const char *fmt, ...) AMP_PRINTF(2, 3);
 
 /**
- * rproc_last_error() - the diagnostic of the last failed boot, formatted ("firmware echo.elf:
- * segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
+ * rproc_last_error() - the diagnostic of the last failed boot or recovery, formatted ("firmware
+ * echo.elf: segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
  * Context: any thread; the string is valid until the next boot attempt.
  */
 AMP_API const char *rproc_last_error(struct rproc *rproc);

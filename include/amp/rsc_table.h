@@ -49,8 +49,9 @@ struct rsc_entry {
  * array inside the table; each offset past the offset array with its type word inside the table;
  * each known entry's body inside the table (carveout 52, devmem 52, trace 44, vdev 24 + 20 per
  * vring + config_len, all overflow-checked); reserved fields zero; a vdev with at most 2 vrings,
- * each with num a power of two in 1..32768 and align a power of two >= 4; no entry overlapping
- * another (vendor and unknown entries count as their 4-byte type word).
+ * each with num a power of two in 1..32768, align a power of two >= 4, and a fixed da (not
+ * FW_RSC_ADDR_ANY) aligned to align (peers lay the used ring out by absolute address); no entry
+ * overlapping another (vendor and unknown entries count as their 4-byte type word).
  *
  * Context: any; portable core.
  * Return: 0; -EINVAL with @diag naming the entry and the numbers.

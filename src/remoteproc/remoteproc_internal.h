@@ -39,6 +39,7 @@ struct rproc_mem {
 	void *va;
 	size_t len;
 	bool allocated; /* ours to give back with ops->mem_free */
+	bool placed;    /* a table carveout at an address we chose (FW_RSC_ADDR_ANY asked) */
 };
 
 struct rproc_vring {
@@ -67,6 +68,7 @@ struct rproc_trace {
 	char name[RPROC_MAX_NAME_LEN + 1];
 	uint64_t da;
 	size_t len;
+	unsigned int rsc_index; /* its entry in the table, for messages */
 };
 
 /* A saved copy of a trace buffer's text, from the last time the core went down. */
@@ -182,7 +184,11 @@ int rproc_fw_parse(struct rproc_private *p, const void *image, size_t size);
 int rproc_fw_load(struct rproc_private *p, const void *image, size_t size);
 
 /* rproc_resources.c */
+/* Set up every entry of the cached table, then check where everything lies. */
 int rproc_handle_resources(struct rproc_private *p);
+/* The first range the host allocated and writes (a vring, a vdev's buffers, a table carveout
+ * placed at our choice) that overlaps [@da, @da + @len); NULL when none does. */
+const struct rproc_mem *rproc_host_mem_find(struct rproc_private *p, uint64_t da, uint64_t len);
 void rproc_release_resources(struct rproc_private *p);
 /* Copy the cached table into device memory and use the live copy from now on. */
 int rproc_install_loaded_table(struct rproc_private *p);

@@ -119,6 +119,7 @@ static int rproc_handle_carveout(struct rproc_private *p, struct fw_rsc_carveout
 	if (ret)
 		return rproc_fail(p, ret, "resource %u: carveout \"%s\" of 0x%x bytes at da 0x%x: %s",
 				  i, m.name, c->len, c->da, amp_strerror(ret));
+	m.placed = c->da == FW_RSC_ADDR_ANY;
 	ret = rproc_add_table_carveout(p, &m);
 	if (ret) {
 		rproc_mem_put(p, &m);
@@ -151,16 +152,24 @@ static int rproc_handle_devmem(struct rproc_private *p, struct fw_rsc_devmem *d,
 
 static int rproc_handle_trace(struct rproc_private *p, struct fw_rsc_trace *t, unsigned int i)
 {
-	struct rproc_trace *grown;
+	struct rproc_trace *grown, *trace;
 
-	(void)i;
 	grown = realloc(p->traces, sizeof(*grown) * (p->num_traces + 1));
 	if (!grown)
 		return -AMP_ENOMEM;
 	p->traces = grown;
-	rsc_name_copy(grown[p->num_traces].name, t->name);
-	grown[p->num_traces].da = t->da;
-	grown[p->num_traces].len = t->len;
+	trace = &grown[p->num_traces];
+	rsc_name_copy(trace->name, t->name);
+	trace->da = t->da;
+	trace->len = t->len;
+	trace->rsc_index = i;
+	/* Refused now, not found missing when someone reads it (Linux refuses it too). Its
+	 * overlaps are checked once everything is allocated: rproc_check_placement(). */
+	if (!t->len || !p->ops->da_to_va(p->rproc, t->da, t->len))
+		return rproc_fail(p, -AMP_EINVAL,
+				  "resource %u: trace \"%s\" (da 0x%x, len 0x%x) is not device memory "
+				  "of this processor",
+				  i, trace->name, t->da, t->len);
 	p->num_traces++;
 	return 0;
 }
@@ -203,15 +212,23 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 	for (j = 0; j < vdev->num_vrings; j++) {
 		struct fw_rsc_vdev_vring *r = &v->vring[j];
 		struct rproc_vring *vr = &vdev->vring[j];
+		size_t align = r->align > RPROC_PAGE_SIZE ? r->align : RPROC_PAGE_SIZE;
 		size_t len = amp_align_up(vring_size(r->num, r->align), RPROC_PAGE_SIZE);
 
 		snprintf(vr->mem.name, sizeof(vr->mem.name), "vdev%uvring%u", vdev->index, j);
-		ret = rproc_mem_get(p, &vr->mem, r->da, len, RPROC_PAGE_SIZE);
+		ret = rproc_mem_get(p, &vr->mem, r->da, len, align);
 		if (ret)
 			return rproc_fail(p, ret,
 					  "resource %u: vring %u (%u descriptors, 0x%zx bytes) at da "
 					  "0x%x: %s",
 					  i, j, r->num, len, r->da, amp_strerror(ret));
+		/* rsc_table_check() refused a fixed da out of alignment; this catches a platform
+		 * allocator that ignored the alignment asked for. */
+		if (vr->mem.da & (r->align - 1))
+			return rproc_fail(p, -AMP_EINVAL,
+					  "resource %u: vring %u at da 0x%llx is not aligned to its "
+					  "alignment %u",
+					  i, j, (unsigned long long)vr->mem.da, r->align);
 		vr->num = r->num;
 		vr->align = r->align;
 		vr->notifyid = p->next_notifyid++;
@@ -311,6 +328,97 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 	return 0;
 }
 
+/* The first vring or buffer pool other than @except that overlaps [@da, @da + @len). */
+static const struct rproc_mem *rproc_vdev_mem_find(struct rproc_private *p, uint64_t da,
+						   uint64_t len, const struct rproc_mem *except)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < p->num_vdevs; i++) {
+		const struct rproc_vdev *vdev = &p->vdevs[i];
+
+		for (j = 0; j < vdev->num_vrings; j++)
+			if (&vdev->vring[j].mem != except &&
+			    amp_ranges_overlap(da, len, vdev->vring[j].mem.da, vdev->vring[j].mem.len))
+				return &vdev->vring[j].mem;
+		if (&vdev->bufs != except && amp_ranges_overlap(da, len, vdev->bufs.da, vdev->bufs.len))
+			return &vdev->bufs;
+	}
+	return NULL;
+}
+
+const struct rproc_mem *rproc_host_mem_find(struct rproc_private *p, uint64_t da, uint64_t len)
+{
+	const struct rproc_mem *m = rproc_vdev_mem_find(p, da, len, NULL);
+	unsigned int i;
+
+	/* A carveout at a fixed address is the firmware's own memory (its code may load there, as
+	 * in Linux); one at an address we chose is ours, and nothing of the image belongs in it. */
+	for (i = 0; !m && i < p->num_carveouts; i++)
+		if (p->carveouts[i].placed &&
+		    amp_ranges_overlap(da, len, p->carveouts[i].da, p->carveouts[i].len))
+			m = &p->carveouts[i];
+	return m;
+}
+
+/*
+ * Once everything is allocated: the rings and buffers must not overlap one another (fixed
+ * addresses on a platform without an allocator), nor the table (the host writes into it while
+ * the core runs), nor a trace buffer (the host reads it as text). Traces may lie anywhere else
+ * in device memory, in the image's bss included. The segments are checked at load.
+ */
+static int rproc_check_placement(struct rproc_private *p)
+{
+	const struct rproc_mem *m;
+	unsigned int i, j;
+
+	for (i = 0; i < p->num_vdevs; i++) {
+		const struct rproc_vdev *vdev = &p->vdevs[i];
+		const struct rproc_mem *mine[RPROC_MAX_VRINGS + 1] = {&vdev->bufs};
+
+		for (j = 0; j < vdev->num_vrings; j++)
+			mine[j + 1] = &vdev->vring[j].mem;
+		for (j = 0; j <= vdev->num_vrings; j++) {
+			m = rproc_vdev_mem_find(p, mine[j]->da, mine[j]->len, mine[j]);
+			if (m)
+				return rproc_fail(p, -AMP_EINVAL,
+						  "%s (da 0x%llx, 0x%zx bytes) overlaps %s (da 0x%llx, "
+						  "0x%zx bytes)",
+						  mine[j]->name, (unsigned long long)mine[j]->da,
+						  mine[j]->len, m->name, (unsigned long long)m->da,
+						  m->len);
+		}
+	}
+	if (p->cached_table && p->table_da != FW_RSC_ADDR_ANY) {
+		m = rproc_host_mem_find(p, p->table_da, p->table_size);
+		if (m)
+			return rproc_fail(p, -AMP_EINVAL,
+					  "the resource table (da 0x%llx, 0x%zx bytes) overlaps %s (da "
+					  "0x%llx, 0x%zx bytes), memory the host allocated",
+					  (unsigned long long)p->table_da, p->table_size, m->name,
+					  (unsigned long long)m->da, m->len);
+	}
+	for (i = 0; i < p->num_traces; i++) {
+		const struct rproc_trace *t = &p->traces[i];
+
+		m = rproc_host_mem_find(p, t->da, t->len);
+		if (m)
+			return rproc_fail(p, -AMP_EINVAL,
+					  "resource %u: trace \"%s\" (da 0x%llx, len 0x%zx) overlaps %s "
+					  "(da 0x%llx, 0x%zx bytes)",
+					  t->rsc_index, t->name, (unsigned long long)t->da, t->len,
+					  m->name, (unsigned long long)m->da, m->len);
+		if (p->cached_table && p->table_da != FW_RSC_ADDR_ANY &&
+		    amp_ranges_overlap(t->da, t->len, p->table_da, p->table_size))
+			return rproc_fail(p, -AMP_EINVAL,
+					  "resource %u: trace \"%s\" (da 0x%llx, len 0x%zx) overlaps "
+					  "the resource table (da 0x%llx, 0x%zx bytes)",
+					  t->rsc_index, t->name, (unsigned long long)t->da, t->len,
+					  (unsigned long long)p->table_da, p->table_size);
+	}
+	return 0;
+}
+
 int rproc_handle_resources(struct rproc_private *p)
 {
 	struct rsc_entry e;
@@ -347,6 +455,8 @@ int rproc_handle_resources(struct rproc_private *p)
 	}
 	for (i = 0; !ret && i < p->num_vdevs; i++)
 		ret = rproc_vdev_buffers(p, &p->vdevs[i]);
+	if (!ret)
+		ret = rproc_check_placement(p);
 	return ret;
 }
 

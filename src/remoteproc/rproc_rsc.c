@@ -96,7 +96,7 @@ static int rsc_body_len(const uint8_t *body, uint32_t type, size_t avail, unsign
 					 i, need, avail);
 		for (j = 0; j < v.num_of_vrings; j++) {
 			const uint8_t *r = body + sizeof(v) + j * sizeof(struct fw_rsc_vdev_vring);
-			uint32_t align = rd32(r + 4), num = rd32(r + 8);
+			uint32_t da = rd32(r), align = rd32(r + 4), num = rd32(r + 8);
 
 			if (!amp_is_pow2(num) || num > VRING_MAX_NUM)
 				return AMP_DIAG3(d, -AMP_EINVAL, (int32_t)i,
@@ -108,6 +108,14 @@ static int rsc_body_len(const uint8_t *body, uint32_t type, size_t avail, unsign
 						 "resource %llu (vdev) vring %llu: alignment %llu, not a "
 						 "power of two >= 4",
 						 i, j, align);
+			/* Other implementations place the used ring at an address aligned to
+			 * @align (virtio's vring_init()), not at an offset from the ring: a ring
+			 * that is not itself aligned would be laid out differently by each side. */
+			if (da != FW_RSC_ADDR_ANY && (da & (align - 1)))
+				return AMP_DIAG4(d, -AMP_EINVAL, (int32_t)i,
+						 "resource %llu (vdev) vring %llu: device address 0x%llx "
+						 "is not aligned to its alignment %llu",
+						 i, j, da, align);
 		}
 		*len = (size_t)need;
 		return 0;

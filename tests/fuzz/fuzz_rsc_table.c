@@ -48,8 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rsc_name_copy(name, ((const struct fw_rsc_trace *)e.body)->name);
 				break;
 			case RSC_VDEV:
-				for (j = 0; j < v->num_of_vrings; j++)
+				for (j = 0; j < v->num_of_vrings; j++) {
 					sink += v->vring[j].num + v->vring[j].align;
+					/* The check promised a fixed ring on its alignment. */
+					if (v->vring[j].da != FW_RSC_ADDR_ANY &&
+					    (v->vring[j].da & (v->vring[j].align - 1)))
+						abort();
+				}
 				break;
 			}
 		}

@@ -188,6 +188,27 @@ static void test_bad_entries_are_refused(void **state)
 	expect(&t, 3, "overlaps");
 }
 
+static void test_vring_da_out_of_its_alignment_is_refused(void **state)
+{
+	struct table t;
+	struct amp_diag d = {0};
+	const size_t vring1 = 4 + 24 + 20; /* from the vdev's type word */
+
+	(void)state;
+	/* A fixed da on its 4096-byte alignment is fine; FW_RSC_ADDR_ANY is the host's to align. */
+	build(&t);
+	put32(&t, t.off[2] + vring1, 0x20000000u);
+	assert_int_equal(check(&t, &d), 0);
+	/* Off by 0x800: a peer that aligns the used ring by address would lay it out elsewhere. */
+	put32(&t, t.off[2] + vring1, 0x20000800u);
+	assert_int_equal(check(&t, &d), -AMP_EINVAL);
+	assert_int_equal(d.index, 2);
+	assert_non_null(strstr(d.fmt, "not aligned"));
+	assert_int_equal(d.arg[1], 1);		/* the vring */
+	assert_int_equal(d.arg[2], 0x20000800u);	/* its da */
+	assert_int_equal(d.arg[3], 4096);		/* its alignment */
+}
+
 static void test_unknown_types_are_not_errors(void **state)
 {
 	struct table t;
@@ -261,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_valid_table_walks_every_entry),
 		cmocka_unit_test(test_bad_headers_are_refused),
 		cmocka_unit_test(test_bad_entries_are_refused),
+		cmocka_unit_test(test_vring_da_out_of_its_alignment_is_refused),
 		cmocka_unit_test(test_unknown_types_are_not_errors),
 		cmocka_unit_test(test_measure_finds_the_tables_end),
 		cmocka_unit_test(test_unterminated_name_is_read_within_32_bytes),
