@@ -298,15 +298,17 @@ static void scenario_silent(void)
 	CHECK(rproc_boot(r) == 0);
 	CHECK(rproc_get_vdev(r, 0));
 	/* Wait (up to 10 s) for its trace to say it is up, announcing nothing, and done with its
-	 * timed waits (the trace has no doorbell: read it now and then). */
+	 * timed waits (the trace has no doorbell: read it now and then). The firmware writes its
+	 * line a character at a time: whole once its newline is there (the Cortex-M4 was caught
+	 * half-way through the numbers). */
 	for (i = 0; i < 10000; i++) {
 		n = rproc_trace_read(r, 0, trace, sizeof(trace));
-		if (n > 0 && strstr(trace, "announcing nothing") && strstr(trace, "timed waits"))
+		timed = n > 0 ? strstr(trace, "timed waits:") : NULL;
+		if (timed && strchr(timed, '\n') && strstr(trace, "announcing nothing"))
 			break;
 		nanosleep(&ts, NULL);
 	}
 	CHECK(n > 0 && strstr(trace, "announcing nothing"));
-	timed = strstr(trace, "timed waits:");
 	CHECK(timed && sscanf(timed, "timed waits: %u of %u us took %u us", &waits, &wait_us,
 			      &took_us) == 3);
 	/* They ended at all, and each at its timeout but for one or two a kick cut short (the
