@@ -24,16 +24,8 @@
 #include <amp/sim.h>
 
 #include "os/os.h"
+#include "platform/plat_util.h"
 #include "platform/sim/sim_ctrl.h"
-
-#ifndef AMP_SIM_CORE_PATH
-#define AMP_SIM_CORE_PATH "amp-sim-core"
-#endif
-#ifndef AMP_SIM_CORE_INSTALLED
-#define AMP_SIM_CORE_INSTALLED AMP_SIM_CORE_PATH
-#endif
-
-#define SIM_MAX_ALLOCS 64
 
 struct sim_region {
 	int fd;
@@ -41,19 +33,14 @@ struct sim_region {
 	uint64_t da, len;
 };
 
-struct sim_alloc {
-	uint64_t da, len;
-};
-
 struct sim_proc {
 	struct sim_config cfg;
 	char name[64];
-	char core_path[512];
+	char core_path[4096];
 	struct sim_region ram, pool;
 	int ctrl_fd;
 	struct sim_ctrl *ctrl;
-	struct sim_alloc allocs[SIM_MAX_ALLOCS];
-	unsigned int nallocs;
+	struct plat_pool alloc; /* what mem_alloc hands out of the pool */
 	/* while running */
 	pid_t pid;
 	int pidfd;
@@ -102,53 +89,20 @@ static void *sim_da_to_va(struct rproc *rproc, uint64_t da, size_t len)
 	unsigned int i;
 
 	for (i = 0; i < 2; i++)
-		if (da >= r[i]->da && da - r[i]->da <= r[i]->len && len <= r[i]->len - (da - r[i]->da))
+		if (plat_in_range(da, len, r[i]->da, r[i]->len))
 			return r[i]->va + (da - r[i]->da);
 	return NULL;
 }
 
-/* First fit in the pool, aligned; fixed addresses must lie in the pool and be free. */
 static int sim_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_t *da, void **va)
 {
-	struct sim_proc *s = sim_of(rproc);
-	uint64_t at = *da == FW_RSC_ADDR_ANY ? s->pool.da : *da;
-	unsigned int i;
-
-	if (!len || s->nallocs == SIM_MAX_ALLOCS)
-		return -AMP_ENOMEM;
-	for (;;) {
-		if (*da == FW_RSC_ADDR_ANY)
-			at = (at + align - 1) & ~(uint64_t)(align - 1);
-		if (at < s->pool.da || at - s->pool.da > s->pool.len ||
-		    len > s->pool.len - (at - s->pool.da))
-			return *da == FW_RSC_ADDR_ANY ? -AMP_ENOMEM : -AMP_EINVAL;
-		for (i = 0; i < s->nallocs; i++)
-			if (at < s->allocs[i].da + s->allocs[i].len && s->allocs[i].da < at + len)
-				break;
-		if (i == s->nallocs)
-			break;
-		if (*da != FW_RSC_ADDR_ANY)
-			return -AMP_EBUSY;
-		at = s->allocs[i].da + s->allocs[i].len;
-	}
-	s->allocs[s->nallocs++] = (struct sim_alloc){at, len};
-	*da = at;
-	*va = s->pool.va + (at - s->pool.da);
-	return 0;
+	return plat_pool_alloc(&sim_of(rproc)->alloc, len, align, da, va);
 }
 
 static void sim_mem_free(struct rproc *rproc, uint64_t da, size_t len)
 {
-	struct sim_proc *s = sim_of(rproc);
-	unsigned int i;
-
 	(void)len;
-	for (i = 0; i < s->nallocs; i++) {
-		if (s->allocs[i].da == da) {
-			s->allocs[i] = s->allocs[--s->nallocs];
-			return;
-		}
-	}
+	plat_pool_free(&sim_of(rproc)->alloc, da);
 }
 
 /* The core's kicks since the last look, to the vrings they name. */
@@ -182,24 +136,10 @@ static void sim_core_died(struct sim_proc *s)
 	rproc_report_crash(s->rproc, type);
 }
 
-struct sim_watchdog {
-	uint64_t last_pets, last_pet_ns;
-};
-
-static void sim_watchdog_check(struct sim_proc *s, struct sim_watchdog *w, uint64_t now)
+static void sim_watchdog_check(struct sim_proc *s, struct plat_watchdog *w, uint64_t now)
 {
-	uint64_t pets = __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE);
-
-	if (!s->cfg.watchdog_ms)
-		return;
-	if (pets != w->last_pets) {
-		w->last_pets = pets;
-		w->last_pet_ns = now;
-	} else if (now - w->last_pet_ns > s->cfg.watchdog_ms * AMP_NSEC_PER_MSEC) {
-		amp_log(AMP_LOG_WARN, "%s: watchdog: no pet for %u ms", s->name, s->cfg.watchdog_ms);
-		rproc_report_crash(s->rproc, RPROC_WATCHDOG);
-		w->last_pet_ns = now;
-	}
+	plat_watchdog_check(w, s->rproc, __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE),
+			    now);
 }
 
 /*
@@ -211,32 +151,18 @@ static void sim_watchdog_check(struct sim_proc *s, struct sim_watchdog *w, uint6
 static void *sim_notifier_poll(void *arg)
 {
 	struct sim_proc *s = arg;
-	struct sim_watchdog w = {0, amp_now_ns()};
-	uint64_t next_check = 0;
-	unsigned int spins = 0;
+	struct plat_watchdog w;
+	struct plat_poller poller = {0};
+	uint64_t now;
 
+	plat_watchdog_start(&w, s->cfg.watchdog_ms, amp_now_ns());
 	for (;;) {
 		if (__atomic_load_n(&s->ctrl->host_pending, __ATOMIC_RELAXED)) {
 			sim_dispatch(s);
 			continue;
 		}
-		if (rproc_poll_pending(s->rproc)) {
-			rproc_poll(s->rproc);
+		if (!plat_poll_turn(s->rproc, &poller, &now))
 			continue;
-		}
-		AMP_CPU_RELAX();
-		/* The clock is read every 256 idle spins only: a vDSO call is not free either. */
-		if (++spins & 255)
-			continue;
-		/* Idle for a while: leave the CPU to any other thread that wants it (a thread
-		 * sending to this core, typically, on the same CPU), and spin again when it has
-		 * had its turn. Alone on the CPU, this costs a system call every 256 spins. */
-		amp_yield();
-		uint64_t now = amp_now_ns();
-
-		if (now < next_check)
-			continue;
-		next_check = now + AMP_NSEC_PER_MSEC;
 		struct pollfd pfd[2] = {{s->pidfd, POLLIN, 0}, {s->efd_stop, POLLIN, 0}};
 
 		if (poll(pfd, 2, 0) > 0) {
@@ -260,7 +186,7 @@ static void *sim_notifier_poll(void *arg)
 static void *sim_notifier(void *arg)
 {
 	struct sim_proc *s = arg;
-	struct sim_watchdog w = {0, amp_now_ns()};
+	struct plat_watchdog w;
 	int timeout = s->cfg.watchdog_ms ? (int)s->cfg.watchdog_ms / 4 + 1 : -1;
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev[3] = {{.events = EPOLLIN | EPOLLET, .data.u32 = 0},
@@ -277,6 +203,7 @@ static void *sim_notifier(void *arg)
 		rproc_report_crash(s->rproc, RPROC_FATAL_ERROR);
 		return NULL;
 	}
+	plat_watchdog_start(&w, s->cfg.watchdog_ms, amp_now_ns());
 	for (;;) {
 		struct epoll_event got[3];
 		bool stop = false, died = false, kicked = false;
@@ -351,6 +278,13 @@ static int sim_start(struct rproc *rproc)
 	 * and pets it, a stuck one does not. */
 	snprintf(args[7], sizeof(args[7]), "%u",
 		 s->cfg.watchdog_ms ? (s->cfg.watchdog_ms + 3) / 4 : 0);
+	/* Checked at creation; gone since (an upgrade, a clean-up) is said once, not found out
+	 * by a crash of the child at each recovery. */
+	if (access(s->core_path, X_OK)) {
+		ret = -errno;
+		amp_log(AMP_LOG_ERR, "%s: boot ROM %s: %s", s->name, s->core_path, strerror(errno));
+		return ret;
+	}
 	argv[0] = s->core_path;
 	for (ret = 0; ret < 8; ret++)
 		argv[ret + 1] = args[ret];
@@ -360,22 +294,12 @@ static int sim_start(struct rproc *rproc)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		/* The core: its memory and its doorbells at the fds the boot ROM expects. Move
-		 * them out of the way first (a source may sit on a target), then into place;
-		 * dup2 to a different fd clears close-on-exec. */
+		/* The core: its memory and its doorbells at the fds the boot ROM expects. */
 		int src[6] = {s->ram.fd,       s->pool.fd,	  s->ctrl_fd,
 			      s->efd_to_core, s->efd_to_host, s->lifeline[0]};
-		int i, tmp[6];
 
-		for (i = 0; i < 6; i++)
-			if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
-				_exit(126);
-		for (i = 0; i < 6; i++)
-			if (dup2(tmp[i], SIM_FD_RAM + i) < 0)
-				_exit(126);
-		/* Nothing else of ours goes with it, close-on-exec or not. */
-		close_range(SIM_FD_LIFELINE + 1, ~0u, 0);
-		amp_pin_cpu(s->cfg.cpu);
+		if (plat_child_fds(src, 6, SIM_FD_RAM, s->cfg.cpu))
+			_exit(126);
 		execv(s->core_path, argv);
 		_exit(127);
 	}
@@ -442,12 +366,58 @@ static const struct rproc_ops sim_rproc_ops = {
 	.mem_free = sim_mem_free,
 };
 
+/*
+ * The boot ROM: @path when given, else $AMP_SIM_CORE, else the first of the library's places
+ * (os_install.c: beside its install, its build tree, the configured prefix) that holds one. A
+ * processor without one is refused here, with where we looked: else each boot would be a
+ * crash of a child that could not exec.
+ */
+static int sim_find_core(struct sim_proc *s, const char *path)
+{
+	const char *from = path ? "" : " ($AMP_SIM_CORE)", *sep = "";
+	char searched[1024] = "";
+	size_t used = 0;
+	unsigned int i;
+
+	if (!path)
+		path = getenv("AMP_SIM_CORE");
+	if (path) {
+		if (snprintf(s->core_path, sizeof(s->core_path), "%s", path) >=
+		    (int)sizeof(s->core_path)) {
+			amp_log(AMP_LOG_ERR, "%s: boot ROM path%s too long: %s", s->name, from,
+				path);
+			return -AMP_ENAMETOOLONG;
+		}
+		if (access(path, X_OK)) {
+			amp_log(AMP_LOG_ERR, "%s: boot ROM %s%s: %s", s->name, path, from,
+				strerror(errno));
+			return -AMP_ENOENT;
+		}
+		return 0;
+	}
+	for (i = 0; !amp_installed_path(AMP_INSTALLED_SIM_CORE, i, s->core_path,
+					sizeof(s->core_path));
+	     i++) {
+		if (access(s->core_path, X_OK) == 0) {
+			amp_log(AMP_LOG_DEBUG, "%s: boot ROM %s", s->name, s->core_path);
+			return 0;
+		}
+		if (used < sizeof(searched))
+			used += (size_t)snprintf(searched + used, sizeof(searched) - used, "%s%s",
+						 sep, s->core_path);
+		sep = ", ";
+	}
+	amp_log(AMP_LOG_ERR,
+		"%s: no boot ROM (amp-sim-core): not in %s; set $AMP_SIM_CORE to its path",
+		s->name, searched);
+	return -AMP_ENOENT;
+}
+
 struct rproc *sim_rproc_create(const struct sim_config *cfg)
 {
 	static const uint16_t machines[] = {62 /* EM_X86_64: the core runs on this CPU */};
 	struct rproc *rproc;
 	struct sim_proc *s;
-	const char *core;
 
 	if (!cfg || !cfg->name ||
 	    (cfg->notify != SIM_NOTIFY_MAILBOX && cfg->notify != SIM_NOTIFY_POLL))
@@ -463,18 +433,17 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	s->pidfd = s->efd_to_core = s->efd_to_host = s->efd_stop = -1;
 	s->lifeline[0] = s->lifeline[1] = -1;
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
-	core = cfg->core_path ? cfg->core_path : getenv("AMP_SIM_CORE");
-	/* The build tree's boot ROM while it exists (tests, demos), else the installed one. */
-	if (!core)
-		core = access(AMP_SIM_CORE_PATH, X_OK) == 0 ? AMP_SIM_CORE_PATH
-							    : AMP_SIM_CORE_INSTALLED;
-	snprintf(s->core_path, sizeof(s->core_path), "%s", core);
+	if (sim_find_core(s, cfg->core_path))
+		goto out_free;
 	if (sim_region_init(&s->ram, "amp-sim-ram", cfg->ram_len ? cfg->ram_da : SIM_DEFAULT_RAM_DA,
 			    cfg->ram_len ? cfg->ram_len : SIM_DEFAULT_RAM_LEN) ||
 	    sim_region_init(&s->pool, "amp-sim-pool",
 			    cfg->pool_len ? cfg->pool_da : SIM_DEFAULT_POOL_DA,
 			    cfg->pool_len ? cfg->pool_len : SIM_DEFAULT_POOL_LEN))
 		goto out_free;
+	s->alloc.va = s->pool.va;
+	s->alloc.da = s->pool.da;
+	s->alloc.len = s->pool.len;
 	s->ctrl_fd = memfd_create("amp-sim-ctrl", MFD_CLOEXEC);
 	if (s->ctrl_fd < 0 || ftruncate(s->ctrl_fd, 4096))
 		goto out_free;
@@ -505,11 +474,7 @@ void sim_rproc_destroy(struct rproc *rproc)
 	if (!rproc)
 		return;
 	s = rproc->priv;
-	if (rproc_get_state(rproc) != RPROC_DELETED)
-		rproc_unregister(rproc);
-	/* Unregistered or never registered: make sure the core is off. */
-	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
-		;
+	plat_rproc_retire(rproc);
 	if (s->efd_to_core >= 0)
 		close(s->efd_to_core);
 	if (s->efd_to_host >= 0)
