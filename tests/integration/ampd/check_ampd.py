@@ -17,11 +17,17 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "support"))
+from ampd_harness import runtime_dir  # noqa: E402
+
 ampd, ampctl, work, soc_dir = sys.argv[1:5]
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chmod(work, 0o755)
-sock = os.path.join(work, "ampd.sock")
+# The sockets in a short directory: the work directory's path may be too long for one.
+run = runtime_dir("ampd-")
+sock = os.path.join(run, "ampd.sock")
 # Its log goes to a file: a pipe nobody reads would fill and stop it.
 log = open(os.path.join(work, "ampd.log"), "w+b")
 daemon = subprocess.Popen([ampd, "--socket", sock, "--coredump-dir", work],
@@ -405,11 +411,11 @@ def nobody_reaches(path):
                            "test", "-x", path]).returncode == 0
 
 
-if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(work):
+if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(run):
     r = ctl("ls", code=1, user="nobody")
     if "permission denied" not in r.stderr:
         fail(f"another user: {r.stderr}")
-    gsock = os.path.join(work, "group.sock")
+    gsock = os.path.join(run, "group.sock")
     group = subprocess.Popen([ampd, "--socket", gsock, "--group", "nogroup"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     children.append(group)
@@ -422,11 +428,11 @@ if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(work):
     group.wait(30)
     print("check_ampd: another user refused, the daemon's group let in")
 else:
-    print("check_ampd: not root, or the work directory is closed to other users: the "
+    print("check_ampd: not root, or the runtime directory is closed to other users: the "
           "other-user permission check is skipped")
 
 # No daemon: exit status 3 and a hint.
-r = subprocess.run([ampctl, "--socket", os.path.join(work, "none.sock"), "ls"],
+r = subprocess.run([ampctl, "--socket", os.path.join(run, "none.sock"), "ls"],
                    capture_output=True, text=True)
 if r.returncode != 3 or "ampd --socket" not in r.stderr:
     fail(f"no daemon: {r.returncode} {r.stderr}")
@@ -448,7 +454,7 @@ if {"event": "channel-up", "proc": "sim1", "vdev": "0", "name": "rpmsg-echo", "s
     fail(f"ampctl watch --json: {events[:3]}...{events[-3:]}")
 
 # --- a SoC described in Devicetree ------------------------------------------------------------
-sock = os.path.join(work, "soc.sock")
+sock = os.path.join(run, "soc.sock")
 daemon = subprocess.Popen([ampd, "--socket", sock, "--soc",
                            os.path.join(soc_dir, "sim-pinned.dtb")],
                           stdout=subprocess.PIPE, stderr=log)
