@@ -36,5 +36,10 @@ exec 3<"$work/ampd.out"
 read -r ready <&3
 case "$ready" in *ready*) ;; *) echo "ampd did not start: $(cat "$work/ampd.log")"; exit 1 ;; esac
 "$work/client_consumer" "$run/ampd.sock"
+# The Python client, from where the install put it.
+pydir=$(dirname "$(find "$prefix" -name ampclient -type d | head -n 1)")
+PYTHONPATH="$pydir" python3 -c 'import ampclient, sys
+print("ampclient: the installed package lists", *[p["name"] for p in
+      ampclient.Client(sys.argv[1]).request("ls")])' "$run/ampd.sock"
 kill -TERM "$ampd_pid"
 wait "$ampd_pid"
