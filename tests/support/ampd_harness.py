@@ -12,21 +12,21 @@ import sys
 import tempfile
 import time
 
-_children = []
+children = []  # every process a test starts: none outlives it
 
 
-def _reap():
-    for p in _children:
+def reap():
+    for p in children:
         if p.poll() is None:
             p.kill()
             p.wait()
 
 
-atexit.register(_reap)
+atexit.register(reap)
 
 
 def fail(msg):
-    _reap()
+    reap()
     sys.exit(f"{os.path.basename(sys.argv[0])}: {msg}")
 
 
@@ -47,7 +47,7 @@ class Daemon:
         self.sock = sock
         self.proc = subprocess.Popen([ampd, "--socket", sock, *args], stdout=subprocess.PIPE,
                                      stderr=log, env=env)
-        _children.append(self.proc)
+        children.append(self.proc)
         self._wait_line("ready")
 
     def _wait_line(self, what, timeout=60):

@@ -194,20 +194,18 @@ def watch_one(c):
         return w.next_event(timeout=60)
 
 
-hostile([b"HTTP/1.1 200 OK"], ls, text="not an AMP1 response")
-hostile([b"AMP1 oknot"], ls)
-hostile([b"AMP1 ok\nproc a b"], ls, text="twice")
-hostile([b"AMP1 ok\nproc Name=a"], ls, text="key=value")
-hostile([b"AMP1 ok\nproc =a"], ls, text="key=value")
-hostile([b"AMP1 ok\nproc name=%4"], ls, text="%XX")
-hostile([b"AMP1 ok\nproc name=%zz"], ls, text="%XX")
-hostile([b"AMP1 ok\nproc name=a/b"], ls)
-hostile([b"AMP1 ok\nproc name=a name=b"], ls, text="twice")
-hostile([b"AMP1 ok\nproc name=\x1b[2J"], ls, text="printable")
-hostile([b"AMP1 ok\n"], ls, text="not a record line")
-hostile([b"AMP1 ok\nproc x=1\n\nproc y=2"], ls, text="not a record line")
-hostile([b"AMP1 err lower case"], ls, text="errno name")
-hostile([b"AMP1 ok\n" + b"a" * 70000], ls, text="longer than")
+# Replies to "ls" that are not AMP1, and what the error says.
+for reply, text in [(b"HTTP/1.1 200 OK", "not an AMP1 response"), (b"AMP1 oknot", "AMP1"),
+                    (b"AMP1 ok\nproc a b", "twice"), (b"AMP1 ok\nproc Name=a", "key=value"),
+                    (b"AMP1 ok\nproc =a", "key=value"), (b"AMP1 ok\nproc name=%4", "%XX"),
+                    (b"AMP1 ok\nproc name=%zz", "%XX"), (b"AMP1 ok\nproc name=a/b", "'/'"),
+                    (b"AMP1 ok\nproc name=a name=b", "twice"),
+                    (b"AMP1 ok\nproc name=\x1b[2J", "printable"),
+                    (b"AMP1 ok\n", "not a record line"),
+                    (b"AMP1 ok\nproc x=1\n\nproc y=2", "not a record line"),
+                    (b"AMP1 err lower case", "errno name"),
+                    (b"AMP1 ok\n" + b"a" * 70000, "longer than")]:
+    hostile([reply], ls, text=text)
 hostile([b"AMP1 ok\ntrace text=x"], lambda c: c.request("rsc", "p"), text="rsc line")
 hostile([b"AMP1 ok\nrsc da=0x0 size=2\nhex 0"], lambda c: c.request("rsc", "p"), text="hex")
 hostile([b"AMP1 ok\nrsc da=0x0 size=4\nhex 0102"], lambda c: c.request("rsc", "p"),

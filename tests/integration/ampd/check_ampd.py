@@ -3,7 +3,6 @@
 """End to end through ampctl against a running ampd on the default SoC, and ampd against bad
 clients. Waits are on the daemon's events (a watch connection), each with a deadline.
 Usage: check_ampd.py AMPD AMPCTL WORK_DIR SOC_DIR (the compiled example SoC descriptions)"""
-import atexit
 import json
 import os
 import pwd
@@ -19,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "support"))
-from ampd_harness import runtime_dir  # noqa: E402
+from ampd_harness import children, reap, runtime_dir  # noqa: E402
 
 ampd, ampctl, work, soc_dir = sys.argv[1:5]
 shutil.rmtree(work, ignore_errors=True)
@@ -32,18 +31,7 @@ sock = os.path.join(run, "ampd.sock")
 log = open(os.path.join(work, "ampd.log"), "w+b")
 daemon = subprocess.Popen([ampd, "--socket", sock, "--coredump-dir", work],
                           stdout=subprocess.PIPE, stderr=log)
-children = [daemon]
-
-
-def reap():
-    # Whatever way this script ends, no process of ours outlives it.
-    for p in children:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-atexit.register(reap)
+children.append(daemon)
 
 
 def fail(msg):
