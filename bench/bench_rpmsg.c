@@ -65,6 +65,8 @@ static void rpmsg_echo_server(struct bench_shm *shm, void *area, size_t len)
 	(void)len;
 	r->area = area;
 	cfg.vdev = (struct fw_rsc_vdev *)((uint8_t *)area + VDEV);
+	/* What a firmware's table would offer; the host writes the rest of the entry. */
+	cfg.vdev->dfeatures = cfg.features = 1u << VIRTIO_RING_F_EVENT_IDX;
 	cfg.da_to_va = remote_da_to_va;
 	cfg.ctx = r;
 	cfg.state[0] = r->st[0];

@@ -34,6 +34,9 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
 	cfg.vdev = amp_fw_rsc_find(RSC_VDEV, vdev_is_rpmsg, 0);
 	if (!cfg.vdev)
 		return -AMP_ENODEV;
+	/* What the firmware's table offers (AMP_FW_RSC_TABLE_RPMSG_TRACE_F()), read at boot:
+	 * hosts negotiate on it and leave it as the image had it. */
+	cfg.features = cfg.vdev->dfeatures & RPMSG_REMOTE_FEATURES;
 	cfg.da_to_va = fw_da_to_va;
 	/* Polled: the host neither kicks nor listens; watch the rings instead. */
 	cfg.kick = amp_fw_polled() ? 0 : fw_kick;
@@ -45,35 +48,49 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
 	return rpmsg_remote_init(rdev, &cfg);
 }
 
-/* Polled: spin until @vq has work, or about a millisecond went by (for the watchdog). */
-static void fw_spin_on(const struct virtqueue *vq)
+/*
+ * Until the host sets DRIVER_OK, look at the status byte at least this often: a host need not
+ * kick when it sets it (OpenAMP's does not), and nothing else would wake us. Only while the
+ * host is not ready; a few wake-ups a second cost an idle core nothing worth saving.
+ */
+#define FW_READY_POLL_US 10000u
+
+/* Polled: spin until @has_work, or about a millisecond went by (for the watchdog). */
+static void fw_spin_on(const struct rpmsg_remote_device *rdev,
+		       bool (*has_work)(const struct rpmsg_remote_device *rdev))
 {
 	uint64_t end = amp_fw_now_ns() + 1000000u;
 	unsigned int spins = 0;
 
-	while (!virtqueue_has_work(vq))
+	while (!has_work(rdev))
 		if (!(++spins & 1023) && amp_fw_now_ns() >= end)
 			return;
 }
 
 void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev)
 {
+	int ready = rpmsg_remote_ready(rdev) == 0;
+
 	/* Until the host set DRIVER_OK there are no rings to watch: look again soon. */
-	if (amp_fw_polled() && rpmsg_remote_ready(rdev) == 0)
-		fw_spin_on(&rdev->rxq);
-	else if (!amp_fw_polled())
+	if (amp_fw_polled()) {
+		if (ready)
+			fw_spin_on(rdev, rpmsg_remote_rx_pending);
+	} else if (ready) {
 		amp_fw_wait_irq();
+	} else {
+		amp_fw_wait_irq_timeout(FW_READY_POLL_US);
+	}
 }
 
 void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx)
 {
 	if (amp_fw_polled()) {
-		fw_spin_on(&rdev->txq);
+		fw_spin_on(rdev, rpmsg_remote_tx_available);
 	} else {
 		/* Armed and still empty: the host's next return of a buffer will kick us. */
-		if (virtqueue_enable_cb(&rdev->txq))
+		if (rpmsg_remote_tx_wait_arm(rdev))
 			amp_fw_wait_irq();
-		virtqueue_disable_cb(&rdev->txq);
+		rpmsg_remote_tx_wait_disarm(rdev);
 	}
 	if (rx)
 		rpmsg_remote_poll(rdev);

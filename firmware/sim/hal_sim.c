@@ -10,6 +10,11 @@ void amp_fw_wait_irq(void)
 	amp_fw_sim_services->wait_irq();
 }
 
+void amp_fw_wait_irq_timeout(uint32_t timeout_us)
+{
+	amp_fw_sim_services->wait_irq_timeout((uint64_t)timeout_us * 1000u);
+}
+
 void amp_fw_kick(uint32_t notifyid)
 {
 	amp_fw_sim_services->kick(notifyid);

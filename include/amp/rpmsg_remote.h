@@ -4,6 +4,11 @@
  * bus, with endpoints in storage the firmware provides and no allocation. The remote takes the
  * host's buffers from vring 0 to send and from vring 1 to receive, as Linux's peers do.
  *
+ * The host may be ours, Linux's or OpenAMP's: the remote returns each consumed host buffer with
+ * its whole length as the used length (OpenAMP's host takes it as the buffer's capacity), uses
+ * only the features it offered and the host accepted, and expects no kick when the host sets
+ * DRIVER_OK (OpenAMP's sets it silently: see rpmsg_remote_ready()).
+ *
  * Portable core. Not thread-safe: one context (the firmware's main loop) calls these.
  */
 #ifndef AMP_RPMSG_REMOTE_H
@@ -37,9 +42,19 @@ struct rpmsg_ept_table {
 	uint32_t next_dynamic;
 };
 
+/* The virtio features this implementation can offer: the name service and event indexes. */
+#define RPMSG_REMOTE_FEATURES ((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX))
+
 /* A message for @ept from @src; @data is valid until the callback returns. */
 typedef void (*rpmsg_remote_cb_t)(struct rpmsg_remote_ept *ept, const void *data, size_t len,
 				  uint32_t src, void *priv);
+
+/*
+ * The host announced one of its endpoints, @name at @addr (@destroy false), or withdrew it
+ * (@destroy true). @name is NUL-terminated and valid until the callback returns.
+ */
+typedef void (*rpmsg_remote_ns_cb_t)(struct rpmsg_remote_device *rdev, const char *name,
+				     uint32_t addr, bool destroy, void *priv);
 
 /**
  * struct rpmsg_remote_ept - an endpoint, in the firmware's storage
@@ -63,6 +78,13 @@ struct rpmsg_remote_ept {
  * struct rpmsg_remote_config - what the remote side needs
  * @vdev:      the rpmsg vdev entry of the *loaded* resource table, in device memory (the host
  *             writes its status, features and vring addresses there)
+ * @features:  the virtio features this device offers, within RPMSG_REMOTE_FEATURES: exactly
+ *             what the dfeatures of @vdev say of those bits (other bits are not the remote's
+ *             business). The remote uses a feature only when it offered it and the
+ *             host accepted it (gfeatures): a host that sets a bit it was not offered changes
+ *             nothing. Offer VIRTIO_RING_F_EVENT_IDX only to hosts whose rings implement it
+ *             (Linux's and ours do); OpenAMP's host accepts every offered feature but its rings
+ *             never use event indexes, so a device meant for it offers the name service only.
  * @da_to_va:  map a whole device-address range to a pointer, or NULL (checked on every buffer)
  * @kick:      ring the host's doorbell with @notifyid; NULL for polling mode (no kicks, no
  *             notification arming: the firmware calls rpmsg_remote_poll() in a loop)
@@ -73,6 +95,7 @@ struct rpmsg_remote_ept {
  */
 struct rpmsg_remote_config {
 	struct fw_rsc_vdev *vdev;
+	uint32_t features;
 	void *(*da_to_va)(void *ctx, uint64_t da, size_t len);
 	void (*kick)(void *ctx, uint32_t notifyid);
 	void *ctx;
@@ -84,9 +107,17 @@ struct rpmsg_remote_config {
 
 /**
  * struct rpmsg_remote_stats - what the remote counted
+ * @rx_msgs:   messages delivered to an endpoint
+ * @rx_bad:    host buffers dropped for a bad header or an address outside our memory
+ * @rx_no_ept: messages to an address nobody listens on
+ * @ns_msgs:   the host's name-service announcements (of its own endpoints), well formed
+ * @ns_bad:    malformed ones (wrong size, empty or unterminated name), dropped
+ * @tx_msgs:   messages sent
+ * @tx_no_buf: sends that found no host buffer (-ENOMEM)
  */
 struct rpmsg_remote_stats {
 	uint32_t rx_msgs, rx_bad, rx_no_ept, tx_msgs, tx_no_buf;
+	uint32_t ns_msgs, ns_bad;
 };
 
 /* The device, in the firmware's storage; fields are private. */
@@ -99,24 +130,31 @@ struct rpmsg_remote_device {
 	uint32_t buf_size;    /* learnt from the host's buffers; 0 until seen */
 	bool ready;
 	bool ns;
+	rpmsg_remote_ns_cb_t ns_cb;
+	void *ns_priv;
 	struct rpmsg_ept_table epts;
 	struct rpmsg_remote_stats stats;
 };
 
 /**
  * rpmsg_remote_init() - set up @rdev (storage the firmware owns) from @cfg (copied)
- * Context: firmware. Return: 0; -EINVAL (no vdev, a vdev that is not rpmsg or lacks two vrings,
- * slots not a power of two).
+ * Context: firmware. Return: 0; -EINVAL (no vdev, slots not a power of two, @cfg->features
+ * outside RPMSG_REMOTE_FEATURES or not what the vdev's dfeatures offer of them).
  */
 AMP_API int rpmsg_remote_init(struct rpmsg_remote_device *rdev,
 			      const struct rpmsg_remote_config *cfg);
 
 /**
  * rpmsg_remote_ready() - whether the host has set DRIVER_OK; the first time it has, the vrings
- * are taken from the table (their addresses checked through da_to_va) and endpoints created
- * before are announced.
- * Context: firmware. Return: 0 when ready; -EAGAIN not yet (wait for an interrupt and call
- * again); -EINVAL for vrings the host wrote that do not fit (bad address or size).
+ * are taken from the table (their addresses checked through da_to_va), the features fixed
+ * (the host's gfeatures within what we offered) and endpoints created before are announced.
+ *
+ * A host need not kick when it sets DRIVER_OK (Linux's and ours do, OpenAMP's does not): until
+ * this returns 0, call it again after an interrupt *or* a bounded wait (a timer of a few
+ * milliseconds), never only after an interrupt. amp_fw_rpmsg_wait() does so for firmware.
+ *
+ * Context: firmware. Return: 0 when ready; -EAGAIN not yet; -EINVAL for a vdev that is not
+ * rpmsg or lacks two vrings, or vrings the host wrote that do not fit (bad address or size).
  */
 AMP_API int rpmsg_remote_ready(struct rpmsg_remote_device *rdev);
 
@@ -153,6 +191,65 @@ AMP_API int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const 
  * Return: messages delivered (>= 0); -EAGAIN before ready; -EIO when the ring is broken.
  */
 AMP_API int rpmsg_remote_poll(struct rpmsg_remote_device *rdev);
+
+/**
+ * rpmsg_remote_set_ns_cb() - call @cb (NULL: none) for each name-service message the host sends
+ * about its own endpoints (Linux's and OpenAMP's hosts announce the endpoints they create)
+ *
+ * Messages to the name-service address (53) are checked as the host's side checks ours: exactly
+ * one struct rpmsg_ns_msg, a name NUL-terminated within RPMSG_NAME_SIZE and not empty. Well
+ * formed ones are counted in ns_msgs and reach @cb; others are counted in ns_bad and dropped.
+ * Without a callback they are counted and dropped. This applies once the name service was
+ * negotiated and no endpoint of ours sits at address 53 (one that does gets the raw messages).
+ * A callback that wants to talk to the announced endpoint sets some endpoint's dest_addr to
+ * @addr, or sends to it.
+ *
+ * Context: firmware. @cb runs inside rpmsg_remote_poll(), as an endpoint callback does, and
+ * may call what those may call.
+ */
+AMP_API void rpmsg_remote_set_ns_cb(struct rpmsg_remote_device *rdev, rpmsg_remote_ns_cb_t cb,
+				    void *priv);
+
+/**
+ * rpmsg_remote_tx_wait_arm() - before sleeping for a transmit buffer (rpmsg_remote_send() said
+ * -ENOMEM): ask the host to kick when it posts one, then look again
+ *
+ * The host kicks for posted buffers only while asked to, so a sender that keeps up costs it
+ * nothing. Arming and looking again closes the race with a buffer posted in between: when this
+ * returns true, the host *will* kick for the next buffer, and sleeping until an interrupt is
+ * safe. The pattern:
+ *
+ *	while ((ret = rpmsg_remote_send(ept, dst, data, len)) == -ENOMEM) {
+ *		if (rpmsg_remote_tx_wait_arm(rdev))
+ *			sleep until an interrupt;
+ *		rpmsg_remote_tx_wait_disarm(rdev);
+ *	}
+ *
+ * Context: firmware, main loop or endpoint callback.
+ * Return: true when no buffer is posted (sleep); false when one already is (send again at
+ * once), and also before ready, on a broken ring (the send then says why) and in polling mode
+ * (no kicks: watch rpmsg_remote_tx_available() instead).
+ */
+AMP_API bool rpmsg_remote_tx_wait_arm(struct rpmsg_remote_device *rdev);
+
+/**
+ * rpmsg_remote_tx_wait_disarm() - after the wait: stop asking the host to kick for posted
+ * transmit buffers. Context: as rpmsg_remote_tx_wait_arm().
+ */
+AMP_API void rpmsg_remote_tx_wait_disarm(struct rpmsg_remote_device *rdev);
+
+/**
+ * rpmsg_remote_tx_available() - whether the host has posted a transmit buffer we have not
+ * taken. One load of the ring's index; for polling mode, where nobody kicks.
+ * Context: firmware. Return: false also before ready and on a broken ring.
+ */
+AMP_API bool rpmsg_remote_tx_available(const struct rpmsg_remote_device *rdev);
+
+/**
+ * rpmsg_remote_rx_pending() - whether the host has sent a message rpmsg_remote_poll() has not
+ * taken yet. As rpmsg_remote_tx_available(), for the receive ring.
+ */
+AMP_API bool rpmsg_remote_rx_pending(const struct rpmsg_remote_device *rdev);
 
 /** rpmsg_remote_get_stats() - the counters. */
 AMP_API void rpmsg_remote_get_stats(const struct rpmsg_remote_device *rdev,

@@ -30,6 +30,12 @@ int rpmsg_remote_init(struct rpmsg_remote_device *rdev, const struct rpmsg_remot
 	if (!rdev || !cfg || !cfg->vdev || !cfg->da_to_va || !cfg->state[0] ||
 	    !cfg->state[1] || !cfg->slots || !amp_is_pow2(cfg->num_slots) || cfg->num_slots < 4)
 		return -AMP_EINVAL;
+	/* What the table offers is what the host may accept: code that would not honour an
+	 * accepted feature (or would use one the table never offered) is refused here, not found
+	 * out by a host that stops kicking. Bits we do not implement are not ours to judge. */
+	if ((cfg->features & ~RPMSG_REMOTE_FEATURES) ||
+	    (table_rd32(&cfg->vdev->dfeatures) & RPMSG_REMOTE_FEATURES) != cfg->features)
+		return -AMP_EINVAL;
 	amp_memset(rdev, 0, sizeof(*rdev));
 	rdev->cfg = *cfg;
 	rpmsg_ept_table_init(&rdev->epts, cfg->slots, cfg->num_slots);
@@ -59,7 +65,8 @@ static void remote_announce_pending(struct rpmsg_remote_device *rdev)
 }
 
 /* Take the vrings the host wrote into the table: read each field once, check it maps. */
-static int remote_setup_vq(struct rpmsg_remote_device *rdev, unsigned int i, struct virtqueue *vq)
+static int remote_setup_vq(struct rpmsg_remote_device *rdev, unsigned int i, struct virtqueue *vq,
+			   uint32_t features)
 {
 	struct fw_rsc_vdev_vring *r = &rdev->cfg.vdev->vring[i];
 	uint32_t da = table_rd32(&r->da);
@@ -74,7 +81,7 @@ static int remote_setup_vq(struct rpmsg_remote_device *rdev, unsigned int i, str
 		.priv = rdev,
 		.index = i,
 		.name = i ? "remote rx vring 1" : "remote tx vring 0",
-		.event_idx = (table_rd32(&rdev->cfg.vdev->gfeatures) >> VIRTIO_RING_F_EVENT_IDX) & 1,
+		.event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1,
 	};
 
 	rdev->notifyid[i] = table_rd32(&r->notifyid);
@@ -90,6 +97,7 @@ static int remote_setup_vq(struct rpmsg_remote_device *rdev, unsigned int i, str
 int rpmsg_remote_ready(struct rpmsg_remote_device *rdev)
 {
 	struct fw_rsc_vdev *vdev = rdev->cfg.vdev;
+	uint32_t features;
 	uint8_t status;
 	int ret;
 
@@ -103,12 +111,15 @@ int rpmsg_remote_ready(struct rpmsg_remote_device *rdev)
 	if (table_rd32(&vdev->id) != VIRTIO_ID_RPMSG ||
 	    __atomic_load_n(&vdev->num_of_vrings, __ATOMIC_RELAXED) < 2)
 		return -AMP_EINVAL;
-	ret = remote_setup_vq(rdev, 0, &rdev->txq);
+	/* Negotiated: what the host accepted of what we offered. The host writes gfeatures, and
+	 * OpenAMP's copies whatever we offer; a bit we never offered means nothing to us. */
+	features = table_rd32(&vdev->gfeatures) & rdev->cfg.features;
+	ret = remote_setup_vq(rdev, 0, &rdev->txq, features);
 	if (!ret)
-		ret = remote_setup_vq(rdev, 1, &rdev->rxq);
+		ret = remote_setup_vq(rdev, 1, &rdev->rxq, features);
 	if (ret)
 		return ret;
-	rdev->ns = (table_rd32(&vdev->gfeatures) >> VIRTIO_RPMSG_F_NS) & 1;
+	rdev->ns = (features >> VIRTIO_RPMSG_F_NS) & 1;
 	rdev->ready = true;
 	remote_announce_pending(rdev);
 	return 0;
@@ -213,6 +224,21 @@ int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *da
 	return 0;
 }
 
+/* The host's name service speaks of its own endpoints: check the message as the host checks
+ * ours, then tell the firmware. */
+static void remote_host_ns(struct rpmsg_remote_device *rdev, const struct rpmsg_rx_msg *msg)
+{
+	struct rpmsg_ns_info ns;
+
+	if (rpmsg_ns_parse(msg->data, msg->len, &ns)) {
+		rdev->stats.ns_bad++;
+		return;
+	}
+	rdev->stats.ns_msgs++;
+	if (rdev->ns_cb)
+		rdev->ns_cb(rdev, ns.name, ns.addr, ns.destroy, rdev->ns_priv);
+}
+
 static void remote_deliver(struct rpmsg_remote_device *rdev, const struct virtqueue_buf *b)
 {
 	struct rpmsg_remote_ept *ept;
@@ -227,7 +253,10 @@ static void remote_deliver(struct rpmsg_remote_device *rdev, const struct virtqu
 	}
 	ept = rpmsg_ept_table_lookup(&rdev->epts, msg.dst);
 	if (!ept) {
-		rdev->stats.rx_no_ept++;
+		if (msg.dst == RPMSG_NS_ADDR && rdev->ns)
+			remote_host_ns(rdev, &msg);
+		else
+			rdev->stats.rx_no_ept++;
 		return;
 	}
 	/* The remote learns the host's address from its first message (Linux's rule). */
@@ -269,7 +298,11 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 			remote_deliver(rdev, &b);
 		else if (n != -AMP_EMSGSIZE)
 			return n; /* broken: nothing more is published */
-		virtqueue_add_used_buf_deferred(&rdev->rxq, head, 0);
+		/* The used length of a consumed host buffer is its whole length, as OpenAMP's
+		 * remote writes it: OpenAMP's host reads it back as the buffer's capacity when it
+		 * reuses the buffer (Linux's ignores it; ours accepts either). A chain, which rpmsg
+		 * never posts, goes back as 0. */
+		virtqueue_add_used_buf_deferred(&rdev->rxq, head, n == 1 ? b.len : 0);
 		delivered += n == 1;
 		if (++unpublished == REMOTE_RX_BATCH) {
 			virtqueue_publish_used(&rdev->rxq);
@@ -278,6 +311,36 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 	}
 	/* Buffers of ours the host may want back on vring 0 need no kick: we only take. */
 	return delivered;
+}
+
+void rpmsg_remote_set_ns_cb(struct rpmsg_remote_device *rdev, rpmsg_remote_ns_cb_t cb, void *priv)
+{
+	rdev->ns_cb = cb;
+	rdev->ns_priv = priv;
+}
+
+bool rpmsg_remote_tx_wait_arm(struct rpmsg_remote_device *rdev)
+{
+	/* Polling mode: nobody would kick, so there is nothing to sleep on. */
+	if (!rdev->ready || !rdev->cfg.kick)
+		return false;
+	return virtqueue_enable_cb(&rdev->txq);
+}
+
+void rpmsg_remote_tx_wait_disarm(struct rpmsg_remote_device *rdev)
+{
+	if (rdev->ready && rdev->cfg.kick)
+		virtqueue_disable_cb(&rdev->txq);
+}
+
+bool rpmsg_remote_tx_available(const struct rpmsg_remote_device *rdev)
+{
+	return rdev->ready && virtqueue_has_work(&rdev->txq);
+}
+
+bool rpmsg_remote_rx_pending(const struct rpmsg_remote_device *rdev)
+{
+	return rdev->ready && virtqueue_has_work(&rdev->rxq);
 }
 
 void rpmsg_remote_get_stats(const struct rpmsg_remote_device *rdev,

@@ -138,6 +138,7 @@ void amp_link_init(struct amp_link *l, uint32_t features)
 	vr[1] = (struct fw_rsc_vdev_vring){LINK_VRING1_DA, 16, LINK_VRING_NUM, 1, 0};
 
 	rcfg.vdev = l->vdev;
+	rcfg.features = features;
 	rcfg.da_to_va = remote_da_to_va;
 	rcfg.kick = remote_kick;
 	rcfg.ctx = l;

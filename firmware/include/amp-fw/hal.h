@@ -13,6 +13,10 @@
  * platform's timer ticks: with a watchdog, an idle core wakes a few times a period so that its
  * main loop can pet it. Either way, look at what there is to do; it may be nothing. */
 void amp_fw_wait_irq(void);
+/* As amp_fw_wait_irq(), but back after at most @timeout_us microseconds even if nothing else
+ * happens: for what the host changes without a kick (it may set DRIVER_OK silently). On a
+ * microcontroller, a one-shot timer interrupt armed before the wait-for-interrupt. */
+void amp_fw_wait_irq_timeout(uint32_t timeout_us);
 /* Ring the host's doorbell for the vring with @notifyid. */
 void amp_fw_kick(uint32_t notifyid);
 uint64_t amp_fw_now_ns(void);

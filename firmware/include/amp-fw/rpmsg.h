@@ -33,14 +33,17 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
  * Wait for the host: sleep until it kicks (amp_fw_wait_irq()), or, when the platform polls,
  * spin until a message is on @rdev's receive ring. Returns also after about a millisecond
  * (polled) or a timer tick (amp_fw_wait_irq()), with nothing to do: pet the watchdog and wait
- * again. Main loop context.
+ * again. Until the host has set DRIVER_OK, the sleep lasts at most 10 ms
+ * (amp_fw_wait_irq_timeout()): a host need not kick when it does (OpenAMP's does not).
+ * Main loop context.
  */
 void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev);
 
 /*
  * Sleep until the host may have given back a transmit buffer (rpmsg_remote_send() said
  * -ENOMEM). The host is asked to kick when it returns one only while we wait, so a sender that
- * keeps up costs it nothing; if one came back before we slept, we do not sleep. With @rx
+ * keeps up costs it nothing; if one came back before we slept, we do not sleep (the pattern of
+ * rpmsg_remote_tx_wait_arm(), which a firmware waiting its own way uses too). With @rx
  * non-zero, messages that arrived meanwhile are delivered: their callbacks run from here, and
  * a host blocked on its own send is not left waiting for us. Main loop context.
  */

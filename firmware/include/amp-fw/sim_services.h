@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define AMP_SIM_SERVICES_MAGIC 0x414d5053u /* "SPMA" */
-#define AMP_SIM_SERVICES_VERSION 2u
+#define AMP_SIM_SERVICES_VERSION 3u
 
 /* @flags */
 #define AMP_SIM_SVC_POLLED 1u /* polling mode: no doorbells; watch the vrings */
@@ -20,6 +20,7 @@
  * @magic, @version:  AMP_SIM_SERVICES_MAGIC, AMP_SIM_SERVICES_VERSION
  * @wait_irq:         sleep until the host kicks (returns at once if a kick is pending) or the
  *                    timer ticks (a quarter of the watchdog's period, when there is one)
+ * @wait_irq_timeout: as @wait_irq, but back after at most @timeout_ns as well
  * @kick:             ring the host's doorbell for the vring with @notifyid
  * @now_ns:           a monotonic clock
  * @pet_watchdog:     tell the host's watchdog the firmware is alive
@@ -33,6 +34,7 @@ struct amp_sim_services {
 	uint32_t magic;
 	uint32_t version;
 	void (*wait_irq)(void);
+	void (*wait_irq_timeout)(uint64_t timeout_ns);
 	void (*kick)(uint32_t notifyid);
 	uint64_t (*now_ns)(void);
 	void (*pet_watchdog)(void);

@@ -211,31 +211,42 @@ static void scenario_echo(void)
 	printf("echo: every size 0..496 came back byte for byte\n");
 }
 
-/* A firmware that never announces: it boots, no channel appears, it shuts down cleanly. */
+/* A firmware that never announces: it boots, no channel appears, it shuts down cleanly. On the
+ * way, its bounded waits end by themselves (the boot ROM's timer), kick or no kick. */
 static void scenario_silent(void)
 {
 	struct rproc *r = make_proc_fw(0, 0, AMP_SILENT_FIRMWARE);
 	struct timespec ts = {0, 1000000};
 	char trace[256];
+	const char *timed;
+	unsigned int waits = 0, wait_us = 0, took_us = 0;
 	int i, n = -1, channels_seen = 0;
 
 	CHECK(rproc_boot(r) == 0);
 	CHECK(rproc_get_vdev(r, 0));
-	/* Wait (up to 10 s) for its trace to say it is up and announcing nothing. */
+	/* Wait (up to 10 s) for its trace to say it is up, announcing nothing, and done with its
+	 * timed waits (the trace has no doorbell: read it now and then). */
 	for (i = 0; i < 10000; i++) {
 		n = rproc_trace_read(r, 0, trace, sizeof(trace));
-		if (n > 0 && strstr(trace, "announcing nothing"))
+		if (n > 0 && strstr(trace, "announcing nothing") && strstr(trace, "timed waits"))
 			break;
 		nanosleep(&ts, NULL);
 	}
 	CHECK(n > 0 && strstr(trace, "announcing nothing"));
+	timed = strstr(trace, "timed waits:");
+	CHECK(timed && sscanf(timed, "timed waits: %u of %u us took %u us", &waits, &wait_us,
+			      &took_us) == 3);
+	/* They ended at all, and each at its timeout but for one or two a kick cut short (the
+	 * host rings once at DRIVER_OK): not early, not never. */
+	CHECK(waits == 5 && took_us >= (waits - 2) * wait_us);
 	rpmsg_for_each_channel(rproc_get_vdev(r, 0)->driver_priv, count_channel, &channels_seen);
 	CHECK(channels_seen == 0);
 	CHECK(replies[0] == 0);
 	CHECK(rproc_shutdown(r) == 0);
 	CHECK(rproc_get_state(r) == RPROC_OFFLINE);
 	sim_rproc_destroy(r);
-	printf("silent: booted, no channel, shut down cleanly\n");
+	printf("silent: booted, no channel, %u timed waits in %u us, shut down cleanly\n", waits,
+	       took_us);
 }
 
 /* 100 real faults of the core at random points under traffic: every time the channel comes
@@ -489,7 +500,7 @@ static void *traffic(void *arg)
  */
 static void scenario_hostile(const char *what)
 {
-	int fds = amp_test_count_fds(), maps = amp_test_count_memfd_maps(), greeted, i;
+	int fds = amp_test_count_fds(), maps = amp_test_count_memfd_maps(), greeted, probed, i;
 	char cmd[40];
 	struct rpmsg_stats st;
 
@@ -501,6 +512,11 @@ static void scenario_hostile(const char *what)
 	CHECK(wait_replies(0, 1) == 0 && wait_replies(1, 1) == 0);
 	ping(0);
 	greeted = replies_of(0);
+	/* Before the command: the damage, the crash and the new probe may all be over by the time
+	 * this thread runs again. */
+	pthread_mutex_lock(&lock);
+	probed = probes[0];
+	pthread_mutex_unlock(&lock);
 	snprintf(cmd, sizeof(cmd), "!%s", what);
 	CHECK(rpmsg_send(channels[0], cmd, (int)strlen(cmd)) == 0);
 
@@ -513,11 +529,7 @@ static void scenario_hostile(const char *what)
 	} else if (!strcmp(what, "scribble") || !strcmp(what, "bad-used")) {
 		pthread_t sender;
 		bool flowing = !strcmp(what, "scribble");
-		int probed;
 
-		pthread_mutex_lock(&lock);
-		probed = probes[0];
-		pthread_mutex_unlock(&lock);
 		if (flowing)
 			CHECK(pthread_create(&sender, NULL, traffic, NULL) == 0);
 		/* Caught by the host's ring checks; the firmware stays alive, petting. With the

@@ -87,6 +87,7 @@ static void *core_main(void *arg)
 		if (h->type == RSC_VDEV)
 			cfg.vdev = (struct fw_rsc_vdev *)(uintptr_t)h->data;
 	}
+	cfg.features = cfg.vdev ? cfg.vdev->dfeatures & RPMSG_REMOTE_FEATURES : 0;
 	cfg.da_to_va = core_da_to_va;
 	cfg.kick = core_kick;
 	cfg.state[0] = T.st[0];

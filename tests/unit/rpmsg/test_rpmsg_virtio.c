@@ -220,6 +220,50 @@ static void test_exhausted_buffers_block_time_out_and_recover(void **state)
 	assert_int_equal(amp_link_wait(&L, &H.msgs, sent + 1), 0);
 }
 
+/* In the remote's thread: return every message the host posted unread, its used length 0 (as
+ * older remotes of ours did) and the buffer's whole length (as OpenAMP's remotes and ours now
+ * do) in turn. */
+static int remote_return_mixed_lengths(struct amp_link *l, void *arg)
+{
+	struct virtqueue_buf b;
+	unsigned int *n = arg;
+	uint16_t head;
+	int ret;
+
+	while ((ret = virtqueue_get_avail_buf(&l->rdev.rxq, &b, 1, &head)) == 1) {
+		ret = virtqueue_add_used_buf(&l->rdev.rxq, head, (*n)++ & 1 ? b.len : 0);
+		if (ret)
+			return ret;
+	}
+	virtqueue_kick(&l->rdev.rxq);
+	return ret;
+}
+
+static void test_host_reuses_tx_buffers_returned_with_either_used_length(void **state)
+{
+	struct rpmsg_stats st;
+	unsigned int returned = 0, round;
+	int sent;
+
+	(void)state;
+	bring_up_echo();
+	amp_link_pause_remote(&L, true);
+	for (round = 0; round < 3; round++) {
+		/* Every transmit buffer: fresh ones first, then those the remote gave back. */
+		for (sent = 0; rpmsg_trysend(H.ch, "fill", 4) == 0; sent++)
+			;
+		assert_int_equal(sent, LINK_NUM_BUFS / 2);
+		amp_link_remote_call(&L, remote_return_mixed_lengths, &returned);
+		assert_int_equal(returned, (round + 1) * (LINK_NUM_BUFS / 2));
+	}
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.broken, 0);
+	assert_int_equal(rpmsg_send(H.ch, "after", 5), 0);
+	amp_link_pause_remote(&L, false);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 1), 0);
+	assert_int_equal(H.last_len, 5);
+}
+
 struct blocked_send {
 	struct rpmsg_endpoint *ept;
 	int ret;
@@ -637,6 +681,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_that_never_returns_buffers_cannot_hang_us,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_host_reuses_tx_buffers_returned_with_either_used_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_service_destroy_removes_the_channel, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_waits_for_a_running_callback, setup,

@@ -8,6 +8,8 @@
  * (numbers in any C base). TICK_MS, when not 0, is a timer: wait_irq returns at least that
  * often, as an idle core's timer interrupt would wake it, so that its main loop pets the
  * watchdog while it has nothing to do (only a firmware stuck in its own code stops petting).
+ * wait_irq_timeout is the one-shot timer a firmware arms itself (for a status byte the host
+ * may change without a kick).
  * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
  */
 #define _GNU_SOURCE
@@ -48,16 +50,23 @@ static uint64_t core_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void core_wait_irq(void)
+#define NO_TIMEOUT UINT64_MAX
+
+/* Sleep until a kick, the tick, or @timeout_ns (NO_TIMEOUT: none), whichever comes first. */
+static void core_wait(uint64_t timeout_ns)
 {
+	uint64_t tick_ns = tick_ms ? tick_ms * 1000000ull : NO_TIMEOUT;
+	uint64_t limit_ns = timeout_ns < tick_ns ? timeout_ns : tick_ns;
+	uint64_t v;
+
 	if (polling) {
 		/* Nobody kicks a polled core (it watches its rings): a firmware that waits here
-		 * anyway comes back every millisecond, or its tick if shorter. */
-		uint64_t end = core_now_ns() + (tick_ms ? tick_ms : 1) * 1000000ull;
+		 * anyway comes back every millisecond, or sooner if its tick or timeout is. */
+		uint64_t end = core_now_ns() + (limit_ns < 1000000ull ? limit_ns : 1000000ull);
 		unsigned int spins = 0;
 
-		/* Spin until the host sets a bit (or the tick); the exchange (acquire) then
-		 * makes what it wrote before its kick visible. */
+		/* Spin until the host sets a bit (or the time is up); the exchange (acquire)
+		 * then makes what it wrote before its kick visible. */
 		while (!__atomic_load_n(&ctrl->core_pending, __ATOMIC_RELAXED)) {
 			AMP_CPU_RELAX();
 			if (!(++spins & 1023) && core_now_ns() >= end)
@@ -67,13 +76,13 @@ static void core_wait_irq(void)
 		return;
 	}
 
-	uint64_t v;
-
-	if (tick_ms) {
+	if (limit_ns != NO_TIMEOUT) {
 		struct pollfd p = {SIM_FD_TO_CORE, POLLIN, 0};
+		struct timespec ts = {(time_t)(limit_ns / 1000000000ull),
+				      (long)(limit_ns % 1000000000ull)};
 
-		/* The timer: back after a tick with nothing to read. */
-		if (poll(&p, 1, (int)tick_ms) <= 0) {
+		/* The timer: back when it expires with nothing to read. */
+		if (ppoll(&p, 1, &ts, NULL) <= 0) {
 			__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
 			return;
 		}
@@ -82,6 +91,16 @@ static void core_wait_irq(void)
 	while (read(SIM_FD_TO_CORE, &v, sizeof(v)) < 0 && errno == EINTR)
 		;
 	__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
+}
+
+static void core_wait_irq(void)
+{
+	core_wait(NO_TIMEOUT);
+}
+
+static void core_wait_irq_timeout(uint64_t timeout_ns)
+{
+	core_wait(timeout_ns);
 }
 
 static void core_kick(uint32_t notifyid)
@@ -117,8 +136,8 @@ static void *map_at(int fd, uint64_t da, uint64_t len, int prot)
 
 /*
  * Allow only what the services need, on the fds they need: read the core's own doorbell (the
- * host rings it), write the host's, poll (a timer tick), the clock, leaving. Anything else (another fd, another call)
- * kills the core, and the host sees a crash.
+ * host rings it), write the host's, poll (the tick and timeouts), the clock, leaving. Anything
+ * else (another fd, another call) kills the core, and the host sees a crash.
  */
 #define ARG0_LO offsetof(struct seccomp_data, args[0])
 #define ARG0_HI (offsetof(struct seccomp_data, args[0]) + 4)
@@ -216,6 +235,7 @@ int main(int argc, char **argv)
 		.magic = AMP_SIM_SERVICES_MAGIC,
 		.version = AMP_SIM_SERVICES_VERSION,
 		.wait_irq = core_wait_irq,
+		.wait_irq_timeout = core_wait_irq_timeout,
 		.kick = core_kick,
 		.now_ns = core_now_ns,
 		.pet_watchdog = core_pet_watchdog,

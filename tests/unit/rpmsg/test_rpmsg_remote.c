@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tests for rpmsg_remote.c at the ring level, against a host that is not ours: a double of
+ * OpenAMP's host (tests/support/amp_test_oahost.h), which takes a returned buffer's used length
+ * as its capacity, sets DRIVER_OK without a kick, and accepts every offered feature while its
+ * rings use flags only. One thread runs both sides in turn.
+ */
+#include <string.h>
+
+#include <amp/errno.h>
+#include <amp/rpmsg_remote.h>
+
+#include "amp_test.h"
+#include "amp_test_oahost.h"
+
+#define NUM 16u
+#define BUF 512u
+#define VDEV_DA 0x0000u
+#define VRING0_DA 0x1000u
+#define VRING1_DA 0x4000u
+#define POOL_DA 0x8000u
+#define MEM_LEN 0x10000u
+
+#define F_NS (1u << VIRTIO_RPMSG_F_NS)
+#define F_EVENT_IDX (1u << VIRTIO_RING_F_EVENT_IDX)
+
+#define ECHO_ADDR 0x400u
+#define HOST_ADDR 0x401u
+
+static const struct oah_layout layout = {
+	.vring_da = {VRING0_DA, VRING1_DA},
+	.vring_align = 4096,
+	.num = NUM,
+	.pool_da = POOL_DA,
+	.pool_len = 2 * NUM * BUF,
+	.buf_size = BUF,
+};
+
+struct ns_seen {
+	char name[RPMSG_NAME_SIZE];
+	uint32_t addr;
+	bool destroy;
+};
+
+static struct {
+	struct amp_test_arena mem;
+	struct fw_rsc_vdev *vdev;
+	struct oah host;
+	struct rpmsg_remote_device rdev;
+	struct virtqueue_desc_state state[2][NUM];
+	struct rpmsg_ept_slot slots[16];
+	struct rpmsg_remote_ept ept;
+	unsigned int echoed, echo_failed;
+	struct ns_seen ns[4];
+	unsigned int ns_calls;
+} T;
+
+static void *remote_da_to_va(void *ctx, uint64_t da, size_t len)
+{
+	(void)ctx;
+	if (da > MEM_LEN || len > MEM_LEN - da)
+		return NULL;
+	return T.mem.mem + da;
+}
+
+static void remote_kick(void *ctx, uint32_t notifyid)
+{
+	oah_remote_kick(ctx, notifyid);
+}
+
+static void echo_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len, uint32_t src,
+		    void *priv)
+{
+	(void)priv;
+	if (rpmsg_remote_send(ept, src, data, len))
+		T.echo_failed++;
+	else
+		T.echoed++;
+}
+
+static void ns_hook(struct rpmsg_remote_device *rdev, const char *name, uint32_t addr,
+		    bool destroy, void *priv)
+{
+	(void)rdev;
+	assert_ptr_equal(priv, &T);
+	if (T.ns_calls < 4) {
+		strcpy(T.ns[T.ns_calls].name, name);
+		T.ns[T.ns_calls].addr = addr;
+		T.ns[T.ns_calls].destroy = destroy;
+	}
+	T.ns_calls++;
+}
+
+/* A remote offering @offered (table and config alike) and the host double's rings; DRIVER_OK
+ * not set yet. @kick false: the remote polls (no doorbell). */
+static void remote_up(uint32_t offered, bool kick)
+{
+	struct rpmsg_remote_config cfg = {0};
+
+	memset(&T, 0, sizeof(T));
+	amp_test_arena_init(&T.mem, MEM_LEN);
+	T.vdev = (struct fw_rsc_vdev *)(void *)(T.mem.mem + VDEV_DA);
+	T.vdev->id = VIRTIO_ID_RPMSG;
+	T.vdev->dfeatures = offered;
+	T.vdev->num_of_vrings = 2;
+	cfg.vdev = T.vdev;
+	cfg.features = offered;
+	cfg.da_to_va = remote_da_to_va;
+	cfg.kick = kick ? remote_kick : NULL;
+	cfg.ctx = &T.host;
+	cfg.state[0] = T.state[0];
+	cfg.state[1] = T.state[1];
+	cfg.state_num = NUM;
+	cfg.slots = T.slots;
+	cfg.num_slots = 16;
+	assert_int_equal(rpmsg_remote_init(&T.rdev, &cfg), 0);
+	oah_init(&T.host, T.mem.mem, MEM_LEN, T.vdev, &layout);
+}
+
+/* ... then DRIVER_OK, the echo endpoint, and its announcement read by the host. */
+static void echo_up(void)
+{
+	oah_driver_ok(&T.host);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 0);
+	assert_int_equal(
+		rpmsg_remote_create_ept(&T.rdev, &T.ept, "oa-echo", ECHO_ADDR, echo_cb, NULL), 0);
+	oah_poll(&T.host);
+}
+
+static void remote_down(void)
+{
+	assert_true(amp_test_arena_guards_ok(&T.mem));
+	amp_test_arena_free(&T.mem);
+}
+
+/* One message from the host through the echo and back; the echo is checked. */
+static void round_trip(const void *data, uint32_t len)
+{
+	unsigned int rx = T.host.rx_msgs;
+
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, ECHO_ADDR, data, len), 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 1);
+	assert_int_equal(oah_poll(&T.host), 1);
+	assert_int_equal(T.host.rx_msgs, rx + 1);
+	assert_int_equal(T.host.last_src, ECHO_ADDR);
+	assert_int_equal(T.host.last_dst, HOST_ADDR);
+	assert_int_equal(T.host.last_len, len);
+	assert_memory_equal(T.host.last_data, data, len);
+}
+
+/* --- used length ------------------------------------------------------------------------ */
+
+static void test_consumed_host_buffer_goes_back_with_its_whole_length(void **state)
+{
+	uint8_t msg[BUF - 16];
+	unsigned int i;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	round_trip("hello", 5);
+	/* Its whole length, as the descriptor said: OpenAMP's host takes it as the capacity. */
+	assert_int_equal(T.host.vr[1].used->ring[0].len, BUF);
+	/* Full-size messages through reclaimed buffers, three times round the ring. */
+	for (i = 0; i < 3 * NUM; i++) {
+		memset(msg, (int)i, sizeof(msg));
+		round_trip(msg, sizeof(msg));
+		assert_int_equal(T.host.last_used_len, BUF);
+		assert_int_equal(T.host.last_capacity, BUF - 16);
+	}
+	assert_int_equal(T.host.bad_capacity, 0);
+	assert_int_equal(T.echo_failed, 0);
+	remote_down();
+}
+
+/* --- status ----------------------------------------------------------------------------- */
+
+static void test_driver_ok_without_a_kick_is_seen_by_the_next_poll(void **state)
+{
+	(void)state;
+	remote_up(F_NS, true);
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &T.ept, "oa-echo", ECHO_ADDR, echo_cb,
+						 NULL),
+			 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), -AMP_EAGAIN);
+	oah_driver_ok(&T.host);
+	assert_int_equal(T.host.kicks[0] + T.host.kicks[1], 0); /* nothing rang */
+	/* What a bounded wait's timeout leads to: a poll with no interrupt behind it. */
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 0);
+	assert_int_equal(oah_poll(&T.host), 1);
+	assert_int_equal(T.host.ns_msgs, 1);
+	assert_string_equal(T.host.last_ns.name, "oa-echo");
+	assert_int_equal(T.host.last_ns.addr, ECHO_ADDR);
+	assert_int_equal(T.host.last_ns.flags, RPMSG_NS_CREATE);
+	assert_int_equal(T.host.remote_kicks[0], 1); /* its rings want kicks: it got one */
+	round_trip("up", 2);
+	remote_down();
+}
+
+/* --- features --------------------------------------------------------------------------- */
+
+static void test_event_idx_the_host_accepted_unoffered_is_not_used(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	remote_up(F_NS, true);
+	/* A host that sets a feature it was not offered. */
+	T.vdev->gfeatures |= F_EVENT_IDX;
+	echo_up();
+	assert_int_equal(T.host.remote_kicks[0], 1); /* the announcement */
+	for (i = 0; i < 6; i++)
+		round_trip("ping", 4);
+	/* Flags decide: the host never suppresses receive kicks, so each echo rang; it asked
+	 * for no transmit-complete kicks (VRING_AVAIL_F_NO_INTERRUPT on vring 1), so none came. */
+	assert_int_equal(T.host.remote_kicks[0], 1 + 6);
+	assert_int_equal(T.host.remote_kicks[1], 0);
+	/* And no event index was written for the host to (not) read. */
+	assert_int_equal(*vring_avail_event(&T.host.vr[1]), 0);
+	remote_down();
+}
+
+static void test_event_idx_offered_and_accepted_is_used(void **state)
+{
+	(void)state;
+	remote_up(F_NS | F_EVENT_IDX, true);
+	echo_up();
+	round_trip("ping", 4);
+	round_trip("ping", 4);
+	/* Re-armed with the event index: "kick me when you pass entry 2". */
+	assert_int_equal(*vring_avail_event(&T.host.vr[1]), 2);
+	remote_down();
+}
+
+/* Why a device meant for OpenAMP's host must not offer EVENT_IDX: it accepts it, and then the
+ * remote waits for a used_event its rings never write, so the host's receive kicks stop. (The
+ * double's fidelity on this point is what the test above relies on.) */
+static void test_event_idx_offered_to_openamp_host_loses_its_kicks(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	remote_up(F_NS | F_EVENT_IDX, true);
+	assert_int_equal(T.vdev->gfeatures, F_NS | F_EVENT_IDX); /* copied as offered */
+	echo_up();
+	for (i = 0; i < 6; i++)
+		round_trip("ping", 4);
+	assert_true(T.host.remote_kicks[0] < 1 + 6);
+	remote_down();
+}
+
+static void test_name_service_the_host_accepted_unoffered_is_not_used(void **state)
+{
+	(void)state;
+	remote_up(0, true);
+	T.vdev->gfeatures = F_NS;
+	echo_up();
+	assert_int_equal(T.host.ns_msgs, 0); /* not announced */
+	assert_int_equal(T.host.rx_msgs, 0);
+	round_trip("still works", 11);
+	remote_down();
+}
+
+static void test_init_refuses_features_the_table_does_not_offer(void **state)
+{
+	struct rpmsg_remote_config cfg = {0};
+	uint8_t table[sizeof(struct fw_rsc_vdev) + 2 * sizeof(struct fw_rsc_vdev_vring)] = {0};
+	struct fw_rsc_vdev *vdev = (struct fw_rsc_vdev *)(void *)table;
+	struct rpmsg_remote_device rdev;
+
+	(void)state;
+	memset(&T, 0, sizeof(T));
+	vdev->id = VIRTIO_ID_RPMSG;
+	vdev->num_of_vrings = 2;
+	cfg.vdev = vdev;
+	cfg.da_to_va = remote_da_to_va;
+	cfg.state[0] = T.state[0];
+	cfg.state[1] = T.state[1];
+	cfg.state_num = NUM;
+	cfg.slots = T.slots;
+	cfg.num_slots = 16;
+
+	vdev->dfeatures = F_NS;
+	cfg.features = F_NS | F_EVENT_IDX; /* more than the table offers */
+	assert_int_equal(rpmsg_remote_init(&rdev, &cfg), -AMP_EINVAL);
+	vdev->dfeatures = F_NS | F_EVENT_IDX;
+	cfg.features = F_NS; /* the table offers what the code would not honour */
+	assert_int_equal(rpmsg_remote_init(&rdev, &cfg), -AMP_EINVAL);
+	vdev->dfeatures = F_NS | (1u << 1);
+	cfg.features = F_NS | (1u << 1); /* a feature the remote does not implement */
+	assert_int_equal(rpmsg_remote_init(&rdev, &cfg), -AMP_EINVAL);
+	/* A bit that is not the remote's business (a device feature it does not know) is left
+	 * to whoever put it there. */
+	cfg.features = F_NS;
+	assert_int_equal(rpmsg_remote_init(&rdev, &cfg), 0);
+}
+
+/* --- the host's own announcements --------------------------------------------------------- */
+
+static void host_ns(const char *name, size_t name_len, uint32_t addr, uint32_t flags,
+		    uint32_t len)
+{
+	uint8_t msg[64] = {0};
+	struct rpmsg_ns_msg *m = (struct rpmsg_ns_msg *)(void *)msg;
+
+	memcpy(m->name, name, name_len);
+	m->addr = addr;
+	m->flags = flags;
+	assert_int_equal(oah_send(&T.host, RPMSG_NS_ADDR, RPMSG_NS_ADDR, msg, len), 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 1); /* taken, for no endpoint */
+}
+
+static void test_host_announcements_reach_the_ns_hook(void **state)
+{
+	struct rpmsg_remote_stats st;
+
+	(void)state;
+	remote_up(F_NS, true);
+	rpmsg_remote_set_ns_cb(&T.rdev, ns_hook, &T);
+	echo_up();
+	host_ns("oa-svc", 7, HOST_ADDR, RPMSG_NS_CREATE, 40);
+	host_ns("oa-svc", 7, HOST_ADDR, RPMSG_NS_DESTROY, 40);
+	assert_int_equal(T.ns_calls, 2);
+	assert_string_equal(T.ns[0].name, "oa-svc");
+	assert_int_equal(T.ns[0].addr, HOST_ADDR);
+	assert_false(T.ns[0].destroy);
+	assert_string_equal(T.ns[1].name, "oa-svc");
+	assert_true(T.ns[1].destroy);
+	/* Without a hook: counted, dropped, still not "no endpoint". */
+	rpmsg_remote_set_ns_cb(&T.rdev, NULL, NULL);
+	host_ns("oa-other", 9, 0x402, RPMSG_NS_CREATE, 40);
+	assert_int_equal(T.ns_calls, 2);
+	rpmsg_remote_get_stats(&T.rdev, &st);
+	assert_int_equal(st.ns_msgs, 3);
+	assert_int_equal(st.ns_bad, 0);
+	assert_int_equal(st.rx_no_ept, 0);
+	assert_int_equal(st.rx_msgs, 0);
+	remote_down();
+}
+
+static void test_malformed_host_announcements_are_counted_and_dropped(void **state)
+{
+	struct rpmsg_remote_stats st;
+	char unterminated[RPMSG_NAME_SIZE];
+
+	(void)state;
+	memset(unterminated, 'N', sizeof(unterminated));
+	remote_up(F_NS, true);
+	rpmsg_remote_set_ns_cb(&T.rdev, ns_hook, &T);
+	echo_up();
+	host_ns("short", 6, HOST_ADDR, RPMSG_NS_CREATE, 39);
+	host_ns("long", 5, HOST_ADDR, RPMSG_NS_CREATE, 41);
+	host_ns(unterminated, sizeof(unterminated), HOST_ADDR, RPMSG_NS_CREATE, 40);
+	host_ns("", 0, HOST_ADDR, RPMSG_NS_CREATE, 40);
+	host_ns("", 0, HOST_ADDR, RPMSG_NS_CREATE, 0);
+	assert_int_equal(T.ns_calls, 0);
+	rpmsg_remote_get_stats(&T.rdev, &st);
+	assert_int_equal(st.ns_bad, 5);
+	assert_int_equal(st.ns_msgs, 0);
+	assert_int_equal(st.rx_no_ept, 0);
+	round_trip("fine", 4); /* nothing else was disturbed */
+	remote_down();
+}
+
+static void test_host_announcement_without_name_service_has_no_endpoint(void **state)
+{
+	struct rpmsg_remote_stats st;
+
+	(void)state;
+	remote_up(0, true);
+	rpmsg_remote_set_ns_cb(&T.rdev, ns_hook, &T);
+	echo_up();
+	host_ns("oa-svc", 7, HOST_ADDR, RPMSG_NS_CREATE, 40);
+	assert_int_equal(T.ns_calls, 0);
+	rpmsg_remote_get_stats(&T.rdev, &st);
+	assert_int_equal(st.rx_no_ept, 1);
+	assert_int_equal(st.ns_msgs, 0);
+	remote_down();
+}
+
+/* --- waiting for a transmit buffer --------------------------------------------------------- */
+
+/* Send until the host has no buffer left; returns how many went. */
+static unsigned int fill_host(void)
+{
+	unsigned int n = 0;
+	int ret;
+
+	while ((ret = rpmsg_remote_send(&T.ept, HOST_ADDR, "x", 1)) == 0)
+		n++;
+	assert_int_equal(ret, -AMP_ENOMEM);
+	return n;
+}
+
+static void test_tx_wait_arm_asks_for_a_kick_and_looks_again(void **state)
+{
+	const struct vring_used *used;
+	unsigned int kicks;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	used = T.host.vr[0].used;
+	assert_int_equal(fill_host(), NUM);
+	/* Nothing posted: armed, safe to sleep, and the host is asked to kick. */
+	assert_true(rpmsg_remote_tx_wait_arm(&T.rdev));
+	assert_false(used->flags & VRING_USED_F_NO_NOTIFY);
+	kicks = T.host.kicks[0];
+	assert_int_equal(oah_poll(&T.host), NUM);
+	assert_int_equal(T.host.kicks[0], kicks + 1); /* the wake-up the sleeper waits for */
+	rpmsg_remote_tx_wait_disarm(&T.rdev);
+	assert_true(used->flags & VRING_USED_F_NO_NOTIFY);
+	/* Buffers already there: do not sleep. */
+	assert_false(rpmsg_remote_tx_wait_arm(&T.rdev));
+	rpmsg_remote_tx_wait_disarm(&T.rdev);
+	/* Disarmed, a host that returns buffers does not kick: a sender that keeps up costs it
+	 * nothing. */
+	assert_int_equal(fill_host(), NUM);
+	kicks = T.host.kicks[0];
+	assert_int_equal(oah_poll(&T.host), NUM);
+	assert_int_equal(T.host.kicks[0], kicks);
+	remote_down();
+}
+
+static void test_polling_mode_watches_the_rings_instead(void **state)
+{
+	(void)state;
+	remote_up(F_NS, false);
+	assert_false(rpmsg_remote_tx_available(&T.rdev)); /* not ready */
+	assert_false(rpmsg_remote_rx_pending(&T.rdev));
+	echo_up();
+	assert_true(rpmsg_remote_tx_available(&T.rdev));
+	assert_int_equal(fill_host(), NUM);
+	assert_false(rpmsg_remote_tx_available(&T.rdev));
+	assert_false(rpmsg_remote_tx_wait_arm(&T.rdev)); /* nobody would kick */
+	oah_poll(&T.host);
+	assert_true(rpmsg_remote_tx_available(&T.rdev));
+	assert_false(rpmsg_remote_rx_pending(&T.rdev));
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, ECHO_ADDR, "p", 1), 0);
+	assert_true(rpmsg_remote_rx_pending(&T.rdev));
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 1);
+	assert_false(rpmsg_remote_rx_pending(&T.rdev));
+	assert_int_equal(T.host.remote_kicks[0] + T.host.remote_kicks[1], 0);
+	remote_down();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_consumed_host_buffer_goes_back_with_its_whole_length),
+		cmocka_unit_test(test_driver_ok_without_a_kick_is_seen_by_the_next_poll),
+		cmocka_unit_test(test_event_idx_the_host_accepted_unoffered_is_not_used),
+		cmocka_unit_test(test_event_idx_offered_and_accepted_is_used),
+		cmocka_unit_test(test_event_idx_offered_to_openamp_host_loses_its_kicks),
+		cmocka_unit_test(test_name_service_the_host_accepted_unoffered_is_not_used),
+		cmocka_unit_test(test_init_refuses_features_the_table_does_not_offer),
+		cmocka_unit_test(test_host_announcements_reach_the_ns_hook),
+		cmocka_unit_test(test_malformed_host_announcements_are_counted_and_dropped),
+		cmocka_unit_test(test_host_announcement_without_name_service_has_no_endpoint),
+		cmocka_unit_test(test_tx_wait_arm_asks_for_a_kick_and_looks_again),
+		cmocka_unit_test(test_polling_mode_watches_the_rings_instead),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
