@@ -9,7 +9,7 @@ BENCH_ARGS ?=
 # bench-plot needs a python3 with matplotlib (Debian: python3-matplotlib, in /usr/bin/python3).
 PYTHON ?= python3
 
-.PHONY: all build test test-default test-asan-ubsan test-tsan demo bench bench-plot soak fuzz fuzz-build clean
+.PHONY: all build test test-default test-asan-ubsan test-tsan demo demo-shm bench bench-plot soak fuzz fuzz-build clean
 
 all: build
 
@@ -26,6 +26,10 @@ test-default test-asan-ubsan test-tsan:
 # The main job: the seed's story on the simulated SoC (samples/amp_demo.c).
 demo:
 	sh amp.sh demo
+
+# The remote as a Linux process (the shm platform, samples/shm/amp_shm_demo.c).
+demo-shm: build
+	build/default/samples/amp-shm-demo
 
 bench: build
 	build/default/bench/amp-bench $(BENCH_ARGS)

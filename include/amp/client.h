@@ -67,10 +67,12 @@ AMP_API const char *amp_client_error(const struct amp_client *c);
  * @timeout_ms: how long to wait for the response; -1 forever
  * Context: any thread (one at a time per connection).
  * Return: 0; the daemon's refusal as a negative errno (-ENOENT no such processor, -EALREADY,
- * -EBUSY too many clients, -ENOBUFS a response over 64 KiB, -EINVAL... with amp_client_error()
- * saying why); -EINVAL for a request the parser refuses, -EMSGSIZE for one over 256 bytes
- * (neither sent); -ETIMEDOUT, after which the connection is unusable (a late response would be
- * taken for the next one's: later calls return -EPIPE); -ENOSPC when @len is too small for the
+ * -EBUSY too many clients, or too many of this user's, -ENOBUFS a response over 64 KiB,
+ * -EINVAL... with amp_client_error() saying why); -EINVAL for a request the parser refuses,
+ * -EMSGSIZE for one over 256 bytes (neither sent); -ETIMEDOUT, after which the connection is
+ * unusable (a late response would be taken for the next one's: later calls return -EPIPE),
+ * and also when the daemon had closed the connection because no request came for its idle
+ * timeout (amp_client_error() says so: connect again); -ENOSPC when @len is too small for the
  * body (the rest is lost); -EPIPE when the daemon closed the connection; -EPROTO when the reply
  * is not AMP1; -EBADF on a watch or endpoint connection.
  */
@@ -109,8 +111,10 @@ struct amp_endpoint_info {
  * The endpoint lives until amp_client_close(), or until its channel goes (the remote withdrew
  * it, stopped or crashed): then receiving returns -EPIPE.
  * Context: any thread, on a fresh connection. Return: 0; -ENOENT (no such processor or
- * channel); -ENODEV (the processor is not running); -EADDRINUSE (@src is taken); -EINVAL (a
- * bad name, or a @src without a @dst); -EBADF (not a fresh connection); others as
+ * channel, or the channel went while it was opened); -ENODEV (the processor is not running);
+ * -EADDRINUSE (@src is taken by a driver or another endpoint on that device); -EINVAL (a bad
+ * name, a @src without a @dst, or a @src below 0x400: rpmsg reserves those for the host's own
+ * services); -EBADF (not a fresh connection); others as
  * amp_client_request(). Channels whose names hold bytes other than letters, digits, _ . -
  * (a remote may announce any) cannot be opened by name.
  */

@@ -51,6 +51,18 @@ enum rproc_dump_mechanism {
 	RPROC_COREDUMP_ENABLED = 1,
 };
 
+/*
+ * What a platform says its processors can do (Linux's enum rproc_features and values), set with
+ * rproc_set_feature() before registering.
+ * @RPROC_FEAT_ATTACH_ON_RECOVERY: the core comes back on its own after a crash (it reboots
+ *    itself, or someone else restarts it): recovery attaches to it again, from the table it
+ *    offers then, instead of reloading firmware and starting it.
+ */
+enum rproc_features {
+	RPROC_FEAT_ATTACH_ON_RECOVERY = 0,
+	RPROC_MAX_FEATURES = 1,
+};
+
 /* Return values of rproc_ops.handle_rsc (Linux's). */
 #define RSC_HANDLED 0
 #define RSC_IGNORED 1
@@ -58,9 +70,12 @@ enum rproc_dump_mechanism {
 /**
  * struct rproc_ops - what a platform supplies to drive one remote core
  * @start:    power the core on; it runs from rproc->bootaddr with the loaded resource table at
- *            rproc->table_da. Required. Called with the rproc lock held; may block.
+ *            rproc->table_da. Required, unless the processor is only ever attached (@attach
+ *            given): rproc_boot() of an OFFLINE processor then fails with -EOPNOTSUPP. Called
+ *            with the rproc lock held; may block.
  * @stop:     power it off; on return the core no longer touches shared memory and sends no more
- *            notifications. Required. Lock held; may block.
+ *            notifications. Required with @start; optional without (a core we can only attach
+ *            to cannot be powered off from here: see @detach). Lock held; may block.
  * @kick:     ring the core's doorbell for the vring with notify id @vqid. Required. Any thread,
  *            lock not held; must not block. A sender racing a crash may call it during or just
  *            after @stop: it must be harmless then (the sim platform keeps its doorbells open for
@@ -75,10 +90,15 @@ enum rproc_dump_mechanism {
  * @mem_free: free what @mem_alloc gave. Optional (required with @mem_alloc). Lock held.
  * @attach:   adopt a core that is already running. Optional: without it rproc_boot() of a
  *            DETACHED processor fails with -EOPNOTSUPP. Lock held.
- * @detach:   let a core we attached to run on alone. Optional (-EOPNOTSUPP). Lock held.
+ * @detach:   let a core we attached to run on alone; on return we touch none of its memory.
+ *            Optional (rproc_detach() fails with -EOPNOTSUPP). For a processor without @stop
+ *            it is also how the core lets go of an attached core that is shut down (the state
+ *            is then DETACHED, not OFFLINE: it runs on) or that crashed. Lock held.
  * @get_loaded_rsc_table: for attach, where the running core's table lies: return its host
- *            pointer and set *@size and *@da. Optional: without it the core is attached with no
- *            resources. Lock held.
+ *            pointer and set *@size (rsc_table_measure() finds it) and *@da. NULL: the core is
+ *            attached with no resources (a platform that needs a table fails its @attach then,
+ *            which is called next). It may wait a bounded time for the core to be there.
+ *            Optional: as returning NULL. Lock held.
  * @handle_rsc: a vendor resource (type 128..512) at @offset in the table, @avail bytes from its
  *            body to the end of the table. Optional: without it vendor entries are skipped with
  *            a warning. Return RSC_HANDLED, RSC_IGNORED (warned, boot goes on) or a negative
@@ -128,8 +148,9 @@ struct rproc {
 /**
  * rproc_alloc() - allocate a processor
  * @name:      its name, copied (e.g. "rproc0"); unique among registered processors
- * @ops:       the platform's hooks; kept by pointer, must outlive the processor. @start, @stop,
- *             @kick and @da_to_va are required; @mem_free is required with @mem_alloc.
+ * @ops:       the platform's hooks; kept by pointer, must outlive the processor. @kick and
+ *             @da_to_va are required, and @start with @stop, or @attach (a processor that is
+ *             only ever attached to); @mem_free is required with @mem_alloc.
  * @firmware:  the firmware file: a name looked up along the firmware search path, or a path
  *             (contains '/'); copied. NULL: "<name>-fw.elf".
  * @priv_size: bytes of zeroed platform-private storage at rproc->priv
@@ -180,18 +201,34 @@ AMP_API int rproc_unregister(struct rproc *rproc);
  * into device memory, starts the core, then creates an rpmsg bus instance for each rpmsg vdev.
  * On any failure everything done is undone and the processor is OFFLINE again.
  *
- * Context: any thread except the processor's own callbacks. Blocks while loading.
- * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -ENOEXEC or
- * -EINVAL for a firmware or resource table that fails a check (the log names the firmware, the
- * element and the numbers, and rproc_last_error() has them); -ENOMEM; -EBUSY while crashed and
- * recovering; a platform hook's error.
+ * The firmware file is opened without blocking and must be a regular file of at most 256 MiB
+ * (a FIFO, a device or a directory is refused, never read). Where its parts may lie is checked
+ * before a byte is written (docs/firmware.md lists the rules): the entry point in an executable
+ * segment's file bytes; the resource table inside a segment's file bytes; no segment, table or
+ * trace buffer over memory the host allocated (vrings, rpmsg buffers, carveouts it placed);
+ * trace buffers inside device memory; fixed vring addresses aligned to their align.
+ *
+ * A DETACHED processor (rproc_set_detached()) is attached to instead: the table the running
+ * core offers (ops->get_loaded_rsc_table) is copied, checked and handled, then ops->attach, then
+ * the vdevs come up on it; on failure it is DETACHED again.
+ *
+ * Context: any thread except the processor's own callbacks. Blocks while loading (or while the
+ * platform waits for a core to attach to).
+ * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -EFBIG when it
+ * is too large; -EAGAIN when it changed while being read; -ENOEXEC or -EINVAL for a firmware
+ * file that is not a regular file, or a firmware or resource table that fails a check (the log
+ * names the firmware, the element and the numbers, and rproc_last_error() has them); -ENOMEM;
+ * -EBUSY while crashed and recovering; -EOPNOTSUPP for an OFFLINE processor that can only be
+ * attached (no ops->start); a platform hook's error.
  */
 AMP_API int rproc_boot(struct rproc *rproc);
 
 /**
  * rproc_shutdown() - drop one user; the last one stops the core (vdevs removed first: drivers get
  * remove(), senders are woken with -ENODEV) and releases its resources. A crashed processor is
- * stopped as well (recovery abandoned).
+ * stopped as well (recovery abandoned). A processor without ops->stop (one we can only attach
+ * to) is detached instead, as rproc_detach() does, and is DETACHED after: it runs on, and
+ * rproc_boot() attaches again.
  *
  * Context: any thread except the processor's own callbacks. Blocks.
  * Return: 0; -EINVAL when it is not running, attached or crashed (nothing to shut down);
@@ -231,9 +268,12 @@ AMP_API void rproc_put(struct rproc *rproc);
  * Marks the processor CRASHED and hands the rest to its worker thread: vdevs removed (drivers get
  * remove()), trace buffers saved, a coredump written if enabled, and, unless recovery is
  * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
- * when the remote announces them again. A core that crashes 5 times within 10 s is left crashed
- * (a firmware dying at boot would otherwise be reloaded forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor that
- * is not running, is ignored (as Linux does).
+ * when the remote announces them again. With RPROC_FEAT_ATTACH_ON_RECOVERY the recovery is an
+ * attach to the core that came back instead (as Linux's): everything released, then attached
+ * anew as rproc_boot() attaches; if that fails the processor stays CRASHED. A core that crashes
+ * 5 times within 10 s is left crashed (a firmware dying at boot would otherwise be reloaded
+ * forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor
+ * that is not running, is ignored (as Linux does).
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.
  */
@@ -243,12 +283,18 @@ AMP_API void rproc_report_crash(struct rproc *rproc, enum rproc_crash_type type)
  * rproc_vq_interrupt() - the core kicked the vring with notify id @notifyid
  *
  * Runs the vdev driver's notify() (for rpmsg: receive and transmit-complete processing) in the
- * caller's context: this is the "notification context" of rpmsg callbacks.
+ * caller's context: this is the "notification context" of rpmsg callbacks. @notifyid
+ * RPROC_NOTIFY_ANY is a kick that does not say which vring (a doorbell without payload, a
+ * byte on a socket): every vring of every bound vdev is looked at, as if each was kicked.
  *
  * Context: the platform's notification thread (one at a time per processor). Does not take the
- * processor's lock. Return: 0; -ENOENT for an unknown notify id (ignored, counted).
+ * processor's lock. Return: 0; -ENOENT for an unknown notify id, or RPROC_NOTIFY_ANY while no
+ * vdev is bound (ignored, counted).
  */
 AMP_API int rproc_vq_interrupt(struct rproc *rproc, int notifyid);
+
+/* For rproc_vq_interrupt(): a kick that carries no notify id (OpenAMP's RSC_NOTIFY_ID_ANY). */
+#define RPROC_NOTIFY_ANY (-1)
 
 /**
  * rproc_poll() - polling mode: process every vring of every vdev as if each was kicked (but
@@ -293,8 +339,15 @@ AMP_API bool rproc_poll_pending(struct rproc *rproc);
 
 /**
  * rproc_trigger_recovery() - recover a CRASHED processor now, whatever the recovery setting.
+ *
+ * The firmware file is read again and its segments reloaded with the resources of the boot (the
+ * table is not handled again, as in Linux). A file replaced since boot must pass the boot's
+ * checks, and carry its resource table at the same address with the same size; otherwise
+ * nothing is started, the processor stays CRASHED, and rproc_last_error() says why.
+ *
  * Context: any thread except callbacks. Blocks until recovered.
- * Return: 0; -EINVAL when not crashed; an error of the reboot.
+ * Return: 0; -EINVAL when not crashed, or for an image that fails a check; an error of the
+ * reboot.
  */
 AMP_API int rproc_trigger_recovery(struct rproc *rproc);
 
@@ -321,6 +374,54 @@ AMP_API void rproc_set_auto_boot(struct rproc *rproc, bool auto_boot);
  * or another OS): rproc_register() or rproc_boot() will attach to it. Context: before register.
  */
 AMP_API void rproc_set_detached(struct rproc *rproc);
+
+/**
+ * rproc_set_feature() - the platform says its processor can do @feature (enum rproc_features).
+ * Context: the platform, before rproc_register(). Unknown features are ignored.
+ */
+AMP_API void rproc_set_feature(struct rproc *rproc, enum rproc_features feature);
+
+/** rproc_has_feature() - whether rproc_set_feature() set @feature. Context: any thread. */
+AMP_API bool rproc_has_feature(const struct rproc *rproc, enum rproc_features feature);
+
+/**
+ * rproc_add_carveout() - memory reserved for the core at a fixed place, as Linux's platforms
+ * register their reserved-memory regions (rproc_add_carveout() of an rproc_mem_entry)
+ * @name: the carveout's name, copied (1 to 32 characters, as the table's name fields)
+ * @da, @len: where it is, in the core's device addresses; ops->da_to_va must map the whole of
+ *        it when the processor boots or attaches (it is not asked before)
+ *
+ * A carveout entry of the resource table with the same name is placed there instead of being
+ * allocated (it must fit, and a fixed da in the entry must be @da). The name "vdev<N>buffer"
+ * (Linux's) holds the buffers of vdev number N (rproc_virtio_device.index, from 0):
+ * the rpmsg buffer pool then comes from this memory, not from ops->mem_alloc. A carveout
+ * entry of that name in the table serves the same way. The memory stays the platform's: the
+ * core never frees it.
+ *
+ * Context: the platform, while the processor is OFFLINE or DETACHED (before registering).
+ * Return: 0; -EINVAL for an empty or too long name or @len 0 or a range that wraps; -EEXIST
+ * for a name given before; -EBUSY when the processor runs; -ENOMEM.
+ */
+AMP_API int rproc_add_carveout(struct rproc *rproc, const char *name, uint64_t da, size_t len);
+
+/**
+ * rproc_set_vdev_buffers() - the buffer geometry of this processor's vdevs (for rpmsg: the
+ * size of each message buffer, header included, and how many there are, half each way)
+ * @buf_size: bytes per buffer, header included, a multiple of 8 from 24 to 65544 (the MTU is
+ *            @buf_size - 16, and the header's length field says at most 65535); 0: 512, as Linux
+ * @num_bufs: buffers in all, even, at most 65536; 0: as Linux, two per descriptor of the first
+ *            vring, at most 512
+ *
+ * Where the pool is a fixed region ("vdev<N>buffer", rproc_add_carveout()) smaller than
+ * @num_bufs buffers, as many as fit are used (the log says so); fewer than 2 fails the boot.
+ * Both sides must agree: the remote takes the size from the buffers it is given, and our
+ * remote supports any; a remote with a fixed size (OpenAMP's default of 512) needs that size.
+ *
+ * Context: the platform or the user, while the processor is OFFLINE or DETACHED.
+ * Return: 0; -EINVAL for a value out of range; -EBUSY when it runs.
+ */
+AMP_API int rproc_set_vdev_buffers(struct rproc *rproc, unsigned int buf_size,
+				   unsigned int num_bufs);
 
 /**
  * rproc_set_firmware() - change the firmware name or path (copied).
@@ -401,8 +502,11 @@ AMP_API void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *
  * @num_vrings:  entries in @vring
  * @vring:       each ring's host mapping @va (@len bytes, zeroed before probe), device address
  *               @da, @num descriptors and used-ring @align
- * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers (for
- *               rpmsg: 512-byte buffers, two per rx descriptor up to 512, as Linux sizes them)
+ * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers:
+ *               @num_bufs of @buf_size bytes (rproc_set_vdev_buffers(); by default Linux's
+ *               geometry: 512-byte buffers, two per rx descriptor up to 512), from ops->mem_alloc
+ *               or from a fixed region (rproc_add_carveout())
+ * @buf_size, @num_bufs: that geometry
  * @driver_priv: the driver's, set in probe
  * @poll_skip:   polled processors (rproc_set_polled()): bit j set in probe when the driver has
  *               nothing to do when the remote moves vring j's used index (rpmsg's transmit
@@ -427,6 +531,8 @@ struct rproc_virtio_device {
 	void *buf_va;
 	uint64_t buf_da;
 	size_t buf_len;
+	unsigned int buf_size;
+	unsigned int num_bufs;
 	void *driver_priv;
 	uint32_t poll_skip;
 };
@@ -519,15 +625,16 @@ AMP_API void *rproc_find_carveout(struct rproc *rproc, const char *name, uint64_
 				  size_t *len);
 
 /**
- * rproc_last_error() - the diagnostic of the last failed boot, formatted ("firmware echo.elf:
- * segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
+ * rproc_last_error() - the diagnostic of the last failed boot or recovery, formatted ("firmware
+ * echo.elf: segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
  * Context: any thread; the string is valid until the next boot attempt.
  */
 AMP_API const char *rproc_last_error(struct rproc *rproc);
 
 /**
  * rproc_firmware_path_add() - add a directory to the firmware search path (searched in the
- * order added, after $AMP_FIRMWARE_PATH — a colon-separated list — and before /lib/firmware).
+ * order added, after $AMP_FIRMWARE_PATH — a colon-separated list — and before /lib/firmware;
+ * last come the sample firmwares installed with the library, share/amp/firmware beside it).
  * Context: any thread. Return: 0; -ENOMEM; -EINVAL for an empty path.
  */
 AMP_API int rproc_firmware_path_add(const char *dir);

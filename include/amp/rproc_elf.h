@@ -86,12 +86,15 @@ struct rproc_elf_segment {
  * table inside the file; every section name inside the string table and NUL-terminated there;
  * every non-NOBITS section inside the file; every PT_LOAD with p_filesz <= p_memsz,
  * p_offset + p_filesz inside the file, p_paddr + p_memsz not wrapping, p_memsz fitting a size_t,
- * and no two PT_LOAD segments overlapping in device-address space.
+ * and no two PT_LOAD segments overlapping in device-address space; e_entry inside the file bytes
+ * [p_paddr, p_paddr + p_filesz) of a PT_LOAD segment with PF_X (Linux does not check the entry
+ * point; a core started elsewhere only faults, and keeps faulting through every recovery).
  *
  * Context: any; portable core. Reads only [@image, @image + @size).
  * Return: 0; -ENOEXEC for a file that is not an ELF image this loader accepts (magic, class,
  * byte order, version, type, machine); -EINVAL for a malformed one (a table or segment outside
- * the file, inconsistent sizes, overlaps); -E2BIG for more than RPROC_ELF_MAX_LOAD segments.
+ * the file, inconsistent sizes, overlaps, an entry point outside executable code); -E2BIG for
+ * more than RPROC_ELF_MAX_LOAD segments.
  */
 AMP_API int rproc_elf_parse(const void *image, size_t size, const uint16_t *machines,
 			    unsigned int num_machines, struct rproc_elf_info *info,
@@ -118,6 +121,29 @@ AMP_API int rproc_elf_find_section(const void *image, size_t size,
 				   const struct rproc_elf_info *info, const char *name,
 				   uint64_t *offset, uint64_t *len, uint64_t *addr,
 				   struct amp_diag *diag);
+
+/**
+ * rproc_elf_find_loaded_section() - find the section named @name among the bytes the loader
+ * puts in memory
+ * @offset, @len: set to its place in the file
+ * @addr:         set to its sh_addr, a device address
+ *
+ * As rproc_elf_find_section(), and the section must lie inside the file bytes of one PT_LOAD
+ * segment, [p_paddr, p_paddr + p_filesz), at the file offset that segment loads at that address
+ * (sh_offset - p_offset == sh_addr - p_paddr). Then the section's bytes in the file are the bytes
+ * loaded at @addr, and writing a modified copy back there (as the host does with the resource
+ * table) touches nothing else of the image: not a gap between segments, not the zero-filled
+ * tail of a segment, not code that happens to sit at that address. Linux only translates
+ * sh_addr; this is stricter because the host keeps writing into the table while the core runs.
+ *
+ * Context: any; portable core.
+ * Return: 0; -ENOENT when there is no such section; -EINVAL when it is NOBITS or lies outside
+ * a segment's file bytes (@diag names the section and the segment).
+ */
+AMP_API int rproc_elf_find_loaded_section(const void *image, size_t size,
+					  const struct rproc_elf_info *info, const char *name,
+					  uint64_t *offset, uint64_t *len, uint64_t *addr,
+					  struct amp_diag *diag);
 
 /* Map [da, da + len) of the processor's memory to a host pointer, or NULL if any byte of it is
  * not the processor's memory. */

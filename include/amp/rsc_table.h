@@ -49,13 +49,35 @@ struct rsc_entry {
  * array inside the table; each offset past the offset array with its type word inside the table;
  * each known entry's body inside the table (carveout 52, devmem 52, trace 44, vdev 24 + 20 per
  * vring + config_len, all overflow-checked); reserved fields zero; a vdev with at most 2 vrings,
- * each with num a power of two in 1..32768 and align a power of two >= 4; no entry overlapping
- * another (vendor and unknown entries count as their 4-byte type word).
+ * each with num a power of two in 1..32768, align a power of two >= 4, and a fixed da (not
+ * FW_RSC_ADDR_ANY) aligned to align (peers lay the used ring out by absolute address); no entry
+ * overlapping another (vendor and unknown entries count as their 4-byte type word).
  *
  * Context: any; portable core.
  * Return: 0; -EINVAL with @diag naming the entry and the numbers.
  */
 AMP_API int rsc_table_check(const void *table, size_t size, struct amp_diag *diag);
+
+/**
+ * rsc_table_measure() - the length of a resource table found in memory (a table has no length
+ * field: it ends with the furthest of its header, its offset array and its entries)
+ * @table: the table, where it lies: for a platform's get_loaded_rsc_table (attach), the live
+ *         table a running core wrote, which may change while it is read
+ * @max:   the bytes readable at @table (up to the end of the memory it lies in)
+ * @size:  set on success to the table's length, at most @max
+ * @diag:  filled on failure (may be NULL)
+ *
+ * Makes the checks of rsc_table_check() within @max bytes but the one for overlaps, reading
+ * each field once, so that a table rewritten meanwhile yields a wrong length at worst, never a
+ * read outside @max. A vendor or unknown entry counts as its type word (the table does not say
+ * how long its body is): a platform that knows better may report more. The length is all this
+ * says: copy that many bytes and check the copy with rsc_table_check() before using any of it
+ * (the core does so when it attaches).
+ *
+ * Context: any; portable core.
+ * Return: 0; -EINVAL with @diag naming what is wrong when no table fits in @max bytes.
+ */
+AMP_API int rsc_table_measure(const void *table, size_t max, size_t *size, struct amp_diag *diag);
 
 /**
  * rsc_table_entry() - entry @index of a table rsc_table_check() accepted

@@ -38,8 +38,10 @@ enum sim_notify {
  * @firmware:    firmware name or path (see rproc_alloc())
  * @cpu:         CPU to pin the core process to, or -1
  * @ram_da, @ram_len, @pool_da, @pool_len: its memory map; 0 for the defaults above
- * @core_path:   the boot ROM executable; NULL: $AMP_SIM_CORE, else the one built with the library
- *               while its build tree exists, else the installed one (libexec/amp/amp-sim-core)
+ * @core_path:   the boot ROM executable; NULL: $AMP_SIM_CORE, else the one installed with the
+ *               library (libexec/amp/amp-sim-core under the prefix the library, or the program
+ *               it is linked into, is installed in, wherever that tree was moved), or the build
+ *               tree's when the program runs from there, or the configured prefix's
  * @watchdog_ms: report RPROC_WATCHDOG when the firmware has not petted the watchdog for this long;
  *               0 disables it
  * @notify:      enum sim_notify
@@ -60,7 +62,7 @@ struct sim_config {
 /**
  * sim_rproc_create() - allocate a simulated processor (not registered yet)
  * Context: any thread. Return: the processor (free with sim_rproc_destroy()), or NULL (bad
- * configuration, no memory, memfd failure).
+ * configuration, no boot ROM — logged with where it was looked for —, no memory, memfd failure).
  */
 AMP_API struct rproc *sim_rproc_create(const struct sim_config *cfg);
 

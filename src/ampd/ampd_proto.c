@@ -4,8 +4,11 @@
 #include <string.h>
 
 #include <amp/errno.h>
+#include <amp/wire/rpmsg.h>
 
 #include "ampd/ampd_proto.h"
+
+_Static_assert(AMPD_ADDR_MIN_SRC == RPMSG_RESERVED_ADDRESSES, "the reserved rpmsg addresses");
 
 /* What the words after a verb's processor name may be. */
 enum arg_kind {
@@ -146,6 +149,13 @@ static int parse_args(unsigned int kind, const char *const *tok, const size_t *t
 				    -AMP_EINVAL);
 		if (req->dst == AMPD_ADDR_ANY)
 			return fail(why, "the destination address cannot be any", -AMP_EINVAL);
+		/* The reserved addresses are the host's own services' (the name service at
+		 * 0x35): a client taking one could answer for them. */
+		if (req->src != AMPD_ADDR_ANY && req->src < AMPD_ADDR_MIN_SRC)
+			return fail(why,
+				    "source addresses below 0x400 are reserved (take any, or 0x400 "
+				    "and up)",
+				    -AMP_EINVAL);
 		return 0;
 	default:
 		return fail(why, "wrong number of arguments for this verb", -AMP_EINVAL);

@@ -18,6 +18,9 @@
 #define AMPD_NAME_MAX 31      /* processor and channel names: [A-Za-z0-9_.-], 1..31 */
 #define AMPD_FILE_MAX 63      /* firmware file names: the same characters, not starting with . */
 #define AMPD_ADDR_ANY 0xffffffffu /* "any": RPMSG_ADDR_ANY */
+/* The lowest SRC a client may take: below it are rpmsg's reserved addresses
+ * (RPMSG_RESERVED_ADDRESSES), for the host's own services. */
+#define AMPD_ADDR_MIN_SRC 0x400u
 
 enum ampd_verb {
 	AMPD_VERSION,  /* no argument */
@@ -51,8 +54,9 @@ struct ampd_req {
 
 /*
  * Parse the request in [@buf, @buf + @len). Returns 0, or -EPROTO (not this protocol or
- * version), -EINVAL (a bad verb, name, argument or byte), -EMSGSIZE (over AMPD_REQ_MAX), with
- * *@why set to a sentence for the client.
+ * version), -EINVAL (a bad verb, name, argument or byte, or an open's SRC below
+ * AMPD_ADDR_MIN_SRC), -EMSGSIZE (over AMPD_REQ_MAX), with *@why set to a sentence for the
+ * client.
  */
 int ampd_req_parse(const void *buf, size_t len, struct ampd_req *req, const char **why);
 

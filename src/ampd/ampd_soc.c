@@ -166,6 +166,24 @@ static int prop_u32(struct ctx *c, int node, const char *name, uint32_t *val)
 	return 0;
 }
 
+/* A u32 in [@min, @max] and a multiple of @step, into *@val; 0 (the default) when absent.
+ * Returns 0, or -AMP_EINVAL. */
+static int prop_u32_in(struct ctx *c, int node, const char *name, uint32_t min, uint32_t max,
+		       uint32_t step, uint32_t *val)
+{
+	int ret = prop_u32(c, node, name, val);
+
+	if (ret == 1)
+		*val = 0;
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (*val < min || *val > max || *val % step)
+		return fail(c, node, -AMP_EINVAL,
+			    "property \"%s\" is %u: from %u to %u, in steps of %u", name, *val, min,
+			    max, step);
+	return 0;
+}
+
 /* A boolean property: present and empty, or absent. Returns 0, or -AMP_EINVAL. */
 static int prop_bool(struct ctx *c, int node, const char *name, bool *val)
 {
@@ -272,14 +290,14 @@ static int read_platform(struct ctx *c, int node, struct ampd_soc_proc *p)
 		return fail(c, node, -AMP_EINVAL, "property \"compatible\" is missing");
 	/* DT lists the most specific first; the first one we know names the platform. */
 	for (s = list; s < list + len; s += strlen(s) + 1) {
-		if (!strcmp(s, AMPD_SOC_SIM_COMPATIBLE)) {
+		if (!strcmp(s, AMPD_SOC_SIM_COMPATIBLE) || !strcmp(s, AMPD_SOC_SHM_COMPATIBLE)) {
 			snprintf(p->compatible, sizeof(p->compatible), "%s", s);
 			return 0;
 		}
 	}
 	return fail(c, node, -AMP_EOPNOTSUPP,
 		    "property \"compatible\" names no platform this daemon knows (\"%.64s\"...; "
-		    "known: " AMPD_SOC_SIM_COMPATIBLE ")",
+		    "known: " AMPD_SOC_SIM_COMPATIBLE ", " AMPD_SOC_SHM_COMPATIBLE ")",
 		    list);
 }
 
@@ -340,7 +358,71 @@ static int read_options(struct ctx *c, int node, struct ampd_soc_proc *p)
 		return ret;
 	ret = prop_bool(c, node, "amp,no-recovery", &no_recovery);
 	p->recovery = !no_recovery;
+	if (ret)
+		return ret;
+
+	/* rproc_set_vdev_buffers()'s bounds, said here with the node's name. */
+	ret = prop_u32_in(c, node, "amp,rpmsg-buf-size", 24, 65544, 8, &p->buf_size);
+	if (!ret)
+		ret = prop_u32_in(c, node, "amp,rpmsg-num-bufs", 2, 65536, 2, &p->num_bufs);
 	return ret;
+}
+
+/* A path property of amp,shm-rproc: absolute, no longer than @size - 1. 0 when absent. */
+static int read_shm_path(struct ctx *c, int node, const char *name, char *buf, size_t size)
+{
+	int ret = prop_string(c, node, name, buf, size);
+
+	if (ret == 1) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (!ret && buf[0] != '/')
+		return fail(c, node, -AMP_EINVAL, "property \"%s\" must be an absolute path", name);
+	return ret;
+}
+
+/*
+ * amp,shm-rproc: the shared file and the socket (<amp/shm.h>); no firmware and no regions, its
+ * memory is the file. Each value is checked here; the layout as a whole (areas inside the file,
+ * not overlapping) when the daemon creates the processor.
+ */
+static int read_shm(struct ctx *c, int node, struct ampd_soc_proc *p)
+{
+	static const char *const not_read[] = {"firmware-name", "memory-region"};
+	const uint8_t *cells;
+	unsigned int i;
+	int ret, len;
+
+	for (i = 0; i < 2; i++)
+		if (prop(c, node, not_read[i], &len))
+			return fail(c, node, -AMP_EINVAL,
+				    "property \"%s\" does not apply to " AMPD_SOC_SHM_COMPATIBLE
+				    " (attached to, never loaded; its memory is amp,shm-file)",
+				    not_read[i]);
+	ret = read_shm_path(c, node, "amp,shm-file", p->shm.file, sizeof(p->shm.file));
+	if (!ret)
+		ret = read_shm_path(c, node, "amp,shm-socket", p->shm.socket, sizeof(p->shm.socket));
+	if (!ret)
+		ret = prop_bool(c, node, "amp,host-listens", &p->shm.host_listens);
+	if (ret)
+		return ret;
+	ret = prop_u32_in(c, node, "amp,shm-size", 0x1000, SHM_MAX_SIZE, 1, &p->shm.size);
+	if (!ret)
+		ret = prop_u32_in(c, node, "amp,attach-timeout-ms", 1, AMPD_SOC_WATCHDOG_MAX_MS, 1,
+				  &p->shm.attach_timeout_ms);
+	if (!ret)
+		ret = prop_u32_in(c, node, "amp,rsc-table", 0, UINT32_MAX, 1, &p->shm.rsc_da);
+	if (ret)
+		return ret;
+	cells = prop(c, node, "amp,rpmsg-buffers", &len);
+	if (cells && (len != 8 || !be32(cells + 4)))
+		return fail(c, node, -AMP_EINVAL,
+			    "property \"amp,rpmsg-buffers\" must be <address size>, two 32-bit "
+			    "cells, the size not 0");
+	p->shm.buf_da = cells ? be32(cells) : 0;
+	p->shm.buf_len = cells ? be32(cells + 4) : 0;
+	return 0;
 }
 
 /* The region @phandle refers to: a child of /reserved-memory with one reg entry. */
@@ -496,9 +578,16 @@ static int read_proc(struct ctx *c, int node, struct ampd_soc *soc, int *used)
 				    p->name);
 	ret = read_platform(c, node, p);
 	if (!ret)
-		ret = read_firmware(c, node, p);
-	if (!ret)
 		ret = read_options(c, node, p);
+	if (ret)
+		return ret;
+	if (!strcmp(p->compatible, AMPD_SOC_SHM_COMPATIBLE)) {
+		/* No regions: nothing for a later processor to collide with. */
+		used[soc->num_procs * NUM_REGS + REG_RAM] = -1;
+		used[soc->num_procs * NUM_REGS + REG_POOL] = -1;
+		return read_shm(c, node, p);
+	}
+	ret = read_firmware(c, node, p);
 	if (!ret)
 		ret = read_regions(c, node, soc, p, used);
 	return ret;

@@ -13,12 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <amp/shm.h>
 #include <amp/sim.h>
 
 #include "ampd/ampd_proto.h"
 
 #define AMPD_SOC_MAX_PROCS 16
 #define AMPD_SOC_SIM_COMPATIBLE "amp,sim-rproc"
+/* A remote that is a process on this machine (<amp/shm.h>): attached to, never booted. */
+#define AMPD_SOC_SHM_COMPATIBLE "amp,shm-rproc"
 /* glibc's CPU_SETSIZE: the most a cpu_set_t holds. Whether the CPU exists is the daemon's check. */
 #define AMPD_SOC_CPU_LIMIT 1024
 /* The sim's watchdog period is an int of milliseconds; an hour is far beyond any real use. */
@@ -35,6 +38,18 @@ struct ampd_soc_proc {
 	bool auto_boot;               /* `amp,auto-boot` is present */
 	bool recovery;                /* true unless `amp,no-recovery` is present */
 	unsigned int watchdog_ms;     /* `amp,watchdog-ms`, 0 (the default): no watchdog */
+	uint32_t buf_size;            /* `amp,rpmsg-buf-size`, 0: 512 */
+	uint32_t num_bufs;            /* `amp,rpmsg-num-bufs`, 0: Linux's count */
+	/* amp,shm-rproc: the shared file and socket (0 and "" take <amp/shm.h>'s defaults) */
+	struct {
+		char file[256];           /* `amp,shm-file` */
+		char socket[108];         /* `amp,shm-socket` */
+		bool host_listens;        /* `amp,host-listens` */
+		uint32_t size;            /* `amp,shm-size` */
+		uint32_t rsc_da;          /* `amp,rsc-table` */
+		uint32_t buf_da, buf_len; /* `amp,rpmsg-buffers` */
+		uint32_t attach_timeout_ms; /* `amp,attach-timeout-ms` */
+	} shm;
 };
 
 struct ampd_soc {

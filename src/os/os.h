@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * OS glue for the host library: locks, condition variables, threads and the clock. One
- * implementation is chosen at build time (src/os/posix/ today); the rest of the host library
- * includes only this header. Host layer; the portable core never includes it.
+ * OS glue for the host library: locks, condition variables, threads, the clock, and where the
+ * installed tree is. One implementation is chosen at build time (src/os/posix/ today); the rest
+ * of the host library includes only this header. Host layer; the portable core never includes
+ * it.
  */
 #ifndef AMP_OS_H
 #define AMP_OS_H
@@ -50,5 +51,21 @@ void amp_yield(void);
 /* Pin the calling thread (and what it forks) to @cpu; a no-op on a one-CPU machine or for a
  * negative @cpu. 0 or a negative errno. Async-signal-safe (usable between fork and exec). */
 int amp_pin_cpu(int cpu);
+
+/* os_install.c: the files installed with the library, found from where it runs. */
+enum amp_installed {
+	AMP_INSTALLED_SIM_CORE,	    /* the sim boot ROM: <libexecdir>/amp/amp-sim-core */
+	AMP_INSTALLED_FIRMWARE_DIR, /* the sample firmwares: <datadir>/amp/firmware */
+	AMP_INSTALLED_SOC_DIR,	    /* the example SoC descriptions: <datadir>/amp/soc */
+};
+
+/*
+ * The @i-th place (from 0, best first) to look for @what: in the tree this code is installed in
+ * (when the shared library, or the executable the static one is linked into, sits in
+ * <prefix>/<libdir, bindir or sbindir>), in the build tree (when it runs from there), and where
+ * the build was configured to install it. Whether the file is there is the caller's question.
+ * Return: 0 with the path in @buf; -ENOENT past the last; -ENAMETOOLONG; -EINVAL.
+ */
+int amp_installed_path(enum amp_installed what, unsigned int i, char *buf, size_t len);
 
 #endif /* AMP_OS_H */

@@ -19,6 +19,12 @@
 /* Linux's rpmsg buffer geometry: 512-byte buffers, at most 512 of them, half each way. */
 #define RPROC_RPMSG_BUF_SIZE 512u
 #define RPROC_RPMSG_MAX_BUFS 512u
+/* rproc_set_vdev_buffers()'s bounds, in steps of 8: a header and 8 bytes; the largest payload
+ * the header's 16-bit length can say (65535) and a header; as many buffers as two rings of the
+ * largest size hold. */
+#define RPROC_BUF_SIZE_MIN 24u
+#define RPROC_BUF_SIZE_MAX 65544u
+#define RPROC_NUM_BUFS_MAX 65536u
 #define RPROC_MAX_SEGMENTS 32
 /* Automatic recovery stops when a core crashed this many times within RPROC_RECOVERY_WINDOW_NS:
  * a firmware that dies at boot would otherwise be reloaded forever. */
@@ -33,6 +39,7 @@ struct rproc_mem {
 	void *va;
 	size_t len;
 	bool allocated; /* ours to give back with ops->mem_free */
+	bool placed;    /* a table carveout at an address we chose (FW_RSC_ADDR_ANY asked) */
 };
 
 struct rproc_vring {
@@ -52,6 +59,7 @@ struct rproc_vdev {
 	unsigned int num_vrings;
 	struct rproc_vring vring[RPROC_MAX_VRINGS];
 	struct rproc_mem bufs;
+	unsigned int buf_size, num_bufs; /* the geometry of bufs */
 	struct rproc_virtio_device dev;            /* what the driver sees */
 	const struct rproc_virtio_driver *driver;  /* bound driver; guarded by notify_lock */
 };
@@ -60,6 +68,7 @@ struct rproc_trace {
 	char name[RPROC_MAX_NAME_LEN + 1];
 	uint64_t da;
 	size_t len;
+	unsigned int rsc_index; /* its entry in the table, for messages */
 };
 
 /* A saved copy of a trace buffer's text, from the last time the core went down. */
@@ -95,6 +104,7 @@ struct rproc_private {
 	bool auto_booted;               /* the power count holds auto-boot's user */
 	bool recovery_disabled;         /* atomic */
 	bool detached;                  /* platform said: already running */
+	uint32_t features;              /* bit per enum rproc_features; set before register */
 	uint16_t *machines;
 	unsigned int num_machines;
 
@@ -108,7 +118,7 @@ struct rproc_private {
 	uint16_t elf_machine;
 	struct rproc_segment segments[RPROC_MAX_SEGMENTS];
 	unsigned int num_segments;
-	struct rproc_mem *carveouts;    /* carveouts and devmem */
+	struct rproc_mem *carveouts;    /* carveouts and devmem of the table */
 	unsigned int num_carveouts;
 	struct rproc_trace *traces;
 	unsigned int num_traces;
@@ -117,6 +127,12 @@ struct rproc_private {
 	struct rproc_vdev *vdevs;
 	unsigned int num_vdevs;
 	int next_notifyid;
+
+	/* What the platform reserved (rproc_add_carveout()) and the buffer geometry
+	 * (rproc_set_vdev_buffers(); 0: Linux's); kept across boots, guarded by lock. */
+	struct rproc_mem *platform_carveouts;
+	unsigned int num_platform_carveouts;
+	unsigned int buf_size, num_bufs;
 
 	/* Notification routing: taken by rproc_vq_interrupt(), and by whoever unplugs a vdev. */
 	struct amp_mutex notify_lock;
@@ -167,7 +183,11 @@ int rproc_fw_parse(struct rproc_private *p, const void *image, size_t size);
 int rproc_fw_load(struct rproc_private *p, const void *image, size_t size);
 
 /* rproc_resources.c */
+/* Set up every entry of the cached table, then check where everything lies. */
 int rproc_handle_resources(struct rproc_private *p);
+/* The first range the host allocated and writes (a vring, a vdev's buffers, a table carveout
+ * placed at our choice) that overlaps [@da, @da + @len); NULL when none does. */
+const struct rproc_mem *rproc_host_mem_find(struct rproc_private *p, uint64_t da, uint64_t len);
 void rproc_release_resources(struct rproc_private *p);
 /* Copy the cached table into device memory and use the live copy from now on. */
 int rproc_install_loaded_table(struct rproc_private *p);

@@ -105,8 +105,12 @@ struct rproc *rproc_alloc(const char *name, const struct rproc_ops *ops, const c
 
 	if (!name || !*name || strlen(name) >= RPROC_NAME_MAX || !ops)
 		return NULL;
-	if (!ops->start || !ops->stop || !ops->kick || !ops->da_to_va) {
-		amp_log(AMP_LOG_ERR, "%s: rproc_ops lacks a required hook (start, stop, kick, da_to_va)",
+	/* A core we only ever attach to needs no start or stop: it is not ours to power. */
+	if (!ops->kick || !ops->da_to_va || (!ops->start && !ops->attach) ||
+	    (ops->start && !ops->stop)) {
+		amp_log(AMP_LOG_ERR,
+			"%s: rproc_ops lacks a required hook (kick, da_to_va, and start with stop, "
+			"or attach)",
 			name);
 		return NULL;
 	}
@@ -175,6 +179,7 @@ static void rproc_release(struct rproc *rproc)
 	amp_mutex_destroy(&p->notify_lock);
 	amp_mutex_destroy(&p->lock);
 	rproc_free_last_traces(p);
+	free(p->platform_carveouts);
 	free(p->machines);
 	free(p->dump_dir);
 	free(p->firmware);
@@ -324,8 +329,10 @@ static int rproc_attach_locked(struct rproc_private *p)
 		p->table_ptr = table;
 	}
 	ret = p->ops->attach(rproc);
-	if (ret)
+	if (ret) {
+		rproc_fail(p, ret, "the platform could not attach to the core");
 		goto out_release;
+	}
 	ret = rproc_start_vdevs(p);
 	if (ret)
 		goto out_detach;
@@ -351,7 +358,8 @@ static int rproc_boot_locked(struct rproc_private *p)
 		ret = rproc_attach_locked(p);
 		break;
 	case RPROC_OFFLINE:
-		ret = rproc_fw_boot(p);
+		/* Only ever attached to: there is nothing we could start. */
+		ret = p->ops->start ? rproc_fw_boot(p) : -AMP_EOPNOTSUPP;
 		break;
 	default:
 		/* Running, attached or crashed-and-recovering: one more user. */
@@ -389,10 +397,41 @@ static void rproc_stop_locked(struct rproc_private *p, bool crashed)
 	rproc_stop_vdevs(p);
 	rproc_save_traces(p);
 	p->table_ptr = p->cached_table;
-	ret = p->ops->stop(p->rproc);
+	/* A core we cannot power off (attached, no stop) is let go of: detach releases what
+	 * attach took on the platform's side. */
+	ret = p->ops->stop ? p->ops->stop(p->rproc) : p->ops->detach ? p->ops->detach(p->rproc) : 0;
 	if (ret)
-		amp_log(AMP_LOG_WARN, "%s: the platform's stop failed (%s)%s", p->name,
-			amp_errname(ret), crashed ? " after a crash" : "");
+		amp_log(AMP_LOG_WARN, "%s: the platform's %s failed (%s)%s", p->name,
+			p->ops->stop ? "stop" : "detach", amp_errname(ret),
+			crashed ? " after a crash" : "");
+}
+
+/*
+ * Let an attached core run on alone: vdevs removed, the table restored as we found it (so that
+ * a later attach starts from a clean one), then the platform's detach. With @force (shutting
+ * down, unregistering) a failed detach is logged and we let go all the same. Lock held.
+ */
+static int rproc_detach_locked(struct rproc_private *p, bool force)
+{
+	int ret = 0;
+
+	rproc_stop_vdevs(p);
+	if (p->clean_table && p->table_ptr)
+		memcpy(p->table_ptr, p->clean_table, p->table_size);
+	if (p->ops->detach)
+		ret = p->ops->detach(p->rproc);
+	if (ret) {
+		amp_log(AMP_LOG_WARN, "%s: the platform's detach failed (%s)", p->name,
+			amp_errname(ret));
+		if (!force)
+			return ret;
+	}
+	p->table_ptr = NULL;
+	rproc_release_resources(p);
+	p->power = 0;
+	p->auto_booted = false;
+	rproc_set_state_locked(p, RPROC_DETACHED);
+	return 0;
 }
 
 /* Power off whatever the state, release everything. Lock held. */
@@ -403,7 +442,12 @@ static void rproc_power_off_locked(struct rproc_private *p)
 		rproc_stop_locked(p, false);
 		break;
 	case RPROC_ATTACHED:
-		/* Stopping a core we attached to: it is ours now to stop (as Linux's stop). */
+		/* Stopping a core we attached to: it is ours now to stop (as Linux's stop), unless
+		 * the platform cannot stop it: then it runs on, detached. */
+		if (!p->ops->stop) {
+			rproc_detach_locked(p, true);
+			return;
+		}
 		rproc_stop_locked(p, false);
 		break;
 	case RPROC_CRASHED:
@@ -417,7 +461,8 @@ static void rproc_power_off_locked(struct rproc_private *p)
 	rproc_release_resources(p);
 	p->power = 0;
 	p->auto_booted = false;
-	rproc_set_state_locked(p, RPROC_OFFLINE);
+	/* Off, or, for a core we can only attach to, to be attached again when it is back. */
+	rproc_set_state_locked(p, p->ops->start ? RPROC_OFFLINE : RPROC_DETACHED);
 }
 
 int rproc_shutdown(struct rproc *rproc)
@@ -454,29 +499,12 @@ int rproc_detach(struct rproc *rproc)
 	int ret;
 
 	amp_mutex_lock(&p->lock);
-	if (p->state != RPROC_ATTACHED) {
+	if (p->state != RPROC_ATTACHED)
 		ret = p->state == RPROC_DELETED ? -AMP_ENODEV : -AMP_EINVAL;
-		goto out;
-	}
-	if (!p->ops->detach) {
+	else if (!p->ops->detach)
 		ret = -AMP_EOPNOTSUPP;
-		goto out;
-	}
-	rproc_stop_vdevs(p);
-	/* Leave the table as we found it, so that a later attach starts from a clean one. */
-	if (p->clean_table && p->table_ptr)
-		memcpy(p->table_ptr, p->clean_table, p->table_size);
-	ret = p->ops->detach(rproc);
-	if (ret) {
-		amp_log(AMP_LOG_WARN, "%s: the platform's detach failed (%s)", p->name,
-			amp_errname(ret));
-		goto out;
-	}
-	p->table_ptr = NULL;
-	rproc_release_resources(p);
-	p->power = 0;
-	rproc_set_state_locked(p, RPROC_DETACHED);
-out:
+	else
+		ret = rproc_detach_locked(p, false);
 	amp_mutex_unlock(&p->lock);
 	return ret;
 }
@@ -494,6 +522,16 @@ static int rproc_recover_locked(struct rproc_private *p)
 	if (p->state != RPROC_CRASHED)
 		return -AMP_EINVAL;
 	amp_log(AMP_LOG_INFO, "%s: recovering", p->name);
+	if (p->features & (1u << RPROC_FEAT_ATTACH_ON_RECOVERY)) {
+		/* The core came back by itself (or another took its place): attach to it anew,
+		 * from the table it offers now, with everything of the last attach released (as
+		 * Linux's attach recovery: detach, then attach). */
+		rproc_release_resources(p);
+		return rproc_attach_locked(p);
+	}
+	if (!p->ops->start)
+		return rproc_fail(p, -AMP_EOPNOTSUPP,
+				  "the core can only be attached to, and does not come back by itself");
 	ret = rproc_fw_request(p, &image, &size);
 	if (ret)
 		return ret;
@@ -761,6 +799,78 @@ void rproc_set_detached(struct rproc *rproc)
 	if (rproc_p(rproc)->state == RPROC_OFFLINE)
 		rproc_set_state_locked(rproc_p(rproc), RPROC_DETACHED);
 	amp_mutex_unlock(&rproc_p(rproc)->lock);
+}
+
+void rproc_set_feature(struct rproc *rproc, enum rproc_features feature)
+{
+	if ((unsigned int)feature < RPROC_MAX_FEATURES)
+		__atomic_or_fetch(&rproc_p(rproc)->features, 1u << feature, __ATOMIC_RELAXED);
+}
+
+bool rproc_has_feature(const struct rproc *rproc, enum rproc_features feature)
+{
+	return (unsigned int)feature < RPROC_MAX_FEATURES &&
+	       (__atomic_load_n(&rproc_p(rproc)->features, __ATOMIC_RELAXED) >> feature & 1);
+}
+
+/* Whether the processor holds no resources: settings that shape them may change. Lock held. */
+static bool rproc_is_idle_locked(const struct rproc_private *p)
+{
+	return p->state == RPROC_OFFLINE || p->state == RPROC_DETACHED;
+}
+
+int rproc_add_carveout(struct rproc *rproc, const char *name, uint64_t da, size_t len)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	struct rproc_mem *grown;
+	unsigned int i;
+	int ret = 0;
+
+	if (!name || !*name || strlen(name) > RPROC_MAX_NAME_LEN || !len || da + len < da)
+		return -AMP_EINVAL;
+	amp_mutex_lock(&p->lock);
+	for (i = 0; i < p->num_platform_carveouts; i++)
+		if (!strcmp(p->platform_carveouts[i].name, name))
+			ret = -AMP_EEXIST;
+	if (!ret && !rproc_is_idle_locked(p))
+		ret = -AMP_EBUSY;
+	if (!ret) {
+		grown = realloc(p->platform_carveouts,
+				sizeof(*grown) * (p->num_platform_carveouts + 1));
+		if (!grown) {
+			ret = -AMP_ENOMEM;
+		} else {
+			p->platform_carveouts = grown;
+			grown += p->num_platform_carveouts++;
+			memset(grown, 0, sizeof(*grown));
+			snprintf(grown->name, sizeof(grown->name), "%s", name);
+			grown->da = da;
+			grown->len = len;
+		}
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int rproc_set_vdev_buffers(struct rproc *rproc, unsigned int buf_size, unsigned int num_bufs)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	int ret = 0;
+
+	/* The header's 16-bit length bounds the payload; 8-byte steps keep every buffer aligned. */
+	if ((buf_size && (buf_size < RPROC_BUF_SIZE_MIN || buf_size > RPROC_BUF_SIZE_MAX ||
+			  buf_size % 8)) ||
+	    num_bufs % 2 || num_bufs > RPROC_NUM_BUFS_MAX)
+		return -AMP_EINVAL;
+	amp_mutex_lock(&p->lock);
+	if (rproc_is_idle_locked(p)) {
+		p->buf_size = buf_size;
+		p->num_bufs = num_bufs;
+	} else {
+		ret = -AMP_EBUSY;
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
 }
 
 int rproc_set_firmware(struct rproc *rproc, const char *firmware)

@@ -15,6 +15,7 @@
 #define ET_EXEC 2
 #define ET_DYN 3
 #define PT_LOAD 1
+#define PF_X 1
 #define SHT_NOBITS 8
 #define SHN_LORESERVE 0xff00u
 
@@ -244,6 +245,37 @@ static int elf_check_segments(const uint8_t *img, size_t size, struct rproc_elf_
 	return 0;
 }
 
+/*
+ * The boot address must be code the loader puts in memory: inside the file bytes of an executable
+ * PT_LOAD segment. Addresses are device addresses (p_paddr), the ones the segments load at and the
+ * core starts from. Segments do not overlap (checked before), so at most one can hold it.
+ */
+static int elf_check_entry(const uint8_t *img, const struct rproc_elf_info *info,
+			   struct amp_diag *d)
+{
+	struct elf_phdr ph;
+	unsigned int i;
+
+	for (i = 0; i < info->phnum; i++) {
+		elf_read_phdr(img, info, i, &ph);
+		if (ph.type != PT_LOAD || info->entry < ph.paddr || info->entry - ph.paddr >= ph.memsz)
+			continue;
+		if (!(ph.flags & PF_X))
+			return AMP_DIAG3(d, -AMP_EINVAL, (int32_t)i,
+					 "entry point 0x%llx lies in segment %llu, which is not "
+					 "executable (flags 0x%llx)",
+					 info->entry, i, ph.flags);
+		if (info->entry - ph.paddr >= ph.filesz)
+			return AMP_DIAG3(d, -AMP_EINVAL, (int32_t)i,
+					 "entry point 0x%llx lies past the 0x%llx file bytes of segment "
+					 "%llu, in memory the loader zeroes",
+					 info->entry, ph.filesz, i);
+		return 0;
+	}
+	return AMP_DIAG1(d, -AMP_EINVAL, -1, "entry point 0x%llx lies in no loadable segment",
+			 info->entry);
+}
+
 static int elf_check_sections(const uint8_t *img, size_t size, const struct rproc_elf_info *info,
 			      struct amp_diag *d)
 {
@@ -287,6 +319,8 @@ int rproc_elf_parse(const void *image, size_t size, const uint16_t *machines,
 	if (!ret)
 		ret = elf_check_segments(img, size, info, diag);
 	if (!ret)
+		ret = elf_check_entry(img, info, diag);
+	if (!ret)
 		ret = elf_check_sections(img, size, info, diag);
 	return ret;
 }
@@ -314,34 +348,87 @@ int rproc_elf_get_load(const void *image, size_t size, const struct rproc_elf_in
 			 index, info->num_load);
 }
 
+/* Find the section named @name with contents in the file: its index, or -ENOENT (none) or
+ * -EINVAL (NOBITS). The parse checked every name and every section's place in the file. */
+static int elf_find_section(const uint8_t *img, const struct rproc_elf_info *info,
+			    const char *name, struct elf_shdr *sh, struct amp_diag *d)
+{
+	struct elf_shdr strtab;
+	size_t name_len = amp_strnlen(name, 256);
+	unsigned int i;
+
+	if (!info->shnum)
+		return AMP_DIAG0(d, -AMP_ENOENT, -1, "no section headers");
+	elf_read_shdr(img, info, info->shstrndx, &strtab);
+	for (i = 0; i < info->shnum; i++) {
+		elf_read_shdr(img, info, i, sh);
+		/* Checked by the parse: the name is terminated inside the table. */
+		if (strtab.size - sh->name <= name_len ||
+		    amp_memcmp(img + strtab.offset + sh->name, name, name_len + 1))
+			continue;
+		if (sh->type == SHT_NOBITS)
+			return AMP_DIAG1(d, -AMP_EINVAL, (int32_t)i,
+					 "section %llu has no contents in the file (NOBITS)", i);
+		return (int)i;
+	}
+	return AMP_DIAG0(d, -AMP_ENOENT, -1, "no such section");
+}
+
 int rproc_elf_find_section(const void *image, size_t size, const struct rproc_elf_info *info,
 			   const char *name, uint64_t *offset, uint64_t *len, uint64_t *addr,
 			   struct amp_diag *diag)
 {
-	const uint8_t *img = image;
-	struct elf_shdr strtab, sh;
-	size_t name_len = amp_strnlen(name, 256);
-	unsigned int i;
+	struct elf_shdr sh;
+	int ret;
 
 	(void)size;
-	if (!info->shnum)
-		return AMP_DIAG0(diag, -AMP_ENOENT, -1, "no section headers");
-	elf_read_shdr(img, info, info->shstrndx, &strtab);
-	for (i = 0; i < info->shnum; i++) {
-		elf_read_shdr(img, info, i, &sh);
-		/* Checked by the parse: the name is terminated inside the table. */
-		if (strtab.size - sh.name <= name_len ||
-		    amp_memcmp(img + strtab.offset + sh.name, name, name_len + 1))
+	ret = elf_find_section(image, info, name, &sh, diag);
+	if (ret < 0)
+		return ret;
+	*offset = sh.offset;
+	*len = sh.size;
+	*addr = sh.addr;
+	return 0;
+}
+
+int rproc_elf_find_loaded_section(const void *image, size_t size,
+				  const struct rproc_elf_info *info, const char *name,
+				  uint64_t *offset, uint64_t *len, uint64_t *addr,
+				  struct amp_diag *diag)
+{
+	struct elf_shdr sh;
+	struct elf_phdr ph;
+	unsigned int i;
+	int sec;
+
+	(void)size;
+	sec = elf_find_section(image, info, name, &sh, diag);
+	if (sec < 0)
+		return sec;
+	for (i = 0; i < info->phnum; i++) {
+		elf_read_phdr(image, info, i, &ph);
+		if (ph.type != PT_LOAD || sh.addr < ph.paddr || sh.addr - ph.paddr >= ph.memsz)
 			continue;
-		if (sh.type == SHT_NOBITS)
-			return AMP_DIAG1(diag, -AMP_EINVAL, (int32_t)i,
-					 "section %llu has no contents in the file (NOBITS)", i);
+		if (sh.size > ph.filesz || sh.addr - ph.paddr > ph.filesz - sh.size)
+			return AMP_DIAG4(diag, -AMP_EINVAL, sec,
+					 "section %llu (da 0x%llx, 0x%llx bytes) runs past the file "
+					 "bytes of segment %llu",
+					 sec, sh.addr, sh.size, i);
+		/* The bytes the segment loads there must be the section's: then writing the
+		 * section's contents back at its address changes nothing else of the image. */
+		if (sh.offset < ph.offset || sh.offset - ph.offset != sh.addr - ph.paddr)
+			return AMP_DIAG4(diag, -AMP_EINVAL, sec,
+					 "section %llu: its file offset 0x%llx is not where segment "
+					 "%llu keeps da 0x%llx",
+					 sec, sh.offset, i, sh.addr);
 		*offset = sh.offset;
 		*len = sh.size;
 		*addr = sh.addr;
 		return 0;
 	}
-	return AMP_DIAG0(diag, -AMP_ENOENT, -1, "no such section");
+	return AMP_DIAG3(diag, -AMP_EINVAL, sec,
+			 "section %llu (da 0x%llx, 0x%llx bytes) lies in no loadable segment", sec,
+			 sh.addr, sh.size);
 }
 
 int rproc_elf_load_segments(const void *image, size_t size, const struct rproc_elf_info *info,

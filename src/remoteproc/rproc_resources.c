@@ -61,7 +61,7 @@ static void rproc_mem_put(struct rproc_private *p, struct rproc_mem *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int rproc_add_carveout(struct rproc_private *p, struct rproc_mem *m)
+static int rproc_add_table_carveout(struct rproc_private *p, struct rproc_mem *m)
 {
 	struct rproc_mem *grown = realloc(p->carveouts, sizeof(*grown) * (p->num_carveouts + 1));
 
@@ -72,20 +72,55 @@ static int rproc_add_carveout(struct rproc_private *p, struct rproc_mem *m)
 	return 0;
 }
 
+/* The memory the platform reserved under @name (rproc_add_carveout()), or NULL. */
+static const struct rproc_mem *rproc_platform_carveout(const struct rproc_private *p,
+							const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->num_platform_carveouts; i++)
+		if (!strcmp(p->platform_carveouts[i].name, name))
+			return &p->platform_carveouts[i];
+	return NULL;
+}
+
+/* Place @len bytes (at @da, or anywhere for FW_RSC_ADDR_ANY) in the platform's carveout @pm.
+ * The memory stays the platform's: not allocated, never freed. */
+static int rproc_mem_in_platform(struct rproc_private *p, struct rproc_mem *m,
+				 const struct rproc_mem *pm, uint64_t da, size_t len)
+{
+	if (len > pm->len || (da != FW_RSC_ADDR_ANY && da != pm->da))
+		return -AMP_EINVAL;
+	m->va = p->ops->da_to_va(p->rproc, pm->da, len);
+	if (!m->va)
+		return -AMP_EFAULT;
+	m->da = pm->da;
+	m->len = len;
+	m->allocated = false;
+	return 0;
+}
+
 static int rproc_handle_carveout(struct rproc_private *p, struct fw_rsc_carveout *c, unsigned int i)
 {
 	struct rproc_mem m = {0};
+	const struct rproc_mem *pm;
 	int ret;
 
 	rsc_name_copy(m.name, c->name);
 	if (c->len == 0)
 		return rproc_fail(p, -AMP_EINVAL, "resource %u: carveout \"%s\" has length 0", i,
 				  m.name);
-	ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE);
+	/* Memory the platform reserved under this name serves it (Linux's rule). */
+	pm = rproc_platform_carveout(p, m.name);
+	if (pm)
+		ret = rproc_mem_in_platform(p, &m, pm, c->da, c->len);
+	else
+		ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE);
 	if (ret)
 		return rproc_fail(p, ret, "resource %u: carveout \"%s\" of 0x%x bytes at da 0x%x: %s",
 				  i, m.name, c->len, c->da, amp_strerror(ret));
-	ret = rproc_add_carveout(p, &m);
+	m.placed = c->da == FW_RSC_ADDR_ANY;
+	ret = rproc_add_table_carveout(p, &m);
 	if (ret) {
 		rproc_mem_put(p, &m);
 		return ret;
@@ -112,21 +147,29 @@ static int rproc_handle_devmem(struct rproc_private *p, struct fw_rsc_devmem *d,
 				  i, m.name, d->da, d->len);
 	m.da = d->da;
 	m.len = d->len;
-	return rproc_add_carveout(p, &m);
+	return rproc_add_table_carveout(p, &m);
 }
 
 static int rproc_handle_trace(struct rproc_private *p, struct fw_rsc_trace *t, unsigned int i)
 {
-	struct rproc_trace *grown;
+	struct rproc_trace *grown, *trace;
 
-	(void)i;
 	grown = realloc(p->traces, sizeof(*grown) * (p->num_traces + 1));
 	if (!grown)
 		return -AMP_ENOMEM;
 	p->traces = grown;
-	rsc_name_copy(grown[p->num_traces].name, t->name);
-	grown[p->num_traces].da = t->da;
-	grown[p->num_traces].len = t->len;
+	trace = &grown[p->num_traces];
+	rsc_name_copy(trace->name, t->name);
+	trace->da = t->da;
+	trace->len = t->len;
+	trace->rsc_index = i;
+	/* Refused now, not found missing when someone reads it (Linux refuses it too). Its
+	 * overlaps are checked once everything is allocated: rproc_check_placement(). */
+	if (!t->len || !p->ops->da_to_va(p->rproc, t->da, t->len))
+		return rproc_fail(p, -AMP_EINVAL,
+				  "resource %u: trace \"%s\" (da 0x%x, len 0x%x) is not device memory "
+				  "of this processor",
+				  i, trace->name, t->da, t->len);
 	p->num_traces++;
 	return 0;
 }
@@ -135,7 +178,7 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 			     unsigned int i)
 {
 	struct rproc_vdev *grown, *vdev;
-	unsigned int j, num_bufs;
+	unsigned int j;
 	int ret;
 
 	if (v->id != VIRTIO_ID_RPMSG) {
@@ -169,15 +212,23 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 	for (j = 0; j < vdev->num_vrings; j++) {
 		struct fw_rsc_vdev_vring *r = &v->vring[j];
 		struct rproc_vring *vr = &vdev->vring[j];
+		size_t align = r->align > RPROC_PAGE_SIZE ? r->align : RPROC_PAGE_SIZE;
 		size_t len = amp_align_up(vring_size(r->num, r->align), RPROC_PAGE_SIZE);
 
 		snprintf(vr->mem.name, sizeof(vr->mem.name), "vdev%uvring%u", vdev->index, j);
-		ret = rproc_mem_get(p, &vr->mem, r->da, len, RPROC_PAGE_SIZE);
+		ret = rproc_mem_get(p, &vr->mem, r->da, len, align);
 		if (ret)
 			return rproc_fail(p, ret,
 					  "resource %u: vring %u (%u descriptors, 0x%zx bytes) at da "
 					  "0x%x: %s",
 					  i, j, r->num, len, r->da, amp_strerror(ret));
+		/* rsc_table_check() refused a fixed da out of alignment; this catches a platform
+		 * allocator that ignored the alignment asked for. */
+		if (vr->mem.da & (r->align - 1))
+			return rproc_fail(p, -AMP_EINVAL,
+					  "resource %u: vring %u at da 0x%llx is not aligned to its "
+					  "alignment %u",
+					  i, j, (unsigned long long)vr->mem.da, r->align);
 		vr->num = r->num;
 		vr->align = r->align;
 		vr->notifyid = p->next_notifyid++;
@@ -189,16 +240,8 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 		amp_log(AMP_LOG_WARN, "%s: resource %u: vrings of different sizes (%u, %u)", p->name,
 			i, vdev->vring[0].num, vdev->vring[1].num);
 
-	/* Linux's buffer geometry: two per rx descriptor up to 512 in all, half each way. */
-	num_bufs = vdev->vring[0].num * 2 < RPROC_RPMSG_MAX_BUFS ? vdev->vring[0].num * 2
-								   : RPROC_RPMSG_MAX_BUFS;
-	snprintf(vdev->bufs.name, sizeof(vdev->bufs.name), "vdev%ubuffer", vdev->index);
-	ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY,
-			    (size_t)num_bufs * RPROC_RPMSG_BUF_SIZE, RPROC_PAGE_SIZE);
-	if (ret)
-		return rproc_fail(p, ret, "resource %u: no memory for %u rpmsg buffers: %s", i,
-				  num_bufs, amp_strerror(ret));
-
+	/* The buffers come once every entry is handled: a carveout after the vdev may hold
+	 * them. */
 	vdev->gfeatures = v->dfeatures & RPROC_HOST_FEATURES;
 	v->gfeatures = vdev->gfeatures;
 	v->status = 0;
@@ -225,6 +268,154 @@ static int rproc_handle_vendor(struct rproc_private *p, uint32_t type, void *bod
 	if (ret < 0)
 		return rproc_fail(p, ret, "resource %u: vendor type %u refused by the platform", i,
 				  type);
+	return 0;
+}
+
+/* The carveout of the table named @name, or the platform's (rproc_add_carveout()), or NULL. */
+static const struct rproc_mem *rproc_named_memory(const struct rproc_private *p, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->num_carveouts; i++)
+		if (!strcmp(p->carveouts[i].name, name))
+			return &p->carveouts[i];
+	return rproc_platform_carveout(p, name);
+}
+
+/*
+ * The buffer pool of vdev @vdev: @num_bufs buffers of @buf_size (rproc_set_vdev_buffers(), or
+ * Linux's geometry: 512 bytes, two per rx descriptor up to 512 in all, half each way), in the
+ * memory named "vdev<N>buffer" when the table or the platform has it (as Linux looks for it),
+ * else from the platform's allocator.
+ */
+static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
+{
+	unsigned int buf_size = p->buf_size ? p->buf_size : RPROC_RPMSG_BUF_SIZE;
+	unsigned int num_bufs = p->num_bufs;
+	const struct rproc_mem *region;
+	int ret;
+
+	if (!num_bufs)
+		num_bufs = vdev->vring[0].num * 2 < RPROC_RPMSG_MAX_BUFS ? vdev->vring[0].num * 2
+									   : RPROC_RPMSG_MAX_BUFS;
+	snprintf(vdev->bufs.name, sizeof(vdev->bufs.name), "vdev%ubuffer", vdev->index);
+	region = rproc_named_memory(p, vdev->bufs.name);
+	if (region) {
+		size_t fit = (region->len / buf_size) & ~(size_t)1;
+
+		if (fit < 2)
+			return rproc_fail(p, -AMP_ENOMEM,
+					  "vdev %u: \"%s\" (0x%zx bytes) holds no two %u-byte rpmsg "
+					  "buffers",
+					  vdev->index, region->name, region->len, buf_size);
+		if (fit < num_bufs) {
+			amp_log(AMP_LOG_INFO, "%s: vdev %u: \"%s\" holds %zu of %u rpmsg buffers",
+				p->name, vdev->index, region->name, fit, num_bufs);
+			num_bufs = (unsigned int)fit;
+		}
+		ret = rproc_mem_in_platform(p, &vdev->bufs, region, FW_RSC_ADDR_ANY,
+					    (size_t)num_bufs * buf_size);
+	} else {
+		ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY, (size_t)num_bufs * buf_size,
+				    RPROC_PAGE_SIZE);
+	}
+	if (ret)
+		return rproc_fail(p, ret, "vdev %u: no memory for %u rpmsg buffers of %u bytes%s%s: %s",
+				  vdev->index, num_bufs, buf_size, region ? " in " : "",
+				  region ? region->name : "", amp_strerror(ret));
+	vdev->buf_size = buf_size;
+	vdev->num_bufs = num_bufs;
+	return 0;
+}
+
+/* The first vring or buffer pool other than @except that overlaps [@da, @da + @len). */
+static const struct rproc_mem *rproc_vdev_mem_find(struct rproc_private *p, uint64_t da,
+						   uint64_t len, const struct rproc_mem *except)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < p->num_vdevs; i++) {
+		const struct rproc_vdev *vdev = &p->vdevs[i];
+
+		for (j = 0; j < vdev->num_vrings; j++)
+			if (&vdev->vring[j].mem != except &&
+			    amp_ranges_overlap(da, len, vdev->vring[j].mem.da, vdev->vring[j].mem.len))
+				return &vdev->vring[j].mem;
+		if (&vdev->bufs != except && amp_ranges_overlap(da, len, vdev->bufs.da, vdev->bufs.len))
+			return &vdev->bufs;
+	}
+	return NULL;
+}
+
+const struct rproc_mem *rproc_host_mem_find(struct rproc_private *p, uint64_t da, uint64_t len)
+{
+	const struct rproc_mem *m = rproc_vdev_mem_find(p, da, len, NULL);
+	unsigned int i;
+
+	/* A carveout at a fixed address is the firmware's own memory (its code may load there, as
+	 * in Linux); one at an address we chose is ours, and nothing of the image belongs in it. */
+	for (i = 0; !m && i < p->num_carveouts; i++)
+		if (p->carveouts[i].placed &&
+		    amp_ranges_overlap(da, len, p->carveouts[i].da, p->carveouts[i].len))
+			m = &p->carveouts[i];
+	return m;
+}
+
+/*
+ * Once everything is allocated: the rings and buffers must not overlap one another (fixed
+ * addresses on a platform without an allocator), nor the table (the host writes into it while
+ * the core runs), nor a trace buffer (the host reads it as text). Traces may lie anywhere else
+ * in device memory, in the image's bss included. The segments are checked at load.
+ */
+static int rproc_check_placement(struct rproc_private *p)
+{
+	const struct rproc_mem *m;
+	unsigned int i, j;
+
+	for (i = 0; i < p->num_vdevs; i++) {
+		const struct rproc_vdev *vdev = &p->vdevs[i];
+		const struct rproc_mem *mine[RPROC_MAX_VRINGS + 1] = {&vdev->bufs};
+
+		for (j = 0; j < vdev->num_vrings; j++)
+			mine[j + 1] = &vdev->vring[j].mem;
+		for (j = 0; j <= vdev->num_vrings; j++) {
+			m = rproc_vdev_mem_find(p, mine[j]->da, mine[j]->len, mine[j]);
+			if (m)
+				return rproc_fail(p, -AMP_EINVAL,
+						  "%s (da 0x%llx, 0x%zx bytes) overlaps %s (da 0x%llx, "
+						  "0x%zx bytes)",
+						  mine[j]->name, (unsigned long long)mine[j]->da,
+						  mine[j]->len, m->name, (unsigned long long)m->da,
+						  m->len);
+		}
+	}
+	if (p->cached_table && p->table_da != FW_RSC_ADDR_ANY) {
+		m = rproc_host_mem_find(p, p->table_da, p->table_size);
+		if (m)
+			return rproc_fail(p, -AMP_EINVAL,
+					  "the resource table (da 0x%llx, 0x%zx bytes) overlaps %s (da "
+					  "0x%llx, 0x%zx bytes), memory the host allocated",
+					  (unsigned long long)p->table_da, p->table_size, m->name,
+					  (unsigned long long)m->da, m->len);
+	}
+	for (i = 0; i < p->num_traces; i++) {
+		const struct rproc_trace *t = &p->traces[i];
+
+		m = rproc_host_mem_find(p, t->da, t->len);
+		if (m)
+			return rproc_fail(p, -AMP_EINVAL,
+					  "resource %u: trace \"%s\" (da 0x%llx, len 0x%zx) overlaps %s "
+					  "(da 0x%llx, 0x%zx bytes)",
+					  t->rsc_index, t->name, (unsigned long long)t->da, t->len,
+					  m->name, (unsigned long long)m->da, m->len);
+		if (p->cached_table && p->table_da != FW_RSC_ADDR_ANY &&
+		    amp_ranges_overlap(t->da, t->len, p->table_da, p->table_size))
+			return rproc_fail(p, -AMP_EINVAL,
+					  "resource %u: trace \"%s\" (da 0x%llx, len 0x%zx) overlaps "
+					  "the resource table (da 0x%llx, 0x%zx bytes)",
+					  t->rsc_index, t->name, (unsigned long long)t->da, t->len,
+					  (unsigned long long)p->table_da, p->table_size);
+	}
 	return 0;
 }
 
@@ -262,6 +453,10 @@ int rproc_handle_resources(struct rproc_private *p)
 					p->name, p->firmware, i, e.type);
 		}
 	}
+	for (i = 0; !ret && i < p->num_vdevs; i++)
+		ret = rproc_vdev_buffers(p, &p->vdevs[i]);
+	if (!ret)
+		ret = rproc_check_placement(p);
 	return ret;
 }
 

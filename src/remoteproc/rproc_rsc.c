@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Resource-table parser. Portable: no OS, no allocation, no printf. */
+#include <stdbool.h>
+
 #include <amp/errno.h>
 #include <amp/rsc_table.h>
 #include <amp/wire/vring.h>
@@ -94,7 +96,7 @@ static int rsc_body_len(const uint8_t *body, uint32_t type, size_t avail, unsign
 					 i, need, avail);
 		for (j = 0; j < v.num_of_vrings; j++) {
 			const uint8_t *r = body + sizeof(v) + j * sizeof(struct fw_rsc_vdev_vring);
-			uint32_t align = rd32(r + 4), num = rd32(r + 8);
+			uint32_t da = rd32(r), align = rd32(r + 4), num = rd32(r + 8);
 
 			if (!amp_is_pow2(num) || num > VRING_MAX_NUM)
 				return AMP_DIAG3(d, -AMP_EINVAL, (int32_t)i,
@@ -106,6 +108,14 @@ static int rsc_body_len(const uint8_t *body, uint32_t type, size_t avail, unsign
 						 "resource %llu (vdev) vring %llu: alignment %llu, not a "
 						 "power of two >= 4",
 						 i, j, align);
+			/* Other implementations place the used ring at an address aligned to
+			 * @align (virtio's vring_init()), not at an offset from the ring: a ring
+			 * that is not itself aligned would be laid out differently by each side. */
+			if (da != FW_RSC_ADDR_ANY && (da & (align - 1)))
+				return AMP_DIAG4(d, -AMP_EINVAL, (int32_t)i,
+						 "resource %llu (vdev) vring %llu: device address 0x%llx "
+						 "is not aligned to its alignment %llu",
+						 i, j, da, align);
 		}
 		*len = (size_t)need;
 		return 0;
@@ -113,14 +123,20 @@ static int rsc_body_len(const uint8_t *body, uint32_t type, size_t avail, unsign
 	return 0;
 }
 
-int rsc_table_check(const void *table, size_t size, struct amp_diag *d)
+/*
+ * Check the header and each entry of the table at @table within @size bytes, and set *@end to
+ * the furthest byte any of them covers. Each field is read once, so that the walk is safe on a
+ * table another processor is rewriting; only the overlap check (@overlaps) reads offsets again,
+ * and it is for private copies, whose bytes hold still.
+ */
+static int rsc_table_walk(const uint8_t *t, size_t size, bool overlaps, size_t *end,
+			  struct amp_diag *d)
 {
-	const uint8_t *t = table;
 	struct resource_table hdr;
 	uint64_t hdr_len;
 	unsigned int i, j;
 
-	if (!table || size < sizeof(hdr))
+	if (!t || size < sizeof(hdr))
 		return AMP_DIAG1(d, -AMP_EINVAL, -1, "table too small (%llu bytes, needs 16)", size);
 	amp_memcpy(&hdr, t, sizeof(hdr));
 	if (hdr.ver != RSC_TABLE_VERSION)
@@ -137,6 +153,7 @@ int rsc_table_check(const void *table, size_t size, struct amp_diag *d)
 		return AMP_DIAG3(d, -AMP_EINVAL, -1,
 				 "offset array of %llu entries (%llu bytes) ends past the table (%llu)",
 				 hdr.num, hdr_len, size);
+	*end = (size_t)hdr_len;
 
 	for (i = 0; i < hdr.num; i++) {
 		uint32_t off = rd32(t + sizeof(hdr) + 4 * i);
@@ -155,6 +172,10 @@ int rsc_table_check(const void *table, size_t size, struct amp_diag *d)
 		ret = rsc_body_len(t + off + 4, rd32(t + off), size - off - 4, i, &len, d);
 		if (ret)
 			return ret;
+		if (off + 4 + len > *end)
+			*end = off + 4 + len;
+		if (!overlaps)
+			continue;
 		/* Extents: the type word plus the body we know; pairwise, since num is bounded. */
 		for (j = 0; j < i; j++) {
 			uint32_t o2 = rd32(t + sizeof(hdr) + 4 * j);
@@ -169,6 +190,23 @@ int rsc_table_check(const void *table, size_t size, struct amp_diag *d)
 		}
 	}
 	return 0;
+}
+
+int rsc_table_check(const void *table, size_t size, struct amp_diag *d)
+{
+	size_t end;
+
+	return rsc_table_walk(table, size, true, &end, d);
+}
+
+int rsc_table_measure(const void *table, size_t max, size_t *size, struct amp_diag *d)
+{
+	size_t end = 0;
+	int ret = rsc_table_walk(table, max, false, &end, d);
+
+	if (!ret)
+		*size = end;
+	return ret;
 }
 
 int rsc_table_entry(const void *table, size_t size, unsigned int index, struct rsc_entry *e)

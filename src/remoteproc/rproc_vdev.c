@@ -162,6 +162,8 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 	dev->buf_va = vdev->bufs.va;
 	dev->buf_da = vdev->bufs.da;
 	dev->buf_len = vdev->bufs.len;
+	dev->buf_size = vdev->buf_size;
+	dev->num_bufs = vdev->num_bufs;
 
 	/* Linux's sequence: reset, ACKNOWLEDGE, DRIVER; DRIVER_OK is the driver's to set. */
 	rproc_virtio_set_status(dev, 0);
@@ -245,17 +247,16 @@ int rproc_vq_interrupt(struct rproc *rproc, int notifyid)
 	int ret = -AMP_ENOENT;
 
 	amp_mutex_lock(&p->notify_lock);
-	/* A handful of vrings per processor: a scan is cheaper than any map. */
-	for (i = 0; i < p->num_vdevs && ret; i++) {
-		struct rproc_vdev *vdev = &p->vdevs[i];
-
-		if (!vdev->driver)
-			continue;
-		for (j = 0; j < vdev->num_vrings; j++) {
-			if (vdev->vring[j].notifyid == notifyid) {
+	/* A handful of vrings per processor: a scan is cheaper than any map. A kick without an
+	 * id runs every vring; i is checked again, as the array may go while a ring is run. */
+	for (i = 0; i < p->num_vdevs && (ret || notifyid == RPROC_NOTIFY_ANY); i++) {
+		for (j = 0; i < p->num_vdevs && p->vdevs[i].driver && j < p->vdevs[i].num_vrings;
+		     j++) {
+			if (notifyid == RPROC_NOTIFY_ANY || p->vdevs[i].vring[j].notifyid == notifyid) {
 				rproc_vring_notify(p, i, j);
 				ret = 0;
-				break;
+				if (notifyid != RPROC_NOTIFY_ANY)
+					break;
 			}
 		}
 	}

@@ -1309,8 +1309,10 @@ static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
 	cfg.buf_va = vdev->buf_va;
 	cfg.buf_da = vdev->buf_da;
 	cfg.buf_len = vdev->buf_len;
-	cfg.buf_size = RPMSG_BUF_SIZE_DEFAULT;
-	cfg.num_bufs = (unsigned int)(vdev->buf_len / RPMSG_BUF_SIZE_DEFAULT) & ~1u;
+	/* The processor's geometry (rproc_set_vdev_buffers()), Linux's by default. */
+	cfg.buf_size = vdev->buf_size ? vdev->buf_size : RPMSG_BUF_SIZE_DEFAULT;
+	cfg.num_bufs = vdev->num_bufs ? vdev->num_bufs
+				      : (unsigned int)(vdev->buf_len / cfg.buf_size) & ~1u;
 	cfg.features = vdev->features;
 	/* Polled: nobody listens for doorbells; neither arm nor kick. */
 	cfg.kick = rproc_is_polled(vdev->rproc) ? NULL : rpmsg_rproc_kick;

@@ -12,6 +12,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A path of amp,shm-rproc: "" (the default) or absolute, terminated in its array. */
+static void check_path(const char *path, size_t size)
+{
+	size_t n = strnlen(path, size);
+
+	if (n == size || (n && path[0] != '/'))
+		abort();
+}
+
+/* amp,shm-rproc: no firmware, no regions; each value in range (the layout as a whole is the
+ * platform's to check when the daemon creates the processor). */
+static void check_shm(const struct ampd_soc_proc *p)
+{
+	if (p->firmware[0] || p->ram_len || p->pool_len)
+		abort();
+	check_path(p->shm.file, sizeof(p->shm.file));
+	check_path(p->shm.socket, sizeof(p->shm.socket));
+	if ((p->shm.size && (p->shm.size < 0x1000 || p->shm.size > SHM_MAX_SIZE)) ||
+	    (p->shm.buf_da && !p->shm.buf_len) ||
+	    p->shm.attach_timeout_ms > AMPD_SOC_WATCHDOG_MAX_MS)
+		abort();
+}
+
 static void check_proc(const struct ampd_soc *soc, unsigned int i)
 {
 	const struct ampd_soc_proc *p = &soc->procs[i];
@@ -26,6 +49,14 @@ static void check_proc(const struct ampd_soc *soc, unsigned int i)
 	for (j = 0; j < i; j++)
 		if (!strcmp(soc->procs[j].name, p->name))
 			abort();
+	/* The buffer geometry, for any platform: 0 (the default) or within rproc's bounds. */
+	if ((p->buf_size && (p->buf_size < 24 || p->buf_size > 65544 || p->buf_size % 8)) ||
+	    p->num_bufs % 2 || p->num_bufs > 65536)
+		abort();
+	if (!strcmp(p->compatible, AMPD_SOC_SHM_COMPATIBLE)) {
+		check_shm(p);
+		return;
+	}
 	if (strcmp(p->compatible, AMPD_SOC_SIM_COMPATIBLE))
 		abort();
 	n = strnlen(p->firmware, sizeof(p->firmware));

@@ -64,6 +64,13 @@ def variants():
     yield 'bad-firmware', edit(d, '"rpmsg-echo.elf"', '"../rpmsg-echo.elf"')
     yield 'unknown-platform', edit(d, '"amp,sim-rproc";', '"vendor,dsp-rproc";')
     yield 'no-remoteproc', edit(d, 'remoteproc {', 'rproc {')
+    s = source('shm-openamp')
+    yield 'shm-openamp', s
+    yield 'shm-relative', edit(s, '"/dev/shm/amp-dsp1.shm"', '"amp-dsp1.shm"')
+    yield 'shm-firmware', edit(s, 'amp,auto-boot;', 'amp,auto-boot; firmware-name = "a.elf";')
+    yield 'shm-buffers', edit(s, '<0x10000 0x80000>', '<0x10000>')
+    yield 'shm-buf-size', edit(s, '<1024>', '<1020>')
+    yield 'shm-mixed', edit(d, 'sim1 {', 'shm9 { compatible = "amp,shm-rproc"; amp,shm-size = <0x100000>; };\nsim1 {')
     yield 'sixteen', many(16)
     yield 'seventeen', many(17)
 

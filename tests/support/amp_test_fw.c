@@ -81,7 +81,6 @@ void amp_test_rsc_default(struct amp_test_rsc *r, uint32_t trace_da, uint32_t tr
 
 const char *amp_test_fw_write(int slot, const struct amp_test_rsc *rsc, uint16_t machine)
 {
-	static char paths[4][64];
 	static const char shstr[] = "\0.text\0.resource_table\0.shstrtab";
 	const size_t code_len = 0x100, rsc_at = 0x800;
 	size_t rsc_len = rsc ? rsc->size : 0;
@@ -94,8 +93,7 @@ const char *amp_test_fw_write(int slot, const struct amp_test_rsc *rsc, uint16_t
 	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
 	Elf64_Shdr *sh = (Elf64_Shdr *)(img + sh_off);
 	unsigned int s = 1;
-	FILE *f;
-	int fd;
+	const char *path;
 
 	assert_non_null(img);
 	memcpy(eh->e_ident, ELFMAG, SELFMAG);
@@ -148,13 +146,23 @@ const char *amp_test_fw_write(int slot, const struct amp_test_rsc *rsc, uint16_t
 	sh[s].sh_offset = shstr_off;
 	sh[s].sh_size = sizeof(shstr);
 
+	path = amp_test_fw_write_image(slot, img, total);
+	free(img);
+	return path;
+}
+
+const char *amp_test_fw_write_image(int slot, const void *img, size_t size)
+{
+	static char paths[4][64];
+	FILE *f;
+	int fd;
+
 	snprintf(paths[slot], sizeof(paths[slot]), "/tmp/amp-test-fw-XXXXXX");
 	fd = mkstemp(paths[slot]);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "wb");
 	assert_non_null(f);
-	assert_int_equal(fwrite(img, 1, total, f), total);
+	assert_int_equal(fwrite(img, 1, size, f), size);
 	fclose(f);
-	free(img);
 	return paths[slot];
 }

@@ -28,4 +28,9 @@ void amp_test_rsc_default(struct amp_test_rsc *rsc, uint32_t trace_da, uint32_t 
  * (static storage per call slot @slot 0..3). */
 const char *amp_test_fw_write(int slot, const struct amp_test_rsc *rsc, uint16_t machine);
 
+/* Write @size bytes of @img (an image built with amp_test_elf_build(), say) to a new temporary
+ * file; returns its path (static storage per call slot @slot 0..3, shared with
+ * amp_test_fw_write()). */
+const char *amp_test_fw_write_image(int slot, const void *img, size_t size);
+
 #endif /* AMP_TEST_FW_H */

@@ -308,7 +308,9 @@ static void inspect_table(struct out *o, const char *file, const uint8_t *image,
 	uint8_t *copy;
 	int ret;
 
-	ret = rproc_elf_find_section(image, size, info, ".resource_table", &off, &len, &addr, &d);
+	/* Where the loader looks for it: among the bytes a segment loads at its address. */
+	ret = rproc_elf_find_loaded_section(image, size, info, ".resource_table", &off, &len, &addr,
+					    &d);
 	if (ret == -AMP_ENOENT) {
 		if (!o->json)
 			printf("\nresource table: none (the firmware needs no resources)");
@@ -337,7 +339,8 @@ static int cmd_inspect(const char *file, bool json)
 	unsigned int i;
 	int fd;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* Not blocking on a FIFO: it is refused below, as the loader refuses it. */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st)) {
 		fprintf(stderr, "ampctl: %s: %s\n", file, strerror(errno));
 		return 1;

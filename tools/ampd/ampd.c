@@ -6,22 +6,31 @@
  * rpmsg endpoint, where each packet is one message each way (what Linux's rpmsg_char gives a
  * /dev/rpmsgN file).
  *
- * Threads: everything here runs in the main thread's epoll loop, except two callbacks the
- * library calls from its own threads: endpoint receive (the processor's notification thread:
- * it forwards the message to the client's socket without blocking) and channel/processor
- * events (queued for the main loop, which owns every client).
+ * Threads: the main thread's epoll loop owns every client and never waits. What takes a
+ * processor's locks (start, stop, recovery, the firmware, a trace, the channels, opening an
+ * endpoint) is handed to that processor's worker thread, because a boot or a stop holds those
+ * locks for as long as it takes (a slow firmware file, a core that is slow to die): the worker
+ * runs the requests of its processor one after the other and hands each response back to the
+ * loop to send; the loop serves everyone else meanwhile. The library calls two
+ * callbacks from its own threads: endpoint receive (the processor's notification thread: it
+ * forwards the message to the client's socket without blocking) and channel/processor events
+ * (queued for the main loop).
  *
  * Every request is checked; a bad one costs its client an error reply, a client that does not
- * read is dropped (or, on an endpoint, loses the messages that do not fit, counted), and
- * SIGTERM powers the processors off.
+ * read is dropped (or, on an endpoint, loses the messages that do not fit, counted), a control
+ * connection that sends no request for --idle-timeout seconds is closed, one user (uid) holds
+ * at most --max-clients-per-uid of the connections, and SIGTERM powers the processors off.
  * Tool.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +45,7 @@
 #include <unistd.h>
 
 #include <amp/amp.h>
+#include <amp/shm.h>
 #include <amp/sim.h>
 
 #include "ampd/ampd_proto.h"
@@ -45,7 +55,10 @@
 
 #define AMPD_DEFAULT_SOCKET "/run/ampd.sock"
 #define AMPD_DEFAULT_COREDUMP_DIR "/var/lib/ampd"
-#define AMPD_MAX_CLIENTS 256
+#define AMPD_DEFAULT_MAX_CLIENTS 256
+#define AMPD_MAX_CLIENTS_LIMIT 4096 /* --max-clients: at most this (each is a file descriptor) */
+#define AMPD_DEFAULT_IDLE_S 10
+#define AMPD_IDLE_LIMIT_S 86400
 #define EVENT_QUEUE 1024
 #define RSC_MAX 16384 /* a loaded table larger than this is not dumped */
 #define RETRY_MIN_MS 1
@@ -53,10 +66,22 @@
 
 /* --- the processors ---------------------------------------------------------------------- */
 
+struct job;
+
 struct dproc {
 	struct rproc *rp;
 	const struct ampd_soc_proc *cfg;
-	bool coredump;
+	bool coredump;      /* atomic: set by the worker, shown by the loop */
+	char firmware[256]; /* the loop's copy of the firmware name, for ls: the library's string
+			     * is freed by a change, which the worker makes */
+	/* The worker: the requests that take this processor's locks, one at a time, in the
+	 * order they came (a stop asked during a start runs after it). */
+	struct amp_thread worker;
+	struct amp_mutex lock; /* guards queue, queue_tail, quit */
+	struct amp_cond cond;
+	struct job *queue, **queue_tail;
+	bool quit;
+	bool worker_started;
 };
 
 static struct ampd_soc soc;
@@ -108,14 +133,27 @@ struct client {
 	pid_t pid;
 	uid_t uid;
 	struct dept *dept;
+	struct job *job; /* a request a worker runs: until it is answered the fd is out of the
+			  * epoll set (the next request waits in the socket) and the client is
+			  * never dropped */
+	/* A control connection between requests is in the idle list, oldest deadline first. */
+	uint64_t idle_deadline_ns;
+	struct client *idle_prev, *idle_next;
+	bool idle_listed;
 	bool dead;     /* dropped: freed after the epoll batch that may still name it */
 	struct client *next;
 };
 
 static struct client *clients, *graveyard;
 static unsigned int nclients;
-static int ep, retry_tfd;
+static int ep, retry_tfd, idle_tfd;
 static unsigned int retry_ms;
+
+/* Limits against clients that hold connections (--max-clients, --max-clients-per-uid,
+ * --idle-timeout). */
+static unsigned int max_clients = AMPD_DEFAULT_MAX_CLIENTS, max_per_uid;
+static uint64_t idle_ns = (uint64_t)AMPD_DEFAULT_IDLE_S * AMP_NSEC_PER_SEC;
+static struct client *idle_head, *idle_tail;
 
 /* Counts channel and processor events as the library reports them (channel ones under its bus
  * lock, as endpoints are made): an event queued before an endpoint was made, and handled
@@ -123,13 +161,39 @@ static unsigned int retry_ms;
 static uint64_t ev_gen;
 
 /* epoll keys of the fds that are not clients */
-static char key_listen, key_signal, key_events, key_retry;
+static char key_listen, key_signal, key_events, key_retry, key_done, key_idle;
 
 /* A response under construction: "AMP1 ok" or "AMP1 err NAME message", then lines. */
 struct resp {
 	char buf[AMPD_RESP_MAX];
 	size_t len;
 	bool overflow;
+	bool err; /* an error response */
+};
+
+/*
+ * A request that a processor's worker runs (needs_worker()). The loop makes it, a worker fills
+ * its response, the loop sends that. While a worker has it the loop touches only @e (an
+ * acquire load) and @ended: everything else is the worker's until it is back (done_lock).
+ */
+struct job {
+	struct client *c; /* the loop's: the worker never touches the client */
+	int fd;           /* the client's connection, for the endpoint being opened */
+	struct ampd_req q;
+	struct dproc *d;  /* the processor whose worker has it now */
+	/* topology: one part per processor, procs[first..last], each on that processor's
+	 * worker (@part: the one now); the channel lines of procs[i] are
+	 * r.buf[cut[i], cut[i + 1]) */
+	unsigned int first, part, last;
+	size_t cut[AMPD_SOC_MAX_PROCS + 1];
+	/* open: the endpoint, published (release) under the bus lock as soon as it is made, so
+	 * that an event the loop handles before the reply is sent can end it (@ended). From
+	 * then on it is the loop's to free. */
+	struct dept *e;
+	bool ended;
+	char firmware[256]; /* firmware: the name now set */
+	struct resp r;
+	struct job *next;
 };
 
 __attribute__((format(printf, 2, 3))) static void resp_add(struct resp *r, const char *fmt, ...)
@@ -146,9 +210,30 @@ __attribute__((format(printf, 2, 3))) static void resp_add(struct resp *r, const
 		r->len += (size_t)n;
 }
 
+/* @len bytes as they are (lines another thread already formatted). */
+static void resp_put(struct resp *r, const char *s, size_t len)
+{
+	if (len > sizeof(r->buf) - r->len) {
+		r->overflow = true;
+		return;
+	}
+	memcpy(r->buf + r->len, s, len);
+	r->len += len;
+}
+
+static void resp_ok(struct resp *r)
+{
+	r->len = 0;
+	r->overflow = false;
+	r->err = false;
+	resp_add(r, "%s ok", AMPD_PROTO_TAG);
+}
+
 static void resp_err(struct resp *r, int err, const char *msg)
 {
 	r->len = 0;
+	r->overflow = false;
+	r->err = true;
 	resp_add(r, "%s err %s %s", AMPD_PROTO_TAG, amp_errname(err), msg);
 }
 
@@ -173,17 +258,24 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path ? path : "-";
 }
 
+/* In the loop only: nothing here takes a lock a boot or a stop holds. */
 static void describe(struct resp *r, struct dproc *d)
 {
 	struct rproc *p = d->rp;
 
 	resp_add(r, "\nproc name=%s state=%s firmware=", rproc_name(p),
 		 rproc_state_name(rproc_get_state(p)));
-	add_word(r, base_name(rproc_get_firmware(p)), 256);
+	add_word(r, base_name(d->firmware), sizeof(d->firmware));
 	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s", rproc_crash_count(p),
 		 rproc_recovery_enabled(p) ? "on" : "off",
 		 d->cfg->notify == SIM_NOTIFY_POLL ? "poll" : "mailbox", d->cfg->cpu,
-		 d->coredump ? "on" : "off");
+		 __atomic_load_n(&d->coredump, __ATOMIC_RELAXED) ? "on" : "off");
+}
+
+static void add_firmware(struct resp *r, struct dproc *d, const char *file)
+{
+	resp_add(r, "\nfirmware proc=%s file=", rproc_name(d->rp));
+	add_word(r, base_name(file), 256);
 }
 
 static void add_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
@@ -196,9 +288,11 @@ static void add_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
 	add_word(r, ch->driver ? ch->driver->name : "-", 64);
 }
 
+/* add_trace(), add_rsc() and add_coredump() take the processor's lock: workers only. Their
+ * buffers are on the stack, since the workers of two processors may run them at once. */
 static void add_trace(struct resp *r, struct rproc *p)
 {
-	static char text[AMPD_RESP_MAX / 2];
+	char text[AMPD_RESP_MAX / 2];
 	int n = rproc_trace_read(p, 0, text, sizeof(text)), i;
 
 	if (n < 0) {
@@ -217,7 +311,7 @@ static void add_trace(struct resp *r, struct rproc *p)
  * does not interpret what the remote may have written there. */
 static void add_rsc(struct resp *r, struct rproc *p)
 {
-	static uint8_t table[RSC_MAX];
+	uint8_t table[RSC_MAX];
 	uint64_t da = 0;
 	int n = rproc_copy_loaded_table(p, table, sizeof(table), &da), i;
 
@@ -237,7 +331,8 @@ static void add_coredump(struct resp *r, struct dproc *d)
 {
 	char last[512];
 
-	resp_add(r, "\ncoredump proc=%s mode=%s dir=", rproc_name(d->rp), d->coredump ? "on" : "off");
+	resp_add(r, "\ncoredump proc=%s mode=%s dir=", rproc_name(d->rp),
+		 __atomic_load_n(&d->coredump, __ATOMIC_RELAXED) ? "on" : "off");
 	add_word(r, coredump_dir, 4096);
 	resp_add(r, " last=");
 	if (rproc_last_coredump(d->rp, last, sizeof(last)) > 0)
@@ -260,22 +355,6 @@ static void add_endpoint_line(struct resp *r, const struct client *c)
 		 (unsigned long long)e->tx_bad);
 }
 
-static void add_topology(struct resp *r, struct dproc *only)
-{
-	struct client *c;
-	unsigned int i;
-
-	for (i = 0; i < num_procs; i++) {
-		if (only && only != &procs[i])
-			continue;
-		describe(r, &procs[i]);
-		rproc_for_each_channel(procs[i].rp, add_channel, r);
-		for (c = clients; c; c = c->next)
-			if (c->mode == M_ENDPOINT && c->dept->proc == &procs[i])
-				add_endpoint_line(r, c);
-	}
-}
-
 /* --- endpoints ---------------------------------------------------------------------------- */
 
 /* The notification thread: forward to the client without waiting. A client that does not read
@@ -295,70 +374,103 @@ static void ept_rx(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 }
 
 struct open_walk {
-	const struct ampd_req *q;
+	struct job *j;
 	struct dept *e;
 	bool found;
 };
 
-/* Runs with the bus lock held: the channel cannot go while its endpoint is made. */
+/* Runs with the bus lock held: the channel cannot go while its endpoint is made, and a
+ * channel event (counted and queued under that lock) comes wholly before or after. */
 static void open_on_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
 {
 	struct open_walk *w = arg;
+	const struct ampd_req *q = &w->j->q;
 
-	if (w->found || strncmp(ch->name, w->q->arg, sizeof(ch->name)))
+	if (w->found || strncmp(ch->name, q->arg, sizeof(ch->name)))
 		return;
 	w->found = true;
-	w->e->ept = rpmsg_create_ept(ch, ept_rx, w->e, w->q->src);
+	w->e->ept = rpmsg_create_ept(ch, ept_rx, w->e, q->src);
 	if (!w->e->ept)
 		return;
 	w->e->vdev = index;
 	w->e->ch_dst = ch->dst;
 	w->e->gen = __atomic_load_n(&ev_gen, __ATOMIC_SEQ_CST);
-	w->e->dst = w->q->dst != AMPD_ADDR_ANY ? w->q->dst : ch->dst;
+	w->e->dst = q->dst != AMPD_ADDR_ANY ? q->dst : ch->dst;
 	w->e->src = rpmsg_ept_addr(w->e->ept);
 	w->e->mtu = rpmsg_get_mtu(w->e->ept);
 	snprintf(w->e->channel, sizeof(w->e->channel), "%s", ch->name);
+	/* Release: the fields above are what the loop reads (event_ends()). Pairs with the
+	 * acquire in note_opening_ended(). */
+	__atomic_store_n(&w->j->e, w->e, __ATOMIC_RELEASE);
 }
 
-static void open_endpoint(struct client *c, struct dproc *d, const struct ampd_req *q,
-			  struct resp *r)
+/* The worker's half of open: make the endpoint; the loop's half is open_finish(). */
+static void open_run(struct job *j)
 {
 	struct dept *e = calloc(1, sizeof(*e));
-	struct open_walk w = {q, e, false};
+	struct open_walk w = {j, e, false};
+	struct resp *r = &j->r;
 
 	if (!e) {
 		resp_err(r, -AMP_ENOMEM, "out of memory");
 		return;
 	}
-	e->fd = c->fd;
-	e->proc = d;
+	e->fd = j->fd;
+	e->proc = j->d;
 	e->pending_len = -1;
-	rproc_for_each_channel(d->rp, open_on_channel, &w);
+	rproc_for_each_channel(j->d->rp, open_on_channel, &w);
 	if (!e->ept) {
-		free(e);
+		free(e); /* never published */
 		if (!w.found)
 			resp_err(r, -AMP_ENOENT,
 				 "no such channel on that processor (ampctl channels lists them)");
-		else if (q->src != AMPD_ADDR_ANY)
-			resp_err(r, -AMP_EADDRINUSE, "that source address is taken");
+		else if (j->q.src != AMPD_ADDR_ANY)
+			resp_err(r, -AMP_EADDRINUSE,
+				 "that source address is taken (by a driver or another endpoint "
+				 "on that device)");
 		else
 			resp_err(r, -AMP_ENOMEM,
 				 "no endpoint could be made (out of memory, or the device went)");
 		return;
 	}
+	/* Published: the loop frees it if the open fails from here on. */
 	e->pending = malloc((size_t)e->mtu);
 	if (!e->pending) {
-		rpmsg_destroy_ept(e->ept);
-		free(e);
 		resp_err(r, -AMP_ENOMEM, "out of memory");
+		return;
+	}
+	resp_add(r, "\nendpoint proc=%s vdev=%u channel=%s src=0x%x dst=0x%x mtu=%d",
+		 rproc_name(j->d->rp), e->vdev, e->channel, e->src, e->dst, e->mtu);
+}
+
+static void dept_free(struct dept *e)
+{
+	/* No callback forwards to the fd once this returns: then it may close. */
+	rpmsg_destroy_ept(e->ept);
+	free(e->pending);
+	free(e);
+}
+
+/* The loop's half of open: the endpoint becomes the client's, unless the open failed or an
+ * event ended the endpoint before this reply (its channel went meanwhile). */
+static void open_finish(struct client *c, struct job *j)
+{
+	struct dept *e = j->e;
+
+	if (!e)
+		return; /* nothing was made; the response says why */
+	if (!j->r.err && j->ended)
+		resp_err(&j->r, -AMP_ENOENT,
+			 "the channel went while the endpoint was being opened (ampctl channels "
+			 "lists those there now)");
+	if (j->r.err) {
+		dept_free(e);
 		return;
 	}
 	c->dept = e;
 	c->mode = M_ENDPOINT;
-	resp_add(r, "\nendpoint proc=%s vdev=%u channel=%s src=0x%x dst=0x%x mtu=%d",
-		 rproc_name(d->rp), e->vdev, e->channel, e->src, e->dst, e->mtu);
 	amp_log(AMP_LOG_INFO, "ampd: pid %d opened %s/%s (0x%x -> 0x%x)", (int)c->pid,
-		rproc_name(d->rp), e->channel, e->src, e->dst);
+		rproc_name(e->proc->rp), e->channel, e->src, e->dst);
 }
 
 static void arm_retry(void)
@@ -467,32 +579,35 @@ static void retry_pending(void)
 
 /* --- requests ----------------------------------------------------------------------------- */
 
-static int set_coredump(struct dproc *d, bool on)
+/* Whether the request takes the processor's locks (or the bus's, walking its channels): a
+ * boot, a stop or a recovery holds them for as long as it takes, so such a request runs on
+ * the processor's worker, never in the loop. */
+static bool needs_worker(const struct ampd_req *q)
 {
-	int ret = rproc_set_coredump(d->rp, on ? RPROC_COREDUMP_ENABLED : RPROC_COREDUMP_DISABLED,
-				     coredump_dir);
-
-	if (!ret)
-		d->coredump = on;
-	return ret;
+	switch (q->verb) {
+	case AMPD_START:
+	case AMPD_STOP:
+	case AMPD_TRACE:
+	case AMPD_CHANNELS:
+	case AMPD_COREDUMP:
+	case AMPD_RSC:
+	case AMPD_TOPOLOGY:
+	case AMPD_OPEN:
+		return true;
+	case AMPD_RECOVERY:
+		return q->sw == AMPD_SW_NOW;
+	case AMPD_FIRMWARE:
+		return q->arg[0] != 0; /* a change; the name alone is the loop's copy */
+	default:
+		return false;
+	}
 }
 
-static void handle(struct client *c, const struct ampd_req *q, struct resp *r)
+/* The requests the loop answers itself: none waits on a lock that a boot or a stop holds. */
+static void handle(struct client *c, struct dproc *d, const struct ampd_req *q, struct resp *r)
 {
-	struct dproc *d = NULL;
-	struct rproc *p = NULL;
 	unsigned int i;
-	int ret = 0;
 
-	r->len = 0;
-	resp_add(r, "%s ok", AMPD_PROTO_TAG);
-	if (q->name[0]) {
-		if (!(d = find(q->name))) {
-			resp_err(r, -AMP_ENOENT, "no processor by that name (ampctl ls lists them)");
-			return;
-		}
-		p = d->rp;
-	}
 	switch (q->verb) {
 	case AMPD_VERSION:
 		resp_add(r, "\nprotocol %s\nampd %s", AMPD_PROTO_TAG, AMPD_VERSION_STRING);
@@ -504,37 +619,97 @@ static void handle(struct client *c, const struct ampd_req *q, struct resp *r)
 	case AMPD_STATUS:
 		describe(r, d);
 		break;
+	case AMPD_CRASH:
+		if (!is_up(rproc_get_state(d->rp))) {
+			resp_err(r, -AMP_EINVAL, "only a running processor can be crashed");
+			return;
+		}
+		rproc_report_crash(d->rp, RPROC_FATAL_ERROR); /* never blocks */
+		break;
+	case AMPD_RECOVERY:
+		rproc_set_recovery(d->rp, q->sw == AMPD_SW_ON); /* never blocks */
+		break;
+	case AMPD_FIRMWARE:
+		add_firmware(r, d, d->firmware);
+		break;
+	case AMPD_WATCH:
+		c->mode = M_WATCH;
+		break;
+	default:
+		resp_err(r, -AMP_EINVAL, "not a request the loop answers"); /* our bug */
+		break;
+	}
+}
+
+static int set_coredump(struct dproc *d, bool on)
+{
+	int ret = rproc_set_coredump(d->rp, on ? RPROC_COREDUMP_ENABLED : RPROC_COREDUMP_DISABLED,
+				     coredump_dir);
+
+	if (!ret)
+		__atomic_store_n(&d->coredump, on, __ATOMIC_RELAXED);
+	return ret;
+}
+
+/* Jobs the workers are done with, for the loop (done_fd wakes it). */
+static struct amp_mutex done_lock = AMP_MUTEX_INITIALIZER;
+static struct job *done_head, **done_tail = &done_head; /* guarded by done_lock */
+static int done_fd;
+
+static void job_queue(struct dproc *d, struct job *j)
+{
+	amp_mutex_lock(&d->lock);
+	j->d = d;
+	j->next = NULL;
+	*d->queue_tail = j;
+	d->queue_tail = &j->next;
+	amp_cond_signal(&d->cond);
+	amp_mutex_unlock(&d->lock);
+}
+
+static void job_done(struct job *j)
+{
+	uint64_t one = 1;
+
+	amp_mutex_lock(&done_lock);
+	j->next = NULL;
+	*done_tail = j;
+	done_tail = &j->next;
+	amp_mutex_unlock(&done_lock);
+	if (write(done_fd, &one, sizeof(one)) < 0) {
+		/* only EAGAIN (the counter is full): the loop is awake anyway */
+	}
+}
+
+/* A worker: may block as long as the library does; touches nothing of the loop's. */
+static void run_job(struct job *j)
+{
+	struct dproc *d = j->d;
+	struct rproc *p = d->rp;
+	struct resp *r = &j->r;
+	int ret = 0;
+
+	switch (j->q.verb) {
 	case AMPD_START:
 		if (rproc_power_count(p)) {
 			resp_err(r, -AMP_EALREADY, "already started");
-			return;
+			break;
 		}
 		ret = rproc_boot(p);
 		break;
 	case AMPD_STOP:
 		if (!rproc_power_count(p)) {
 			resp_err(r, -AMP_EALREADY, "not started");
-			return;
+			break;
 		}
 		ret = rproc_shutdown(p);
 		break;
-	case AMPD_CRASH:
-		if (!is_up(rproc_get_state(p))) {
-			resp_err(r, -AMP_EINVAL, "only a running processor can be crashed");
-			return;
+	case AMPD_RECOVERY: /* now */
+		if (rproc_get_state(p) != RPROC_CRASHED) {
+			resp_err(r, -AMP_EINVAL, "only a crashed processor can be recovered");
+			break;
 		}
-		rproc_report_crash(p, RPROC_FATAL_ERROR);
-		break;
-	case AMPD_RECOVERY:
-		if (q->sw == AMPD_SW_NOW) {
-			if (rproc_get_state(p) != RPROC_CRASHED) {
-				resp_err(r, -AMP_EINVAL, "only a crashed processor can be recovered");
-				return;
-			}
-			ret = rproc_trigger_recovery(p);
-		} else {
-			rproc_set_recovery(p, q->sw == AMPD_SW_ON);
-		}
+		ret = rproc_trigger_recovery(p);
 		break;
 	case AMPD_TRACE:
 		add_trace(r, p);
@@ -543,45 +718,84 @@ static void handle(struct client *c, const struct ampd_req *q, struct resp *r)
 		rproc_for_each_channel(p, add_channel, r);
 		break;
 	case AMPD_FIRMWARE:
-		if (q->arg[0] && (ret = rproc_set_firmware(p, q->arg)) == -AMP_EBUSY) {
+		ret = rproc_set_firmware(p, j->q.arg);
+		if (ret == -AMP_EBUSY) {
 			resp_err(r, ret, "the firmware can only be changed while offline (stop first)");
-			return;
-		}
-		if (!ret) {
-			resp_add(r, "\nfirmware proc=%s file=", rproc_name(p));
-			add_word(r, base_name(rproc_get_firmware(p)), 256);
+			ret = 0;
+		} else if (!ret) {
+			/* Only this worker changes it: the library's string is stable here. */
+			snprintf(j->firmware, sizeof(j->firmware), "%s", rproc_get_firmware(p));
+			add_firmware(r, d, j->firmware);
 		}
 		break;
 	case AMPD_COREDUMP:
-		if (q->sw != AMPD_SW_NONE && (ret = set_coredump(d, q->sw == AMPD_SW_ON)) == -AMP_EBUSY) {
+		if (j->q.sw != AMPD_SW_NONE &&
+		    (ret = set_coredump(d, j->q.sw == AMPD_SW_ON)) == -AMP_EBUSY) {
 			resp_err(r, ret, "cannot change while crashed (recover first)");
-			return;
-		}
-		if (!ret)
+			ret = 0;
+		} else if (!ret) {
 			add_coredump(r, d);
+		}
 		break;
 	case AMPD_RSC:
 		add_rsc(r, p);
 		break;
 	case AMPD_TOPOLOGY:
-		add_topology(r, d);
-		break;
-	case AMPD_WATCH:
-		c->mode = M_WATCH;
-		break;
-	case AMPD_OPEN:
-		if (!is_up(rproc_get_state(p))) {
-			resp_err(r, -AMP_ENODEV, "the processor is not running (ampctl start NAME)");
+		/* This processor's channels; the loop adds what it owns (the proc lines, the
+		 * clients' endpoints) when every part is done. */
+		rproc_for_each_channel(p, add_channel, r);
+		j->cut[j->part + 1] = r->len;
+		if (j->part < j->last) {
+			j->part++;
+			job_queue(&procs[j->part], j);
 			return;
 		}
-		open_endpoint(c, d, q, r);
+		break;
+	case AMPD_OPEN:
+		open_run(j);
 		break;
 	default:
-		ret = -AMP_EINVAL;
+		resp_err(r, -AMP_EINVAL, "not a request for a worker"); /* our bug */
 		break;
 	}
 	if (ret)
 		resp_err(r, ret, amp_strerror(ret));
+	job_done(j);
+}
+
+static void *worker_main(void *arg)
+{
+	struct dproc *d = arg;
+	struct job *j;
+
+	for (;;) {
+		amp_mutex_lock(&d->lock);
+		while (!d->queue && !d->quit)
+			amp_cond_wait(&d->cond, &d->lock);
+		if (d->quit) {
+			/* What is still queued is the loop's to free, after every worker ended. */
+			amp_mutex_unlock(&d->lock);
+			return NULL;
+		}
+		j = d->queue;
+		d->queue = j->next;
+		if (!d->queue)
+			d->queue_tail = &d->queue;
+		amp_mutex_unlock(&d->lock);
+		run_job(j);
+	}
+}
+
+static void worker_start(struct dproc *d)
+{
+	amp_mutex_init(&d->lock);
+	amp_cond_init(&d->cond);
+	d->queue_tail = &d->queue;
+	if (amp_thread_create(&d->worker, worker_main, d, "ampd-worker")) {
+		fprintf(stderr, "ampd: cannot start a worker for %s\n", d->cfg->name);
+		exit(1);
+	}
+	d->worker_started = true;
 }
 
 /* --- events from the library's threads, handled in the main loop ------------------------- */
@@ -724,6 +938,22 @@ static void find_channel(struct rpmsg_channel *ch, unsigned int index, void *arg
 		w->found = true;
 }
 
+/*
+ * An endpoint a worker is opening, not yet the client's: an event that ends it is noted, and
+ * the open is refused when the worker is done (open_finish()). One not yet published was not
+ * made before the event was counted (both happen under the bus lock), so the event is not
+ * about it.
+ */
+static void note_opening_ended(struct job *j, const struct event *ev)
+{
+	/* Acquire: pairs with the release in open_on_channel(). */
+	const struct dept *e = j->q.verb == AMPD_OPEN ? __atomic_load_n(&j->e, __ATOMIC_ACQUIRE)
+						      : NULL;
+
+	if (e && event_ends(ev, e))
+		j->ended = true;
+}
+
 /* After lost events: every endpoint whose channel or processor is gone is closed now. */
 static void recheck_endpoints(void)
 {
@@ -732,6 +962,11 @@ static void recheck_endpoints(void)
 	for (c = clients; c; c = next) {
 		struct find_walk w = {c->mode == M_ENDPOINT ? c->dept : NULL, false};
 		next = c->next;
+		/* One being opened cannot be checked while a worker makes it: what would have
+		 * said whether its channel went is lost, so it is refused (the client opens
+		 * again). */
+		if (c->job && c->job->q.verb == AMPD_OPEN)
+			c->job->ended = true;
 		if (!w.e)
 			continue;
 		if (is_up(rproc_get_state(w.e->proc->rp)))
@@ -776,6 +1011,8 @@ static void handle_events(void)
 			next = c->next;
 			if (c->mode == M_ENDPOINT && event_ends(&ev, c->dept))
 				drop(c);
+			else if (c->job)
+				note_opening_ended(c->job, &ev);
 		}
 	}
 	/* What came meanwhile waits for the next turn of the loop: a remote that floods the
@@ -806,22 +1043,58 @@ static void set_listening(bool on)
 				      "goes");
 }
 
+/* --- idle connections: a control connection has idle_ns for each request ------------------ */
+
+static void idle_timer_set(uint64_t deadline_ns)
+{
+	struct itimerspec its = {.it_value = {.tv_sec = (time_t)(deadline_ns / AMP_NSEC_PER_SEC),
+					      .tv_nsec = (long)(deadline_ns % AMP_NSEC_PER_SEC)}};
+
+	timerfd_settime(idle_tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void idle_unlist(struct client *c)
+{
+	if (!c->idle_listed)
+		return;
+	*(c->idle_prev ? &c->idle_prev->idle_next : &idle_head) = c->idle_next;
+	*(c->idle_next ? &c->idle_next->idle_prev : &idle_tail) = c->idle_prev;
+	c->idle_prev = c->idle_next = NULL;
+	c->idle_listed = false;
+}
+
+/*
+ * The client has idle_ns from now to send its next request. Every connection gets the same
+ * timeout, so joining at the tail keeps the list in deadline order, and one timer (for the
+ * head) serves them all: it may fire for a head that has gone meanwhile, which only re-arms it.
+ */
+static void idle_list(struct client *c)
+{
+	idle_unlist(c);
+	c->idle_deadline_ns = amp_now_ns() + idle_ns;
+	c->idle_prev = idle_tail;
+	*(idle_tail ? &idle_tail->idle_next : &idle_head) = c;
+	idle_tail = c;
+	c->idle_listed = true;
+	if (idle_head == c)
+		idle_timer_set(c->idle_deadline_ns);
+}
+
 static void drop(struct client *c)
 {
 	struct client **pp;
 
+	/* Never one a worker answers for: its job names it (the loop waits for the job). */
 	for (pp = &clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	}
+	idle_unlist(c);
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->dept) {
-		/* No callback forwards to the fd once this returns: then it may close. */
-		rpmsg_destroy_ept(c->dept->ept);
-		free(c->dept->pending);
-		free(c->dept);
+		dept_free(c->dept);
 		c->dept = NULL;
 	}
 	close(c->fd);
@@ -842,11 +1115,236 @@ static void free_dropped(void)
 	}
 }
 
-/* One packet from a control or watch client: answer it, or drop the client. */
+static void idle_expire(void)
+{
+	char msg[128];
+	uint64_t now = amp_now_ns(), ticks;
+	int len;
+
+	if (read(idle_tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	len = snprintf(msg, sizeof(msg),
+		       "%s err ETIMEDOUT no request in %llu s (ampd --idle-timeout): connection "
+		       "closed, connect again",
+		       AMPD_PROTO_TAG, (unsigned long long)(idle_ns / AMP_NSEC_PER_SEC));
+	while (idle_head && idle_head->idle_deadline_ns <= now) {
+		struct client *c = idle_head;
+
+		/* Said where the reply to its next request would be read, then closed. */
+		send(c->fd, msg, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		drop(c);
+	}
+	if (idle_head)
+		idle_timer_set(idle_head->idle_deadline_ns);
+}
+
+/* Send @r to @c; a client whose socket is full is not reading: it goes, the others do not
+ * wait. */
+static void reply(struct client *c, struct resp *r)
+{
+	if (r->overflow)
+		resp_err(r, -AMP_ENOBUFS, "response too large");
+	if (send(c->fd, r->buf, r->len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)r->len) {
+		drop(c);
+		return;
+	}
+	if (c->dept)
+		__atomic_store_n(&c->dept->ready, true, __ATOMIC_RELEASE);
+	/* A watch or an endpoint is long-lived by design; a control connection is idle until
+	 * its next request. */
+	if (c->mode == M_CONTROL)
+		idle_list(c);
+	else
+		idle_unlist(c);
+}
+
+/* Hand the request to its processor's worker (every processor's in turn, for a topology of
+ * them all); the client is not read until the response is sent (finish()). */
+static int submit(struct client *c, struct dproc *d, const struct ampd_req *q)
+{
+	struct job *j = malloc(sizeof(*j));
+
+	if (!j)
+		return -AMP_ENOMEM;
+	memset(j, 0, offsetof(struct job, r));
+	j->c = c;
+	j->fd = c->fd;
+	j->q = *q;
+	if (q->verb == AMPD_TOPOLOGY) {
+		j->first = j->part = d ? (unsigned int)(d - procs) : 0;
+		j->last = d ? j->part : num_procs - 1;
+		d = &procs[j->part];
+	}
+	resp_ok(&j->r);
+	j->cut[j->part] = j->r.len;
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	idle_unlist(c);
+	c->job = j;
+	job_queue(d, j);
+	return 0;
+}
+
+/* Every processor's part of a topology, each after its proc line, with the clients' endpoints
+ * on it (which only the loop knows). */
+static void topology_finish(const struct job *j, struct resp *out)
+{
+	const struct client *c;
+	unsigned int i;
+
+	resp_ok(out);
+	out->overflow = j->r.overflow;
+	for (i = j->first; i <= j->last; i++) {
+		describe(out, &procs[i]);
+		resp_put(out, j->r.buf + j->cut[i], j->cut[i + 1] - j->cut[i]);
+		for (c = clients; c; c = c->next)
+			if (c->mode == M_ENDPOINT && c->dept->proc == &procs[i])
+				add_endpoint_line(out, c);
+	}
+}
+
+/* A worker is done with @j: what the loop owns is brought up to date, the response goes, the
+ * client is read again. */
+static void finish(struct job *j)
+{
+	static struct resp out;
+	struct client *c = j->c;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+	struct resp *r = &j->r;
+
+	c->job = NULL;
+	switch (j->q.verb) {
+	case AMPD_OPEN:
+		open_finish(c, j);
+		break;
+	case AMPD_TOPOLOGY:
+		if (!r->err) {
+			topology_finish(j, &out);
+			r = &out;
+		}
+		break;
+	case AMPD_FIRMWARE:
+		if (!r->err)
+			snprintf(j->d->firmware, sizeof(j->d->firmware), "%s", j->firmware);
+		break;
+	default:
+		break;
+	}
+	/* Back in the set before the reply: a hang-up after it is then seen. */
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev))
+		drop(c);
+	else
+		reply(c, r);
+	free(j);
+}
+
+static void handle_done(void)
+{
+	struct job *j, *next;
+	uint64_t n;
+
+	if (read(done_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	amp_mutex_lock(&done_lock);
+	j = done_head;
+	done_head = NULL;
+	done_tail = &done_head;
+	amp_mutex_unlock(&done_lock);
+	for (; j; j = next) {
+		next = j->next;
+		finish(j);
+	}
+}
+
+/* At exit: every worker ends after the request it runs; what they had not run, or not handed
+ * back, is dropped with the endpoints it made. */
+static void workers_stop(void)
+{
+	struct job *left = NULL, *j, *next;
+	unsigned int i;
+
+	for (i = 0; i < num_procs; i++) {
+		if (!procs[i].worker_started)
+			continue;
+		amp_mutex_lock(&procs[i].lock);
+		procs[i].quit = true;
+		amp_cond_signal(&procs[i].cond);
+		amp_mutex_unlock(&procs[i].lock);
+	}
+	for (i = 0; i < num_procs; i++)
+		if (procs[i].worker_started)
+			amp_thread_join(&procs[i].worker);
+	/* Every worker has ended: a topology's part can no longer move to another's queue. */
+	for (i = 0; i < num_procs; i++) {
+		for (j = procs[i].queue; j; j = next) {
+			next = j->next;
+			j->next = left;
+			left = j;
+		}
+		procs[i].queue = NULL;
+		procs[i].queue_tail = &procs[i].queue;
+	}
+	amp_mutex_lock(&done_lock);
+	for (j = done_head; j; j = next) {
+		next = j->next;
+		j->next = left;
+		left = j;
+	}
+	done_head = NULL;
+	done_tail = &done_head;
+	amp_mutex_unlock(&done_lock);
+	for (j = left; j; j = next) {
+		next = j->next;
+		j->c->job = NULL;
+		if (j->q.verb == AMPD_OPEN && j->e)
+			dept_free(j->e);
+		free(j);
+	}
+}
+
+/* How many connections @uid holds. */
+static unsigned int clients_of(uid_t uid)
+{
+	const struct client *c;
+	unsigned int n = 0;
+
+	for (c = clients; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/*
+ * At a limit: a connection whose client has hung up still holds its slot until the loop reads
+ * the hang-up, which may come after the new connection is accepted. Those of @uid (every
+ * user's, for @all) are let go first, so that a client that closes connections and at once
+ * opens another is not refused for slots nobody holds. One poll() for them all.
+ */
+static void drop_hung_up(uid_t uid, bool all)
+{
+	static struct pollfd pfd[AMPD_MAX_CLIENTS_LIMIT];
+	static struct client *who[AMPD_MAX_CLIENTS_LIMIT];
+	struct client *c;
+	unsigned int n = 0, i;
+
+	for (c = clients; c && n < AMPD_MAX_CLIENTS_LIMIT; c = c->next) {
+		if ((!all && c->uid != uid) || c->job)
+			continue; /* one a worker answers for goes when it is answered */
+		pfd[n] = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
+		who[n++] = c;
+	}
+	if (poll(pfd, n, 0) <= 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			drop(who[i]);
+}
+
+/* One packet from a control or watch client: answer it, hand it to a worker, or drop the
+ * client. */
 static void serve(struct client *c)
 {
 	static char buf[AMPD_REQ_MAX + 1];
 	static struct resp r;
+	struct dproc *d = NULL;
 	struct ampd_req q;
 	const char *why;
 	ssize_t n;
@@ -860,7 +1358,7 @@ static void serve(struct client *c)
 		drop(c);
 		return;
 	}
-	r.overflow = false;
+	resp_ok(&r);
 	ret = ampd_req_parse(buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n, &q, &why);
 	if ((size_t)n > AMPD_REQ_MAX)
 		resp_err(&r, -AMP_EMSGSIZE, "request longer than 256 bytes");
@@ -870,15 +1368,33 @@ static void serve(struct client *c)
 		resp_err(&r, -AMP_EPROTO,
 			 "this connection carries events only (it sent watch): open another one "
 			 "for requests");
+	else if (q.name[0] && !(d = find(q.name)))
+		resp_err(&r, -AMP_ENOENT, "no processor by that name (ampctl ls lists them)");
+	else if (q.verb == AMPD_OPEN && !is_up(rproc_get_state(d->rp)))
+		resp_err(&r, -AMP_ENODEV, "the processor is not running (ampctl start NAME)");
+	else if (!needs_worker(&q))
+		handle(c, d, &q, &r);
+	else if (!(ret = submit(c, d, &q)))
+		return; /* answered when the worker is done */
 	else
-		handle(c, &q, &r);
-	if (r.overflow)
-		resp_err(&r, -AMP_ENOBUFS, "response too large");
-	/* A client whose socket is full is not reading: it goes, the others do not wait. */
-	if (send(c->fd, r.buf, r.len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)r.len)
-		drop(c);
-	else if (c->dept)
-		__atomic_store_n(&c->dept->ready, true, __ATOMIC_RELEASE);
+		resp_err(&r, ret, "out of memory");
+	reply(c, &r);
+}
+
+static void refuse(int fd, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Said on the new connection, then closed: the client reads why. */
+static void refuse(int fd, int err, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n = snprintf(msg, sizeof(msg), "%s err %s ", AMPD_PROTO_TAG, amp_errname(err));
+
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
 }
 
 static void accept_clients(int lfd)
@@ -897,14 +1413,29 @@ static void accept_clients(int lfd)
 				set_listening(false);
 			return;
 		}
-		if (nclients >= AMPD_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
-			static const char busy[] = AMPD_PROTO_TAG " err EBUSY too many clients";
-
-			send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-			close(fd);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
+			refuse(fd, -AMP_EACCES, "cannot tell who connected");
 			continue;
 		}
-		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+		/* One user cannot take every slot: the others keep theirs, whatever it holds
+		 * (idle connections go after --idle-timeout; watches and endpoints stay). */
+		if (nclients >= max_clients)
+			drop_hung_up(cred.uid, true);
+		if (nclients >= max_clients) {
+			refuse(fd, -AMP_EBUSY, "too many clients (%u): try again later", max_clients);
+			continue;
+		}
+		if (clients_of(cred.uid) >= max_per_uid)
+			drop_hung_up(cred.uid, false);
+		if (clients_of(cred.uid) >= max_per_uid) {
+			refuse(fd, -AMP_EBUSY, "too many clients of uid %u (at most %u of the %u)",
+			       (unsigned int)cred.uid, max_per_uid, max_clients);
+			continue;
+		}
+		if (!(c = calloc(1, sizeof(*c)))) {
+			refuse(fd, -AMP_ENOMEM, "out of memory");
+			continue;
+		}
 		c->fd = fd;
 		c->pid = cred.pid;
 		c->uid = cred.uid;
@@ -917,6 +1448,7 @@ static void accept_clients(int lfd)
 		c->next = clients;
 		clients = c;
 		nclients++;
+		idle_list(c);
 	}
 }
 
@@ -996,6 +1528,16 @@ static int parse_level(const char *s, enum amp_log_level *out)
 	return -1;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode)    ? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)  ? "a character device"
+	       : S_ISBLK(mode)  ? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "a special file";
+}
+
 /* The SoC description: a compiled Devicetree (dtc -O dtb), read whole and checked. */
 static void load_soc(const char *file)
 {
@@ -1003,16 +1545,40 @@ static void load_soc(const char *file)
 	cpu_set_t allowed;
 	unsigned int i;
 	char why[256];
-	FILE *f = fopen(file, "rb");
-	size_t n = f ? fread(blob, 1, sizeof(blob), f) : 0;
-	int ret;
+	struct stat st;
+	size_t n = 0;
+	int ret, fd;
 
-	if (!f || ferror(f) || !feof(f)) {
-		fprintf(stderr, "ampd: %s: %s\n", file,
-			!f ? strerror(errno) : ferror(f) ? "read error" : "larger than 1 MiB");
+	/* Opened without waiting and looked at before a byte is read: a FIFO would block the
+	 * daemon's start for good, a device could be read forever or answer anything. */
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "ampd: %s: %s\n", file, strerror(errno));
 		exit(2);
 	}
-	fclose(f);
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "ampd: %s: %s, not a regular file: --soc takes a compiled Devicetree "
+				"(dtc -O dtb)\n", file, file_kind(st.st_mode));
+		exit(2);
+	}
+	if ((uint64_t)st.st_size > sizeof(blob)) {
+		fprintf(stderr, "ampd: %s: %lld bytes, larger than 1 MiB\n", file,
+			(long long)st.st_size);
+		exit(2);
+	}
+	while (n < (size_t)st.st_size) {
+		ssize_t got = read(fd, (char *)blob + n, (size_t)st.st_size - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			fprintf(stderr, "ampd: %s: %s\n", file,
+				got ? strerror(errno) : "shorter than its size (it changed)");
+			exit(2);
+		}
+		n += (size_t)got;
+	}
+	close(fd);
 	ret = ampd_soc_parse(blob, n, &soc, why, sizeof(why));
 	if (ret) {
 		fprintf(stderr, "ampd: %s: %s\n", file, why);
@@ -1035,6 +1601,51 @@ static void load_soc(const char *file)
 	}
 }
 
+/* --soc NAME, a bare name that is no file here: one of the example descriptions installed with
+ * ampd (sim-pinned, or sim-pinned.dtb), found where the library finds its files. */
+static const char *find_soc(const char *arg)
+{
+	static char path[4096];
+	const char *ext = strlen(arg) > 4 && !strcmp(arg + strlen(arg) - 4, ".dtb") ? "" : ".dtb";
+	unsigned int i;
+
+	if (strchr(arg, '/') || access(arg, F_OK) == 0)
+		return arg;
+	for (i = 0; !amp_installed_path(AMP_INSTALLED_SOC_DIR, i, path, sizeof(path)); i++) {
+		size_t n = strlen(path);
+
+		if ((size_t)snprintf(path + n, sizeof(path) - n, "/%s%s", arg, ext) <
+			    sizeof(path) - n &&
+		    access(path, R_OK) == 0)
+			return path;
+	}
+	return arg; /* load_soc() says what is wrong with it */
+}
+
+static bool is_shm(const struct ampd_soc_proc *sp)
+{
+	return !strcmp(sp->compatible, AMPD_SOC_SHM_COMPATIBLE);
+}
+
+/* A remote process on this machine (amp,shm-rproc): "" and 0 take <amp/shm.h>'s defaults. */
+static struct rproc *shm_proc_create(const struct ampd_soc_proc *sp)
+{
+	struct shm_config cfg = {.name = sp->name,
+				 .buf_size = sp->buf_size,
+				 .num_bufs = sp->num_bufs,
+				 .attach_timeout_ms = sp->shm.attach_timeout_ms};
+	struct rproc *rp;
+
+	cfg.layout.file = sp->shm.file[0] ? sp->shm.file : NULL;
+	cfg.layout.socket = sp->shm.socket[0] ? sp->shm.socket : NULL;
+	cfg.layout.server = sp->shm.host_listens ? SHM_SERVER_HOST : SHM_SERVER_REMOTE;
+	cfg.layout.size = sp->shm.size;
+	cfg.layout.rsc_da = sp->shm.rsc_da;
+	cfg.layout.buf_da = sp->shm.buf_da;
+	cfg.layout.buf_len = sp->shm.buf_len;
+	return shm_rproc_create(&cfg, &rp) ? NULL : rp;
+}
+
 /* Every processor exists before the first is registered: registering may boot one (auto-boot),
  * whose threads then read the table the library's callbacks look names up in. */
 static void setup_procs(void)
@@ -1050,14 +1661,19 @@ static void setup_procs(void)
 		struct dproc *d = &procs[i];
 
 		d->cfg = sp;
-		d->rp = sim_rproc_create(&cfg);
+		d->rp = is_shm(sp) ? shm_proc_create(sp) : sim_rproc_create(&cfg);
+		/* The parser checked the geometry; the shm platform sets it itself. */
+		if (d->rp && !is_shm(sp))
+			rproc_set_vdev_buffers(d->rp, sp->buf_size, sp->num_bufs);
 		if (!d->rp) {
 			fprintf(stderr, "ampd: cannot set up %s\n", sp->name);
 			exit(1);
 		}
+		snprintf(d->firmware, sizeof(d->firmware), "%s", rproc_get_firmware(d->rp));
 		rproc_set_recovery(d->rp, sp->recovery);
 		rproc_set_auto_boot(d->rp, sp->auto_boot);
 		rproc_set_event_cb(d->rp, on_rproc_event, d);
+		worker_start(d);
 	}
 	num_procs = soc.num_procs;
 	for (i = 0; i < num_procs; i++) {
@@ -1073,16 +1689,59 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ampd [OPTIONS]\n"
 		"  --soc FILE.dtb       the SoC's description (a compiled Devicetree, see\n"
-		"                       docs/ampd-soc.md); default: two simulated processors\n"
+		"                       docs/ampd-soc.md), or the name of an installed example\n"
+		"                       (sim-pinned); default: two simulated processors\n"
 		"  --socket PATH        where to listen (default $AMPD_SOCKET, else %s)\n"
 		"  --group GROUP        the group allowed to connect besides the owner\n"
 		"  --firmware-dir DIR   look for firmware there first\n"
 		"  --coredump-dir DIR   where coredumps go when enabled (default %s)\n"
 		"  --syslog             log to syslog (daemon facility) instead of stderr\n"
 		"  --log-level LEVEL    err, warn, info (default) or debug\n"
+		"  --idle-timeout S     close a control connection that sends no request for S\n"
+		"                       seconds (default %u)\n"
+		"  --max-clients N      connections at most (default %u)\n"
+		"  --max-clients-per-uid N  connections of one user at most (default half of\n"
+		"                       --max-clients)\n"
 		"ampd runs in the foreground (as a systemd simple service); SIGTERM powers the\n"
 		"processors off and exits.\n",
-		AMPD_DEFAULT_SOCKET, AMPD_DEFAULT_COREDUMP_DIR);
+		AMPD_DEFAULT_SOCKET, AMPD_DEFAULT_COREDUMP_DIR, AMPD_DEFAULT_IDLE_S,
+		AMPD_DEFAULT_MAX_CLIENTS);
+}
+
+static unsigned int idle_s = AMPD_DEFAULT_IDLE_S;
+
+/* The options that take a number, from 1 to @max. */
+static const struct {
+	const char *name;
+	unsigned int max;
+	unsigned int *val;
+} count_opts[] = {
+	{"--idle-timeout", AMPD_IDLE_LIMIT_S, &idle_s},
+	{"--max-clients", AMPD_MAX_CLIENTS_LIMIT, &max_clients},
+	{"--max-clients-per-uid", AMPD_MAX_CLIENTS_LIMIT, &max_per_uid},
+};
+
+/* @opt @val, when @opt takes a number: 0, or -1 (said why) for one that is not a whole number
+ * in range written in decimal and nothing else; 1 when @opt is another option. */
+static int set_count(const char *opt, const char *val)
+{
+	unsigned long v;
+	unsigned int i;
+	char *end;
+
+	for (i = 0; i < sizeof(count_opts) / sizeof(count_opts[0]); i++) {
+		if (strcmp(opt, count_opts[i].name))
+			continue;
+		errno = 0;
+		v = *val >= '0' && *val <= '9' ? strtoul(val, &end, 10) : 0;
+		if (errno || !v || *end || v > count_opts[i].max) {
+			fprintf(stderr, "ampd: %s takes 1 to %u\n", opt, count_opts[i].max);
+			return -1;
+		}
+		*count_opts[i].val = (unsigned int)v;
+		return 0;
+	}
+	return 1;
 }
 
 static void add_fd(int fd, void *key)
@@ -1101,7 +1760,7 @@ int main(int argc, char **argv)
 	enum amp_log_level level = AMP_LOG_INFO;
 	bool running = true, use_syslog = false;
 	sigset_t sigs;
-	int i, lfd, sfd;
+	int i, lfd, sfd, ret;
 
 	if (!path)
 		path = AMPD_DEFAULT_SOCKET;
@@ -1132,6 +1791,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "ampd: log levels are err, warn, info, debug\n");
 				return 2;
 			}
+		} else if ((ret = set_count(opt, val)) <= 0) {
+			if (ret)
+				return 2;
 		} else if (!strcmp(opt, "--firmware-dir")) {
 			if (rproc_firmware_path_add(val)) {
 				fprintf(stderr, "ampd: cannot use firmware dir %s\n", val);
@@ -1142,18 +1804,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	idle_ns = (uint64_t)idle_s * AMP_NSEC_PER_SEC;
+	/* By default one user holds half the slots: a member of the socket's group who fills
+	 * its half with connections leaves the other half to everyone else. */
+	if (!max_per_uid)
+		max_per_uid = max_clients > 1 ? max_clients / 2 : 1;
+	if (max_per_uid > max_clients)
+		max_per_uid = max_clients;
 	if (use_syslog) {
 		openlog("ampd", LOG_PID, LOG_DAEMON);
 		amp_log_set_handler(log_syslog, NULL);
 	}
 	amp_log_set_level(level);
 	if (soc_file)
-		load_soc(soc_file);
+		load_soc(find_soc(soc_file));
 	else
 		ampd_soc_default(&soc);
-	/* The sample firmwares: the build tree's while it exists, else the installed ones. */
-	rproc_firmware_path_add(AMPD_FIRMWARE_BUILD_DIR);
-	rproc_firmware_path_add(AMPD_FIRMWARE_INSTALL_DIR);
 
 	/* Every send to a client says MSG_NOSIGNAL; this covers stdout read by a pipe that went. */
 	signal(SIGPIPE, SIG_IGN);
@@ -1163,7 +1829,9 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	ev_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	retry_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	idle_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0) {
 		perror("ampd");
@@ -1171,7 +1839,9 @@ int main(int argc, char **argv)
 	}
 	add_fd(sfd, &key_signal);
 	add_fd(ev_fd, &key_events);
+	add_fd(done_fd, &key_done);
 	add_fd(retry_tfd, &key_retry);
+	add_fd(idle_tfd, &key_idle);
 	rpmsg_set_channel_watch(on_channel, NULL);
 	setup_procs();
 	lfd = listen_fd = listen_on(path, group);
@@ -1193,8 +1863,12 @@ int main(int argc, char **argv)
 				accept_clients(lfd);
 			else if (key == &key_events)
 				handle_events();
+			else if (key == &key_done)
+				handle_done();
 			else if (key == &key_retry)
 				retry_pending();
+			else if (key == &key_idle)
+				idle_expire();
 			else if (((struct client *)key)->dead)
 				continue;
 			else if (((struct client *)key)->mode == M_ENDPOINT)
@@ -1204,9 +1878,10 @@ int main(int argc, char **argv)
 		}
 		free_dropped();
 	}
-	/* A clean shutdown: the processors off while the watchers still hear of it, then the
-	 * clients (an endpoint's callback writes to its client's fd until it is destroyed), then
-	 * the processors freed. */
+	/* A clean shutdown: the workers ended (each after the request it runs), the processors
+	 * off while the watchers still hear of it, then the clients (an endpoint's callback
+	 * writes to its client's fd until it is destroyed), then the processors freed. */
+	workers_stop();
 	for (i = 0; i < (int)num_procs; i++)
 		while (rproc_power_count(procs[i].rp) && !rproc_shutdown(procs[i].rp))
 			;
@@ -1216,7 +1891,10 @@ int main(int argc, char **argv)
 	free_dropped();
 	rpmsg_set_channel_watch(NULL, NULL);
 	for (i = 0; i < (int)num_procs; i++)
-		sim_rproc_destroy(procs[i].rp);
+		if (is_shm(procs[i].cfg))
+			shm_rproc_destroy(procs[i].rp);
+		else
+			sim_rproc_destroy(procs[i].rp);
 	unlink(path);
 	amp_log(AMP_LOG_INFO, "ampd: stopped");
 	printf("ampd: stopped\n");

@@ -26,13 +26,6 @@
 #include "os/os.h"
 #include "platform/sim/sim_ctrl.h"
 
-#ifndef AMP_SIM_CORE_PATH
-#define AMP_SIM_CORE_PATH "amp-sim-core"
-#endif
-#ifndef AMP_SIM_CORE_INSTALLED
-#define AMP_SIM_CORE_INSTALLED AMP_SIM_CORE_PATH
-#endif
-
 #define SIM_MAX_ALLOCS 64
 
 struct sim_region {
@@ -48,7 +41,7 @@ struct sim_alloc {
 struct sim_proc {
 	struct sim_config cfg;
 	char name[64];
-	char core_path[512];
+	char core_path[4096];
 	struct sim_region ram, pool;
 	int ctrl_fd;
 	struct sim_ctrl *ctrl;
@@ -351,6 +344,13 @@ static int sim_start(struct rproc *rproc)
 	 * and pets it, a stuck one does not. */
 	snprintf(args[7], sizeof(args[7]), "%u",
 		 s->cfg.watchdog_ms ? (s->cfg.watchdog_ms + 3) / 4 : 0);
+	/* Checked at creation; gone since (an upgrade, a clean-up) is said once, not found out
+	 * by a crash of the child at each recovery. */
+	if (access(s->core_path, X_OK)) {
+		ret = -errno;
+		amp_log(AMP_LOG_ERR, "%s: boot ROM %s: %s", s->name, s->core_path, strerror(errno));
+		return ret;
+	}
 	argv[0] = s->core_path;
 	for (ret = 0; ret < 8; ret++)
 		argv[ret + 1] = args[ret];
@@ -442,12 +442,58 @@ static const struct rproc_ops sim_rproc_ops = {
 	.mem_free = sim_mem_free,
 };
 
+/*
+ * The boot ROM: @path when given, else $AMP_SIM_CORE, else the first of the library's places
+ * (os_install.c: beside its install, its build tree, the configured prefix) that holds one. A
+ * processor without one is refused here, with where we looked: else each boot would be a
+ * crash of a child that could not exec.
+ */
+static int sim_find_core(struct sim_proc *s, const char *path)
+{
+	const char *from = path ? "" : " ($AMP_SIM_CORE)", *sep = "";
+	char searched[1024] = "";
+	size_t used = 0;
+	unsigned int i;
+
+	if (!path)
+		path = getenv("AMP_SIM_CORE");
+	if (path) {
+		if (snprintf(s->core_path, sizeof(s->core_path), "%s", path) >=
+		    (int)sizeof(s->core_path)) {
+			amp_log(AMP_LOG_ERR, "%s: boot ROM path%s too long: %s", s->name, from,
+				path);
+			return -AMP_ENAMETOOLONG;
+		}
+		if (access(path, X_OK)) {
+			amp_log(AMP_LOG_ERR, "%s: boot ROM %s%s: %s", s->name, path, from,
+				strerror(errno));
+			return -AMP_ENOENT;
+		}
+		return 0;
+	}
+	for (i = 0; !amp_installed_path(AMP_INSTALLED_SIM_CORE, i, s->core_path,
+					sizeof(s->core_path));
+	     i++) {
+		if (access(s->core_path, X_OK) == 0) {
+			amp_log(AMP_LOG_DEBUG, "%s: boot ROM %s", s->name, s->core_path);
+			return 0;
+		}
+		if (used < sizeof(searched))
+			used += (size_t)snprintf(searched + used, sizeof(searched) - used, "%s%s",
+						 sep, s->core_path);
+		sep = ", ";
+	}
+	amp_log(AMP_LOG_ERR,
+		"%s: no boot ROM (amp-sim-core): not in %s; set $AMP_SIM_CORE to its path",
+		s->name, searched);
+	return -AMP_ENOENT;
+}
+
 struct rproc *sim_rproc_create(const struct sim_config *cfg)
 {
 	static const uint16_t machines[] = {62 /* EM_X86_64: the core runs on this CPU */};
 	struct rproc *rproc;
 	struct sim_proc *s;
-	const char *core;
 
 	if (!cfg || !cfg->name ||
 	    (cfg->notify != SIM_NOTIFY_MAILBOX && cfg->notify != SIM_NOTIFY_POLL))
@@ -463,12 +509,8 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	s->pidfd = s->efd_to_core = s->efd_to_host = s->efd_stop = -1;
 	s->lifeline[0] = s->lifeline[1] = -1;
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
-	core = cfg->core_path ? cfg->core_path : getenv("AMP_SIM_CORE");
-	/* The build tree's boot ROM while it exists (tests, demos), else the installed one. */
-	if (!core)
-		core = access(AMP_SIM_CORE_PATH, X_OK) == 0 ? AMP_SIM_CORE_PATH
-							    : AMP_SIM_CORE_INSTALLED;
-	snprintf(s->core_path, sizeof(s->core_path), "%s", core);
+	if (sim_find_core(s, cfg->core_path))
+		goto out_free;
 	if (sim_region_init(&s->ram, "amp-sim-ram", cfg->ram_len ? cfg->ram_da : SIM_DEFAULT_RAM_DA,
 			    cfg->ram_len ? cfg->ram_len : SIM_DEFAULT_RAM_LEN) ||
 	    sim_region_init(&s->pool, "amp-sim-pool",

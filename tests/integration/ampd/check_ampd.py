@@ -3,6 +3,8 @@
 """End to end through ampctl against a running ampd on the default SoC, and ampd against bad
 clients. Waits are on the daemon's events (a watch connection), each with a deadline.
 Usage: check_ampd.py AMPD AMPCTL WORK_DIR SOC_DIR (the compiled example SoC descriptions)"""
+import ctypes
+import grp
 import json
 import os
 import pwd
@@ -15,6 +17,7 @@ import struct
 import subprocess
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "support"))
@@ -24,12 +27,20 @@ ampd, ampctl, work, soc_dir = sys.argv[1:5]
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chmod(work, 0o755)
-# The sockets in a short directory: the work directory's path may be too long for one.
 run = runtime_dir("ampd-")
-sock = os.path.join(run, "ampd.sock")
-# Its log goes to a file: a pipe nobody reads would fill and stop it.
+
+
+def socket_path(name):
+    """Where the daemon called @name listens (every socket path is chosen here): in a short
+    directory of its own, as the work directory's path may be too long for a socket."""
+    return os.path.join(run, name + ".sock")
+
+
+sock = socket_path("ampd")
+# Its log goes to a file: a pipe nobody reads would fill and stop it. A generous idle timeout:
+# this test holds connections across slow steps (the idle limit is checked on its own below).
 log = open(os.path.join(work, "ampd.log"), "w+b")
-daemon = subprocess.Popen([ampd, "--socket", sock, "--coredump-dir", work],
+daemon = subprocess.Popen([ampd, "--socket", sock, "--coredump-dir", work, "--idle-timeout", "600"],
                           stdout=subprocess.PIPE, stderr=log)
 children.append(daemon)
 
@@ -70,8 +81,8 @@ class Lines:
 Lines(daemon.stdout).wait("ready")
 
 
-def ctl(*args, code=0, user=None):
-    cmd = [ampctl, "--socket", sock, *args]
+def ctl(*args, code=0, user=None, at=None):
+    cmd = [ampctl, "--socket", at or sock, *args]
     if user:
         cmd = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -88,9 +99,9 @@ def status(name):
     return jctl("status", name)
 
 
-def connect():
+def connect(path=None):
     c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    c.connect(sock)
+    c.connect(path or sock)
     c.settimeout(30)
     return c
 
@@ -109,8 +120,8 @@ class Watch:
     things happened, which need not be the order a test asks for them (a channel is announced
     before the boot that brought it is over): what a wait skips is kept for the next."""
 
-    def __init__(self):
-        self.c = connect()
+    def __init__(self, path=None):
+        self.c = connect(path)
         self.c.send(b"AMP1 watch")
         if self.c.recv(65536) != b"AMP1 ok":
             fail("watch refused")
@@ -139,10 +150,13 @@ class Watch:
         fail(f"no event with {words} in {timeout} s; got {self.backlog[-8:]}")
 
 
-def open_ept(proc, channel, extra=b""):
-    c = connect()
+def open_ept(proc, channel, extra=b"", path=None):
+    c = connect(path)
     c.send(b"AMP1 open " + proc.encode() + b" " + channel.encode() + extra)
-    reply = c.recv(65536).decode()
+    try:
+        reply = c.recv(65536).decode()
+    except socket.timeout:
+        fail(f"open {proc} {channel}: no answer in 30 s")
     if not reply.startswith("AMP1 ok\nendpoint "):
         fail(f"open {proc} {channel}: {reply}")
     return c, dict(kv.split("=", 1) for kv in reply.split("\n")[1].split()[1:])
@@ -150,6 +164,20 @@ def open_ept(proc, channel, extra=b""):
 
 def daemon_fds():
     return len(os.listdir(f"/proc/{daemon.pid}/fd"))
+
+
+def daemon_fds_settled():
+    """The daemon's open files once it has handled every hang-up that came before this call.
+    A new connection joins the daemon's epoll set when it is accepted, after those hang-ups
+    were queued, and epoll reports ready connections in the order they became ready: this
+    request is read after them. The count includes this connection, open while counted."""
+    c = connect()
+    c.send(b"AMP1 version")
+    if not c.recv(65536).startswith(b"AMP1 ok"):
+        fail("version")
+    n = daemon_fds()
+    c.close()
+    return n
 
 
 watch = Watch()
@@ -183,6 +211,85 @@ if {c["name"]: c["dst"] for c in chans} != {"rpmsg-echo": 0x401, "rpmsg-sink": 0
     fail(f"channels of sim1: {chans}")
 if "rpmsg-echo firmware: booting" not in ctl("trace", "sim1").stdout:
     fail("trace of sim1")
+
+# --- a request that takes long holds up its own client, no other --------------------------------
+# sim0's stop is held where the platform waits for its dead core to be reaped: this script
+# traces the core (as a debugger would), and the kernel hands a traced process's exit to the
+# tracer before the parent. As long as the script keeps the corpse, the stop cannot end;
+# meanwhile the daemon must answer ls and carry sim1's echo, and answer the stop once it can.
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+PTRACE_SEIZE = 0x4206
+
+
+def core_pids():
+    """The daemon's children: its processors' cores."""
+    pids = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # after the (command name)
+        except OSError:
+            continue
+        if int(fields[1]) == daemon.pid:
+            pids.add(int(entry))
+    return pids
+
+
+def answer(c, what):
+    c.settimeout(30)
+    try:
+        return c.recv(65536)
+    except socket.timeout:
+        fail(f"{what}: no answer in 30 s")
+
+
+cores = core_pids()
+ctl("start", "sim0")
+watch.wait("channel-up", "proc=sim0", "name=rpmsg-client-sample")
+cores = core_pids() - cores
+if len(cores) != 1:
+    fail(f"sim0's core: {cores}")
+core = cores.pop()
+if libc.ptrace(PTRACE_SEIZE, core, None, None) != 0:
+    print(f"check_ampd: cannot trace sim0's core ({os.strerror(ctypes.get_errno())}): the "
+          "check that a held-up stop stalls no other client is skipped")
+    ctl("stop", "sim0")
+else:
+    core_fd = os.pidfd_open(core)
+    stopper = connect()
+    stopper.send(b"AMP1 stop sim0")
+    # The daemon killed the core: from now on its stop waits on this script.
+    if not select.select([core_fd], [], [], 30)[0]:
+        fail("sim0's core still alive 30 s after stop")
+    os.waitid(os.P_PID, core, os.WEXITED | os.WNOWAIT)
+    # A request on the same processor queues behind the stop; the others are served.
+    behind = connect()
+    behind.send(b"AMP1 trace sim0")
+    lister = connect()
+    lister.send(b"AMP1 ls")
+    reply = answer(lister, "ls while sim0's stop is held up")
+    if not reply.startswith(b"AMP1 ok\nproc name=sim0"):
+        fail(f"ls while sim0 stops: {reply!r}")
+    lister.close()
+    echo, _ = open_ept("sim1", "rpmsg-echo")
+    echo.send(b"meanwhile")
+    if answer(echo, "sim1's echo while sim0's stop is held up") != b"meanwhile":
+        fail("sim1's echo while sim0 stops")
+    echo.close()
+    # The watchers hear of it as it goes: its channels went before the core was stopped.
+    watch.wait("channel-down", "proc=sim0", "name=rpmsg-client-sample")
+    if select.select([stopper, behind], [], [], 0)[0]:
+        fail("sim0's stop answered while its core was not yet reaped")
+    os.waitpid(core, 0)  # the tracer lets go: the daemon's wait ends
+    os.close(core_fd)
+    if answer(stopper, "stop") != b"AMP1 ok":
+        fail("sim0's stop")
+    if not answer(behind, "trace behind the stop").startswith(b"AMP1 "):
+        fail("trace of sim0 after its stop")
+    stopper.close()
+    behind.close()
+watch.wait("state", "proc=sim0", "state=offline")
 
 # --- messages ----------------------------------------------------------------------------------
 ctl("send", "rpmsg-echo", "hello")
@@ -332,22 +439,20 @@ if "rpmsg-client-sample" not in ctl("topology").stdout:
     fail("topology tree")
 
 # --- bad clients: each gets an error reply, and the daemon goes on serving -------------------
-# The fds the daemon holds, once it has read the hang-ups of the ampctl runs above: it handles
-# them in the epoll batch that answers a request on this held connection, or an earlier one,
-# and a second request is answered in a later batch.
-held = connect()
-for _ in range(2):
-    held.send(b"AMP1 version")
-    held.recv(65536)
-fds_before = daemon_fds()
+fds_before = daemon_fds_settled()
 for packet, err in [(b"GET / HTTP/1.1", b"EPROTO"), (b"AMP1 ls\n", b"EINVAL"),
                     (b"AMP1 start ../../x", b"EINVAL"), (b"AMP1 " + b"x" * 400, b"EMSGSIZE"),
                     (bytes(range(256)), b"EINVAL"), (b"AMP1 ls" + b" x" * 125, b"EMSGSIZE"),
                     (b"AMP1 open sim1 rpmsg-echo", b"ENODEV"),
                     (b"AMP1 open sim0 nope", b"ENOENT"),
-                    (b"AMP1 open sim0 rpmsg-client-sample any 0xffffffff", b"EINVAL")]:
+                    (b"AMP1 open sim0 rpmsg-client-sample any 0xffffffff", b"EINVAL"),
+                    # rpmsg's reserved addresses (the name service's 0x35 among them)
+                    (b"AMP1 open sim0 rpmsg-client-sample 0x35 0x400", b"EINVAL reserved"),
+                    (b"AMP1 open sim0 rpmsg-client-sample 0x3ff 0x400", b"EINVAL reserved"),
+                    (b"AMP1 open sim0 rpmsg-client-sample 0x1 0x400", b"EINVAL reserved")]:
     reply = raw(packet)
-    if not reply.startswith(b"AMP1 err " + err):
+    err, _, said = err.partition(b" ")
+    if not reply.startswith(b"AMP1 err " + err) or said not in reply:
         fail(f"{packet[:30]!r}: {reply!r}")
 # Out of order: a request on a connection that is a stream of events.
 w2 = Watch()
@@ -355,11 +460,15 @@ w2.c.send(b"AMP1 ls")
 if not w2.c.recv(65536).startswith(b"AMP1 err EPROTO"):
     fail("request on a watch connection")
 w2.c.close()
-# Taking an address that is in use.
+# Taking an address that is in use; one that is free and not reserved is given.
 e1, info = open_ept("sim0", "rpmsg-client-sample")
 reply = raw(f"AMP1 open sim0 rpmsg-client-sample {info['src']} 0x400".encode())
 if not reply.startswith(b"AMP1 err EADDRINUSE"):
     fail(f"address in use: {reply!r}")
+e1.close()
+e1, info = open_ept("sim0", "rpmsg-client-sample", b" 0x7fff0000 0x400")
+if info["src"] != "0x7fff0000":
+    fail(f"a free address: {info}")
 e1.close()
 # An empty packet reads as the end of the connection (SOCK_SEQPACKET): that client is dropped.
 if raw(b"") != b"":
@@ -387,49 +496,161 @@ for i, c in enumerate(clients):
     if not c.recv(65536).startswith(want):
         fail(f"client {i} got no answer")
     c.close()
-# Over 256 clients: the one too many is told why, not just cut off.
-hold = [connect() for _ in range(256)]
+# One user holds at most half the 256 connections: the one too many is told why, not just cut
+# off. (Across users, below.)
+hold = [connect() for _ in range(128)]
 r = ctl("ls", code=1)
-if "too many clients" not in r.stderr or "EBUSY" not in r.stderr:
+if "too many clients of uid 0 (at most 128 of the 256)" not in r.stderr or "EBUSY" not in r.stderr:
     fail(f"client over the limit: {r.stderr}")
 for c in hold:
     c.close()
 # Everything those clients had is gone: the daemon holds the fds it held before.
 deadline = time.monotonic() + 30
-while daemon_fds() != fds_before and time.monotonic() < deadline:
-    time.sleep(0.01)  # the daemon closes as it reads each hang-up: a bounded wait for that
-if daemon_fds() != fds_before:
-    fail(f"daemon fds: {daemon_fds()}, {fds_before} before")
-held.close()
+while (fds := daemon_fds_settled()) != fds_before and time.monotonic() < deadline:
+    time.sleep(0.01)  # cannot happen unless the daemon is late to close: a bounded wait
+if fds != fds_before:
+    fail(f"daemon fds: {fds}, {fds_before} before")
 
-# --- permissions: another user is refused; the daemon's group is let in ----------------------
+# --- other users: refused, or let in through the group, each with its share ------------------
 def nobody_reaches(path):
     return subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                            "test", "-x", path]).returncode == 0
+
+
+def request(c, packet):
+    """One request and its reply; on a connection the daemon refused, the refusal."""
+    try:
+        c.send(packet)
+    except OSError:
+        pass  # refused as it connected: the reason waits to be read
+    for _ in range(2):
+        try:
+            return c.recv(65536)
+        except ConnectionResetError:
+            continue  # a reset is reported once; what the daemon sent before is still there
+    return b""
+
+
+def hold_watches(uid, gid, path, tries):
+    """A child process of user @uid opens watch connections to @path until one is refused
+    (or @tries), and keeps them until released. Returns how many it holds, the refusal, and a
+    function that releases them and waits for the child to end."""
+    rd, wr = os.pipe()
+    go_rd, go_wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(rd)
+            os.close(go_wr)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            held, refusal = [], ""
+            for _ in range(tries):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                c.connect(path)
+                c.settimeout(30)
+                reply = request(c, b"AMP1 watch")
+                if reply != b"AMP1 ok":
+                    refusal = reply.decode(errors="replace")
+                    break
+                held.append(c)
+            os.write(wr, f"{len(held)} {refusal}\n".encode())
+            os.read(go_rd, 1)
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    os.close(wr)
+    os.close(go_rd)
+    with os.fdopen(rd, "rb") as f:
+        count, _, refusal = Lines(f).wait("").partition(" ")
+
+    def release():
+        os.write(go_wr, b"x")  # not the pipe's end: a later child holds a copy of this end
+        os.close(go_wr)
+        if os.waitpid(pid, 0)[1] != 0:
+            fail(f"the connections of uid {uid}")
+
+    return int(count), refusal, release
 
 
 if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(run):
     r = ctl("ls", code=1, user="nobody")
     if "permission denied" not in r.stderr:
         fail(f"another user: {r.stderr}")
-    gsock = os.path.join(run, "group.sock")
-    group = subprocess.Popen([ampd, "--socket", gsock, "--group", "nogroup"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    gsock = socket_path("group")
+    group = subprocess.Popen([ampd, "--socket", gsock, "--group", "nogroup", "--idle-timeout", "1"],
+                             stdout=subprocess.PIPE, stderr=log)
     children.append(group)
     Lines(group.stdout).wait("ready")
     r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                         ampctl, "--socket", gsock, "ls"], capture_output=True, text=True)
     if r.returncode != 0:
         fail(f"a member of the daemon's group: {r.stderr}")
+
+    # A control connection that sends no request for --idle-timeout (1 s here) is closed,
+    # told why; a watch and an endpoint are not idle once made. Those two are made first: had
+    # they an idle deadline, theirs would come first, and they would go before the others.
+    gwatch = Watch(gsock)
+    ctl("start", "sim1", at=gsock)
+    gwatch.wait("channel-up", "proc=sim1", "name=rpmsg-echo")
+    gept, _ = open_ept("sim1", "rpmsg-echo", path=gsock)
+    silent = connect(gsock)
+    asked = connect(gsock)
+    asked.send(b"AMP1 version")
+    if not answer(asked, "version").startswith(b"AMP1 ok"):
+        fail("version")
+    for c, what in ((silent, "a connection that sent nothing"),
+                    (asked, "a connection silent after its request")):
+        reply = answer(c, what)
+        if not reply.startswith(b"AMP1 err ETIMEDOUT no request in 1 s (ampd --idle-timeout)"):
+            fail(f"{what}: {reply!r}")
+        if answer(c, what) != b"":
+            fail(f"{what}: still open after the idle timeout")
+        c.close()
+    gept.send(b"still here")
+    if answer(gept, "an endpoint older than the idle connections") != b"still here":
+        fail("an endpoint was taken for an idle connection")
+    ctl("stop", "sim1", at=gsock)
+    gwatch.wait("state", "proc=sim1", "state=offline")  # the watch is there too
+    if answer(gept, "the endpoint of a stopped processor") != b"":
+        fail("endpoint open after its processor stopped")
+    gept.close()
+
+    # One user holds at most half of the 256 connections, so that a member of the group who
+    # holds all it can (watches, which are never idle) leaves the others theirs; two users
+    # together fill them all.
+    nobody, nogroup = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+    held, refusal, release_nobody = hold_watches(nobody, nogroup, gsock, 300)
+    if held != 128 or f"EBUSY too many clients of uid {nobody}" not in refusal:
+        fail(f"uid {nobody}: {held} connections, then {refusal!r}")
+    ctl("ls", at=gsock)  # root is still let in
+    held, refusal, release_other = hold_watches(1, nogroup, gsock, 300)
+    if held >= 128 or "EBUSY too many clients (256)" not in refusal:
+        fail(f"uid 1: {held} connections, then {refusal!r}")
+    r = ctl("ls", at=gsock, code=1)
+    if "too many clients (256)" not in r.stderr:
+        fail(f"a full daemon: {r.stderr}")
+    release_nobody()
+    release_other()
+    # At once: the daemon may not have read their hang-ups yet, but lets such connections go
+    # before it refuses a new one.
+    ctl("ls", at=gsock)
+    gwatch.c.close()
     group.send_signal(signal.SIGTERM)
-    group.wait(30)
-    print("check_ampd: another user refused, the daemon's group let in")
+    if group.wait(30) != 0:
+        fail("the group's ampd did not stop cleanly")
+    print("check_ampd: another user refused, the daemon's group let in; idle connections "
+          "closed; one user's share of the connections")
 else:
     print("check_ampd: not root, or the runtime directory is closed to other users: the "
-          "other-user permission check is skipped")
+          "other-user checks (permissions, idle connections, shares) are skipped")
 
 # No daemon: exit status 3 and a hint.
-r = subprocess.run([ampctl, "--socket", os.path.join(run, "none.sock"), "ls"],
+r = subprocess.run([ampctl, "--socket", socket_path("none"), "ls"],
                    capture_output=True, text=True)
 if r.returncode != 3 or "ampd --socket" not in r.stderr:
     fail(f"no daemon: {r.returncode} {r.stderr}")
@@ -451,7 +672,7 @@ if {"event": "channel-up", "proc": "sim1", "vdev": "0", "name": "rpmsg-echo", "s
     fail(f"ampctl watch --json: {events[:3]}...{events[-3:]}")
 
 # --- a SoC described in Devicetree ------------------------------------------------------------
-sock = os.path.join(run, "soc.sock")
+sock = socket_path("soc")
 daemon = subprocess.Popen([ampd, "--socket", sock, "--soc",
                            os.path.join(soc_dir, "sim-pinned.dtb")],
                           stdout=subprocess.PIPE, stderr=log)
@@ -485,7 +706,19 @@ r = subprocess.run([ampd, "--socket", sock, "--soc", bad], capture_output=True, 
                    timeout=30)
 if r.returncode != 2 or "bad.dtb" not in r.stderr:
     fail(f"bad SoC description: exit {r.returncode}: {r.stderr}")
-
+# Not a regular file: refused at once, saying what it is (a FIFO is not waited on, a device
+# not read).
+fifo = os.path.join(work, "soc.fifo")
+os.mkfifo(fifo)
+for path, kind in ((fifo, "a FIFO"), ("/dev/null", "a character device"),
+                   (work, "a directory")):
+    try:
+        r = subprocess.run([ampd, "--socket", sock, "--soc", path], capture_output=True,
+                           text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        fail(f"--soc {path}: ampd still at it after 30 s")
+    if r.returncode != 2 or f"{path}: {kind}, not a regular file" not in r.stderr:
+        fail(f"--soc {path}: exit {r.returncode}: {r.stderr}")
 # A CPU this machine does not have: refused at start, naming the processor.
 src = os.path.join(work, "cpu.dts")
 with open(src, "w") as f:
@@ -503,5 +736,6 @@ r = subprocess.run([ampd, "--socket", sock, "--soc", src + ".dtb"], capture_outp
 if r.returncode != 2 or "far: amp,cpu 1000, but this machine lets ampd use only" not in r.stderr:
     fail(f"a CPU the machine lacks: exit {r.returncode}: {r.stderr}")
 
-print("check_ampd: life cycle, messages, events, coredump, rsc, trace -f, firmware, "
-      "back-pressure, topology, bad clients, 100 clients, SIGTERM, SoC in Devicetree: all fine")
+print("check_ampd: life cycle, a stop held up, messages, events, coredump, rsc, trace -f, "
+      "firmware, back-pressure, topology, bad clients, 100 clients, SIGTERM, SoC in Devicetree: "
+      "all fine")

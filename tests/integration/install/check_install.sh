@@ -14,7 +14,9 @@ trap 'rm -rf "$run"' EXIT
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
 pc_dir=$(dirname "$(find "$prefix" -name amp.pc | head -n 1)")
-flags=$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs amp)
+# The shared libraries, found at run time through the rpath.
+rpath="-Wl,-rpath,$(PKG_CONFIG_PATH="$pc_dir" pkg-config --variable=libdir amp)"
+flags="$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs amp) $rpath"
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Wextra -Werror "$src/consumer.c" -o "$work/consumer" $flags
 test -x "$prefix/bin/ampctl"
@@ -23,7 +25,7 @@ core=$(find "$prefix" -name amp-sim-core -type f | head -n 1)
 AMP_SIM_CORE="$core" "$work/consumer" "$prefix/share/amp/firmware/rpmsg-echo.elf"
 
 # The installed daemon and an application on the installed libamp-client.
-flags=$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs amp-client)
+flags="$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs amp-client) $rpath"
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Wextra -Werror "$src/client_consumer.c" -o "$work/client_consumer" $flags
 mkfifo "$work/ampd.out"

@@ -4,6 +4,7 @@
  * installed echo firmware on the sim platform, gets one message back, shuts down.
  * Usage: consumer FIRMWARE
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime() under -std=c11 */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>

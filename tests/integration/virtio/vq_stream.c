@@ -49,9 +49,29 @@ static size_t layout_ring_len(unsigned int num)
 	return (vring_size(num, RING_ALIGN) + 4095) & ~(size_t)4095;
 }
 
+/* After the slots: where the driver says how many buffers it streams when its budget ran out
+ * (that count + 1; 0 while it has not said). */
+static uint64_t end_off(unsigned int num)
+{
+	return layout_ring_len(num) + (uint64_t)num * (REQ_SLOT + REP_SLOT);
+}
+
 size_t vq_stream_shm_size(unsigned int num)
 {
-	return layout_ring_len(num) + (size_t)num * (REQ_SLOT + REP_SLOT);
+	return (size_t)end_off(num) + sizeof(uint64_t);
+}
+
+static uint64_t *stream_end(const struct vq_stream *s)
+{
+	return (uint64_t *)(void *)(s->shm + end_off(s->num));
+}
+
+/* Device: whether the driver has said it stops at a count we reached. */
+static bool stream_ended(const struct vq_stream *s, uint64_t done)
+{
+	uint64_t end = __atomic_load_n(stream_end(s), __ATOMIC_ACQUIRE);
+
+	return end && done >= end - 1;
 }
 
 static uint64_t req_off(const struct vq_stream *s, unsigned int slot)
@@ -105,16 +125,19 @@ void vq_stream_fini(struct vq_stream *s)
 
 /*
  * Wait until the other side has published something. Polling: spin on the ring. Eventfd: arm
- * notifications, check again (the race re-check), then sleep on the eventfd. Returns 0, or -1
- * with s->error set when the deadline passes.
+ * notifications, check again (the race re-check), then sleep on the eventfd. A device that has
+ * handled @done buffers also returns when the driver says it stops there. Returns 0, or -1 with
+ * s->error set when the deadline passes.
  */
-static int stream_wait(struct vq_stream *s, uint64_t deadline)
+static int stream_wait(struct vq_stream *s, uint64_t deadline, uint64_t done)
 {
 	int fd = s->role == VIRTQUEUE_DRIVER ? s->efd_to_drv : s->efd_to_dev;
 	unsigned int spins = 0;
 
 	if (s->mode == VQ_STREAM_POLLING) {
 		while (!virtqueue_has_work(&s->vq)) {
+			if (s->role == VIRTQUEUE_DEVICE && stream_ended(s, done))
+				return 0;
 			if (virtqueue_is_broken(&s->vq)) {
 				snprintf(s->error, sizeof(s->error), "%s: queue broken",
 					 s->vq.name);
@@ -177,7 +200,8 @@ int vq_stream_run_driver(struct vq_stream *s)
 	unsigned int *free_slots = calloc(s->num, sizeof(*free_slots));
 	/* Two descriptors a chain: half as many chains in flight as descriptors. */
 	unsigned int nfree = s->num / 2, i;
-	uint64_t sent = 0, done = 0;
+	uint64_t sent = 0, done = 0, stop_at = s->budget_ns ? now_ns() + s->budget_ns : 0;
+	unsigned int rounds = 0;
 	int ret = -1;
 
 	if (!slot_seq || !free_slots)
@@ -191,6 +215,18 @@ int vq_stream_run_driver(struct vq_stream *s)
 		uint32_t len;
 		int got;
 
+		/* Out of time (a loaded machine): stream no more than what is posted, and say so. */
+		if (stop_at && ++rounds % 64 == 0 && sent >= s->min_count && now_ns() > stop_at) {
+			uint64_t one = 1;
+
+			s->count = sent;
+			stop_at = 0;
+			__atomic_store_n(stream_end(s), sent + 1, __ATOMIC_RELEASE);
+			if (s->mode == VQ_STREAM_EVENTFD &&
+			    write(s->efd_to_dev, &one, sizeof(one)) != sizeof(one))
+				abort();
+			continue; /* all may be back already */
+		}
 		/* Keep the ring full. */
 		while (sent < s->count && nfree) {
 			unsigned int slot = free_slots[--nfree];
@@ -234,7 +270,7 @@ int vq_stream_run_driver(struct vq_stream *s)
 			snprintf(s->error, sizeof(s->error), "driver: queue broken");
 			goto out;
 		}
-		if (!progress && stream_wait(s, now_ns() + WAIT_LIMIT_NS))
+		if (!progress && stream_wait(s, now_ns() + WAIT_LIMIT_NS, done))
 			goto out;
 	}
 	ret = 0;
@@ -249,7 +285,7 @@ int vq_stream_run_device(struct vq_stream *s)
 	uint64_t done = 0;
 
 	virtqueue_disable_cb(&s->vq);
-	while (done < s->count) {
+	while (done < s->count && !stream_ended(s, done)) {
 		struct virtqueue_buf b[2];
 		uint16_t head;
 		int n;
@@ -295,9 +331,10 @@ int vq_stream_run_device(struct vq_stream *s)
 		}
 		if (progress)
 			virtqueue_kick(&s->vq);
-		else if (stream_wait(s, now_ns() + WAIT_LIMIT_NS))
+		else if (stream_wait(s, now_ns() + WAIT_LIMIT_NS, done))
 			return -1;
 	}
+	s->count = done;
 	return 0;
 }
 

@@ -19,7 +19,9 @@ struct vq_stream {
 	enum vq_stream_mode mode;
 	bool event_idx;
 	unsigned int num;
-	uint64_t count;
+	uint64_t count;     /* buffers to stream; the driver's is updated to what was streamed */
+	uint64_t budget_ns; /* driver: stop posting after this long, once min_count went (0: never) */
+	uint64_t min_count;
 	uint8_t *shm;
 	size_t shm_size;
 	int efd_to_dev, efd_to_drv;
@@ -36,7 +38,8 @@ int vq_stream_shm_create(struct vq_stream *s);
 void vq_stream_shm_destroy(struct vq_stream *s);
 int vq_stream_init(struct vq_stream *s, enum virtqueue_role role);
 void vq_stream_fini(struct vq_stream *s);
-/* Stream s->count buffers; 0, or -1 with s->error saying what went wrong. */
+/* Stream s->count buffers (fewer when the driver's budget runs out: a loaded machine still
+ * checks min_count of them); 0, or -1 with s->error saying what went wrong. */
 int vq_stream_run_driver(struct vq_stream *s);
 int vq_stream_run_device(struct vq_stream *s);
 

@@ -48,10 +48,11 @@ static void test_accepts_each_verb(void **state)
 		 ANY},
 		{"AMP1 open sim1 rpmsg-echo any 0x400", AMPD_OPEN, "sim1", "rpmsg-echo",
 		 AMPD_SW_NONE, ANY, 0x400},
-		{"AMP1 open sim1 x 0x0 0xfffffffe", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0,
+		{"AMP1 open sim1 x 0x400 0xfffffffe", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0x400,
 		 0xfffffffeu},
-		{"AMP1 open sim1 x 0x3ff 0xabcdef", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0x3ff,
-		 0xabcdef},
+		{"AMP1 open sim1 x 0xfffffffe 0x0", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE,
+		 0xfffffffeu, 0},
+		{"AMP1 open sim1 x 0x401 0x35", AMPD_OPEN, "sim1", "x", AMPD_SW_NONE, 0x401, 0x35},
 	};
 	struct ampd_req req, again;
 	const char *why;
@@ -124,6 +125,12 @@ static void test_refuses_with_a_reason(void **state)
 		{"AMP1 open sim0 ch 0x1 0x2 0x3", -AMP_EINVAL},
 		{"AMP1 open sim0 ch 0xffffffff 0x1", -AMP_EINVAL},
 		{"AMP1 open sim0 ch 0x1 0xffffffff", -AMP_EINVAL},
+		/* A client's endpoint takes no reserved address (the name service's 0x35 among
+		 * them); sending to one is the remote's business. */
+		{"AMP1 open sim0 ch 0x0 0x400", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x1 0x400", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x35 0x400", -AMP_EINVAL},
+		{"AMP1 open sim0 ch 0x3ff 0x400", -AMP_EINVAL},
 	};
 	struct ampd_req req;
 	const char *why;
@@ -135,6 +142,9 @@ static void test_refuses_with_a_reason(void **state)
 		assert_int_equal(parse(bad[i].text, &req, &why), bad[i].err);
 		assert_non_null(why);
 	}
+	/* A reserved SRC is told as such. */
+	assert_int_equal(parse("AMP1 open sim0 ch 0x35 0x400", &req, &why), -AMP_EINVAL);
+	assert_non_null(strstr(why, "reserved"));
 }
 
 static void test_length_and_embedded_nul(void **state)

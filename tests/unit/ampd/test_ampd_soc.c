@@ -542,6 +542,110 @@ static void test_sim_pinned_dts(void **state)
 		assert_proc_equal(&soc.procs[i], &want[i]);
 }
 
+/* The base tree with a third processor, "shm2", of the shm platform: only its compatible.
+ * libfdt adds it as the first child of /remoteproc. */
+#define SHM2 "/remoteproc/shm2"
+
+static void shm_tree(void)
+{
+	base_tree();
+	assert_true(fdt_add_subnode(tree, node("/remoteproc"), "shm2") >= 0);
+	assert_int_equal(fdt_setprop_string(tree, node(SHM2), "compatible", "amp,shm-rproc"), 0);
+}
+
+static const struct bad_case shm_bad_cases[] = {
+	{{{SHM2, "firmware-name", STR("a.elf")}}, -AMP_EINVAL, SHM2, "\"firmware-name\" does not apply"},
+	{{{SHM2, "memory-region", U32X2(1, 2)}}, -AMP_EINVAL, SHM2, "\"memory-region\" does not apply"},
+	{{{SHM2, "amp,shm-file", STR("dev/shm/x")}}, -AMP_EINVAL, SHM2, "absolute path"},
+	{{{SHM2, "amp,shm-file", STR("/a\0/b")}}, -AMP_EINVAL, SHM2, "not a list"},
+	{{{SHM2, "amp,shm-socket", STR("/0123456789012345678901234567890123456789012345678901234"
+				       "5678901234567890123456789012345678901234567890123456")}},
+	 -AMP_EINVAL, SHM2, "\"amp,shm-socket\" is longer than 107"},
+	{{{SHM2, "amp,host-listens", U32(1)}}, -AMP_EINVAL, SHM2, "is a boolean"},
+	{{{SHM2, "amp,shm-size", U32(0x800)}}, -AMP_EINVAL, SHM2, "\"amp,shm-size\" is 2048"},
+	{{{SHM2, "amp,shm-size", U32(0x40000001)}}, -AMP_EINVAL, SHM2, "\"amp,shm-size\""},
+	{{{SHM2, "amp,rsc-table", U32X2(0, 0)}}, -AMP_EINVAL, SHM2, "one 32-bit cell"},
+	{{{SHM2, "amp,rpmsg-buffers", U32(0x10000)}}, -AMP_EINVAL, SHM2, "<address size>"},
+	{{{SHM2, "amp,rpmsg-buffers", U32X2(1, 0)}}, -AMP_EINVAL, SHM2, "the size not 0"},
+	{{{SHM2, "amp,attach-timeout-ms", U32(0)}}, -AMP_EINVAL, SHM2, "\"amp,attach-timeout-ms\""},
+	{{{SHM2, "amp,attach-timeout-ms", U32(3600001)}}, -AMP_EINVAL, SHM2, "to 3600000"},
+	/* the buffer geometry, for any platform */
+	{{{SHM2, "amp,rpmsg-buf-size", U32(20)}}, -AMP_EINVAL, SHM2, "\"amp,rpmsg-buf-size\" is 20"},
+	{{{SIM0, "amp,rpmsg-buf-size", U32(516)}}, -AMP_EINVAL, SIM0, "in steps of 8"},
+	{{{SHM2, "amp,rpmsg-buf-size", U32(65552)}}, -AMP_EINVAL, SHM2, "to 65544"},
+	{{{SHM2, "amp,rpmsg-num-bufs", U32(3)}}, -AMP_EINVAL, SHM2, "from 2 to 65536, in steps of 2"},
+	{{{SIM1, "amp,rpmsg-num-bufs", U32(0)}}, -AMP_EINVAL, SIM1, "\"amp,rpmsg-num-bufs\" is 0"},
+	/* (libfdt puts shm2 first: sim1 comes after it) */
+	{{{SHM2, "label", STR("sim1")}}, -AMP_EEXIST, SIM1, "two processors are named \"sim1\""},
+};
+
+static void test_shm_refuses_each_bad_property(void **state)
+{
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < sizeof(shm_bad_cases) / sizeof(shm_bad_cases[0]); i++) {
+		shm_tree();
+		apply(&shm_bad_cases[i].change[0]);
+		memset(why, 'x', sizeof(why));
+		ret = parse_tree();
+		if (ret != shm_bad_cases[i].err)
+			print_error("case %zu: got %d, why[] \"%s\"\n", i, ret, why);
+		assert_int_equal(ret, shm_bad_cases[i].err);
+		assert_why(shm_bad_cases[i].why1, shm_bad_cases[i].why2);
+	}
+}
+
+/* A shm processor needs its compatible only (the rest is <amp/shm.h>'s defaults), holds no
+ * regions, and the sim processors after it still check theirs against each other. */
+static void test_shm_defaults_and_regions(void **state)
+{
+	const struct ampd_soc_proc *p = &soc.procs[0];
+
+	(void)state;
+	shm_tree();
+	assert_int_equal(parse_tree(), 0);
+	assert_int_equal(soc.num_procs, 3);
+	assert_string_equal(p->name, "shm2");
+	assert_string_equal(p->compatible, AMPD_SOC_SHM_COMPATIBLE);
+	assert_string_equal(p->shm.file, "");
+	assert_string_equal(p->shm.socket, "");
+	assert_false(p->shm.host_listens);
+	assert_true(!p->shm.size && !p->shm.rsc_da && !p->shm.buf_da && !p->shm.buf_len);
+	assert_true(!p->shm.attach_timeout_ms && !p->buf_size && !p->num_bufs);
+	assert_true(p->recovery);
+
+	shm_tree();
+	apply(&(struct change){SIM1, "memory-region", U32X2(1, 4)});
+	assert_int_equal(parse_tree(), -AMP_EEXIST);
+	assert_why("the ram region of sim0", "the ram region of sim1");
+}
+
+static void test_shm_openamp_dts(void **state)
+{
+	const struct ampd_soc_proc *a = &soc.procs[0], *b = &soc.procs[1];
+	size_t n;
+
+	(void)state;
+	n = load("shm-openamp.dtb");
+	assert_int_equal(ampd_soc_parse(tree, n, &soc, why, sizeof(why)), 0);
+	assert_int_equal(soc.num_procs, 2);
+	assert_string_equal(a->name, "openamp0");
+	assert_string_equal(a->compatible, AMPD_SOC_SHM_COMPATIBLE);
+	assert_true(a->auto_boot && a->recovery);
+	assert_string_equal(a->shm.file, "");
+	assert_string_equal(b->name, "dsp1");
+	assert_string_equal(b->shm.file, "/dev/shm/amp-dsp1.shm");
+	assert_string_equal(b->shm.socket, "/run/amp-dsp1.sock");
+	assert_true(b->shm.host_listens && !b->auto_boot);
+	assert_int_equal(b->shm.size, 0x100000);
+	assert_int_equal(b->shm.rsc_da, 0);
+	assert_true(b->shm.buf_da == 0x10000 && b->shm.buf_len == 0x80000);
+	assert_true(b->buf_size == 1024 && b->num_bufs == 256);
+	assert_int_equal(b->shm.attach_timeout_ms, 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +658,9 @@ int main(void)
 		cmocka_unit_test(test_small_why_buffer),
 		cmocka_unit_test(test_default_matches_sim_default_dts),
 		cmocka_unit_test(test_sim_pinned_dts),
+		cmocka_unit_test(test_shm_refuses_each_bad_property),
+		cmocka_unit_test(test_shm_defaults_and_regions),
+		cmocka_unit_test(test_shm_openamp_dts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

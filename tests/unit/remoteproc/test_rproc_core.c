@@ -5,10 +5,12 @@
  */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,12 +21,19 @@
 #include <amp/wire/vring.h>
 
 #include "amp_test.h"
+#include "amp_test_elf.h"
 #include "amp_test_fw.h"
 
 #define MEM_SIZE 0x100000u  /* device memory: da 0 .. 1 MiB */
 #define POOL_START 0x80000u /* carveouts, vrings and buffers come from here */
 #define TRACE_DA 0x3800u    /* inside the firmware's "bss", zeroed by the loader */
 #define TRACE_LEN 0x400u
+/* Where the default table's allocations land, first fit from POOL_START: the "heap" carveout
+ * (0x2000), vring 0 and vring 1 (a page each), 32 rpmsg buffers of 512 bytes. */
+#define HEAP_DA POOL_START
+#define VRING0_DA (POOL_START + 0x2000)
+#define VRING1_DA (POOL_START + 0x3000)
+#define BUFS_DA (POOL_START + 0x4000)
 
 struct fake {
 	struct amp_test_arena mem;
@@ -33,9 +42,10 @@ struct fake {
 		size_t len;
 	} used[32];
 	int nused;
-	int starts, stops, kicks, allocs, frees;
+	int starts, stops, kicks, allocs, frees, detaches, table_gets;
 	int fail_start;
 	bool attach_ok;
+	bool lax_fixed; /* grant fixed addresses unchecked, as a platform that only maps them */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int events[8];
@@ -83,17 +93,23 @@ static int fake_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_
 	uint64_t at = POOL_START;
 	int i;
 
+	/* A fixed address must lie in the pool and be free, as on the sim platform. */
 	if (*da != FW_RSC_ADDR_ANY)
-		return -AMP_EINVAL;
+		at = *da;
 	for (;;) {
-		at = (at + align - 1) & ~(uint64_t)(align - 1);
-		if (at + len > MEM_SIZE)
-			return -AMP_ENOMEM;
+		if (*da == FW_RSC_ADDR_ANY)
+			at = (at + align - 1) & ~(uint64_t)(align - 1);
+		if (at < POOL_START || at + len > MEM_SIZE)
+			return *da == FW_RSC_ADDR_ANY ? -AMP_ENOMEM : -AMP_EINVAL;
+		if (*da != FW_RSC_ADDR_ANY && f->lax_fixed)
+			break;
 		for (i = 0; i < f->nused; i++)
 			if (at < f->used[i].da + f->used[i].len && f->used[i].da < at + len)
 				break;
 		if (i == f->nused)
 			break;
+		if (*da != FW_RSC_ADDR_ANY)
+			return -AMP_EBUSY;
 		at = f->used[i].da + f->used[i].len;
 	}
 	assert_true(f->nused < 32);
@@ -130,7 +146,9 @@ static int fake_attach(struct rproc *rproc)
 
 static int fake_detach(struct rproc *rproc)
 {
-	(void)rproc;
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	f->detaches++;
 	return 0;
 }
 
@@ -273,6 +291,7 @@ static const struct fw_rsc_vdev *loaded_vdev(struct ctx *c)
 static void test_alloc_refuses_missing_required_hooks(void **state)
 {
 	struct rproc_ops ops = fake_ops;
+	struct rproc *r;
 
 	(void)state;
 	ops.kick = NULL;
@@ -283,6 +302,17 @@ static void test_alloc_refuses_missing_required_hooks(void **state)
 	ops = fake_ops;
 	ops.mem_free = NULL;
 	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	/* start needs stop; without start there must be attach, and then neither is needed. */
+	ops = fake_ops;
+	ops.stop = NULL;
+	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	ops.start = NULL;
+	ops.attach = NULL;
+	assert_null(rproc_alloc("x", &ops, "fw", 0));
+	ops.attach = fake_attach;
+	r = rproc_alloc("x", &ops, "fw", 0);
+	assert_non_null(r);
+	rproc_free(r);
 	assert_null(rproc_alloc("", &fake_ops, "fw", 0));
 	assert_null(rproc_alloc("x", &fake_ops, "", 0));
 }
@@ -341,10 +371,13 @@ static void test_boot_loads_segments_and_writes_back_the_table(void **state)
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 1), 0);
 	assert_int_equal(vdrv_notifies, 3);
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 7), -AMP_ENOENT);
+	/* A kick that says no vring runs them all. */
+	assert_int_equal(rproc_vq_interrupt(c->rproc, RPROC_NOTIFY_ANY), 0);
+	assert_int_equal(vdrv_notifies, 5);
 	/* A driver with work left is called again until it has none. */
 	vdrv_more = 3;
 	assert_int_equal(rproc_vq_interrupt(c->rproc, 1), 0);
-	assert_int_equal(vdrv_notifies, 3 + 4);
+	assert_int_equal(vdrv_notifies, 5 + 4);
 	assert_int_equal(vdrv_more, 0);
 
 	assert_int_equal(rproc_shutdown(c->rproc), 0);
@@ -352,6 +385,9 @@ static void test_boot_loads_segments_and_writes_back_the_table(void **state)
 	assert_int_equal(c->f.stops, 1);
 	assert_int_equal(vdrv_removes, 1);
 	assert_null(rproc_get_vdev(c->rproc, 0));
+	/* With no vdev bound, a kick without an id reaches nobody. */
+	assert_int_equal(rproc_vq_interrupt(c->rproc, RPROC_NOTIFY_ANY), -AMP_ENOENT);
+	assert_int_equal(vdrv_notifies, 5 + 4);
 }
 
 static void test_power_count_only_last_shutdown_stops(void **state)
@@ -659,6 +695,205 @@ static void test_attach_and_detach_restore_the_table(void **state)
 	rproc_free(r);
 }
 
+
+/* The processor's table as a running core offers it: the default one with its vrings at fixed
+ * addresses (an attach-only platform allocates nothing). */
+static void attached_table(struct ctx *c, uint8_t *at)
+{
+	uint32_t da[2] = {0x20000, 0x21000};
+
+	memcpy(at, c->rsc.bytes, c->rsc.size);
+	memcpy(at + c->rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev), &da[0], 4);
+	memcpy(at + c->rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev) +
+		       sizeof(struct fw_rsc_vdev_vring),
+	       &da[1], 4);
+}
+
+static void *fake_get_table_counted(struct rproc *rproc, size_t *size, uint64_t *da)
+{
+	struct fake *f = *(struct fake **)rproc->priv;
+
+	f->table_gets++;
+	return fake_get_table(rproc, size, da);
+}
+
+/* A platform that can only attach: no start, stop or allocator; its memory reserved by name. */
+static const struct rproc_ops attach_only_ops = {
+	.kick = fake_kick,
+	.da_to_va = fake_da_to_va,
+	.attach = fake_attach,
+	.detach = fake_detach,
+	.get_loaded_rsc_table = fake_get_table_counted,
+};
+
+/* An attach-only processor whose core offers the attached table at 0x800, attaching fine. */
+static struct rproc *attach_only_proc(struct ctx *c, const char *name)
+{
+	struct rproc *r = rproc_alloc(name, &attach_only_ops, NULL, sizeof(struct fake *));
+
+	c->f.attach_ok = true;
+	fake_loaded_table = c->f.mem.mem + 0x800;
+	fake_loaded_size = c->rsc.size;
+	attached_table(c, fake_loaded_table);
+	assert_non_null(r);
+	*(struct fake **)r->priv = &c->f;
+	rproc_set_event_cb(r, fake_event, &c->f);
+	/* The table's "heap" carveout, and the rpmsg buffers, in memory the platform reserved. */
+	assert_int_equal(rproc_add_carveout(r, "heap", 0x30000, 0x2000), 0);
+	assert_int_equal(rproc_add_carveout(r, "vdev0buffer", 0x40000, 0x10000), 0);
+	return r;
+}
+
+/* ... registered, and attached to. */
+static void attach_registered(struct rproc *r)
+{
+	rproc_set_detached(r);
+	assert_int_equal(rproc_register(r), 0);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+}
+
+static void test_attach_only_processor_needs_no_start_or_stop(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t before[512];
+	const struct fw_rsc_carveout *co;
+	struct rproc *r;
+
+	r = attach_only_proc(c, "attach1");
+	memcpy(before, fake_loaded_table, c->rsc.size);
+
+	/* Nothing to boot: only an attach. */
+	assert_int_equal(rproc_boot(r), -AMP_EOPNOTSUPP);
+	rproc_set_detached(r);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+	/* The carveout is where the platform reserved it, and so are the rpmsg buffers. */
+	co = (const void *)((uint8_t *)fake_loaded_table + c->rsc.carveout_off + 4);
+	assert_int_equal(co->da, 0x30000);
+	assert_int_equal(vdrv_last.buf_da, 0x40000);
+	assert_ptr_equal(vdrv_last.buf_va, c->f.mem.mem + 0x40000);
+	assert_int_equal(vdrv_last.buf_size, 512);
+	assert_int_equal(vdrv_last.num_bufs, 32);
+	assert_int_equal(vdrv_last.buf_len, 32 * 512);
+	assert_int_equal(c->f.allocs, 0);
+
+	/* Shut down, it is let go of, not stopped: it runs on, and we attach again. */
+	assert_int_equal(rproc_shutdown(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_DETACHED);
+	assert_int_equal(c->f.detaches, 1);
+	assert_int_equal(vdrv_removes, 1);
+	assert_memory_equal(fake_loaded_table, before, c->rsc.size);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_ATTACHED);
+	assert_int_equal(c->f.table_gets, 2);
+	assert_int_equal(rproc_shutdown(r), 0);
+	assert_int_equal(c->f.detaches, 2);
+	assert_int_equal(c->f.starts + c->f.stops, 0);
+	rproc_free(r);
+}
+
+static void test_attach_on_recovery_attaches_to_the_core_that_came_back(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc *r;
+
+	r = attach_only_proc(c, "attach2");
+	rproc_set_feature(r, RPROC_FEAT_ATTACH_ON_RECOVERY);
+	assert_true(rproc_has_feature(r, RPROC_FEAT_ATTACH_ON_RECOVERY));
+	assert_false(rproc_has_feature(r, RPROC_MAX_FEATURES));
+	attach_registered(r);
+	assert_int_equal(vdrv_probes, 1);
+
+	/* The core "reboots itself" with a fresh table: we let go of the dead one, then read
+	 * and handle the new one, and the vdev comes back. */
+	attached_table(c, fake_loaded_table);
+	rproc_report_crash(r, RPROC_WATCHDOG);
+	assert_int_equal(wait_for(&c->f, r, RPROC_ATTACHED, RPROC_EVENT_VDEV_UP, 2), 0);
+	assert_int_equal(rproc_crash_count(r), 1);
+	assert_int_equal(c->f.detaches, 1);
+	assert_int_equal(c->f.table_gets, 2);
+	assert_int_equal(vdrv_removes, 1);
+	assert_int_equal(vdrv_probes, 2);
+	assert_int_equal(rproc_power_count(r), 1);
+
+	/* When it does not come back, it stays crashed; a shutdown then leaves it detached. */
+	c->f.attach_ok = false;
+	rproc_report_crash(r, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, r, RPROC_CRASHED, RPROC_EVENT_CRASH, 2), 0);
+	assert_int_equal(rproc_trigger_recovery(r), -AMP_EIO);
+	assert_int_equal(rproc_get_state(r), RPROC_CRASHED);
+	assert_non_null(strstr(rproc_last_error(r), "could not attach"));
+	assert_int_equal(c->f.detaches, 2);
+	assert_int_equal(rproc_shutdown(r), 0);
+	assert_int_equal(rproc_get_state(r), RPROC_DETACHED);
+	assert_int_equal(c->f.detaches, 2);
+	assert_int_equal(rproc_unregister(r), 0);
+	rproc_free(r);
+}
+
+static void test_attach_only_without_the_feature_stays_crashed(void **state)
+{
+	struct ctx *c = *state;
+	struct rproc *r;
+
+	r = attach_only_proc(c, "attach3");
+	attach_registered(r);
+	rproc_report_crash(r, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, r, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+	/* Nothing to restart it with: the attempt fails and says why. */
+	assert_int_equal(rproc_trigger_recovery(r), -AMP_EOPNOTSUPP);
+	assert_non_null(strstr(rproc_last_error(r), "can only be attached"));
+	assert_int_equal(c->f.detaches, 1);
+	assert_int_equal(rproc_unregister(r), 0);
+	assert_int_equal(c->f.table_gets, 1);
+	rproc_free(r);
+}
+
+static void test_buffer_geometry_and_reserved_pool(void **state)
+{
+	struct ctx *c = *state;
+
+	/* Out of range: too small, not a multiple of 8, past the header's length; odd counts. */
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 16, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 516, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 65552, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 0, 3), -AMP_EINVAL);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 0, 65538), -AMP_EINVAL);
+	assert_int_equal(rproc_add_carveout(c->rproc, "", 0, 1), -AMP_EINVAL);
+	assert_int_equal(rproc_add_carveout(c->rproc, "x", 0, 0), -AMP_EINVAL);
+	assert_int_equal(rproc_add_carveout(c->rproc, "x", UINT64_MAX, 2), -AMP_EINVAL);
+	assert_int_equal(
+		rproc_add_carveout(c->rproc, "a-name-of-thirty-three-characters", 0, 1),
+		-AMP_EINVAL);
+
+	/* 1 KiB buffers, 16 of them, from the allocator. */
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 1024, 16), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(vdrv_last.buf_size, 1024);
+	assert_int_equal(vdrv_last.num_bufs, 16);
+	assert_int_equal(vdrv_last.buf_len, 16 * 1024);
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 512, 0), -AMP_EBUSY);
+	assert_int_equal(rproc_add_carveout(c->rproc, "vdev0buffer", 0x60000, 0x1000), -AMP_EBUSY);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+
+	/* A reserved pool that holds fewer: as many as fit, there, not allocated. */
+	assert_int_equal(rproc_add_carveout(c->rproc, "vdev0buffer", 0x60000, 0x1000), 0);
+	assert_int_equal(rproc_add_carveout(c->rproc, "vdev0buffer", 0x60000, 0x1000), -AMP_EEXIST);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(vdrv_last.buf_da, 0x60000);
+	assert_int_equal(vdrv_last.num_bufs, 4);
+	assert_int_equal(vdrv_last.buf_len, 4 * 1024);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+
+	/* One that holds fewer than two fails the boot, naming it; nothing is left allocated. */
+	assert_int_equal(rproc_set_vdev_buffers(c->rproc, 4096, 0), 0);
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ENOMEM);
+	assert_non_null(strstr(rproc_last_error(c->rproc), "vdev0buffer"));
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_int_equal(c->f.allocs, c->f.frees);
+}
+
 static uint32_t vendor_seen_type, vendor_seen_word;
 static size_t vendor_seen_avail;
 static int vendor_ret;
@@ -751,6 +986,443 @@ static void test_firmware_is_found_along_the_search_path(void **state)
 	rmdir(dir2);
 }
 
+/* --- the firmware file and where its parts may lie ---------------------------------------- */
+
+/* Boot in a thread, so that a boot that blocks fails the test instead of hanging it. */
+struct boot_call {
+	struct rproc *rproc;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int ret;
+};
+
+static void *boot_thread(void *arg)
+{
+	struct boot_call *b = arg;
+	int ret = rproc_boot(b->rproc);
+
+	pthread_mutex_lock(&b->lock);
+	b->ret = ret;
+	b->done = true;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* rproc_boot() that must return within 10 s; @fifo, if set, is opened for writing to release a
+ * boot that blocked reading it. */
+static int boot_within_deadline(struct rproc *rproc, const char *fifo)
+{
+	struct boot_call b = {.rproc = rproc};
+	struct timespec ts;
+	pthread_t t;
+	bool done;
+
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_cond_init(&b.cond, NULL);
+	assert_int_equal(pthread_create(&t, NULL, boot_thread, &b), 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&b.lock);
+	while (!b.done && pthread_cond_timedwait(&b.cond, &b.lock, &ts) == 0)
+		;
+	done = b.done;
+	pthread_mutex_unlock(&b.lock);
+	if (!done && fifo) {
+		/* A writer that comes and goes: the blocked open() returns, the read sees EOF. */
+		int fd = open(fifo, O_WRONLY | O_NONBLOCK);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	pthread_join(t, NULL);
+	pthread_cond_destroy(&b.cond);
+	pthread_mutex_destroy(&b.lock);
+	if (!done)
+		fail_msg("rproc_boot() blocked for 10 s");
+	return b.ret;
+}
+
+static void expect_error(struct rproc *rproc, const char *words)
+{
+	if (!strstr(rproc_last_error(rproc), words))
+		fail_msg("last error \"%s\" does not say \"%s\"", rproc_last_error(rproc), words);
+}
+
+static void test_firmware_that_is_not_a_regular_file_fails_at_once(void **state)
+{
+	struct ctx *c = *state;
+	char dir[] = "/tmp/amp-fwfile-XXXXXX";
+	char fifo[64], big[64];
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	/* A FIFO would block open() until a writer came, with the processor's lock held. */
+	snprintf(fifo, sizeof(fifo), "%s/fifo.elf", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(rproc_set_firmware(c->rproc, fifo), 0);
+	assert_int_equal(boot_within_deadline(c->rproc, fifo), -AMP_EINVAL);
+	expect_error(c->rproc, "fifo.elf is not a regular file (it is a FIFO)");
+	/* Nor a lock left held: the processor still answers. */
+	assert_int_equal(rproc_power_count(c->rproc), 0);
+	/* A directory, a device. */
+	assert_int_equal(rproc_set_firmware(c->rproc, dir), 0);
+	assert_int_equal(boot_within_deadline(c->rproc, NULL), -AMP_EINVAL);
+	expect_error(c->rproc, "is not a regular file (it is a directory)");
+	assert_int_equal(rproc_set_firmware(c->rproc, "/dev/null"), 0);
+	assert_int_equal(boot_within_deadline(c->rproc, NULL), -AMP_EINVAL);
+	expect_error(c->rproc, "/dev/null is not a regular file (it is a character device)");
+	/* A file larger than any core's memory is refused before a byte is read (sparse here). */
+	snprintf(big, sizeof(big), "%s/big.elf", dir);
+	fd = open(big, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)(256u << 20) + 1), 0);
+	close(fd);
+	assert_int_equal(rproc_set_firmware(c->rproc, big), 0);
+	assert_int_equal(boot_within_deadline(c->rproc, NULL), -AMP_EFBIG);
+	expect_error(c->rproc, "big.elf is 268435457 bytes");
+	assert_int_equal(c->f.starts, 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	unlink(big);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/*
+ * A firmware as a linker lays one out: code (R X) at 0x1000, data (R W) at 0x4000 with the
+ * default resource table at 0x4100 and bss up to 0x6000; a third segment only when
+ * @e->nseg is set to 3 by @edit. @edit changes the layout, @poke the built image.
+ */
+static uint8_t *build_fw(struct ctx *c, const struct amp_test_rsc *rsc,
+			 void (*edit)(struct amp_test_elf *e),
+			 void (*poke)(struct amp_test_elf *e, uint8_t *img), size_t *size)
+{
+	struct amp_test_elf e = {.elf_class = ELFCLASS64, .machine = EM_X86_64, .entry = 0x1000};
+	uint8_t *img;
+
+	e.nseg = 2;
+	e.seg[0] = (struct amp_test_elf_seg){0x1000, 0x100, 0x100, PF_R | PF_X, 0xC3};
+	e.seg[1] = (struct amp_test_elf_seg){0x4000, 0x400, 0x2000, PF_R | PF_W, 0x5A};
+	e.seg[2] = (struct amp_test_elf_seg){0x8000, 0x10, 0x100, PF_R | PF_W, 0xAB};
+	e.nsec = 1;
+	e.sec[0] = (struct amp_test_elf_sec){".resource_table", 0, 0x4100, 1,
+					     (rsc ? rsc : &c->rsc)->bytes,
+					     (rsc ? rsc : &c->rsc)->size};
+	if (edit)
+		edit(&e);
+	img = amp_test_elf_build(&e, size);
+	if (poke)
+		poke(&e, img);
+	return img;
+}
+
+static const char *write_fw(struct ctx *c, int slot, const struct amp_test_rsc *rsc,
+			    void (*edit)(struct amp_test_elf *e),
+			    void (*poke)(struct amp_test_elf *e, uint8_t *img))
+{
+	size_t size;
+	uint8_t *img = build_fw(c, rsc, edit, poke, &size);
+	const char *path = amp_test_fw_write_image(slot, img, size);
+
+	free(img);
+	return path;
+}
+
+/* Boot the firmware built by @edit/@poke and expect @err with @words in the last error; nothing
+ * started, nothing left allocated. */
+static void expect_boot_refused(struct ctx *c, const struct amp_test_rsc *rsc,
+				void (*edit)(struct amp_test_elf *e),
+				void (*poke)(struct amp_test_elf *e, uint8_t *img), int err,
+				const char *words)
+{
+	const char *fw = write_fw(c, 1, rsc, edit, poke);
+	int starts = c->f.starts;
+
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	assert_int_equal(rproc_boot(c->rproc), err);
+	expect_error(c->rproc, words);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+	assert_int_equal(c->f.starts, starts);
+	assert_int_equal(c->f.allocs, c->f.frees);
+	unlink(fw);
+}
+
+static void test_two_segment_firmware_boots_with_the_pool_where_expected(void **state)
+{
+	struct ctx *c = *state;
+	const char *fw = write_fw(c, 1, NULL, NULL, NULL);
+
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(c->rproc->table_da, 0x4100);
+	assert_int_equal(loaded_vdev(c)->vring[0].da, VRING0_DA);
+	assert_int_equal(loaded_vdev(c)->vring[1].da, VRING1_DA);
+	assert_int_equal(vdrv_last.buf_da, BUFS_DA);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
+}
+
+static void test_buffers_in_the_carveout_named_for_them_are_no_overlap(void **state)
+{
+	struct ctx *c = *state;
+	struct amp_test_rsc rsc = c->rsc;
+	const char *fw;
+
+	/* The table's carveout named "vdev0buffer" (placed by us) holds the buffers, as Linux
+	 * looks for it: the buffers lie in it by design. */
+	memset(rsc.bytes + rsc.carveout_off + 4 + 20, 0, 32);
+	memcpy(rsc.bytes + rsc.carveout_off + 4 + 20, "vdev0buffer", 11);
+	fw = write_fw(c, 1, &rsc, NULL, NULL);
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(vdrv_last.buf_da, HEAP_DA);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
+}
+
+static void poke_table_over_vring0(struct amp_test_elf *e, uint8_t *img)
+{
+	((Elf64_Shdr *)(img + e->shoff))[1].sh_addr = VRING0_DA;
+}
+
+static void poke_table_in_a_gap(struct amp_test_elf *e, uint8_t *img)
+{
+	((Elf64_Shdr *)(img + e->shoff))[1].sh_addr = 0x3000;
+}
+
+static void poke_table_over_code(struct amp_test_elf *e, uint8_t *img)
+{
+	((Elf64_Shdr *)(img + e->shoff))[1].sh_addr = 0x1010;
+}
+
+static void edit_table_in_bss(struct amp_test_elf *e)
+{
+	e->seg[1].filesz = 0x100; /* the table at 0x4100 is now past the file bytes */
+	e->sec[0].seg = -1;
+}
+
+static void edit_data_segment_in_the_pool(struct amp_test_elf *e)
+{
+	/* The data segment, table and all, where vring 0 will be. */
+	e->seg[1].da = VRING0_DA;
+	e->sec[0].addr = VRING0_DA + 0x100;
+}
+
+static void test_resource_table_must_lie_in_the_image_and_not_in_host_memory(void **state)
+{
+	struct ctx *c = *state;
+	const uint8_t *vring0 = c->f.mem.mem + VRING0_DA;
+
+	/* The table's address in the pool, over vring 0: the host would copy it over the ring,
+	 * then write the vdev status byte into its own descriptor table. */
+	expect_boot_refused(c, NULL, NULL, poke_table_over_vring0, -AMP_EINVAL,
+			    "resource table: section 1 (da 0x82000, 0x");
+	expect_error(c->rproc, "lies in no loadable segment");
+	assert_int_equal(vring0[0] | vring0[1] | vring0[4], 0);
+	/* In a gap between the segments, in the zero-filled tail, over code. */
+	expect_boot_refused(c, NULL, NULL, poke_table_in_a_gap, -AMP_EINVAL,
+			    "lies in no loadable segment");
+	expect_boot_refused(c, NULL, edit_table_in_bss, NULL, -AMP_EINVAL,
+			    "runs past the file bytes of segment 1");
+	expect_boot_refused(c, NULL, NULL, poke_table_over_code, -AMP_EINVAL,
+			    "is not where segment 0 keeps da 0x1010");
+	/* Inside the image, but the image itself lies where the host put vring 0. */
+	expect_boot_refused(c, NULL, edit_data_segment_in_the_pool, NULL, -AMP_EINVAL,
+			    "the resource table (da 0x82100, 0x");
+	expect_error(c->rproc, "overlaps vdev0vring0 (da 0x82000, 0x1000 bytes)");
+	assert_int_equal(vring0[0x100], 0);
+}
+
+static void edit_entry_in_data(struct amp_test_elf *e)
+{
+	e->entry = 0x4000;
+}
+
+static void edit_entry_in_a_gap(struct amp_test_elf *e)
+{
+	e->entry = 0x2000;
+}
+
+static void edit_segment_over_buffers(struct amp_test_elf *e)
+{
+	e->nseg = 3;
+	e->seg[2].da = BUFS_DA + 0x1000;
+}
+
+static void edit_segment_over_heap(struct amp_test_elf *e)
+{
+	e->nseg = 3;
+	e->seg[2].da = HEAP_DA;
+}
+
+static void test_entry_point_and_segments_must_lie_where_they_may(void **state)
+{
+	struct ctx *c = *state;
+	struct amp_test_rsc fixed = c->rsc;
+	struct fw_rsc_carveout co;
+	const char *fw;
+
+	/* An entry point in data or nowhere: the core would only fault, and again at each
+	 * recovery until the crash-loop limit. */
+	expect_boot_refused(c, NULL, edit_entry_in_data, NULL, -AMP_EINVAL,
+			    "entry point 0x4000 lies in segment 1, which is not executable");
+	expect_boot_refused(c, NULL, edit_entry_in_a_gap, NULL, -AMP_EINVAL,
+			    "entry point 0x2000 lies in no loadable segment");
+	/* Segments that land in memory the host allocated: the rpmsg buffers, a carveout whose
+	 * address the host chose. Nothing is written there. */
+	expect_boot_refused(c, NULL, edit_segment_over_buffers, NULL, -AMP_EINVAL,
+			    "segment 2 (da 0x85000, 0x100 bytes) overlaps vdev0buffer (da 0x84000, "
+			    "0x4000 bytes), memory the host allocated");
+	assert_int_equal(c->f.mem.mem[BUFS_DA + 0x1000], 0);
+	expect_boot_refused(c, NULL, edit_segment_over_heap, NULL, -AMP_EINVAL,
+			    "segment 2 (da 0x80000, 0x100 bytes) overlaps heap");
+	assert_int_equal(c->f.mem.mem[HEAP_DA], 0);
+	/* A carveout the firmware asked for at a fixed address is its own memory: a segment may
+	 * load there, as in Linux. */
+	memcpy(&co, fixed.bytes + fixed.carveout_off + 4, sizeof(co));
+	co.da = HEAP_DA;
+	memcpy(fixed.bytes + fixed.carveout_off + 4, &co, sizeof(co));
+	fw = write_fw(c, 1, &fixed, edit_segment_over_heap, NULL);
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(c->f.mem.mem[HEAP_DA], 0xAB);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
+}
+
+/* The default table with its trace entry at @da, @len. */
+static void rsc_with_trace(struct ctx *c, struct amp_test_rsc *rsc, uint32_t da, uint32_t len)
+{
+	struct fw_rsc_trace t;
+
+	*rsc = c->rsc;
+	memcpy(&t, rsc->bytes + rsc->trace_off + 4, sizeof(t));
+	t.da = da;
+	t.len = len;
+	memcpy(rsc->bytes + rsc->trace_off + 4, &t, sizeof(t));
+}
+
+static void test_trace_entries_and_vrings_are_checked_at_boot(void **state)
+{
+	struct ctx *c = *state;
+	struct amp_test_rsc rsc;
+	struct fw_rsc_vdev_vring vr;
+
+	/* Outside device memory: refused at boot, not "no trace buffer" when read. */
+	rsc_with_trace(c, &rsc, MEM_SIZE, 0x400);
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL,
+			    "resource 1: trace \"trace0\" (da 0x100000, len 0x400) is not device "
+			    "memory of this processor");
+	rsc_with_trace(c, &rsc, MEM_SIZE - 0x200, 0x400);
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL, "is not device memory");
+	rsc_with_trace(c, &rsc, 0x7000, 0);
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL,
+			    "trace \"trace0\" (da 0x7000, len 0x0) is not device memory");
+	/* Over memory the host writes: a vring, the buffers; and over the table. */
+	rsc_with_trace(c, &rsc, VRING1_DA + 0x800, 0x400);
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL,
+			    "resource 1: trace \"trace0\" (da 0x83800, len 0x400) overlaps "
+			    "vdev0vring1 (da 0x83000, 0x1000 bytes)");
+	rsc_with_trace(c, &rsc, BUFS_DA - 0x10, 0x400);
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL, "overlaps vdev0vring1");
+	rsc_with_trace(c, &rsc, BUFS_DA + 0x3000, 0x400);
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL, "overlaps vdev0buffer");
+	rsc_with_trace(c, &rsc, 0x4000, 0x200);
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL,
+			    "resource 1: trace \"trace0\" (da 0x4000, len 0x200) overlaps the "
+			    "resource table (da 0x4100, ");
+	/* Anywhere else, the image's own data included: fine. */
+	rsc_with_trace(c, &rsc, 0x4400, 0x400);
+	assert_int_equal(rproc_set_firmware(c->rproc, write_fw(c, 1, &rsc, NULL, NULL)), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(rproc_get_firmware(c->rproc));
+
+	/* Two vrings at one fixed address, granted by a platform that does not track them: the
+	 * host would set up both rings in the same memory. */
+	rsc = c->rsc;
+	memcpy(&vr, rsc.bytes + rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev), sizeof(vr));
+	vr.da = 0x90000;
+	memcpy(rsc.bytes + rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev), &vr, sizeof(vr));
+	memcpy(rsc.bytes + rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev) + sizeof(vr), &vr,
+	       sizeof(vr));
+	c->f.lax_fixed = true;
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL,
+			    "vdev0vring0 (da 0x90000, 0x1000 bytes) overlaps vdev0vring1 (da 0x90000, "
+			    "0x1000 bytes)");
+	c->f.lax_fixed = false;
+
+	/* A vring at a fixed address off its alignment: a peer would lay its rings out
+	 * elsewhere than we do. */
+	rsc = c->rsc;
+	memcpy(&vr, rsc.bytes + rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev), sizeof(vr));
+	vr.da = 0x90008;
+	memcpy(rsc.bytes + rsc.vdev_off + 4 + sizeof(struct fw_rsc_vdev), &vr, sizeof(vr));
+	expect_boot_refused(c, &rsc, NULL, NULL, -AMP_EINVAL,
+			    "resource table: resource 2 (vdev) vring 0: device address 0x90008 is "
+			    "not aligned to its alignment 16");
+}
+
+static void replace_file(const char *path, const char *with)
+{
+	assert_int_equal(rename(with, path), 0);
+}
+
+static void edit_table_moved(struct amp_test_elf *e)
+{
+	e->sec[0].addr = 0x4200;
+}
+
+static void test_recovery_refuses_a_replaced_image_that_does_not_fit(void **state)
+{
+	struct ctx *c = *state;
+	char dir[] = "/tmp/amp-fwrec-XXXXXX";
+	char path[64];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fw.elf", dir);
+	replace_file(path, write_fw(c, 1, NULL, NULL, NULL));
+	assert_int_equal(rproc_set_firmware(c->rproc, path), 0);
+	assert_int_equal(rproc_register(c->rproc), 0);
+	rproc_set_recovery(c->rproc, false);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+
+	/* The file was replaced meanwhile: each new image is hostile input as well. */
+	replace_file(path, write_fw(c, 1, NULL, edit_table_moved, NULL));
+	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EINVAL);
+	expect_error(c->rproc, "the resource table moved since boot (now da 0x4200, ");
+	replace_file(path, write_fw(c, 1, NULL, edit_segment_over_buffers, NULL));
+	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EINVAL);
+	expect_error(c->rproc, "segment 2 (da 0x85000, 0x100 bytes) overlaps vdev0buffer");
+	assert_int_equal(c->f.mem.mem[BUFS_DA + 0x1000], 0);
+	replace_file(path, write_fw(c, 1, NULL, edit_entry_in_data, NULL));
+	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EINVAL);
+	expect_error(c->rproc, "entry point 0x4000 lies in segment 1, which is not executable");
+	replace_file(path, amp_test_fw_write(1, NULL, EM_X86_64));
+	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EINVAL);
+	expect_error(c->rproc, "the resource table (da 0x4100, 0x");
+	expect_error(c->rproc, "is gone from the image since boot");
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EINVAL);
+	expect_error(c->rproc, "is not a regular file (it is a FIFO)");
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_CRASHED);
+	assert_int_equal(c->f.starts, 1);
+
+	/* The same image again recovers. */
+	unlink(path);
+	replace_file(path, write_fw(c, 1, NULL, NULL, NULL));
+	assert_int_equal(rproc_trigger_recovery(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(c->f.starts, 2);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(path);
+	rmdir(dir);
+}
+
 struct race {
 	struct rproc *rproc;
 	int iterations;
@@ -836,6 +1508,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_attach_and_detach_restore_the_table, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_attach_only_processor_needs_no_start_or_stop,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_attach_on_recovery_attaches_to_the_core_that_came_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_only_without_the_feature_stays_crashed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_geometry_and_reserved_pool, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_concurrent_boot_shutdown_and_crash_are_serialised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vendor_entries_go_to_the_platform, setup,
@@ -844,6 +1524,23 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unsupported_virtio_id_is_left_unbound, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_firmware_that_is_not_a_regular_file_fails_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_two_segment_firmware_boots_with_the_pool_where_expected, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_buffers_in_the_carveout_named_for_them_are_no_overlap, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_resource_table_must_lie_in_the_image_and_not_in_host_memory, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_entry_point_and_segments_must_lie_where_they_may,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_entries_and_vrings_are_checked_at_boot,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_recovery_refuses_a_replaced_image_that_does_not_fit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

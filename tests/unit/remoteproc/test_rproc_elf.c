@@ -354,7 +354,110 @@ static void test_nobits_resource_table_is_refused(void **state)
 	assert_int_equal(rproc_elf_find_section(img, size, &info, ".resource_table", &off, &len,
 						&addr, &d),
 			 -AMP_EINVAL);
+	/* The same from the lookup that also checks where it lies; a missing one is ENOENT. */
+	assert_int_equal(rproc_elf_find_loaded_section(img, size, &info, ".resource_table", &off,
+						       &len, &addr, &d),
+			 -AMP_EINVAL);
+	assert_int_equal(rproc_elf_find_loaded_section(img, size, &info, ".other", &off, &len,
+						       &addr, &d),
+			 -AMP_ENOENT);
 	free(img);
+}
+
+/* Parse the default ELF64 with @entry as e_entry. */
+static int parse_with_entry(uint64_t entry, uint64_t seg0_memsz, struct amp_diag *d)
+{
+	struct amp_test_elf e;
+	struct rproc_elf_info info;
+	size_t size;
+	uint8_t *img;
+	int ret;
+
+	default_elf(&e, ELFCLASS64);
+	e.entry = entry;
+	e.seg[0].memsz = seg0_memsz;
+	img = amp_test_elf_build(&e, &size);
+	memset(d, 0, sizeof(*d));
+	ret = rproc_elf_parse(img, size, NULL, 0, &info, d);
+	free(img);
+	return ret;
+}
+
+static void test_entry_point_must_lie_in_loaded_executable_code(void **state)
+{
+	struct amp_diag d;
+
+	(void)state;
+	/* Anywhere in the code segment's file bytes, a Thumb-style odd address included. */
+	assert_int_equal(parse_with_entry(MEM_DA + 1, 0x200, &d), 0);
+	assert_int_equal(parse_with_entry(MEM_DA + 0x1ff, 0x200, &d), 0);
+	/* In the data segment (R W): the core would fault at once, and at every recovery. */
+	assert_int_equal(parse_with_entry(MEM_DA + 0x1000, 0x200, &d), -AMP_EINVAL);
+	assert_int_equal(d.index, 1);
+	assert_non_null(strstr(d.fmt, "not executable"));
+	assert_int_equal(d.arg[0], MEM_DA + 0x1000);
+	/* Between the segments, and past all of them. */
+	assert_int_equal(parse_with_entry(MEM_DA + 0x800, 0x200, &d), -AMP_EINVAL);
+	assert_int_equal(d.index, -1);
+	assert_non_null(strstr(d.fmt, "no loadable segment"));
+	assert_int_equal(parse_with_entry(0, 0x200, &d), -AMP_EINVAL);
+	assert_non_null(strstr(d.fmt, "no loadable segment"));
+	/* In the executable segment, but in the zero-filled part after its file bytes. */
+	assert_int_equal(parse_with_entry(MEM_DA + 0x300, 0x400, &d), -AMP_EINVAL);
+	assert_int_equal(d.index, 0);
+	assert_non_null(strstr(d.fmt, "zeroes"));
+}
+
+/* Build the default ELF64, move its .resource_table's sh_addr to @addr, and look it up as a
+ * loaded section. */
+static int find_table_at(uint64_t addr, struct amp_diag *d)
+{
+	struct amp_test_elf e;
+	struct rproc_elf_info info;
+	uint64_t off, len, da;
+	size_t size;
+	uint8_t *img;
+	int ret;
+
+	default_elf(&e, ELFCLASS64);
+	img = amp_test_elf_build(&e, &size);
+	sh(&e, img, 1)->sh_addr = addr;
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(rproc_elf_parse(img, size, NULL, 0, &info, d), 0);
+	ret = rproc_elf_find_loaded_section(img, size, &info, ".resource_table", &off, &len, &da,
+					    d);
+	if (!ret) {
+		assert_int_equal(off, e.sec_off[0]);
+		assert_int_equal(len, sizeof(rsc_bytes));
+		assert_int_equal(da, addr);
+	}
+	free(img);
+	return ret;
+}
+
+static void test_resource_table_must_lie_in_a_segments_file_bytes(void **state)
+{
+	struct amp_diag d;
+
+	(void)state;
+	/* Where the data segment loads the section's own bytes. */
+	assert_int_equal(find_table_at(MEM_DA + 0x1040, &d), 0);
+	/* In the gap between the segments: writing it back would land in memory the image does
+	 * not own (the host's rings, say). */
+	assert_int_equal(find_table_at(MEM_DA + 0x800, &d), -AMP_EINVAL);
+	assert_int_equal(d.index, 1);
+	assert_non_null(strstr(d.fmt, "no loadable segment"));
+	assert_int_equal(d.arg[1], MEM_DA + 0x800);
+	/* In the zero-filled tail, and straddling the end of the file bytes. */
+	assert_int_equal(find_table_at(MEM_DA + 0x1100, &d), -AMP_EINVAL);
+	assert_non_null(strstr(d.fmt, "runs past the file bytes"));
+	assert_int_equal(d.arg[3], 1);
+	assert_int_equal(find_table_at(MEM_DA + 0x1100 - 8, &d), -AMP_EINVAL);
+	assert_non_null(strstr(d.fmt, "runs past the file bytes"));
+	/* Over code: the address is in the code segment, the bytes are the data segment's. */
+	assert_int_equal(find_table_at(MEM_DA + 0x40, &d), -AMP_EINVAL);
+	assert_non_null(strstr(d.fmt, "file offset"));
+	assert_int_equal(d.arg[2], 0);
 }
 
 int main(void)
@@ -366,6 +469,8 @@ int main(void)
 		cmocka_unit_test(test_machine_not_accepted_is_enoexec),
 		cmocka_unit_test(test_segment_outside_memory_is_refused_without_writing),
 		cmocka_unit_test(test_nobits_resource_table_is_refused),
+		cmocka_unit_test(test_entry_point_must_lie_in_loaded_executable_code),
+		cmocka_unit_test(test_resource_table_must_lie_in_a_segments_file_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -188,6 +188,27 @@ static void test_bad_entries_are_refused(void **state)
 	expect(&t, 3, "overlaps");
 }
 
+static void test_vring_da_out_of_its_alignment_is_refused(void **state)
+{
+	struct table t;
+	struct amp_diag d = {0};
+	const size_t vring1 = 4 + 24 + 20; /* from the vdev's type word */
+
+	(void)state;
+	/* A fixed da on its 4096-byte alignment is fine; FW_RSC_ADDR_ANY is the host's to align. */
+	build(&t);
+	put32(&t, t.off[2] + vring1, 0x20000000u);
+	assert_int_equal(check(&t, &d), 0);
+	/* Off by 0x800: a peer that aligns the used ring by address would lay it out elsewhere. */
+	put32(&t, t.off[2] + vring1, 0x20000800u);
+	assert_int_equal(check(&t, &d), -AMP_EINVAL);
+	assert_int_equal(d.index, 2);
+	assert_non_null(strstr(d.fmt, "not aligned"));
+	assert_int_equal(d.arg[1], 1);		/* the vring */
+	assert_int_equal(d.arg[2], 0x20000800u);	/* its da */
+	assert_int_equal(d.arg[3], 4096);		/* its alignment */
+}
+
 static void test_unknown_types_are_not_errors(void **state)
 {
 	struct table t;
@@ -200,6 +221,48 @@ static void test_unknown_types_are_not_errors(void **state)
 	assert_int_equal(check(&t, &d), 0);
 	assert_int_equal(rsc_table_entry(t.b, t.size, 3, &e), 0);
 	assert_string_equal(rsc_type_name(e.type), "unknown");
+}
+
+/* A table found in memory, with whatever follows it: measured to its last entry's end, never
+ * read past @max, and refused when it does not fit. */
+static void test_measure_finds_the_tables_end(void **state)
+{
+	struct table t;
+	struct amp_diag d = {0};
+	size_t size = 0;
+	uint8_t *mem;
+
+	(void)state;
+	build(&t);
+	/* The vendor entry is last: it counts as its type word, whose body the table cannot say. */
+	mem = malloc(sizeof(t.b));
+	memset(mem, 0xEE, sizeof(t.b));
+	memcpy(mem, t.b, t.size);
+	assert_int_equal(rsc_table_measure(mem, sizeof(t.b), &size, &d), 0);
+	assert_int_equal(size, t.off[3] + 4);
+	/* Measured is checkable: the copy of that many bytes passes rsc_table_check(). */
+	assert_int_equal(rsc_table_check(mem, size, &d), 0);
+	free(mem);
+
+	/* The vdev last: its vrings and config space are part of it. */
+	put32(&t, 4, 3);
+	mem = malloc(t.off[3]);
+	memcpy(mem, t.b, t.off[3]);
+	assert_int_equal(rsc_table_measure(mem, t.off[3], &size, &d), 0);
+	assert_int_equal(size, t.off[3]);
+	/* One byte less memory and the vdev's config space does not fit: refused, with no read
+	 * past the end (ASan would see it: the copy is exactly that long). */
+	assert_int_equal(rsc_table_measure(mem, t.off[3] - 1, &size, &d), -AMP_EINVAL);
+	assert_int_equal(d.index, 2);
+	assert_non_null(strstr(d.fmt, "ends past the table"));
+	free(mem);
+
+	/* Not a table at all: zeroes (a remote that has not written it yet). */
+	mem = calloc(1, 64);
+	assert_int_equal(rsc_table_measure(mem, 64, &size, &d), -AMP_EINVAL);
+	assert_non_null(strstr(d.fmt, "version"));
+	assert_int_equal(rsc_table_measure(mem, 8, &size, &d), -AMP_EINVAL);
+	free(mem);
 }
 
 static void test_unterminated_name_is_read_within_32_bytes(void **state)
@@ -219,7 +282,9 @@ int main(void)
 		cmocka_unit_test(test_valid_table_walks_every_entry),
 		cmocka_unit_test(test_bad_headers_are_refused),
 		cmocka_unit_test(test_bad_entries_are_refused),
+		cmocka_unit_test(test_vring_da_out_of_its_alignment_is_refused),
 		cmocka_unit_test(test_unknown_types_are_not_errors),
+		cmocka_unit_test(test_measure_finds_the_tables_end),
 		cmocka_unit_test(test_unterminated_name_is_read_within_32_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
