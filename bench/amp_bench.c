@@ -32,6 +32,8 @@ struct bench_plan {
 	struct bench_cfg mbox;  /* mailbox round trips: each sleeps and wakes */
 	struct bench_cfg sim_stream;
 	struct bench_cfg boot;
+	struct bench_cfg m4;        /* the emulated Cortex-M4: round trips of tens of us */
+	struct bench_cfg m4_stream;
 	uint64_t cpu_iters;
 };
 
@@ -234,7 +236,10 @@ int main(int argc, char **argv)
 		.mbox = {.windows = 5, .echo_iters = 20000, .stream_iters = 200000, .retries = 2},
 		.sim_stream = {.windows = 5, .echo_iters = 0, .stream_iters = 500000, .retries = 2},
 		.boot = {.windows = 5, .echo_iters = 20, .stream_iters = 0, .retries = 1},
+		.m4 = {.windows = 5, .echo_iters = 5000, .stream_iters = 0, .retries = 1},
+		.m4_stream = {.windows = 5, .echo_iters = 0, .stream_iters = 50000, .retries = 1},
 		.cpu_iters = 100000};
+	char why[128];
 	struct bench_result r[96];
 	size_t n = 0;
 	int i;
@@ -245,6 +250,8 @@ int main(int argc, char **argv)
 					       .stream_iters = 20000, .retries = 0};
 			plan.mbox = plan.sim_stream = c;
 			plan.boot = (struct bench_cfg){.windows = 2, .echo_iters = 2};
+			plan.m4 = (struct bench_cfg){.windows = 2, .echo_iters = 200};
+			plan.m4_stream = (struct bench_cfg){.windows = 2, .stream_iters = 2000};
 			plan.cpu_iters = 2000;
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
@@ -306,6 +313,27 @@ int main(int argc, char **argv)
 			"sim stream host->8 remotes, mailbox", 496, NULL, r + n);
 	n += bench_latency(&plan.boot, &bench_sim_boot, &bench_spawn, "sim boot, echo firmware",
 			   NULL, r + n);
+	/* The same firmware on a Cortex-M4 under QEMU, beside the sim's rows: emulated (TCG),
+	 * so these say what the emulator costs, not what an M4 would do (docs/performance.md). */
+	if (bench_qemu_m4_missing(why, sizeof(why))) {
+		printf("qemu-m4 rows skipped: %s\n", why);
+	} else {
+		n += bench_latency(&plan.m4, &bench_m4_mbox_echo16, &bench_sim_mbox_echo16,
+				   "qemu-m4 echo 16 B, mailbox (emulated)", NULL, r + n);
+		n += bench_latency(&plan.m4, &bench_m4_mbox_echo496, &bench_sim_mbox_echo496,
+				   "qemu-m4 echo 496 B, mailbox (emulated)", NULL, r + n);
+		n += bench_latency(&plan.m4, &bench_m4_poll_echo16, &bench_sim_poll_echo16,
+				   "qemu-m4 echo 16 B, polling (emulated)", NULL, r + n);
+		n += bench_rate(&plan.m4_stream, &bench_m4_mbox_to_remote, &bench_sim_mbox_to_remote,
+				"qemu-m4 stream 496 B host->remote, mailbox (emulated)", 496, NULL,
+				r + n);
+		n += bench_rate(&plan.m4_stream, &bench_m4_mbox_from_remote,
+				&bench_sim_mbox_from_remote,
+				"qemu-m4 stream 496 B remote->host, mailbox (emulated)", 496, NULL,
+				r + n);
+		n += bench_latency(&plan.boot, &bench_m4_boot, &bench_sim_boot,
+				   "qemu-m4 boot, echo firmware (emulated)", NULL, r + n);
+	}
 	if (dist) {
 		fputs("\n]}\n", dist);
 		fclose(dist);

@@ -2,7 +2,8 @@
 /*
  * The full stack on the sim platform: the rpmsg-echo firmware in a real core process (pinned to
  * CPU 1), the host's rpmsg bus with the sim platform's notification thread (CPU 0), in polling
- * and mailbox mode. Each window boots a processor and shuts it down after, so that a spinning
+ * and mailbox mode. The same on a Cortex-M4 emulated by QEMU (qemu-m4, pinned to CPU 1), with
+ * rpmsg-echo built for it: emulated, so a figure of QEMU's speed, not of a hardware M4. Each window boots a processor and shuts it down after, so that a spinning
  * core never runs beside a baseline window; the boot is measured on the way.
  * The echo is driven from the receive callback (each reply sends the next message, as the
  * seed's sample client does): the host side of a round trip is the notification thread alone,
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include <amp/amp.h>
+#include <amp/qemu_m4.h>
 #include <amp/sim.h>
 
 #include "bench_sim.h"
@@ -28,6 +30,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	enum sim_notify mode;
+	bool m4; /* the processors are Cortex-M4s under QEMU */
 	struct rproc *procs[MAX_PROCS];
 	unsigned int nprocs;
 	struct rpmsg_channel *echo, *source, *sinks[MAX_PROCS];
@@ -174,6 +177,36 @@ static struct rpmsg_driver drv = {
 	.name = "amp-bench", .id_table = ids, .probe = on_probe, .remove = on_remove,
 	.callback = on_msg};
 
+/* A processor of the platform the row is about (@S.m4), running the echo firmware. */
+static struct rproc *proc_create(const char *name, enum sim_notify mode)
+{
+	struct sim_config cfg = {.name = name, .firmware = AMP_ECHO_FIRMWARE, .cpu = 1,
+				 .notify = mode};
+#ifdef AMP_M4_ECHO_FIRMWARE
+	struct qemu_m4_config m4 = {.name = name, .firmware = AMP_M4_ECHO_FIRMWARE, .cpu = 1,
+				    .poll = mode == SIM_NOTIFY_POLL};
+
+	if (S.m4)
+		return qemu_m4_rproc_create(&m4);
+#endif
+	return sim_rproc_create(&cfg);
+}
+
+bool bench_qemu_m4_missing(char *why, size_t len)
+{
+#ifdef AMP_M4_ECHO_FIRMWARE
+	char qemu[512];
+
+	if (!qemu_m4_find_qemu(qemu, sizeof(qemu)))
+		return false;
+	snprintf(why, len, "qemu-system-arm not found (Debian: apt-get install qemu-system-arm)");
+#else
+	snprintf(why, len, "no Cortex-M4 firmware was built (Debian: apt-get install "
+		 "gcc-arm-none-eabi)");
+#endif
+	return true;
+}
+
 /* Boot @n processors running the echo firmware; returns the boot time of the first (load,
  * start, its echo channel probed) in ns. The notification threads inherit CPU 0. */
 static double sim_up(enum sim_notify mode, unsigned int n)
@@ -193,12 +226,10 @@ static double sim_up(enum sim_notify mode, unsigned int n)
 	S.echo = S.source = NULL;
 	S.nsinks = 0;
 	for (i = 0; i < n; i++) {
-		struct sim_config cfg = {.firmware = AMP_ECHO_FIRMWARE, .cpu = 1, .notify = mode};
 		char name[16];
 
 		snprintf(name, sizeof(name), "bench%u", i);
-		cfg.name = name;
-		S.procs[i] = sim_rproc_create(&cfg);
+		S.procs[i] = proc_create(name, mode);
 		if (!S.procs[i] || rproc_register(S.procs[i]))
 			fail("create");
 	}
@@ -216,7 +247,7 @@ static void sim_down(void)
 	unsigned int i;
 
 	for (i = 0; i < S.nprocs; i++)
-		sim_rproc_destroy(S.procs[i]);
+		(S.m4 ? qemu_m4_rproc_destroy : sim_rproc_destroy)(S.procs[i]);
 	S.nprocs = 0;
 	S.echo = S.source = NULL;
 	S.nsinks = 0;
@@ -281,6 +312,9 @@ static double sim_echo(enum sim_notify mode, int len, unsigned int epts, uint64_
 		return expr;                                                                  \
 	}
 #define ECHO_CLIENT(fn, mode, len, epts) SIM_CLIENT(fn, sim_echo(mode, len, epts, n, samples, max))
+/* The same on the Cortex-M4: the rows of one platform run one at a time. */
+#define M4(expr) (S.m4 = true, m4_ret = (expr), S.m4 = false, m4_ret)
+static double m4_ret;
 
 ECHO_CLIENT(poll_echo16, SIM_NOTIFY_POLL, 16, 1)
 ECHO_CLIENT(poll_echo496, SIM_NOTIFY_POLL, 496, 1)
@@ -297,6 +331,17 @@ const struct bench_pair bench_sim_mbox_echo16_64 = {"sim echo 16 B, 64 endpoints
 						    mbox_echo16_64};
 const struct bench_pair bench_sim_mbox_echo16_1024 = {"sim echo 16 B, 1024 endpoints", NULL,
 						      mbox_echo16_1024};
+
+SIM_CLIENT(m4_poll_echo16, M4(sim_echo(SIM_NOTIFY_POLL, 16, 1, n, samples, max)))
+SIM_CLIENT(m4_mbox_echo16, M4(sim_echo(SIM_NOTIFY_MAILBOX, 16, 1, n, samples, max)))
+SIM_CLIENT(m4_mbox_echo496, M4(sim_echo(SIM_NOTIFY_MAILBOX, 496, 1, n, samples, max)))
+
+const struct bench_pair bench_m4_poll_echo16 = {"qemu-m4 echo 16 B, polling", NULL,
+						m4_poll_echo16};
+const struct bench_pair bench_m4_mbox_echo16 = {"qemu-m4 echo 16 B, mailbox", NULL,
+						m4_mbox_echo16};
+const struct bench_pair bench_m4_mbox_echo496 = {"qemu-m4 echo 496 B, mailbox", NULL,
+						 m4_mbox_echo496};
 
 /* --- streams ------------------------------------------------------------------------------ */
 
@@ -394,18 +439,22 @@ const struct bench_pair bench_sim_poll_from_remote = {"sim stream remote->host, 
 const struct bench_pair bench_sim_mbox_from_remote = {"sim stream remote->host, mailbox", NULL,
 						      mbox_from_remote};
 
+SIM_CLIENT(m4_mbox_to_remote, M4(sim_stream_to_remote(SIM_NOTIFY_MAILBOX, 1, n)))
+SIM_CLIENT(m4_mbox_from_remote, M4(sim_stream_from_remote(SIM_NOTIFY_MAILBOX, n)))
+
+const struct bench_pair bench_m4_mbox_to_remote = {"qemu-m4 stream host->remote, mailbox", NULL,
+						   m4_mbox_to_remote};
+const struct bench_pair bench_m4_mbox_from_remote = {"qemu-m4 stream remote->host, mailbox",
+						     NULL, m4_mbox_from_remote};
+
 /* --- boot --------------------------------------------------------------------------------- */
 
 /* @n boots (load, start, echo channel probed) in mailbox mode; each in @samples, mean in ns. */
-static double boot_client(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,
-			  double *samples, size_t max)
+static double boots(uint64_t n, double *samples, size_t max)
 {
 	double sum = 0, t;
 	uint64_t i;
 
-	(void)shm;
-	(void)area;
-	(void)area_len;
 	for (i = 0; i < n; i++) {
 		t = sim_up(SIM_NOTIFY_MAILBOX, 1);
 		sim_down();
@@ -416,4 +465,8 @@ static double boot_client(struct bench_shm *shm, void *area, size_t area_len, ui
 	return sum / (double)n;
 }
 
+SIM_CLIENT(boot_client, boots(n, samples, max))
+SIM_CLIENT(m4_boot_client, M4(boots(n, samples, max)))
+
 const struct bench_pair bench_sim_boot = {"sim boot (echo firmware)", NULL, boot_client};
+const struct bench_pair bench_m4_boot = {"qemu-m4 boot (echo firmware)", NULL, m4_boot_client};

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The full stack on the sim platform: echo, streams, boot, scale. Benchmark layer. */
+/* The full stack on the sim platform: echo, streams, boot, scale; and on a Cortex-M4 emulated
+ * by QEMU (qemu-m4). Benchmark layer. */
 #ifndef AMP_BENCH_SIM_H
 #define AMP_BENCH_SIM_H
 
@@ -11,5 +12,11 @@ extern const struct bench_pair bench_sim_poll_echo16, bench_sim_poll_echo496,
 	bench_sim_mbox_echo16_1024, bench_sim_poll_to_remote, bench_sim_mbox_to_remote,
 	bench_sim_mbox_to_remote8, bench_sim_poll_from_remote, bench_sim_mbox_from_remote,
 	bench_sim_boot;
+/* The same firmware on the Cortex-M4 (QEMU): only when bench_qemu_m4_missing() says no. */
+extern const struct bench_pair bench_m4_poll_echo16, bench_m4_mbox_echo16, bench_m4_mbox_echo496,
+	bench_m4_mbox_to_remote, bench_m4_mbox_from_remote, bench_m4_boot;
+
+/* Whether the Cortex-M4 rows cannot run here (no QEMU, no M4 firmware), and why in @why. */
+bool bench_qemu_m4_missing(char *why, size_t len);
 
 #endif /* AMP_BENCH_SIM_H */

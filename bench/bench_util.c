@@ -184,10 +184,11 @@ void bench_report(const struct bench_result *r, size_t n, const char *json_path)
 	FILE *f;
 	size_t i;
 
-	printf("\n%-44s %12s %-6s  %-30s %12s %7s  %s\n", "benchmark", "value", "unit", "baseline",
+	/* Wide enough for the longest names (the emulated Cortex-M4's rows). */
+	printf("\n%-62s %12s %-6s  %-36s %12s %7s  %s\n", "benchmark", "value", "unit", "baseline",
 	       "baseline", "ratio", "target");
 	for (i = 0; i < n; i++)
-		printf("%-44s %12.1f %-6s  %-30s %12.1f %7.2f  %s\n", r[i].name, r[i].value, r[i].unit,
+		printf("%-62s %12.1f %-6s  %-36s %12.1f %7.2f  %s\n", r[i].name, r[i].value, r[i].unit,
 		       r[i].baseline, r[i].baseline_value, r[i].ratio,
 		       r[i].target ? r[i].target : "");
 	if (!json_path)

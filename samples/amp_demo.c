@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * amp-demo: the seed's story on the simulated SoC. A remote processor (a separate process) boots
- * the rpmsg-client-sample firmware; its name service announces the channel; the seed's
+ * amp-demo: the seed's story, twice: on the simulated SoC, then on a Cortex-M4 (QEMU's
+ * mps2-an386, the qemu-m4 platform) running the same firmware built for it. A remote processor
+ * boots the rpmsg-client-sample firmware; its name service announces the channel; the seed's
  * sample_client driver is probed and says "dude"; the remote answers. Then the topology, the
  * trace buffer, a real crash of the core and its recovery (the channel goes and comes back), and
- * a clean shutdown. Exits 0 only if every step happened. Sample.
+ * a clean shutdown. Without QEMU or the Arm compiler the Cortex-M4 part is skipped, saying which
+ * package to install. Exits 0 only if every step that ran happened. Sample.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 
 #include <amp/amp.h>
+#include <amp/qemu_m4.h>
 #include <amp/sim.h>
 
 #include "rpmsg_client_sample.h"
@@ -104,33 +107,29 @@ static void print_trace(struct rproc *rproc)
 	printf("  --- trace0 of %s ---\n%s  ---\n", rproc_name(rproc), buf);
 }
 
+/* The processor's platform: its destroy. */
+static void (*destroy)(struct rproc *rproc);
+
 static int fail(const char *step, struct rproc *rproc)
 {
 	fprintf(stderr, "amp-demo: FAILED at: %s (%s)\n", step, rproc_last_error(rproc));
-	sim_rproc_destroy(rproc);
+	destroy(rproc);
 	return 1;
 }
 
-int main(void)
+/* The story on @rproc, registered already; destroys it. 0 when every step happened. */
+static int story(struct rproc *rproc)
 {
-	struct sim_config cfg = {.name = "rproc0", .firmware = AMP_DEMO_FIRMWARE, .cpu = -1};
-	struct rproc *rproc;
-
-	printf("1. A simulated remote processor: a separate process, its memory shared with memfd\n");
-	rproc = sim_rproc_create(&cfg);
-	if (!rproc) {
-		fprintf(stderr, "amp-demo: cannot create the simulated processor\n");
-		return 1;
-	}
+	pthread_mutex_lock(&lock);
+	replies = 0;
+	channel = NULL;
+	pthread_mutex_unlock(&lock);
 	rproc_set_event_cb(rproc, on_event, NULL);
 	if (rproc_register(rproc))
 		return fail("register", rproc);
 
-	printf("2. The seed's rpmsg driver, sample_client, registered with register_rpmsg_driver()\n");
-	if (rpmsg_client_sample_register(on_reply))
-		return fail("register the sample driver", rproc);
-
-	printf("3. Boot %s: ELF loaded, resource table handled, core started\n", cfg.firmware);
+	printf("3. Boot %s: ELF loaded, resource table handled, core started\n",
+	       rproc_get_firmware(rproc));
 	if (rproc_boot(rproc))
 		return fail("boot", rproc);
 	printf("4. The remote announced its service; sample_client was probed and said \"dude\"\n");
@@ -158,8 +157,72 @@ int main(void)
 	printf("8. Shut down\n");
 	if (rproc_shutdown(rproc) || rproc_get_state(rproc) != RPROC_OFFLINE)
 		return fail("shutdown", rproc);
-	rpmsg_client_sample_unregister();
-	sim_rproc_destroy(rproc);
-	printf("demo: every step happened\n");
+	destroy(rproc);
 	return 0;
+}
+
+/* The Cortex-M4 part: QEMU and the firmware built for the M4, or why not. */
+static int cortex_m4(void)
+{
+	struct qemu_m4_config cfg = {.name = "cortex-m4", .cpu = -1};
+	char qemu[512];
+	struct rproc *rproc;
+
+#ifndef AMP_DEMO_M4_FIRMWARE
+	(void)cfg;
+	(void)qemu;
+	(void)rproc;
+	printf("\nThe Cortex-M4 part is skipped: its firmware was not built, for want of the Arm "
+	       "compiler (Debian: apt-get install gcc-arm-none-eabi)\n");
+	return 0;
+#else
+	if (qemu_m4_find_qemu(qemu, sizeof(qemu))) {
+		printf("\nThe Cortex-M4 part is skipped: qemu-system-arm not found (Debian: apt-get "
+		       "install qemu-system-arm)\n");
+		return 0;
+	}
+	printf("\nThe same story on a Cortex-M4\n");
+	printf("1. A Cortex-M4 remote processor, emulated by QEMU (%s, machine mps2-an386): its "
+	       "RAM a memfd this host maps, our ELF loader puts the firmware there, a boot ROM of "
+	       "ours starts it; the doorbell is its UART\n",
+	       qemu);
+	cfg.firmware = AMP_DEMO_M4_FIRMWARE;
+	rproc = qemu_m4_rproc_create(&cfg);
+	if (!rproc) {
+		fprintf(stderr, "amp-demo: cannot create the Cortex-M4\n");
+		return 1;
+	}
+	destroy = qemu_m4_rproc_destroy;
+	printf("2. The same sample_client driver, the same firmware source, built for the M4 "
+	       "(ELF32, EM_ARM)\n");
+	return story(rproc);
+#endif
+}
+
+int main(void)
+{
+	struct sim_config cfg = {.name = "rproc0", .firmware = AMP_DEMO_FIRMWARE, .cpu = -1};
+	struct rproc *rproc;
+	int ret;
+
+	/* A line at a time even into a pipe, so that the library's warnings (stderr: the
+	 * crashes) fall between the steps they belong to. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("1. A simulated remote processor: a separate process, its memory shared with memfd\n");
+	rproc = sim_rproc_create(&cfg);
+	if (!rproc) {
+		fprintf(stderr, "amp-demo: cannot create the simulated processor\n");
+		return 1;
+	}
+	destroy = sim_rproc_destroy;
+	printf("2. The seed's rpmsg driver, sample_client, registered with register_rpmsg_driver()\n");
+	if (rpmsg_client_sample_register(on_reply))
+		return fail("register the sample driver", rproc);
+	ret = story(rproc);
+	if (!ret)
+		ret = cortex_m4();
+	rpmsg_client_sample_unregister();
+	if (!ret)
+		printf("demo: every step happened\n");
+	return ret;
 }

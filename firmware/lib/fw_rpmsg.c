@@ -5,6 +5,7 @@
 
 #include "amp-fw/hal.h"
 #include "amp-fw/rpmsg.h"
+#include "fw_port.h"
 #include "fw_rsc.h"
 
 static void *fw_da_to_va(void *ctx, uint64_t da, size_t len)
@@ -75,6 +76,8 @@ void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev)
 	if (amp_fw_polled()) {
 		if (ready)
 			fw_spin_on(rdev, rpmsg_remote_rx_pending);
+		/* Polled: nobody else looks at the clock for the timers. */
+		amp_fw_timers_run();
 	} else if (ready) {
 		amp_fw_wait_irq();
 	} else {

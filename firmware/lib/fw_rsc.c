@@ -47,3 +47,16 @@ void *amp_fw_carveout(const char *name, uint32_t *len)
 	*len = c->len;
 	return amp_fw_da_to_va(c->da, c->len);
 }
+
+static int in_region(uint64_t da, size_t len, uint64_t base, uint64_t size)
+{
+	return da >= base && da - base <= size && len <= size - (da - base);
+}
+
+void *amp_fw_identity_map(uint64_t da, size_t len, uint64_t ram_da, uint64_t ram_len,
+			  uint64_t pool_da, uint64_t pool_len)
+{
+	if (in_region(da, len, ram_da, ram_len) || in_region(da, len, pool_da, pool_len))
+		return (void *)(uintptr_t)da;
+	return 0;
+}

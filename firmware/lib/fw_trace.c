@@ -32,6 +32,17 @@ static void trace_num(unsigned long long v, unsigned int base, int neg)
 		trace_putc(tmp[--n]);
 }
 
+/* An unsigned argument of %u or %x: int, long (%l: 32 bits on a Cortex-M, 64 on x86-64) or
+ * long long (%ll). */
+static unsigned long long trace_unsigned(va_list *ap, int lng)
+{
+	if (lng > 1)
+		return va_arg(*ap, unsigned long long);
+	if (lng)
+		return va_arg(*ap, unsigned long);
+	return va_arg(*ap, unsigned int);
+}
+
 void amp_fw_printf(const char *fmt, ...)
 {
 	va_list ap;
@@ -59,17 +70,19 @@ void amp_fw_printf(const char *fmt, ...)
 			trace_putc((char)va_arg(ap, int));
 			break;
 		case 'd': {
-			long long v = lng ? va_arg(ap, long long) : va_arg(ap, int);
+			long long v = lng > 1 ? va_arg(ap, long long)
+				    : lng     ? va_arg(ap, long)
+					      : va_arg(ap, int);
 
 			trace_num(v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, 10,
 				  v < 0);
 			break;
 		}
 		case 'u':
-			trace_num(lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned int), 10, 0);
+			trace_num(trace_unsigned(&ap, lng), 10, 0);
 			break;
 		case 'x':
-			trace_num(lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned int), 16, 0);
+			trace_num(trace_unsigned(&ap, lng), 16, 0);
 			break;
 		case 'p':
 			trace_putc('0');

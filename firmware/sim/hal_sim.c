@@ -2,17 +2,24 @@
 /* The HAL on the sim platform: calls into the boot ROM's services. Firmware SDK. */
 #include "amp-fw/hal.h"
 #include "amp-fw/sim_services.h"
+#include "fw_port.h"
+#include "fw_rsc.h"
 
 extern const struct amp_sim_services *amp_fw_sim_services;
 
-void amp_fw_wait_irq(void)
+/* The boot ROM does not say why a wait ended: one that ended before its deadline may have been
+ * a kick, and is taken for one (at worst the firmware looks at its rings for nothing). */
+int amp_fw_port_wait(uint64_t deadline_ns)
 {
-	amp_fw_sim_services->wait_irq();
-}
+	uint64_t now = amp_fw_now_ns();
 
-void amp_fw_wait_irq_timeout(uint32_t timeout_us)
-{
-	amp_fw_sim_services->wait_irq_timeout((uint64_t)timeout_us * 1000u);
+	if (deadline_ns == AMP_FW_NO_DEADLINE) {
+		amp_fw_sim_services->wait_irq();
+		return 1;
+	}
+	if (deadline_ns > now)
+		amp_fw_sim_services->wait_irq_timeout(deadline_ns - now);
+	return amp_fw_now_ns() < deadline_ns;
 }
 
 void amp_fw_kick(uint32_t notifyid)
@@ -40,17 +47,9 @@ void *amp_fw_rsc_table(void)
 	return (void *)(uintptr_t)amp_fw_sim_services->rsc_table_da;
 }
 
-static int in_region(uint64_t da, size_t len, uint64_t base, uint64_t size)
-{
-	return da >= base && da - base <= size && len <= size - (da - base);
-}
-
 void *amp_fw_da_to_va(uint64_t da, size_t len)
 {
 	const struct amp_sim_services *s = amp_fw_sim_services;
 
-	/* The core maps its memory at its device addresses: a pointer is the address. */
-	if (in_region(da, len, s->ram_da, s->ram_len) || in_region(da, len, s->pool_da, s->pool_len))
-		return (void *)(uintptr_t)da;
-	return 0;
+	return amp_fw_identity_map(da, len, s->ram_da, s->ram_len, s->pool_da, s->pool_len);
 }

@@ -105,6 +105,12 @@ enum rproc_features {
  *            errno (boot fails). Lock held.
  * @panic:    the host is going down: returns the milliseconds it should wait so the core can
  *            flush state. Optional. Any context.
+ * @coredump_notes: for the coredump of a crash: write into @buf (at most @len bytes) the ELF
+ *            notes that describe the core's state (each an Elf32/64_Nhdr, its name and its
+ *            description, padded to 4 bytes), such as an NT_PRSTATUS with the registers the
+ *            platform learnt at the crash. They go into a PT_NOTE segment of the core file, in
+ *            the firmware's ELF class. Return the bytes written, 0 for none, or a negative
+ *            errno (the dump is written without notes). Optional. Lock held; the core is off.
  */
 struct rproc_ops {
 	int (*start)(struct rproc *rproc);
@@ -119,6 +125,7 @@ struct rproc_ops {
 	int (*handle_rsc)(struct rproc *rproc, uint32_t type, void *body, size_t offset,
 			  size_t avail);
 	unsigned long (*panic)(struct rproc *rproc);
+	int (*coredump_notes)(struct rproc *rproc, void *buf, size_t len);
 };
 
 /* Callbacks a user of the processor may install (rproc_set_event_cb()). */
@@ -623,6 +630,15 @@ AMP_API int rproc_copy_loaded_table(struct rproc *rproc, void *buf, size_t len, 
  */
 AMP_API void *rproc_find_carveout(struct rproc *rproc, const char *name, uint64_t *da,
 				  size_t *len);
+
+/**
+ * rproc_set_platform_error() - a platform's @start or @attach says, before it returns an
+ * error, why it failed, in words for a person ("qemu-system-arm not found in PATH");
+ * rproc_last_error() then carries it after "the platform could not start the core: " (or
+ * "attach to"). printf-style.
+ * Context: the platform's @start or @attach (the processor's lock held).
+ */
+AMP_API void rproc_set_platform_error(struct rproc *rproc, const char *fmt, ...) AMP_PRINTF(2, 3);
 
 /**
  * rproc_last_error() - the diagnostic of the last failed boot or recovery, formatted ("firmware

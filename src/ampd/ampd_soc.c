@@ -14,16 +14,25 @@
 
 #include "ampd/ampd_soc.h"
 
+/* Where a platform's regions may lie: [min, end), @page aligned, at most @max bytes each. */
+struct region_rule {
+	uint64_t page, min, end, max;
+	const char *what;
+};
+
 /*
  * The sim core maps each region at its device address in an ordinary process: page-aligned and
  * above the kernel's usual mmap_min_addr. Below 4 GiB, because the resource table's device
  * addresses (carveouts, vrings) are 32 bits. Each region is a memfd the host maps too; the cap
  * keeps a description from asking for absurd amounts.
  */
-#define SIM_PAGE 0x1000ull
-#define SIM_DA_MIN 0x10000ull
-#define SIM_DA_END (1ull << 32)
-#define SIM_REGION_MAX (1ull << 30)
+static const struct region_rule sim_rule = {0x1000, 0x10000, 1ull << 32, 1ull << 30,
+					    "a sim region"};
+
+/* The Cortex-M4's regions split its board's RAM, below the page the platform keeps (the
+ * control page, <amp/qemu_m4.h>). */
+static const struct region_rule qemu_m4_rule = {0x1000, 0x21000000, 0x21fff000, 0xfff000,
+						"a qemu-m4 region"};
 
 struct ctx {
 	const void *fdt;
@@ -290,14 +299,16 @@ static int read_platform(struct ctx *c, int node, struct ampd_soc_proc *p)
 		return fail(c, node, -AMP_EINVAL, "property \"compatible\" is missing");
 	/* DT lists the most specific first; the first one we know names the platform. */
 	for (s = list; s < list + len; s += strlen(s) + 1) {
-		if (!strcmp(s, AMPD_SOC_SIM_COMPATIBLE) || !strcmp(s, AMPD_SOC_SHM_COMPATIBLE)) {
+		if (!strcmp(s, AMPD_SOC_SIM_COMPATIBLE) || !strcmp(s, AMPD_SOC_QEMU_M4_COMPATIBLE) ||
+		    !strcmp(s, AMPD_SOC_SHM_COMPATIBLE)) {
 			snprintf(p->compatible, sizeof(p->compatible), "%s", s);
 			return 0;
 		}
 	}
 	return fail(c, node, -AMP_EOPNOTSUPP,
 		    "property \"compatible\" names no platform this daemon knows (\"%.64s\"...; "
-		    "known: " AMPD_SOC_SIM_COMPATIBLE ", " AMPD_SOC_SHM_COMPATIBLE ")",
+		    "known: " AMPD_SOC_SIM_COMPATIBLE ", " AMPD_SOC_QEMU_M4_COMPATIBLE
+		    ", " AMPD_SOC_SHM_COMPATIBLE ")",
 		    list);
 }
 
@@ -425,10 +436,14 @@ static int read_shm(struct ctx *c, int node, struct ampd_soc_proc *p)
 	return 0;
 }
 
-/* The region @phandle refers to: a child of /reserved-memory with one reg entry. */
-static int read_region(struct ctx *c, int node, const char *who, const char *role,
-		       uint32_t phandle, int *region, uint64_t *da, uint64_t *len)
+/* The region @phandle refers to: a child of /reserved-memory with one reg entry, within what
+ * the processor's platform (@compatible) allows. */
+static int read_region(struct ctx *c, int node, const char *who, const char *compatible,
+		       const char *role, uint32_t phandle, int *region, uint64_t *da,
+		       uint64_t *len)
 {
+	const struct region_rule *rule =
+		strcmp(compatible, AMPD_SOC_QEMU_M4_COMPATIBLE) ? &sim_rule : &qemu_m4_rule;
 	const uint8_t *reg;
 	bool enabled;
 	int off, rlen, ret;
@@ -468,14 +483,15 @@ static int read_region(struct ctx *c, int node, const char *who, const char *rol
 	if (*da + *len - 1 < *da)
 		return fail(c, off, -AMP_EINVAL,
 			    "property \"reg\" runs past the end of the address space");
-	/* Not da + len > SIM_DA_END: a region that ends exactly at 2^64 sums to 0. */
-	if ((*da | *len) & (SIM_PAGE - 1) || *da < SIM_DA_MIN || *len > SIM_REGION_MAX ||
-	    *da >= SIM_DA_END || *len > SIM_DA_END - *da)
+	/* Not da + len > end: a region that ends exactly at 2^64 sums to 0. */
+	if ((*da | *len) & (rule->page - 1) || *da < rule->min || *len > rule->max ||
+	    *da >= rule->end || *len > rule->end - *da)
 		return fail(c, off, -AMP_EINVAL,
-			    "property \"reg\" (0x%llx, size 0x%llx) is not a sim region: 4 KiB "
-			    "aligned, at most 1 GiB, within [0x%llx, 0x%llx)",
-			    (unsigned long long)*da, (unsigned long long)*len, SIM_DA_MIN,
-			    SIM_DA_END);
+			    "property \"reg\" (0x%llx, size 0x%llx) is not %s: 0x%llx aligned, at "
+			    "most 0x%llx bytes, within [0x%llx, 0x%llx)",
+			    (unsigned long long)*da, (unsigned long long)*len, rule->what,
+			    (unsigned long long)rule->page, (unsigned long long)rule->max,
+			    (unsigned long long)rule->min, (unsigned long long)rule->end);
 	*region = off;
 	return 0;
 }
@@ -533,8 +549,8 @@ static int read_regions(struct ctx *c, int node, struct ampd_soc *soc, struct am
 	for (r = 0; r < NUM_REGS; r++) {
 		int *region = &used[soc->num_procs * NUM_REGS + r];
 
-		ret = read_region(c, node, p->name, reg_names[r], be32(phandles + slot[r] * 4),
-				  region, &da[r], &len[r]);
+		ret = read_region(c, node, p->name, p->compatible, reg_names[r],
+				  be32(phandles + slot[r] * 4), region, &da[r], &len[r]);
 		if (ret)
 			return ret;
 		/* A region is one memfd of one processor: sharing a node would read as shared

@@ -20,6 +20,8 @@
 
 #define AMPD_SOC_MAX_PROCS 16
 #define AMPD_SOC_SIM_COMPATIBLE "amp,sim-rproc"
+/* A Cortex-M4 emulated by QEMU (<amp/qemu_m4.h>). */
+#define AMPD_SOC_QEMU_M4_COMPATIBLE "amp,qemu-m4-rproc"
 /* A remote that is a process on this machine (<amp/shm.h>): attached to, never booted. */
 #define AMPD_SOC_SHM_COMPATIBLE "amp,shm-rproc"
 /* glibc's CPU_SETSIZE: the most a cpu_set_t holds. Whether the CPU exists is the daemon's check. */
@@ -34,7 +36,8 @@ struct ampd_soc_proc {
 	uint64_t ram_da, ram_len;     /* the `memory-region` entry named "ram", else entry 0 */
 	uint64_t pool_da, pool_len;   /* the entry named "pool", else entry 1 */
 	int cpu;                      /* `amp,cpu`, or -1: not pinned */
-	enum sim_notify notify;       /* `amp,notify`: "mailbox" (the default) or "poll" */
+	enum sim_notify notify;       /* `amp,notify`: "mailbox" (the default) or "poll" (for
+				       * either platform) */
 	bool auto_boot;               /* `amp,auto-boot` is present */
 	bool recovery;                /* true unless `amp,no-recovery` is present */
 	unsigned int watchdog_ms;     /* `amp,watchdog-ms`, 0 (the default): no watchdog */

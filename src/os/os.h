@@ -57,6 +57,8 @@ enum amp_installed {
 	AMP_INSTALLED_SIM_CORE,	    /* the sim boot ROM: <libexecdir>/amp/amp-sim-core */
 	AMP_INSTALLED_FIRMWARE_DIR, /* the sample firmwares: <datadir>/amp/firmware */
 	AMP_INSTALLED_SOC_DIR,	    /* the example SoC descriptions: <datadir>/amp/soc */
+	AMP_INSTALLED_QEMU_M4_BOOTROM, /* the Cortex-M4's boot ROM:
+					* <datadir>/amp/qemu-m4/amp-m4-bootrom.elf */
 };
 
 /*

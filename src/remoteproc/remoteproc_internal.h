@@ -156,6 +156,7 @@ struct rproc_private {
 	char last_dump[512];
 
 	char last_error[512];
+	char platform_error[256];       /* rproc_set_platform_error(); guarded by lock */
 	rproc_event_cb_t event_cb;
 	void *event_priv;
 };

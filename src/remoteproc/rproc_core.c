@@ -234,6 +234,29 @@ struct rproc *rproc_get_by_name(const char *name)
 
 /* --- booting and stopping ---------------------------------------------------------------- */
 
+void rproc_set_platform_error(struct rproc *rproc, const char *fmt, ...)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->platform_error, sizeof(p->platform_error), fmt, ap);
+	va_end(ap);
+}
+
+/* The platform's start, its failure recorded with the platform's reason. Lock held. */
+static int rproc_start_core(struct rproc_private *p)
+{
+	int ret;
+
+	p->platform_error[0] = '\0';
+	ret = p->ops->start(p->rproc);
+	if (ret)
+		rproc_fail(p, ret, "the platform could not start the core%s%s",
+			   p->platform_error[0] ? ": " : "", p->platform_error);
+	return ret;
+}
+
 /* Load, handle resources, start, bring vdevs up. Lock held; on failure nothing is left. */
 static int rproc_fw_boot(struct rproc_private *p)
 {
@@ -263,11 +286,9 @@ static int rproc_fw_boot(struct rproc_private *p)
 	if (ret)
 		goto out_release_resources;
 
-	ret = p->ops->start(rproc);
-	if (ret) {
-		rproc_fail(p, ret, "the platform could not start the core");
+	ret = rproc_start_core(p);
+	if (ret)
 		goto out_release_resources;
-	}
 
 	ret = rproc_start_vdevs(p);			/* rpmsg bus instances */
 	if (ret)
@@ -328,9 +349,11 @@ static int rproc_attach_locked(struct rproc_private *p)
 		memcpy(table, p->cached_table, size);
 		p->table_ptr = table;
 	}
+	p->platform_error[0] = '\0';
 	ret = p->ops->attach(rproc);
 	if (ret) {
-		rproc_fail(p, ret, "the platform could not attach to the core");
+		rproc_fail(p, ret, "the platform could not attach to the core%s%s",
+			   p->platform_error[0] ? ": " : "", p->platform_error);
 		goto out_release;
 	}
 	ret = rproc_start_vdevs(p);
@@ -544,9 +567,8 @@ static int rproc_recover_locked(struct rproc_private *p)
 	ret = rproc_install_loaded_table(p);
 	if (ret)
 		return ret;
-	ret = p->ops->start(rproc);
+	ret = rproc_start_core(p);
 	if (ret) {
-		rproc_fail(p, ret, "the platform could not restart the core");
 		p->table_ptr = p->cached_table;
 		return ret;
 	}

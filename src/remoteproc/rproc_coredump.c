@@ -3,7 +3,8 @@
  * Coredump: an ELF core file (ET_CORE) of the processor's memory, in Linux's default format: one
  * PT_LOAD per segment (RWX), class and machine of the firmware, e_entry the boot address.
  * Segments are the firmware's loaded segments, carveouts, vrings and buffer pools; an unreadable
- * one is filled with 0xff. Host layer.
+ * one is filled with 0xff. When the platform knows the core's registers (ops->coredump_notes), a
+ * PT_NOTE segment comes first with its notes, so that a debugger shows them. Host layer.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -18,6 +19,9 @@
 #include <amp/log.h>
 
 #include "remoteproc/remoteproc_internal.h"
+
+/* Room for the platform's notes: a few NT_PRSTATUS-sized ones. */
+#define RPROC_DUMP_NOTES_MAX 2048
 
 struct rproc_dump_seg {
 	uint64_t da;
@@ -60,14 +64,34 @@ static int rproc_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* The headers, for either class; the segment data follows them in order. */
+/* One program header, for either class. */
+static void rproc_dump_phdr(bool is64, uint8_t *out, uint32_t type, uint32_t flags,
+			    uint64_t offset, uint64_t da, uint64_t len)
+{
+	if (is64) {
+		Elf64_Phdr h = {.p_type = type, .p_flags = flags, .p_offset = offset,
+				.p_vaddr = da, .p_paddr = da, .p_filesz = len, .p_memsz = len,
+				.p_align = type == PT_NOTE ? 4 : 0};
+		memcpy(out, &h, sizeof(h));
+	} else {
+		Elf32_Phdr h = {.p_type = type, .p_flags = flags, .p_offset = (uint32_t)offset,
+				.p_vaddr = (uint32_t)da, .p_paddr = (uint32_t)da,
+				.p_filesz = (uint32_t)len, .p_memsz = (uint32_t)len,
+				.p_align = type == PT_NOTE ? 4 : 0};
+		memcpy(out, &h, sizeof(h));
+	}
+}
+
+/* The headers, for either class: the notes' segment (@note_len bytes, 0: none) first, then
+ * one per memory segment. The notes, then the segments' data, follow them in order. */
 static size_t rproc_dump_headers(struct rproc_private *p, const struct rproc_dump_seg *segs,
-				 unsigned int n, uint8_t *out)
+				 unsigned int n, size_t note_len, uint8_t *out)
 {
 	bool is64 = p->elf_class != ELFCLASS32;
 	size_t ehsize = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
 	size_t phsize = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-	uint64_t offset = ehsize + phsize * n;
+	unsigned int nph = n + (note_len ? 1 : 0);
+	uint64_t offset = ehsize + phsize * nph;
 	unsigned int i;
 
 	if (is64) {
@@ -84,7 +108,7 @@ static size_t rproc_dump_headers(struct rproc_private *p, const struct rproc_dum
 		eh.e_phoff = ehsize;
 		eh.e_ehsize = (uint16_t)ehsize;
 		eh.e_phentsize = (uint16_t)phsize;
-		eh.e_phnum = (uint16_t)n;
+		eh.e_phnum = (uint16_t)nph;
 		memcpy(out, &eh, ehsize);
 	} else {
 		Elf32_Ehdr eh = {0};
@@ -100,35 +124,27 @@ static size_t rproc_dump_headers(struct rproc_private *p, const struct rproc_dum
 		eh.e_phoff = (uint32_t)ehsize;
 		eh.e_ehsize = (uint16_t)ehsize;
 		eh.e_phentsize = (uint16_t)phsize;
-		eh.e_phnum = (uint16_t)n;
+		eh.e_phnum = (uint16_t)nph;
 		memcpy(out, &eh, ehsize);
 	}
+	if (note_len) {
+		rproc_dump_phdr(is64, out + ehsize, PT_NOTE, 0, offset, 0, note_len);
+		offset += note_len;
+	}
 	for (i = 0; i < n; i++) {
-		uint8_t *ph = out + ehsize + phsize * i;
-
-		if (is64) {
-			Elf64_Phdr h = {.p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-					.p_offset = offset, .p_vaddr = segs[i].da,
-					.p_paddr = segs[i].da, .p_filesz = segs[i].len,
-					.p_memsz = segs[i].len};
-			memcpy(ph, &h, phsize);
-		} else {
-			Elf32_Phdr h = {.p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-					.p_offset = (uint32_t)offset, .p_vaddr = (uint32_t)segs[i].da,
-					.p_paddr = (uint32_t)segs[i].da,
-					.p_filesz = (uint32_t)segs[i].len,
-					.p_memsz = (uint32_t)segs[i].len};
-			memcpy(ph, &h, phsize);
-		}
+		rproc_dump_phdr(is64, out + ehsize + phsize * (nph - n + i), PT_LOAD,
+				PF_R | PF_W | PF_X, offset, segs[i].da, segs[i].len);
 		offset += segs[i].len;
 	}
-	return ehsize + phsize * n;
+	return ehsize + phsize * nph;
 }
 
 int rproc_coredump(struct rproc_private *p)
 {
 	struct rproc_dump_seg segs[RPROC_MAX_SEGMENTS * 2];
-	uint8_t headers[sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) * RPROC_MAX_SEGMENTS * 2];
+	uint8_t headers[sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) * (RPROC_MAX_SEGMENTS * 2 + 1)];
+	uint8_t notes[RPROC_DUMP_NOTES_MAX];
+	size_t note_len = 0;
 	char path[sizeof(p->last_dump)];
 	unsigned int n, i;
 	size_t hlen;
@@ -148,8 +164,13 @@ int rproc_coredump(struct rproc_private *p)
 			strerror(errno));
 		return -errno;
 	}
-	hlen = rproc_dump_headers(p, segs, n, headers);
-	if (rproc_write_all(fd, headers, hlen))
+	if (p->ops->coredump_notes) {
+		int ret = p->ops->coredump_notes(p->rproc, notes, sizeof(notes));
+
+		note_len = ret > 0 && (size_t)ret <= sizeof(notes) ? (size_t)ret : 0;
+	}
+	hlen = rproc_dump_headers(p, segs, n, note_len, headers);
+	if (rproc_write_all(fd, headers, hlen) || rproc_write_all(fd, notes, note_len))
 		goto out_fail;
 	for (i = 0; i < n; i++) {
 		const void *va = p->ops->da_to_va(p->rproc, segs[i].da, segs[i].len);

@@ -59,10 +59,21 @@ static inline void vq_store_release16(uint16_t *p, uint16_t v)
  * Store-load ordering between our index store and our read of the other side's suppression word
  * (flags or event index). Release/acquire cannot give it; without it both sides can decide not to
  * notify and both sleep. Linux uses virtio_mb() here for the same reason.
+ *
+ * A build whose fence instruction does not order its accesses against the other side names, in
+ * AMP_VQ_MB_EXTRA, a function of its own that does: firmware on an emulated core whose
+ * emulator drops the fence (QEMU before 8.1 does for a one-CPU machine; firmware/qemu-m4/).
  */
+#ifdef AMP_VQ_MB_EXTRA
+void AMP_VQ_MB_EXTRA(void);
+#endif
+
 static inline void vq_mb(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#ifdef AMP_VQ_MB_EXTRA
+	AMP_VQ_MB_EXTRA();
+#endif
 }
 
 static bool vq_is_broken(const struct virtqueue *vq)

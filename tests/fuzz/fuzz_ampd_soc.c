@@ -57,7 +57,13 @@ static void check_proc(const struct ampd_soc *soc, unsigned int i)
 		check_shm(p);
 		return;
 	}
-	if (strcmp(p->compatible, AMPD_SOC_SIM_COMPATIBLE))
+	if (strcmp(p->compatible, AMPD_SOC_SIM_COMPATIBLE) &&
+	    strcmp(p->compatible, AMPD_SOC_QEMU_M4_COMPATIBLE))
+		abort();
+	/* A Cortex-M4's regions split its RAM below the platform's control page. */
+	if (!strcmp(p->compatible, AMPD_SOC_QEMU_M4_COMPATIBLE) &&
+	    (p->ram_da < 0x21000000 || p->ram_da + p->ram_len > 0x21fff000 ||
+	     p->pool_da < 0x21000000 || p->pool_da + p->pool_len > 0x21fff000))
 		abort();
 	n = strnlen(p->firmware, sizeof(p->firmware));
 	if (n == 0 || n == sizeof(p->firmware) || strchr(p->firmware, '/') ||

@@ -64,6 +64,9 @@ def variants():
     yield 'bad-firmware', edit(d, '"rpmsg-echo.elf"', '"../rpmsg-echo.elf"')
     yield 'unknown-platform', edit(d, '"amp,sim-rproc";', '"vendor,dsp-rproc";')
     yield 'no-remoteproc', edit(d, 'remoteproc {', 'rproc {')
+    m = source('qemu-m4')
+    yield 'qemu-m4', m
+    yield 'qemu-m4-past-ram', edit(m, 'reg = <0x21100000 0xeff000>;', 'reg = <0x21100000 0xf00000>;')
     s = source('shm-openamp')
     yield 'shm-openamp', s
     yield 'shm-relative', edit(s, '"/dev/shm/amp-dsp1.shm"', '"amp-dsp1.shm"')

@@ -460,9 +460,10 @@ static char *ask(const char *fmt, ...)
 }
 
 #define AMP_CLIENT_NAME_MAX 32
-#define PROC_KEYS 8
-static const char *const proc_keys[PROC_KEYS] = {"name", "state", "firmware", "crashes",
-						 "recovery", "notify", "cpu", "coredump"};
+#define PROC_KEYS 9
+static const char *const proc_keys[PROC_KEYS] = {"name",     "state",	 "firmware",
+						 "crashes",  "recovery", "notify",
+						 "cpu",	     "coredump", "platform"};
 #define CHANNEL_KEYS 5
 static const char *const channel_keys[CHANNEL_KEYS] = {"vdev", "name", "src", "dst", "driver"};
 #define EPT_KEYS 11
@@ -597,10 +598,20 @@ static void proc_row(const char **v)
 	printf("%-12s %-10s %-28s %-8s %-9s %-8s %s\n", v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
 }
 
+/* The platform as a person reads it. */
+static const char *platform_words(const char *platform)
+{
+	if (!strcmp(platform, "qemu-m4"))
+		return "a Cortex-M4 (QEMU)";
+	if (!strcmp(platform, "sim"))
+		return "a simulated core";
+	return platform;
+}
+
 static void proc_line(const char **v)
 {
-	printf("%s: %s, firmware %s, %s crashes, recovery %s, %s, cpu %s, coredump %s\n", v[0],
-	       v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+	printf("%s: %s, %s, firmware %s, %s crashes, recovery %s, %s, cpu %s, coredump %s\n",
+	       v[0], v[1], platform_words(v[8]), v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
 /* crashes and cpu are numbers */
@@ -874,7 +885,7 @@ static void topo_proc(struct out *o, char **lines, unsigned int n, bool dot)
 		record_json(o, proc_keys, PROC_KEYS, PROC_NUMERIC, pv);
 		arr_begin(o, "vdevs");
 	} else {
-		printf("%s (%s, %s)\n", pv[0], pv[1], pv[2]);
+		printf("%s (%s, %s, %s)\n", pv[0], pv[1], platform_words(pv[8]), pv[2]);
 	}
 	for (v = 0; v < 32; v++) {
 		if (!(vdevs & (1u << v)))

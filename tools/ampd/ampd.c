@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include <amp/amp.h>
+#include <amp/qemu_m4.h>
 #include <amp/shm.h>
 #include <amp/sim.h>
 
@@ -258,6 +259,22 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path ? path : "-";
 }
 
+/* The processor's platform, as the proc record names it: a sim core, a Cortex-M4 under QEMU
+ * (<amp/qemu_m4.h>) or a process on this machine (<amp/shm.h>). */
+static const char *platform_of(const struct ampd_soc_proc *sp)
+{
+	if (!strcmp(sp->compatible, AMPD_SOC_QEMU_M4_COMPATIBLE))
+		return "qemu-m4";
+	if (!strcmp(sp->compatible, AMPD_SOC_SHM_COMPATIBLE))
+		return "shm";
+	return "sim";
+}
+
+static bool is_qemu_m4(const struct ampd_soc_proc *sp)
+{
+	return !strcmp(platform_of(sp), "qemu-m4");
+}
+
 /* In the loop only: nothing here takes a lock a boot or a stop holds. */
 static void describe(struct resp *r, struct dproc *d)
 {
@@ -266,10 +283,10 @@ static void describe(struct resp *r, struct dproc *d)
 	resp_add(r, "\nproc name=%s state=%s firmware=", rproc_name(p),
 		 rproc_state_name(rproc_get_state(p)));
 	add_word(r, base_name(d->firmware), sizeof(d->firmware));
-	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s", rproc_crash_count(p),
-		 rproc_recovery_enabled(p) ? "on" : "off",
+	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s platform=%s",
+		 rproc_crash_count(p), rproc_recovery_enabled(p) ? "on" : "off",
 		 d->cfg->notify == SIM_NOTIFY_POLL ? "poll" : "mailbox", d->cfg->cpu,
-		 __atomic_load_n(&d->coredump, __ATOMIC_RELAXED) ? "on" : "off");
+		 __atomic_load_n(&d->coredump, __ATOMIC_RELAXED) ? "on" : "off", platform_of(d->cfg));
 }
 
 static void add_firmware(struct resp *r, struct dproc *d, const char *file)
@@ -1658,10 +1675,18 @@ static void setup_procs(void)
 					 .ram_da = sp->ram_da, .ram_len = sp->ram_len,
 					 .pool_da = sp->pool_da, .pool_len = sp->pool_len,
 					 .watchdog_ms = sp->watchdog_ms, .notify = sp->notify};
+		struct qemu_m4_config m4 = {.name = sp->name, .firmware = sp->firmware,
+					    .cpu = sp->cpu, .ram_da = sp->ram_da,
+					    .ram_len = sp->ram_len, .pool_da = sp->pool_da,
+					    .pool_len = sp->pool_len, .watchdog_ms = sp->watchdog_ms,
+					    .poll = sp->notify == SIM_NOTIFY_POLL};
 		struct dproc *d = &procs[i];
 
 		d->cfg = sp;
-		d->rp = is_shm(sp) ? shm_proc_create(sp) : sim_rproc_create(&cfg);
+		if (is_shm(sp))
+			d->rp = shm_proc_create(sp);
+		else
+			d->rp = is_qemu_m4(sp) ? qemu_m4_rproc_create(&m4) : sim_rproc_create(&cfg);
 		/* The parser checked the geometry; the shm platform sets it itself. */
 		if (d->rp && !is_shm(sp))
 			rproc_set_vdev_buffers(d->rp, sp->buf_size, sp->num_bufs);
@@ -1890,11 +1915,14 @@ int main(int argc, char **argv)
 		drop(clients);
 	free_dropped();
 	rpmsg_set_channel_watch(NULL, NULL);
-	for (i = 0; i < (int)num_procs; i++)
+	for (i = 0; i < (int)num_procs; i++) {
 		if (is_shm(procs[i].cfg))
 			shm_rproc_destroy(procs[i].rp);
+		else if (is_qemu_m4(procs[i].cfg))
+			qemu_m4_rproc_destroy(procs[i].rp);
 		else
 			sim_rproc_destroy(procs[i].rp);
+	}
 	unlink(path);
 	amp_log(AMP_LOG_INFO, "ampd: stopped");
 	printf("ampd: stopped\n");

@@ -9,8 +9,11 @@
 
 #include <stdint.h>
 
-/* The trace buffer: at a fixed device address (the linker script's .trace section). */
+/* The trace buffer: at a fixed device address (the linker script's .trace section), which
+ * each target's build sets (the default is the sim platform's). */
+#ifndef AMP_FW_TRACE_DA
 #define AMP_FW_TRACE_DA 0x100F0000u
+#endif
 #define AMP_FW_TRACE_LEN 0x4000u
 
 /* Supports %s %c %d %u %x %lx %llx %llu %p and %%. */

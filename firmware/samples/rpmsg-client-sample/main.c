@@ -60,7 +60,8 @@ static void sample_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, 
 	} while (n);
 	while (k)
 		reply[i++] = digits[--k];
-	amp_fw_printf("got %u bytes from 0x%x, answered #%u\n", (unsigned int)len, src, answered);
+	amp_fw_printf("got %u bytes from 0x%x, answered #%u\n", (unsigned int)len, (unsigned int)src,
+		      answered);
 	amp_fw_rpmsg_send(e, src, reply, i);
 }
 

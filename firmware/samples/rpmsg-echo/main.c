@@ -102,7 +102,7 @@ int main(void)
 		       rpmsg_remote_create_ept(&rdev, epts[created].ept, epts[created].name,
 					       epts[created].addr, epts[created].cb, 0) == 0) {
 			amp_fw_printf("announced %s at 0x%x\n", epts[created].name,
-				      epts[created].addr);
+				      (unsigned int)epts[created].addr);
 			created++;
 		}
 		if (pending.count)

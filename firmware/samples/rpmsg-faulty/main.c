@@ -119,10 +119,13 @@ static void idle(void)
 	}
 }
 
-/* A system call of its own, as firmware must not make: write(1, "x", 1) on the sim core. */
+/* A system call of its own, as firmware must not make: write(1, "x", 1) on the sim core, a
+ * supervisor call on a Cortex-M (no OS there to answer it). */
 static void forbidden_syscall(void)
 {
-#if defined(__x86_64__)
+#if defined(__arm__)
+	__asm__ volatile("svc #0" ::: "memory");
+#elif defined(__x86_64__)
 	long ret;
 
 	__asm__ volatile("syscall"
@@ -143,7 +146,8 @@ static void run_command(void)
 	if (is("crash")) {
 		*(volatile int *)0 = 1;
 	} else if (is("syscall")) {
-		forbidden_syscall(); /* the boot ROM's seccomp filter ends the core here */
+		forbidden_syscall(); /* the sim's seccomp filter, a Cortex-M's fault handler, ends
+				      * the core here */
 		idle();
 	} else if (is("hang")) {
 		for (;;) /* no more watchdog pets, no more messages */

@@ -115,7 +115,7 @@ int main(void)
 	crc32_init();
 	carveout = amp_fw_carveout(OFFLOAD_CARVEOUT, &carveout_len);
 	amp_fw_printf("rpmsg-offload firmware: carveout %s at %p, %u bytes\n", OFFLOAD_CARVEOUT,
-		      (const void *)carveout, carveout_len);
+		      (const void *)carveout, (unsigned int)carveout_len);
 	if (rdev_init())
 		return 1;
 	for (;;) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Where the installed tree is — the sim boot ROM, the sample firmwares, the example SoC
- * descriptions — found from where this code runs, so that an install works wherever it is
+ * descriptions, the Cortex-M4's boot ROM — found from where this code runs, so that an install works wherever it is
  * moved. OS glue for the host (Linux: /proc/self/exe; glibc: dladdr1).
  */
 #define _GNU_SOURCE
@@ -28,12 +28,14 @@ static const char *const amp_installed_rel[] = {
 	[AMP_INSTALLED_SIM_CORE] = AMP_INSTALL_SIM_CORE,
 	[AMP_INSTALLED_FIRMWARE_DIR] = AMP_INSTALL_FIRMWARE_DIR,
 	[AMP_INSTALLED_SOC_DIR] = AMP_INSTALL_SOC_DIR,
+	[AMP_INSTALLED_QEMU_M4_BOOTROM] = AMP_INSTALL_QEMU_M4_BOOTROM,
 };
 
 static const char *const amp_built[] = {
 	[AMP_INSTALLED_SIM_CORE] = AMP_BUILD_SIM_CORE,
 	[AMP_INSTALLED_FIRMWARE_DIR] = AMP_BUILD_FIRMWARE_DIR,
 	[AMP_INSTALLED_SOC_DIR] = AMP_BUILD_SOC_DIR,
+	[AMP_INSTALLED_QEMU_M4_BOOTROM] = AMP_BUILD_QEMU_M4_BOOTROM,
 };
 
 /* The directories an object of ours is installed in: the shared library, ampd, ampctl. */

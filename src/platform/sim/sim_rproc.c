@@ -24,17 +24,12 @@
 #include <amp/sim.h>
 
 #include "os/os.h"
+#include "platform/plat_util.h"
 #include "platform/sim/sim_ctrl.h"
-
-#define SIM_MAX_ALLOCS 64
 
 struct sim_region {
 	int fd;
 	uint8_t *va;
-	uint64_t da, len;
-};
-
-struct sim_alloc {
 	uint64_t da, len;
 };
 
@@ -45,8 +40,7 @@ struct sim_proc {
 	struct sim_region ram, pool;
 	int ctrl_fd;
 	struct sim_ctrl *ctrl;
-	struct sim_alloc allocs[SIM_MAX_ALLOCS];
-	unsigned int nallocs;
+	struct plat_pool alloc; /* what mem_alloc hands out of the pool */
 	/* while running */
 	pid_t pid;
 	int pidfd;
@@ -95,53 +89,20 @@ static void *sim_da_to_va(struct rproc *rproc, uint64_t da, size_t len)
 	unsigned int i;
 
 	for (i = 0; i < 2; i++)
-		if (da >= r[i]->da && da - r[i]->da <= r[i]->len && len <= r[i]->len - (da - r[i]->da))
+		if (plat_in_range(da, len, r[i]->da, r[i]->len))
 			return r[i]->va + (da - r[i]->da);
 	return NULL;
 }
 
-/* First fit in the pool, aligned; fixed addresses must lie in the pool and be free. */
 static int sim_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_t *da, void **va)
 {
-	struct sim_proc *s = sim_of(rproc);
-	uint64_t at = *da == FW_RSC_ADDR_ANY ? s->pool.da : *da;
-	unsigned int i;
-
-	if (!len || s->nallocs == SIM_MAX_ALLOCS)
-		return -AMP_ENOMEM;
-	for (;;) {
-		if (*da == FW_RSC_ADDR_ANY)
-			at = (at + align - 1) & ~(uint64_t)(align - 1);
-		if (at < s->pool.da || at - s->pool.da > s->pool.len ||
-		    len > s->pool.len - (at - s->pool.da))
-			return *da == FW_RSC_ADDR_ANY ? -AMP_ENOMEM : -AMP_EINVAL;
-		for (i = 0; i < s->nallocs; i++)
-			if (at < s->allocs[i].da + s->allocs[i].len && s->allocs[i].da < at + len)
-				break;
-		if (i == s->nallocs)
-			break;
-		if (*da != FW_RSC_ADDR_ANY)
-			return -AMP_EBUSY;
-		at = s->allocs[i].da + s->allocs[i].len;
-	}
-	s->allocs[s->nallocs++] = (struct sim_alloc){at, len};
-	*da = at;
-	*va = s->pool.va + (at - s->pool.da);
-	return 0;
+	return plat_pool_alloc(&sim_of(rproc)->alloc, len, align, da, va);
 }
 
 static void sim_mem_free(struct rproc *rproc, uint64_t da, size_t len)
 {
-	struct sim_proc *s = sim_of(rproc);
-	unsigned int i;
-
 	(void)len;
-	for (i = 0; i < s->nallocs; i++) {
-		if (s->allocs[i].da == da) {
-			s->allocs[i] = s->allocs[--s->nallocs];
-			return;
-		}
-	}
+	plat_pool_free(&sim_of(rproc)->alloc, da);
 }
 
 /* The core's kicks since the last look, to the vrings they name. */
@@ -175,24 +136,10 @@ static void sim_core_died(struct sim_proc *s)
 	rproc_report_crash(s->rproc, type);
 }
 
-struct sim_watchdog {
-	uint64_t last_pets, last_pet_ns;
-};
-
-static void sim_watchdog_check(struct sim_proc *s, struct sim_watchdog *w, uint64_t now)
+static void sim_watchdog_check(struct sim_proc *s, struct plat_watchdog *w, uint64_t now)
 {
-	uint64_t pets = __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE);
-
-	if (!s->cfg.watchdog_ms)
-		return;
-	if (pets != w->last_pets) {
-		w->last_pets = pets;
-		w->last_pet_ns = now;
-	} else if (now - w->last_pet_ns > s->cfg.watchdog_ms * AMP_NSEC_PER_MSEC) {
-		amp_log(AMP_LOG_WARN, "%s: watchdog: no pet for %u ms", s->name, s->cfg.watchdog_ms);
-		rproc_report_crash(s->rproc, RPROC_WATCHDOG);
-		w->last_pet_ns = now;
-	}
+	plat_watchdog_check(w, s->rproc, __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE),
+			    now);
 }
 
 /*
@@ -204,32 +151,18 @@ static void sim_watchdog_check(struct sim_proc *s, struct sim_watchdog *w, uint6
 static void *sim_notifier_poll(void *arg)
 {
 	struct sim_proc *s = arg;
-	struct sim_watchdog w = {0, amp_now_ns()};
-	uint64_t next_check = 0;
-	unsigned int spins = 0;
+	struct plat_watchdog w;
+	struct plat_poller poller = {0};
+	uint64_t now;
 
+	plat_watchdog_start(&w, s->cfg.watchdog_ms, amp_now_ns());
 	for (;;) {
 		if (__atomic_load_n(&s->ctrl->host_pending, __ATOMIC_RELAXED)) {
 			sim_dispatch(s);
 			continue;
 		}
-		if (rproc_poll_pending(s->rproc)) {
-			rproc_poll(s->rproc);
+		if (!plat_poll_turn(s->rproc, &poller, &now))
 			continue;
-		}
-		AMP_CPU_RELAX();
-		/* The clock is read every 256 idle spins only: a vDSO call is not free either. */
-		if (++spins & 255)
-			continue;
-		/* Idle for a while: leave the CPU to any other thread that wants it (a thread
-		 * sending to this core, typically, on the same CPU), and spin again when it has
-		 * had its turn. Alone on the CPU, this costs a system call every 256 spins. */
-		amp_yield();
-		uint64_t now = amp_now_ns();
-
-		if (now < next_check)
-			continue;
-		next_check = now + AMP_NSEC_PER_MSEC;
 		struct pollfd pfd[2] = {{s->pidfd, POLLIN, 0}, {s->efd_stop, POLLIN, 0}};
 
 		if (poll(pfd, 2, 0) > 0) {
@@ -253,7 +186,7 @@ static void *sim_notifier_poll(void *arg)
 static void *sim_notifier(void *arg)
 {
 	struct sim_proc *s = arg;
-	struct sim_watchdog w = {0, amp_now_ns()};
+	struct plat_watchdog w;
 	int timeout = s->cfg.watchdog_ms ? (int)s->cfg.watchdog_ms / 4 + 1 : -1;
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev[3] = {{.events = EPOLLIN | EPOLLET, .data.u32 = 0},
@@ -270,6 +203,7 @@ static void *sim_notifier(void *arg)
 		rproc_report_crash(s->rproc, RPROC_FATAL_ERROR);
 		return NULL;
 	}
+	plat_watchdog_start(&w, s->cfg.watchdog_ms, amp_now_ns());
 	for (;;) {
 		struct epoll_event got[3];
 		bool stop = false, died = false, kicked = false;
@@ -360,22 +294,12 @@ static int sim_start(struct rproc *rproc)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		/* The core: its memory and its doorbells at the fds the boot ROM expects. Move
-		 * them out of the way first (a source may sit on a target), then into place;
-		 * dup2 to a different fd clears close-on-exec. */
+		/* The core: its memory and its doorbells at the fds the boot ROM expects. */
 		int src[6] = {s->ram.fd,       s->pool.fd,	  s->ctrl_fd,
 			      s->efd_to_core, s->efd_to_host, s->lifeline[0]};
-		int i, tmp[6];
 
-		for (i = 0; i < 6; i++)
-			if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
-				_exit(126);
-		for (i = 0; i < 6; i++)
-			if (dup2(tmp[i], SIM_FD_RAM + i) < 0)
-				_exit(126);
-		/* Nothing else of ours goes with it, close-on-exec or not. */
-		close_range(SIM_FD_LIFELINE + 1, ~0u, 0);
-		amp_pin_cpu(s->cfg.cpu);
+		if (plat_child_fds(src, 6, SIM_FD_RAM, s->cfg.cpu))
+			_exit(126);
 		execv(s->core_path, argv);
 		_exit(127);
 	}
@@ -517,6 +441,9 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 			    cfg->pool_len ? cfg->pool_da : SIM_DEFAULT_POOL_DA,
 			    cfg->pool_len ? cfg->pool_len : SIM_DEFAULT_POOL_LEN))
 		goto out_free;
+	s->alloc.va = s->pool.va;
+	s->alloc.da = s->pool.da;
+	s->alloc.len = s->pool.len;
 	s->ctrl_fd = memfd_create("amp-sim-ctrl", MFD_CLOEXEC);
 	if (s->ctrl_fd < 0 || ftruncate(s->ctrl_fd, 4096))
 		goto out_free;
@@ -547,11 +474,7 @@ void sim_rproc_destroy(struct rproc *rproc)
 	if (!rproc)
 		return;
 	s = rproc->priv;
-	if (rproc_get_state(rproc) != RPROC_DELETED)
-		rproc_unregister(rproc);
-	/* Unregistered or never registered: make sure the core is off. */
-	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
-		;
+	plat_rproc_retire(rproc);
 	if (s->efd_to_core >= 0)
 		close(s->efd_to_core);
 	if (s->efd_to_host >= 0)

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """End to end through ampctl against a running ampd on the default SoC, and ampd against bad
 clients. Waits are on the daemon's events (a watch connection), each with a deadline.
-Usage: check_ampd.py AMPD AMPCTL WORK_DIR SOC_DIR (the compiled example SoC descriptions)"""
+With --qemu-m4, the same daemon on tools/ampd/soc/qemu-m4.dts instead: start, topology,
+echo-test, trace, a real fault of a Cortex-M4 and its ARM coredump (exit 77, CTest's skip, when
+QEMU or the M4 firmware is missing).
+Usage: check_ampd.py AMPD AMPCTL WORK_DIR SOC_DIR [--qemu-m4 FIRMWARE_DIR]"""
 import ctypes
 import grp
 import json
@@ -24,6 +27,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ampd_harness import children, reap, runtime_dir  # noqa: E402
 
 ampd, ampctl, work, soc_dir = sys.argv[1:5]
+m4_fw = sys.argv[6] if len(sys.argv) == 7 and sys.argv[5] == "--qemu-m4" else None
+if m4_fw and not os.path.exists(os.path.join(m4_fw, "rpmsg-echo-m4.elf")):
+    print("skipped: the Cortex-M4 firmware was not built (Debian: apt-get install "
+          "gcc-arm-none-eabi)")
+    sys.exit(77)
+if m4_fw and not shutil.which("qemu-system-arm"):
+    print("skipped: qemu-system-arm not found (Debian: apt-get install qemu-system-arm)")
+    sys.exit(77)
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chmod(work, 0o755)
@@ -40,7 +51,9 @@ sock = socket_path("ampd")
 # Its log goes to a file: a pipe nobody reads would fill and stop it. A generous idle timeout:
 # this test holds connections across slow steps (the idle limit is checked on its own below).
 log = open(os.path.join(work, "ampd.log"), "w+b")
-daemon = subprocess.Popen([ampd, "--socket", sock, "--coredump-dir", work, "--idle-timeout", "600"],
+soc_arg = ["--soc", os.path.join(soc_dir, "qemu-m4.dtb")] if m4_fw else []
+daemon = subprocess.Popen([ampd, "--socket", sock, "--coredump-dir", work, "--idle-timeout", "600",
+                           *soc_arg],
                           stdout=subprocess.PIPE, stderr=log)
 children.append(daemon)
 
@@ -180,7 +193,58 @@ def daemon_fds_settled():
     return n
 
 
+def check_qemu_m4():
+    """The Cortex-M4s of qemu-m4.dts through the daemon, as a user drives them."""
+    procs = {p["name"]: p for p in jctl("ls")["processors"]}
+    if sorted(procs) != ["m4", "m4echo", "sim0"] or procs["m4"]["platform"] != "qemu-m4" or \
+            procs["sim0"]["platform"] != "sim":
+        fail(f"qemu-m4 SoC: {procs}")
+    ctl("start", "m4echo")
+    watch.wait("channel-up", "proc=m4echo", "name=rpmsg-echo")
+    r = jctl("echo-test", "m4echo/rpmsg-echo", "-n", "300", "-s", "496")
+    if r["count"] != 300 or not 0 < r["min_ns"] <= r["median_ns"] <= r["max_ns"]:
+        fail(f"echo-test on the M4: {r}")
+    topo = ctl("topology", "m4echo").stdout
+    if "a Cortex-M4 (QEMU)" not in topo or "rpmsg-echo" not in topo:
+        fail(f"topology of the M4: {topo}")
+    if "rpmsg-echo firmware: booting" not in ctl("trace", "m4echo").stdout:
+        fail("trace of the M4")
+    # A real fault of the M4 (the sample writes to address 0), and its ARM coredump.
+    ctl("coredump", "m4", "on")
+    ctl("start", "m4")
+    watch.wait("channel-up", "proc=m4", "name=rpmsg-client-sample")
+    ept, _ = open_ept("m4", "rpmsg-client-sample")
+    ept.send(b"crash")
+    watch.wait("crash", "proc=m4", "crashes=1")
+    watch.wait("channel-up", "proc=m4", "name=rpmsg-client-sample")
+    ept.close()
+    core = jctl("coredump", "m4")["last"]
+    with open(core, "rb") as f:
+        head = f.read(52 + 32)
+    # ELF32 little-endian, ET_CORE, EM_ARM; the first program header a PT_NOTE
+    if head[:6] != b"\x7fELF\x01\x01" or struct.unpack_from("<HH", head, 16) != (4, 40) or \
+            struct.unpack_from("<I", head, 52)[0] != 4:
+        fail(f"the M4's coredump is not an ARM core file with notes: {head!r}")
+    if shutil.which("gdb-multiarch"):
+        fw = os.path.join(m4_fw, "rpmsg-client-sample-m4.elf")
+        r = subprocess.run(["gdb-multiarch", "-nx", "-batch", "-ex", "bt", fw, core],
+                           capture_output=True, text=True, timeout=60)
+        if "sample_cb" not in r.stdout:
+            fail(f"gdb-multiarch on the M4's coredump: {r.stdout} {r.stderr}")
+    for name in ("m4", "m4echo"):
+        ctl("stop", name)
+        watch.wait("state", f"proc={name}", "state=offline")
+    daemon.send_signal(signal.SIGTERM)
+    if daemon.wait(30) != 0:
+        fail("ampd did not stop cleanly")
+    print("check_ampd --qemu-m4: ls, start, echo-test, topology, trace, a fault, its ARM "
+          "coredump" + (" (opened by gdb-multiarch)" if shutil.which("gdb-multiarch") else ""))
+
+
 watch = Watch()
+if m4_fw:
+    check_qemu_m4()
+    sys.exit(0)
 # ampctl watch --json as well, checked at the end.
 watcher = subprocess.Popen([ampctl, "--socket", sock, "--json", "watch"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)

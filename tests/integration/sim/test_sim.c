@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The simulated SoC with real firmware: each remote core is a separate process running the
- * rpmsg-client-sample, rpmsg-echo or a silent test firmware.
- * Usage: test_sim [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload|orphan|hostile-CASE
+ * rpmsg-client-sample, rpmsg-echo or a silent test firmware. With --qemu-m4, the same scenarios
+ * on Cortex-M4s emulated by QEMU (the qemu-m4 platform), running the same samples built for it
+ * (<name>-m4.elf beside <name>.elf); they exit 77 (CTest's skip) when QEMU or that firmware is
+ * missing, saying what to install.
+ * Usage: test_sim [--qemu-m4] [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload|
+ * orphan|timer|doorbell|refusals|coredump|hostile-CASE
  * (one CTest entry each, so that a failure names its scenario; --poll runs it in polling mode).
  */
 #define _GNU_SOURCE
@@ -22,6 +26,7 @@
 #include <time.h>
 
 #include <amp/amp.h>
+#include <amp/qemu_m4.h>
 #include <amp/sim.h>
 
 #include "amp_test_res.h"
@@ -61,6 +66,8 @@ static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 
 static struct rproc *procs[MAX_PROCS];
 static enum sim_notify notify_mode = SIM_NOTIFY_MAILBOX;
+/* --qemu-m4: the processors are emulated Cortex-M4s. */
+static bool m4;
 /* Several processors: channels are numbered by bus, and a bus is not a processor index. */
 static bool multi;
 /* The hostile scenarios: the faulty processor's channel is 0, the bystander's (echo) is 1. */
@@ -107,7 +114,8 @@ static void on_remove(struct rpmsg_channel *rpdev)
 }
 
 static const struct rpmsg_device_id ids[] = {
-	{"rpmsg-client-sample"}, {"rpmsg-echo"}, {OFFLOAD_CHANNEL}, {"rpmsg-faulty"}, {""}};
+	{"rpmsg-client-sample"}, {"rpmsg-echo"}, {OFFLOAD_CHANNEL}, {"rpmsg-faulty"},
+	{"rpmsg-timer"}, {""}};
 static struct rpmsg_driver drv = {
 	.name = "test-sim", .id_table = ids, .probe = on_probe, .remove = on_remove,
 	.callback = on_msg};
@@ -144,15 +152,42 @@ static void on_event(struct rproc *rproc, enum rproc_event ev, void *priv)
 	pthread_mutex_unlock(&lock);
 }
 
+/* The build of @sim_fw for the processors of this run: <name>-m4.elf beside it for the M4. */
+static const char *fw_path(const char *sim_fw)
+{
+	static char paths[4][512];
+	static int next;
+	char *p = paths[next++ % 4];
+	size_t n = strlen(sim_fw);
+
+	if (!m4)
+		return sim_fw;
+	CHECK(n > 4 && n < sizeof(paths[0]) - 3 && !strcmp(sim_fw + n - 4, ".elf"));
+	snprintf(p, sizeof(paths[0]), "%.*s-m4.elf", (int)(n - 4), sim_fw);
+	return p;
+}
+
+static void destroy_proc(struct rproc *r)
+{
+	if (m4)
+		qemu_m4_rproc_destroy(r);
+	else
+		sim_rproc_destroy(r);
+}
+
 static struct rproc *make_proc_fw(int i, unsigned int watchdog_ms, const char *fw)
 {
 	struct sim_config cfg = {
 		.firmware = fw, .cpu = -1, .watchdog_ms = watchdog_ms, .notify = notify_mode};
+	struct qemu_m4_config m4cfg = {.firmware = fw_path(fw),
+				       .cpu = -1,
+				       .watchdog_ms = watchdog_ms,
+				       .poll = notify_mode == SIM_NOTIFY_POLL};
 	char name[16];
 
-	snprintf(name, sizeof(name), "sim%d", i);
-	cfg.name = name;
-	procs[i] = sim_rproc_create(&cfg);
+	snprintf(name, sizeof(name), m4 ? "m4-%d" : "sim%d", i);
+	cfg.name = m4cfg.name = name;
+	procs[i] = m4 ? qemu_m4_rproc_create(&m4cfg) : sim_rproc_create(&cfg);
 	CHECK(procs[i]);
 	rproc_set_event_cb(procs[i], on_event, NULL);
 	CHECK(rproc_register(procs[i]) == 0);
@@ -183,7 +218,7 @@ static void scenario_cycles(void)
 	CHECK(amp_test_count_fds() == fds);
 	CHECK(amp_test_count_memfd_maps() == maps);
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
-	sim_rproc_destroy(r);
+	destroy_proc(r);
 	printf("cycles: 200 boots and shutdowns, %d fds and %d memfd mappings before and after\n", fds,
 	       maps);
 }
@@ -207,8 +242,46 @@ static void scenario_echo(void)
 		pthread_mutex_unlock(&lock);
 	}
 	CHECK(rpmsg_send(channels[0], msg, 497) == -AMP_EMSGSIZE);
-	sim_rproc_destroy(r);
+	destroy_proc(r);
 	printf("echo: every size 0..496 came back byte for byte\n");
+}
+
+/* Rings the first processor's doorbell without a pause until told to stop. */
+static bool kicker_stop; /* atomic */
+
+static void *kicker(void *arg)
+{
+	struct rproc_virtio_device *vdev = arg;
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(&kicker_stop, __ATOMIC_RELAXED))
+		rproc_virtio_kick(vdev, i++ & 1);
+	return NULL;
+}
+
+/*
+ * The doorbell under a flood of spurious kicks from another thread (each harmless: the remote
+ * finds nothing new): the echoes' own kicks must still get through. The Cortex-M4's UART takes
+ * no byte while it holds one, so a receive interrupt its handler lost (cleared after the last
+ * read, when another byte had already landed) stopped its doorbell for good.
+ */
+static void scenario_doorbell(void)
+{
+	struct rproc *r = make_proc_fw(0, 0, AMP_ECHO_FIRMWARE);
+	pthread_t t;
+	int i;
+
+	CHECK(rproc_boot(r) == 0);
+	CHECK(wait_replies(0, 1) == 0);
+	CHECK(pthread_create(&t, NULL, kicker, rproc_get_vdev(r, 0)) == 0);
+	for (i = 0; i < 1000; i++) {
+		CHECK(rpmsg_send(channels[0], "ding", 4) == 0);
+		CHECK(wait_replies(0, i + 2) == 0);
+	}
+	__atomic_store_n(&kicker_stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	destroy_proc(r);
+	printf("doorbell: 1000 echoes through a flood of kicks\n");
 }
 
 /* A firmware that never announces: it boots, no channel appears, it shuts down cleanly. On the
@@ -225,15 +298,17 @@ static void scenario_silent(void)
 	CHECK(rproc_boot(r) == 0);
 	CHECK(rproc_get_vdev(r, 0));
 	/* Wait (up to 10 s) for its trace to say it is up, announcing nothing, and done with its
-	 * timed waits (the trace has no doorbell: read it now and then). */
+	 * timed waits (the trace has no doorbell: read it now and then). The firmware writes its
+	 * line a character at a time: whole once its newline is there (the Cortex-M4 was caught
+	 * half-way through the numbers). */
 	for (i = 0; i < 10000; i++) {
 		n = rproc_trace_read(r, 0, trace, sizeof(trace));
-		if (n > 0 && strstr(trace, "announcing nothing") && strstr(trace, "timed waits"))
+		timed = n > 0 ? strstr(trace, "timed waits:") : NULL;
+		if (timed && strchr(timed, '\n') && strstr(trace, "announcing nothing"))
 			break;
 		nanosleep(&ts, NULL);
 	}
 	CHECK(n > 0 && strstr(trace, "announcing nothing"));
-	timed = strstr(trace, "timed waits:");
 	CHECK(timed && sscanf(timed, "timed waits: %u of %u us took %u us", &waits, &wait_us,
 			      &took_us) == 3);
 	/* They ended at all, and each at its timeout but for one or two a kick cut short (the
@@ -244,7 +319,7 @@ static void scenario_silent(void)
 	CHECK(replies[0] == 0);
 	CHECK(rproc_shutdown(r) == 0);
 	CHECK(rproc_get_state(r) == RPROC_OFFLINE);
-	sim_rproc_destroy(r);
+	destroy_proc(r);
 	printf("silent: booted, no channel, %u timed waits in %u us, shut down cleanly\n", waits,
 	       took_us);
 }
@@ -274,7 +349,7 @@ static void scenario_crash100(void)
 	pthread_mutex_lock(&lock);
 	CHECK(replies[0] == expected); /* nothing stale delivered after a recovery */
 	pthread_mutex_unlock(&lock);
-	sim_rproc_destroy(r);
+	destroy_proc(r);
 	printf("crash100: 100 segfaults under traffic, %d answers, none twice\n", expected);
 }
 
@@ -369,10 +444,66 @@ static void scenario_offload(void)
 	CHECK(resp.status == -22);
 	resp = offload_call(77, 0, 0, NULL, 0);
 	CHECK(resp.status == -95);
-	sim_rproc_destroy(r);
+	destroy_proc(r);
 	printf("offload: CRC-32 and sums over messages and a %zu KiB carveout, bad requests "
 	       "refused\n",
 	       len >> 10);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Ask the timer firmware @req; its answer's first word. */
+static uint64_t timer_call(const char *req, uint64_t *host_ns)
+{
+	uint64_t reply[2], t0 = mono_ns();
+	int n;
+
+	pthread_mutex_lock(&lock);
+	n = replies[0];
+	pthread_mutex_unlock(&lock);
+	CHECK(rpmsg_send(channels[0], req, (int)strlen(req)) == 0);
+	CHECK(wait_replies(0, n + 1) == 0);
+	*host_ns = mono_ns() - t0;
+	pthread_mutex_lock(&lock);
+	CHECK(last_len[0] == (int)sizeof(reply));
+	memcpy(reply, last_data[0], sizeof(reply));
+	pthread_mutex_unlock(&lock);
+	return reply[0];
+}
+
+/* The firmware's sleep and periodic timer (amp-fw/timer.h), measured by its clock and ours:
+ * never early, and a periodic timer runs once per period at most. */
+static void scenario_timer(void)
+{
+	struct rproc *r = make_proc_fw(0, 0, AMP_TIMER_FIRMWARE);
+	uint64_t fw_ns, host_ns, ticks;
+	struct timespec ts;
+	int ret = 0;
+
+	CHECK(rproc_boot(r) == 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	pthread_mutex_lock(&lock);
+	while (!channels[0] && ret == 0)
+		ret = pthread_cond_timedwait(&cond, &lock, &ts);
+	pthread_mutex_unlock(&lock);
+	CHECK(ret == 0);
+	fw_ns = timer_call("sleep 100", &host_ns);
+	printf("sleep 100: %.1f ms by the firmware's clock, %.1f ms by ours\n", fw_ns / 1e6,
+	       host_ns / 1e6);
+	CHECK(fw_ns >= 100000000ull && host_ns >= 99000000ull);
+	ticks = timer_call("ticks 20", &host_ns);
+	printf("a 20 ms timer over 200 ms: %llu calls (%.1f ms by our clock)\n",
+	       (unsigned long long)ticks, host_ns / 1e6);
+	CHECK(ticks >= 1 && ticks <= 10 && host_ns >= 199000000ull);
+	destroy_proc(r);
+	printf("timer: sleeps and a periodic timer, never early\n");
 }
 
 /* --- hostile remotes ------------------------------------------------------------------ */
@@ -601,8 +732,8 @@ static void scenario_hostile(const char *what)
 	}
 	CHECK(rproc_get_state(procs[1]) == RPROC_RUNNING && rproc_crash_count(procs[1]) == 0);
 	ping(1);
-	sim_rproc_destroy(procs[0]);
-	sim_rproc_destroy(procs[1]);
+	destroy_proc(procs[0]);
+	destroy_proc(procs[1]);
 	CHECK(amp_test_count_fds() == fds);
 	CHECK(amp_test_count_memfd_maps() == maps);
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
@@ -675,30 +806,36 @@ static void scenario_orphan(void)
 	CHECK(waitpid(host, &st, 0) == host && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	p = (struct pollfd){.fd = pidfd, .events = POLLIN};
 	CHECK(poll(&p, 1, 10000) == 1); /* the core ended */
-	CHECK(waitpid(core, &st, 0) == core && WIFSIGNALED(st) && WTERMSIG(st) == SIGIO);
+	/* The sim core's lifeline raises SIGIO; QEMU gets the SIGKILL of its parent's death. */
+	CHECK(waitpid(core, &st, 0) == core && WIFSIGNALED(st) &&
+	      WTERMSIG(st) == (m4 ? SIGKILL : SIGIO));
 	close(pidfd);
-	printf("orphan: the core ended with its host (SIGIO from its lifeline)\n");
+	printf("orphan: the core ended with its host (%s)\n",
+	       m4 ? "QEMU killed as its parent thread died" : "SIGIO from its lifeline");
 }
 
-/* Eight processors at once. */
+/* Eight processors at once (four Cortex-M4s). */
 static void scenario_eight(void)
 {
 	int i;
 
+	/* Four emulators on a machine of two CPUs are plenty. */
+	int n = m4 ? 4 : MAX_PROCS;
+
 	multi = true;
-	for (i = 0; i < MAX_PROCS; i++)
+	for (i = 0; i < n; i++)
 		make_proc(i, 0);
-	for (i = 0; i < MAX_PROCS; i++)
+	for (i = 0; i < n; i++)
 		CHECK(rproc_boot(procs[i]) == 0);
 	/* Bus index i is not processor i: every bus greeted, and every processor running. */
-	for (i = 0; i < MAX_PROCS; i++)
+	for (i = 0; i < n; i++)
 		CHECK(wait_replies(i, 1) == 0);
-	for (i = 0; i < MAX_PROCS; i++)
+	for (i = 0; i < n; i++)
 		CHECK(rproc_get_state(procs[i]) == RPROC_RUNNING);
-	for (i = 0; i < MAX_PROCS; i++)
-		sim_rproc_destroy(procs[i]);
+	for (i = 0; i < n; i++)
+		destroy_proc(procs[i]);
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
-	printf("eight: 8 processors booted, greeted and shut down\n");
+	printf("eight: %d processors booted, greeted and shut down\n", n);
 }
 
 /* A firmware that stops petting the watchdog is reported and recovered. */
@@ -716,7 +853,7 @@ static void scenario_watchdog(void)
 	CHECK(rpmsg_send(channels[0], "hang", 4) == 0);
 	CHECK(wait_replies(0, 2) == 0); /* recovered: probed again, greeted again */
 	CHECK(rproc_crash_count(r) == 1);
-	sim_rproc_destroy(r);
+	destroy_proc(r);
 	printf("watchdog: an idle firmware left alone, a hung one caught and recovered\n");
 }
 
@@ -733,8 +870,182 @@ static void scenario_crashes(void)
 		CHECK(wait_replies(0, i + 1) == 0);
 	}
 	CHECK(rproc_crash_count(r) == 4);
-	sim_rproc_destroy(r);
+	destroy_proc(r);
 	printf("crashes: 4 segfaults of the core, each recovered with its channel back\n");
+}
+
+/* --- the Cortex-M4 ------------------------------------------------------------------------ */
+
+/* rproc_boot() of @r fails with @err, and rproc_last_error() says @what and @what2; @r is
+ * destroyed after. */
+static void expect_refused(struct rproc *r, int err, const char *what, const char *what2)
+{
+	const char *msg;
+
+	CHECK(r && rproc_register(r) == 0);
+	CHECK(rproc_boot(r) == err);
+	msg = rproc_last_error(r);
+	if (!strstr(msg, what) || !strstr(msg, what2))
+		fprintf(stderr, "refused with '%s', expected '%s' and '%s'\n", msg, what, what2);
+	CHECK(strstr(msg, what) && strstr(msg, what2));
+	CHECK(rproc_get_state(r) == RPROC_OFFLINE);
+	printf("  %s refused: %s\n", rproc_name(r), msg);
+	if (!strcmp(rproc_name(r), "sim-arm-fw"))
+		sim_rproc_destroy(r);
+	else
+		qemu_m4_rproc_destroy(r);
+}
+
+/* Firmware for the other machine, a QEMU or a boot ROM that is not there: each boot refused
+ * with a message that says so, nothing left behind. */
+static void scenario_refusals(void)
+{
+	struct qemu_m4_config mc = {.name = "m4-x86-fw", .firmware = AMP_ECHO_FIRMWARE, .cpu = -1};
+	struct sim_config sc = {.name = "sim-arm-fw", .firmware = fw_path(AMP_ECHO_FIRMWARE),
+				.cpu = -1};
+	int fds = amp_test_count_fds(), maps = amp_test_count_memfd_maps();
+	char qemu[512];
+
+	/* x86-64 code for the Cortex-M4, Arm code for the sim's x86-64 core */
+	expect_refused(qemu_m4_rproc_create(&mc), -AMP_ENOEXEC, "built for machine 62",
+		       "runs machine 40");
+	expect_refused(sim_rproc_create(&sc), -AMP_ENOEXEC, "built for machine 40",
+		       "runs machine 62");
+	mc.name = "m4-no-qemu";
+	mc.firmware = fw_path(AMP_ECHO_FIRMWARE);
+	mc.qemu_path = "/nonexistent/qemu-system-arm";
+	expect_refused(qemu_m4_rproc_create(&mc), -AMP_ENOENT,
+		       "/nonexistent/qemu-system-arm not found", "apt-get install qemu-system-arm");
+	if (qemu_m4_find_qemu(qemu, sizeof(qemu)) == 0) {
+		mc.name = "m4-no-rom";
+		mc.qemu_path = NULL;
+		mc.bootrom_path = "/nonexistent/amp-m4-bootrom.elf";
+		expect_refused(qemu_m4_rproc_create(&mc), -AMP_ENOENT,
+			       "boot ROM /nonexistent/amp-m4-bootrom.elf", "is missing");
+	}
+	CHECK(amp_test_count_fds() == fds);
+	CHECK(amp_test_count_memfd_maps() == maps);
+	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
+	printf("refusals: wrong machines, no QEMU, no boot ROM: each refused, nothing leaked\n");
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* What a debugger says about @core of @fw (its stdout), or NULL without gdb-multiarch. */
+static char *gdb_says(const char *fw, const char *core, const char *cmd)
+{
+	static char out[8192];
+	char line[2048];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(line, sizeof(line),
+		 "command -v gdb-multiarch >/dev/null && gdb-multiarch -nx -batch -ex '%s' '%s' "
+		 "'%s' 2>&1",
+		 cmd, fw, core);
+	f = popen(line, "r");
+	CHECK(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	return pclose(f) == 0 ? out : NULL;
+}
+
+/*
+ * A fault of the Cortex-M4 leaves an ARM ELF core file: ELF32, EM_ARM, a PT_NOTE with an
+ * NT_PRSTATUS holding the registers the fault handler reported, and the memory. A debugger opens
+ * it with the firmware and shows where it stopped.
+ */
+static void scenario_coredump(void)
+{
+	char dir[] = "/tmp/amp-coredump-XXXXXX", path[512], fw[512], trace[2048], want[64], *gdb;
+	static uint8_t core[4 << 20];
+	struct timespec ts;
+	int ret = 0;
+	struct rproc *r = make_proc(0, 0);
+	const uint8_t *ph, *note;
+	uint32_t pc, phoff;
+	size_t len;
+	FILE *f;
+
+	CHECK(m4);
+	CHECK(mkdtemp(dir));
+	CHECK(rproc_set_coredump(r, RPROC_COREDUMP_ENABLED, dir) == 0);
+	rproc_set_recovery(r, false); /* to read what the crash left first */
+	CHECK(rproc_boot(r) == 0);
+	CHECK(wait_replies(0, 1) == 0);
+	CHECK(rpmsg_send(channels[0], "crash", 5) == 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	pthread_mutex_lock(&lock);
+	while (rproc_get_state(r) != RPROC_CRASHED && ret == 0)
+		ret = pthread_cond_timedwait(&cond, &lock, &ts);
+	pthread_mutex_unlock(&lock);
+	CHECK(rproc_get_state(r) == RPROC_CRASHED);
+	CHECK(rproc_last_coredump(r, path, sizeof(path)) > 0);
+	CHECK(rproc_trace_read(r, 0, trace, sizeof(trace)) > 0); /* as the core left it */
+	f = fopen(path, "rb");
+	CHECK(f);
+	len = fread(core, 1, sizeof(core), f);
+	fclose(f);
+	/* ELF32, little-endian, a core file of an ARM machine */
+	CHECK(len > 52 && !memcmp(core, "\177ELF\1\1", 6));
+	CHECK((core[16] | core[17] << 8) == 4 && (core[18] | core[19] << 8) == 40);
+	phoff = rd32(core + 28);
+	CHECK(phoff < len && len - phoff >= 32);
+	ph = core + phoff;
+	CHECK(rd32(ph) == 4 /* PT_NOTE */ && rd32(ph + 4) + 168 <= len && rd32(ph + 16) == 168);
+	note = core + rd32(ph + 4);
+	CHECK(rd32(note) == 5 && rd32(note + 4) == 148 && rd32(note + 8) == 1 /* NT_PRSTATUS */);
+	CHECK(!memcmp(note + 12, "CORE", 5));
+	CHECK((note[20 + 12] | note[20 + 13] << 8) == SIGSEGV); /* pr_cursig: a MemManage fault */
+	pc = rd32(note + 20 + 72 + 15 * 4);
+	CHECK(pc >= QEMU_M4_DEFAULT_RAM_DA && pc < QEMU_M4_DEFAULT_RAM_DA + QEMU_M4_DEFAULT_RAM_LEN);
+	/* The fault handler's line in the trace agrees (32-bit %lx on the M4). */
+	snprintf(want, sizeof(want), "fatal: MemManage fault at pc 0x%x", pc);
+	if (!strstr(trace, want))
+		fprintf(stderr, "trace:\n%s\nexpected '%s'\n", trace, want);
+	CHECK(strstr(trace, want) && strstr(trace, "mmfar 0x0,"));
+	CHECK(rproc_trigger_recovery(r) == 0);
+	CHECK(wait_replies(0, 2) == 0); /* back: greeted and answered */
+	snprintf(fw, sizeof(fw), "%s", fw_path(AMP_TEST_FIRMWARE));
+	gdb = gdb_says(fw, path, "bt");
+	if (gdb) {
+		printf("gdb-multiarch:\n%s", gdb);
+		CHECK(strstr(gdb, "sample_cb")); /* the firmware's receive callback wrote to 0 */
+		gdb = gdb_says(fw, path, "info registers pc");
+		snprintf(want, sizeof(want), "0x%x", pc);
+		CHECK(gdb && strstr(gdb, want));
+	} else {
+		printf("gdb-multiarch not found: the core file was not opened by a debugger\n");
+	}
+	destroy_proc(r);
+	CHECK(unlink(path) == 0 && rmdir(dir) == 0);
+	printf("coredump: an ARM ELF core with the registers (pc 0x%x)%s\n", pc,
+	       gdb ? ", opened by gdb-multiarch" : "");
+}
+
+/* Whether the M4 scenarios can run here: the firmware built, QEMU installed (when @qemu). */
+static bool m4_can_run(bool qemu)
+{
+	char path[512];
+
+#ifndef AMP_QEMU_M4_FIRMWARE_BUILT
+	(void)qemu;
+	(void)path;
+	printf("skipped: the Cortex-M4 firmware was not built (Debian: apt-get install "
+	       "gcc-arm-none-eabi)\n");
+	return false;
+#else
+	if (qemu && qemu_m4_find_qemu(path, sizeof(path))) {
+		printf("skipped: qemu-system-arm not found (Debian: apt-get install "
+		       "qemu-system-arm)\n");
+		return false;
+	}
+	return true;
+#endif
 }
 
 int main(int argc, char **argv)
@@ -743,6 +1054,11 @@ int main(int argc, char **argv)
 	if (!getenv("AMP_LOG_LEVEL"))
 		amp_log_set_level(AMP_LOG_WARN);
 	amp_log_set_handler(log_to_stderr, NULL);
+	if (argc >= 3 && !strcmp(argv[1], "--qemu-m4")) {
+		m4 = true;
+		argv++;
+		argc--;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--poll")) {
 		notify_mode = SIM_NOTIFY_POLL;
 		argv++;
@@ -750,10 +1066,13 @@ int main(int argc, char **argv)
 	}
 	if (argc != 2) {
 		fprintf(stderr,
-			"usage: %s [--poll] cycles|echo|eight|watchdog|crashes|silent|crash100|offload|orphan|hostile-CASE\n",
+			"usage: %s [--qemu-m4] [--poll] cycles|echo|eight|watchdog|crashes|silent|"
+			"crash100|offload|orphan|timer|doorbell|refusals|coredump|hostile-CASE\n",
 			argv[0]);
 		return 2;
 	}
+	if (m4 && !m4_can_run(strcmp(argv[1], "refusals") != 0))
+		return 77;
 	CHECK(register_rpmsg_driver(&drv) == 0);
 	if (!strcmp(argv[1], "cycles"))
 		scenario_cycles();
@@ -773,6 +1092,14 @@ int main(int argc, char **argv)
 		scenario_offload();
 	else if (!strcmp(argv[1], "orphan"))
 		scenario_orphan();
+	else if (!strcmp(argv[1], "doorbell"))
+		scenario_doorbell();
+	else if (!strcmp(argv[1], "timer"))
+		scenario_timer();
+	else if (!strcmp(argv[1], "refusals"))
+		scenario_refusals();
+	else if (!strcmp(argv[1], "coredump"))
+		scenario_coredump();
 	else if (!strncmp(argv[1], "hostile-", 8))
 		scenario_hostile(argv[1] + 8);
 	else

@@ -167,6 +167,9 @@ static const struct bad_case {
 	{{{SIM0, "compatible", NULL, DEL_PROP}}, -AMP_EINVAL, SIM0, "\"compatible\" is missing"},
 	{{{SIM0, "compatible", RAW("amp,sim-rproc")}}, -AMP_EINVAL, SIM0, "\"compatible\""},
 	{{{SIM0, "compatible", STR("\0amp,sim-rproc")}}, -AMP_EINVAL, SIM0, "empty string"},
+	/* a Cortex-M4's regions must split its board's RAM (0x21000000, below the top page) */
+	{{{SIM0, "compatible", STR("amp,qemu-m4-rproc")}}, -AMP_EINVAL, R0,
+	 "(0x10000000, size 0x100000) is not a qemu-m4 region"},
 	/* firmware-name */
 	{{{SIM0, "firmware-name", NULL, DEL_PROP}}, -AMP_EINVAL, SIM0, "\"firmware-name\""},
 	{{{SIM0, "firmware-name", STR("../../etc/shadow")}}, -AMP_EINVAL, SIM0, "without '/'"},
@@ -542,6 +545,38 @@ static void test_sim_pinned_dts(void **state)
 		assert_proc_equal(&soc.procs[i], &want[i]);
 }
 
+static void test_qemu_m4_dts(void **state)
+{
+	static const struct ampd_soc_proc want[] = {
+		{.name = "m4", .compatible = "amp,qemu-m4-rproc",
+		 .firmware = "rpmsg-client-sample-m4.elf", .ram_da = 0x21000000, .ram_len = 0x100000,
+		 .pool_da = 0x21100000, .pool_len = 0xeff000, .cpu = -1,
+		 .notify = SIM_NOTIFY_MAILBOX, .recovery = true, .watchdog_ms = 1000},
+		{.name = "m4echo", .compatible = "amp,qemu-m4-rproc", .firmware = "rpmsg-echo-m4.elf",
+		 .ram_da = 0x21000000, .ram_len = 0x100000, .pool_da = 0x21100000,
+		 .pool_len = 0xeff000, .cpu = -1, .notify = SIM_NOTIFY_MAILBOX, .recovery = true},
+		{.name = "sim0", .compatible = "amp,sim-rproc", .firmware = "rpmsg-echo.elf",
+		 .ram_da = 0x10000000, .ram_len = 0x100000, .pool_da = 0x20000000,
+		 .pool_len = 0x200000, .cpu = -1, .notify = SIM_NOTIFY_MAILBOX, .recovery = true},
+	};
+	unsigned int i;
+	size_t n;
+
+	(void)state;
+	n = load("qemu-m4.dtb");
+	assert_int_equal(ampd_soc_parse(tree, n, &soc, why, sizeof(why)), 0);
+	assert_int_equal(soc.num_procs, 3);
+	for (i = 0; i < 3; i++)
+		assert_proc_equal(&soc.procs[i], &want[i]);
+	/* The M4's RAM ends where the platform's control page begins. */
+	fdt_open_into(tree, tree, TREE_MAX);
+	assert_int_equal(fdt_setprop(tree, node("/reserved-memory/m4-pool@21100000"), "reg",
+				     (const uint8_t[]){0x21, 0x10, 0, 0, 0, 0xf0, 0, 0}, 8),
+			 0);
+	assert_int_equal(parse_tree(), -AMP_EINVAL);
+	assert_why("/reserved-memory/m4-pool@21100000", "is not a qemu-m4 region");
+}
+
 /* The base tree with a third processor, "shm2", of the shm platform: only its compatible.
  * libfdt adds it as the first child of /remoteproc. */
 #define SHM2 "/remoteproc/shm2"
@@ -658,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_small_why_buffer),
 		cmocka_unit_test(test_default_matches_sim_default_dts),
 		cmocka_unit_test(test_sim_pinned_dts),
+		cmocka_unit_test(test_qemu_m4_dts),
 		cmocka_unit_test(test_shm_refuses_each_bad_property),
 		cmocka_unit_test(test_shm_defaults_and_regions),
 		cmocka_unit_test(test_shm_openamp_dts),

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the host halves of the platforms share (plat_util.h). Host layer, platforms. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <amp/errno.h>
+#include <amp/log.h>
+#include <amp/remoteproc.h>
+
+#include "os/os.h"
+#include "platform/plat_util.h"
+
+int plat_pool_alloc(struct plat_pool *pool, size_t len, size_t align, uint64_t *da, void **va)
+{
+	uint64_t at = *da == FW_RSC_ADDR_ANY ? pool->da : *da;
+	unsigned int i;
+
+	if (!len || pool->nallocs == PLAT_POOL_MAX_ALLOCS)
+		return -AMP_ENOMEM;
+	for (;;) {
+		if (*da == FW_RSC_ADDR_ANY)
+			at = (at + align - 1) & ~(uint64_t)(align - 1);
+		if (!plat_in_range(at, len, pool->da, pool->len))
+			return *da == FW_RSC_ADDR_ANY ? -AMP_ENOMEM : -AMP_EINVAL;
+		for (i = 0; i < pool->nallocs; i++)
+			if (at < pool->allocs[i].da + pool->allocs[i].len &&
+			    pool->allocs[i].da < at + len)
+				break;
+		if (i == pool->nallocs)
+			break;
+		if (*da != FW_RSC_ADDR_ANY)
+			return -AMP_EBUSY;
+		at = pool->allocs[i].da + pool->allocs[i].len;
+	}
+	pool->allocs[pool->nallocs].da = at;
+	pool->allocs[pool->nallocs].len = len;
+	pool->nallocs++;
+	*da = at;
+	*va = pool->va + (at - pool->da);
+	return 0;
+}
+
+void plat_pool_free(struct plat_pool *pool, uint64_t da)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool->nallocs; i++) {
+		if (pool->allocs[i].da == da) {
+			pool->allocs[i] = pool->allocs[--pool->nallocs];
+			return;
+		}
+	}
+}
+
+void plat_watchdog_start(struct plat_watchdog *w, unsigned int period_ms, uint64_t now_ns)
+{
+	w->period_ms = period_ms;
+	w->last_pets = 0;
+	w->last_pet_ns = now_ns;
+}
+
+void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t pets,
+			 uint64_t now_ns)
+{
+	if (!w->period_ms)
+		return;
+	if (pets != w->last_pets) {
+		w->last_pets = pets;
+		w->last_pet_ns = now_ns;
+	} else if (now_ns - w->last_pet_ns > w->period_ms * AMP_NSEC_PER_MSEC) {
+		amp_log(AMP_LOG_WARN, "%s: watchdog: no pet for %u ms", rproc_name(rproc),
+			w->period_ms);
+		rproc_report_crash(rproc, RPROC_WATCHDOG);
+		w->last_pet_ns = now_ns;
+	}
+}
+
+bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns)
+{
+	if (rproc_poll_pending(rproc)) {
+		rproc_poll(rproc);
+		return false;
+	}
+	AMP_CPU_RELAX();
+	/* The clock is read every 256 idle spins only: a vDSO call is not free either. */
+	if (++p->spins & 255)
+		return false;
+	/* Idle for a while: leave the CPU to any other thread that wants it (a thread sending
+	 * to this core, typically, on the same CPU), and spin again when it has had its turn.
+	 * Alone on the CPU, this costs a system call every 256 spins. */
+	amp_yield();
+	*now_ns = amp_now_ns();
+	if (*now_ns < p->next_check)
+		return false;
+	p->next_check = *now_ns + AMP_NSEC_PER_MSEC;
+	return true;
+}
+
+void plat_rproc_retire(struct rproc *rproc)
+{
+	if (rproc_get_state(rproc) != RPROC_DELETED)
+		rproc_unregister(rproc);
+	/* Unregistered or never registered: make sure the core is off. */
+	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
+		;
+}
+
+int plat_child_fds(const int *src, int n, int first, int cpu)
+{
+	int tmp[16], i;
+
+	if (n > 16)
+		return -1;
+	/* Out of the way first (a source may sit on a target), then into place; dup2 to another
+	 * fd clears close-on-exec. */
+	for (i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, first + 64)) < 0)
+			return -1;
+	for (i = 0; i < n; i++)
+		if (dup2(tmp[i], first + i) < 0)
+			return -1;
+	/* Nothing else of ours goes with it, close-on-exec or not. */
+	close_range((unsigned int)(first + n), ~0u, 0);
+	amp_pin_cpu(cpu);
+	return 0;
+}

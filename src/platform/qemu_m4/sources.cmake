@@ -1,0 +1,2 @@
+list(APPEND AMP_HOST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/qemu_m4_rproc.c)
