@@ -4,11 +4,11 @@
 # installs the Debian packages the job needs (the list is written here only: the Makefile and
 # .ci/run come through this script), then configures, builds and runs with CMake's presets.
 #
-#   ./amp.sh demo                 build, then run the demo (samples/amp_demo.c)
-#   ./amp.sh test [PRESET...]     build and pass every test: default, asan-ubsan, tsan
-#   ./amp.sh build [PRESET]       configure and build one preset (default: default)
-#   ./amp.sh deps [demo|test]     only install what is missing
-#   ./amp.sh packages [demo|test] print the Debian packages a job needs
+#   ./amp.sh demo                         build, then run the demo (samples/amp_demo.c)
+#   ./amp.sh test [PRESET...]             build and pass every test: default, asan-ubsan, tsan
+#   ./amp.sh build [PRESET]               configure and build one preset (default: default)
+#   ./amp.sh deps [build|demo|test]       only install what is missing
+#   ./amp.sh packages [build|demo|test]   print the Debian packages a job needs
 #
 # Installing takes root: as root apt-get runs as is, otherwise through sudo when there is one;
 # without either, the script prints the apt-get line to run and stops. AMP_NO_INSTALL=1 skips
@@ -17,13 +17,17 @@ set -eu
 
 cd "$(dirname "$0")"
 
-# What a build of the default preset needs (the demo): CMake drives make and gcc; libfdt reads
-# SoC descriptions, dtc compiles the example ones; the default build compiles the cmocka tests.
+# What a build of the default preset needs: CMake drives make and gcc; libfdt reads SoC
+# descriptions, dtc compiles the example ones; the default build compiles the cmocka tests.
 packages_build="cmake make gcc libc6-dev pkg-config libcmocka-dev libfdt-dev device-tree-compiler"
+# The demo tells the seed's story on a Cortex-M4 too: its firmware is built with Debian's
+# bare-metal ARM compiler and runs on QEMU.
+packages_m4="gcc-arm-none-eabi qemu-system-arm"
 # What the tests add: the sanitizer and fuzz builds are clang's (their runtimes are
-# libclang-rt-14-dev's; llvm brings llvm-symbolizer for readable reports) and the end-to-end
-# checks are python3 scripts.
-packages_test="clang libclang-rt-14-dev llvm python3"
+# libclang-rt-14-dev's; llvm brings llvm-symbolizer for readable reports), the end-to-end checks
+# are python3 scripts, gdb and gdb-multiarch open the coredumps of the sim and M4 cores, and
+# groff renders the man pages.
+packages_test="clang libclang-rt-14-dev llvm python3 gdb gdb-multiarch groff-base"
 
 say() {
 	printf 'amp.sh: %s\n' "$*" >&2
@@ -31,10 +35,11 @@ say() {
 
 packages() {
 	case "${1:-test}" in
-	demo | build) echo "$packages_build" ;;
-	test) echo "$packages_build $packages_test" ;;
+	build) echo "$packages_build" ;;
+	demo) echo "$packages_build $packages_m4" ;;
+	test) echo "$packages_build $packages_m4 $packages_test" ;;
 	*)
-		say "no package list for '$1' (demo or test)"
+		say "no package list for '$1' (build, demo or test)"
 		exit 2
 		;;
 	esac
@@ -110,7 +115,7 @@ test)
 	;;
 build)
 	preset=${1:-default}
-	if [ "$preset" = default ]; then deps demo; else deps test; fi
+	if [ "$preset" = default ]; then deps build; else deps test; fi
 	build "$preset"
 	;;
 deps) deps "${1:-test}" ;;
