@@ -226,7 +226,7 @@ static size_t bench_cpu(const struct bench_plan *plan, const struct bench_pair *
 	out->baseline_value = bench_percentile(vb, (size_t)nw, 0.5);
 	out->unit = "ns CPU";
 	out->ratio = bench_percentile(ratio, (size_t)nw, 0.5);
-	out->target = "<= 1.2";
+	out->target = "<= 1.1";
 	return 1;
 }
 
@@ -292,21 +292,21 @@ int main(int argc, char **argv)
 
 	/* The full stack on the sim platform: firmware in a core process. */
 	n += bench_latency(&c, &bench_sim_poll_echo16, &bench_raw_echo, "sim echo 16 B, polling",
-			   "<= 1.5", r + n);
+			   "<= 1.2", r + n);
 	n += bench_latency(&c, &bench_sim_poll_echo496, &bench_raw_echo496,
 			   "sim echo 496 B, polling", NULL, r + n);
 	n += bench_rate(&plan.sim_stream, &bench_sim_poll_to_remote, &bench_raw_stream,
-			"sim stream 496 B host->remote, polling", 496, ">= 0.7", r + n);
+			"sim stream 496 B host->remote, polling", 496, ">= 0.8", r + n);
 	n += bench_rate(&plan.sim_stream, &bench_sim_poll_from_remote, &bench_raw_stream,
-			"sim stream 496 B remote->host, polling", 496, ">= 0.7", r + n);
+			"sim stream 496 B remote->host, polling", 496, ">= 0.8", r + n);
 	n += bench_latency(&plan.mbox, &bench_sim_mbox_echo16, &bench_eventfd_pingpong,
-			   "sim echo 16 B, mailbox", "<= 1.15", r + n);
+			   "sim echo 16 B, mailbox", "<= 1.1", r + n);
 	n += bench_latency(&plan.mbox, &bench_sim_mbox_echo496, &bench_eventfd_pingpong,
 			   "sim echo 496 B, mailbox", NULL, r + n);
 	n += bench_latency(&plan.mbox, &bench_socket_pingpong, &bench_eventfd_pingpong,
 			   "socketpair ping-pong 16 B", NULL, r + n);
 	n += bench_rate(&plan.sim_stream, &bench_sim_mbox_to_remote, &bench_socket_stream,
-			"sim stream 496 B host->remote, mailbox", 496, ">= 5", r + n);
+			"sim stream 496 B host->remote, mailbox", 496, ">= 6", r + n);
 	n += bench_rate(&plan.sim_stream, &bench_sim_mbox_from_remote, &bench_socket_stream,
 			"sim stream 496 B remote->host, mailbox", 496, ">= 5", r + n);
 	n += bench_cpu(&plan, &bench_sim_mbox_echo16, &bench_eventfd_pingpong,
