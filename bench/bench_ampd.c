@@ -304,21 +304,9 @@ bool bench_python_missing(char *why, size_t len)
 	return true;
 }
 
-#define AMPD_CLIENT(fn, expr)                                                                 \
-	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
-			 double *samples, size_t max)                                          \
-	{                                                                                     \
-		(void)shm;                                                                    \
-		(void)area;                                                                   \
-		(void)area_len;                                                               \
-		(void)samples;                                                                \
-		(void)max;                                                                    \
-		return expr;                                                                  \
-	}
-
-AMPD_CLIENT(echo_client, ampd_echo(n, samples, max))
-AMPD_CLIENT(stream_client, ampd_stream(n))
-AMPD_CLIENT(python_client, python_echo(n, samples, max))
+BENCH_CLIENT(echo_client, ampd_echo(n, samples, max))
+BENCH_CLIENT(stream_client, ampd_stream(n))
+BENCH_CLIENT(python_client, python_echo(n, samples, max))
 
 const struct bench_pair bench_ampd_echo16 = {"ampd endpoint echo 16 B (libamp-client)", NULL,
 					     echo_client};

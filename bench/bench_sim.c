@@ -315,19 +315,7 @@ static double sim_echo(enum sim_notify mode, int len, unsigned int epts, uint64_
 	return (double)t0 / (double)n;
 }
 
-/* A bench_pair client that is @expr (of n, samples and max): the sim rows bring their own
- * remote and use no shared area. */
-#define SIM_CLIENT(fn, expr)                                                                  \
-	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
-			 double *samples, size_t max)                                          \
-	{                                                                                     \
-		(void)shm;                                                                    \
-		(void)area;                                                                   \
-		(void)area_len;                                                               \
-		(void)samples;                                                                \
-		(void)max;                                                                    \
-		return expr;                                                                  \
-	}
+#define SIM_CLIENT BENCH_CLIENT
 #define ECHO_CLIENT(fn, mode, len, epts) SIM_CLIENT(fn, sim_echo(mode, len, epts, n, samples, max))
 /* The same on another platform: the rows of one platform run one at a time. */
 #define ON(plat, expr) (S.platform = (plat), on_ret = (expr), S.platform = BENCH_SIM, on_ret)
