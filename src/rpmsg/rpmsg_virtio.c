@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The host's rpmsg bus over a virtio rpmsg device: buffers, the receive and transmit paths, the
- * name service, endpoints, channels and drivers. Host layer.
+ * The host's rpmsg bus over a virtio rpmsg device, as the virtio driver of id 7 (<amp/virtio.h>):
+ * buffers, the receive and transmit paths, the name service, endpoints, channels and drivers.
+ * Host layer.
  *
  * Locks, outermost first (docs/architecture.md has the whole order, with remoteproc's):
  *  - chan->lock, one per channel: serialises binding it (probe(), remove(), the name-service
