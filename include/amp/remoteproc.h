@@ -87,6 +87,9 @@ enum rproc_features {
  *            device address or FW_RSC_ADDR_ANY (platform chooses); on success *@da and *@va are
  *            set. Optional: without it, only carveouts at a fixed @da that da_to_va maps are
  *            accepted (the memory is assumed reserved for the core). Lock held.
+ *            A fixed @da must be granted as asked, and carveouts and vrings must end below
+ *            4 GiB (the table's fields are 32 bits): the core frees and refuses anything else
+ *            (rproc_boot() fails with -ERANGE) rather than truncate it.
  *            Return: 0, -ENOMEM, -EINVAL (a fixed @da outside the pools), -EBUSY (in use).
  * @mem_free: free what @mem_alloc gave. Optional (required with @mem_alloc). Lock held.
  * @attach:   adopt a core that is already running. Optional: without it rproc_boot() of a

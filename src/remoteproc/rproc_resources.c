@@ -21,9 +21,12 @@
 #include "util/amp_util.h"
 
 
-/* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). */
+/* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). @below_4g:
+ * the address goes back into a 32-bit field of the table, so the whole range must lie below
+ * 4 GiB; a platform allocator that answers elsewhere (or moves a fixed address) is refused
+ * rather than truncated into an address that names other memory. */
 static int rproc_mem_get(struct rproc_private *p, struct rproc_mem *m, uint64_t da, size_t len,
-			 size_t align)
+			 size_t align, bool below_4g)
 {
 	int ret;
 
@@ -35,6 +38,19 @@ static int rproc_mem_get(struct rproc_private *p, struct rproc_mem *m, uint64_t 
 		ret = p->ops->mem_alloc(p->rproc, len, align, &got, &va);
 		if (ret)
 			return ret;
+		if ((da != FW_RSC_ADDR_ANY && got != da) ||
+		    (below_4g && (got > UINT32_MAX || len > (uint64_t)UINT32_MAX + 1 - got))) {
+			char want[32] = "any address";
+
+			if (da != FW_RSC_ADDR_ANY)
+				snprintf(want, sizeof(want), "da 0x%llx", (unsigned long long)da);
+			amp_log(AMP_LOG_ERR,
+				"%s: the platform gave 0x%zx bytes at da 0x%llx when asked for %s: "
+				"the resource table names only the asked address, below 4 GiB",
+				p->name, len, (unsigned long long)got, want);
+			p->ops->mem_free(p->rproc, got, len);
+			return -AMP_ERANGE;
+		}
 		m->da = got;
 		m->va = va;
 		m->allocated = true;
@@ -112,7 +128,7 @@ static int rproc_handle_carveout(struct rproc_private *p, struct fw_rsc_carveout
 	if (pm)
 		ret = rproc_mem_in_platform(p, &m, pm, c->da, c->len);
 	else
-		ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE);
+		ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE, true);
 	if (ret)
 		return rproc_fail(p, ret, "resource %u: carveout \"%s\" of 0x%x bytes at da 0x%x: %s",
 				  i, m.name, c->len, c->da, amp_strerror(ret));
@@ -212,7 +228,7 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 		size_t len = amp_align_up(vring_size(r->num, r->align), RPROC_PAGE_SIZE);
 
 		snprintf(vr->mem.name, sizeof(vr->mem.name), "vdev%uvring%u", vdev->index, j);
-		ret = rproc_mem_get(p, &vr->mem, r->da, len, align);
+		ret = rproc_mem_get(p, &vr->mem, r->da, len, align, true);
 		if (ret)
 			return rproc_fail(p, ret,
 					  "resource %u: vring %u (%u descriptors, 0x%zx bytes) at da "
@@ -364,7 +380,7 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 					    (size_t)num_bufs * buf_size);
 	} else {
 		ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY, (size_t)num_bufs * buf_size,
-				    RPROC_PAGE_SIZE);
+				    RPROC_PAGE_SIZE, false);
 	}
 	if (ret)
 		return rproc_fail(p, ret, "vdev %u: no memory for %u buffers of %u bytes%s%s: %s",

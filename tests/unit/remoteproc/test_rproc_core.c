@@ -47,6 +47,7 @@ struct fake {
 	int fail_start;
 	bool attach_ok;
 	bool lax_fixed; /* grant fixed addresses unchecked, as a platform that only maps them */
+	uint64_t da_bias; /* added to every address granted, as an allocator that answers wrongly */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int events[8];
@@ -117,7 +118,7 @@ static int fake_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_
 	assert_true(f->nused < 32);
 	f->used[f->nused].da = at;
 	f->used[f->nused++].len = len;
-	*da = at;
+	*da = at + f->da_bias;
 	*va = f->mem.mem + at;
 	f->allocs++;
 	return 0;
@@ -129,7 +130,7 @@ static void fake_mem_free(struct rproc *rproc, uint64_t da, size_t len)
 	int i;
 
 	for (i = 0; i < f->nused; i++) {
-		if (f->used[i].da == da) {
+		if (f->used[i].da + f->da_bias == da) {
 			assert_int_equal(f->used[i].len, len);
 			f->used[i] = f->used[--f->nused];
 			f->frees++;
@@ -502,6 +503,43 @@ static void test_failed_start_undoes_everything(void **state)
 	assert_true(c->f.allocs > 0);
 	assert_int_equal(c->f.allocs, c->f.frees);
 	assert_int_equal(rproc_power_count(c->rproc), 0);
+}
+
+/* The table's carveout and vring addresses are 32 bits: memory granted above 4 GiB, or a fixed
+ * address granted somewhere else, must be refused and given back, never truncated into an
+ * address the firmware would take for other memory. */
+static void test_allocations_the_table_cannot_name_are_refused(void **state)
+{
+	struct ctx *c = *state;
+	/* Above 4 GiB, and straddling it (the heap carveout is 0x2000 bytes). */
+	static const uint64_t biases[] = {1ull << 32, (1ull << 32) - POOL_START - 0x1000};
+	struct amp_test_rsc fixed = c->rsc;
+	struct fw_rsc_carveout co;
+	const char *fw;
+
+	for (size_t i = 0; i < sizeof(biases) / sizeof(biases[0]); i++) {
+		c->f.da_bias = biases[i];
+		assert_int_equal(rproc_boot(c->rproc), -AMP_ERANGE);
+		assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+		assert_non_null(strstr(rproc_last_error(c->rproc), "carveout"));
+		assert_int_equal(c->f.starts, 0);
+		assert_int_equal(c->f.nused, 0);
+		assert_int_equal(c->f.allocs, c->f.frees);
+	}
+	/* A carveout asked for at a fixed address and granted somewhere else. */
+	memcpy(&co, fixed.bytes + fixed.carveout_off + 4, sizeof(co));
+	co.da = HEAP_DA;
+	memcpy(fixed.bytes + fixed.carveout_off + 4, &co, sizeof(co));
+	fw = amp_test_fw_write(1, &fixed, EM_X86_64);
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	c->f.da_bias = 0x1000;
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ERANGE);
+	assert_int_equal(c->f.nused, 0);
+	/* The same table boots once the platform grants what was asked. */
+	c->f.da_bias = 0;
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
 }
 
 static void test_firmware_can_change_only_when_offline(void **state)
@@ -1603,6 +1641,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_firmware_for_another_machine_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_start_undoes_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocations_the_table_cannot_name_are_refused,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware_can_change_only_when_offline, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovers_with_vdev_removed_and_back, setup,
