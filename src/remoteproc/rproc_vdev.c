@@ -47,9 +47,9 @@ static int rproc_vdev_finalize_features(struct virtio_device *dev)
 	struct fw_rsc_vdev *rsc = rproc_vdev_rsc(vdev->owner, vdev);
 
 	/* Ours to write, before DRIVER_OK: a remote reads it once it sees that (the release
-	 * store of the status publishes it). */
+	 * store of the status publishes it). A plain store: the entry is packed. */
 	if (rsc)
-		__atomic_store_n(&rsc->gfeatures, dev->features, __ATOMIC_RELAXED);
+		rsc->gfeatures = dev->features;
 	return 0;
 }
 
