@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <amp/compiler.h>
+#include <amp/virtio.h>
 #include <amp/wire/rsc_table.h>
 
 struct rproc;
@@ -208,7 +209,9 @@ AMP_API int rproc_unregister(struct rproc *rproc);
  *
  * The first user loads the firmware (ELF segments to device memory through da_to_va), handles
  * the resource table (carveouts, devmem, trace buffers, vdevs, vendor entries), copies the table
- * into device memory, starts the core, then creates an rpmsg bus instance for each rpmsg vdev.
+ * into device memory, starts the core, then binds each vdev to the virtio driver registered
+ * for its device id (<amp/virtio.h>; built in: the rpmsg bus for id 7); a vdev of an id no
+ * driver handles is left unbound.
  * On any failure everything done is undone and the processor is OFFLINE again.
  *
  * The firmware file is opened without blocking and must be a regular file of at most 256 MiB
@@ -331,22 +334,6 @@ AMP_API void rproc_set_polled(struct rproc *rproc, bool polled);
 /** rproc_is_polled() - what rproc_set_polled() said (default false). Context: any thread. */
 AMP_API bool rproc_is_polled(const struct rproc *rproc);
 
-struct rpmsg_channel;
-
-/**
- * rproc_for_each_channel() - call @fn for every rpmsg channel of every bound rpmsg vdev of
- * @rproc (for topology dumps), with @index the vdev's. The vdevs cannot go away meanwhile (a
- * crash or stop waits: the processor's notification lock is held), and each channel is valid
- * memory during its call (rpmsg_for_each_channel()): @fn may call rpmsg functions that do not
- * wait (rpmsg_create_ept(), rpmsg_channel_get(), a try-send), but nothing of remoteproc, and
- * must not block.
- * Context: any thread except callbacks.
- */
-AMP_API void rproc_for_each_channel(struct rproc *rproc,
-				    void (*fn)(struct rpmsg_channel *ch, unsigned int index,
-					       void *arg),
-				    void *arg);
-
 /**
  * rproc_poll_pending() - polled mode: whether the remote moved the used index of a vring of a
  * bound vdev (not in its @poll_skip) since the last call (one load per vring, one uncontended lock: cheap enough to
@@ -411,7 +398,7 @@ AMP_API bool rproc_has_feature(const struct rproc *rproc, enum rproc_features fe
  *
  * A carveout entry of the resource table with the same name is placed there instead of being
  * allocated (it must fit, and a fixed da in the entry must be @da). The name "vdev<N>buffer"
- * (Linux's) holds the buffers of vdev number N (rproc_virtio_device.index, from 0):
+ * (Linux's) holds the buffers of vdev number N (virtio_device.index, from 0):
  * the rpmsg buffer pool then comes from this memory, not from ops->mem_alloc. A carveout
  * entry of that name in the table serves the same way. The memory stays the platform's: the
  * core never frees it.
@@ -512,137 +499,13 @@ AMP_API unsigned int rproc_power_count(const struct rproc *rproc);
 AMP_API void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *priv);
 
 /**
- * struct rproc_virtio_device - a vdev of the resource table, as its virtio driver sees it
- * @rproc:       the processor
- * @index:       the vdev's number among the table's vdevs
- * @id:          virtio device id (VIRTIO_ID_RPMSG...)
- * @features:    negotiated features (the table's gfeatures)
- * @num_vrings:  entries in @vring
- * @vring:       each ring's host mapping @va (@len bytes, zeroed before probe), device address
- *               @da, @num descriptors and used-ring @align
- * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers:
- *               @num_bufs of @buf_size bytes (rproc_set_vdev_buffers(); by default Linux's
- *               geometry: 512-byte buffers, two per rx descriptor up to 512), from ops->mem_alloc
- *               or from a fixed region (rproc_add_carveout()); the driver's until its
- *               remove() returns, or until it releases it if it kept it
- *               (rproc_virtio_hold_bufs())
- * @buf_size, @num_bufs: that geometry
- * @driver_priv: the driver's, set in probe
- * @poll_skip:   polled processors (rproc_set_polled()): bit j set in probe when the driver has
- *               nothing to do when the remote moves vring j's used index (rpmsg's transmit
- *               ring: its senders look for returned buffers themselves), so that the poller
- *               neither calls @notify for it nor counts it as work. 0 after a restart.
- *
- * Valid from the driver's probe() until its remove() returns.
- */
-struct rproc_virtio_device {
-	struct rproc *rproc;
-	unsigned int index;
-	uint32_t id;
-	uint32_t features;
-	unsigned int num_vrings;
-	struct {
-		void *va;
-		uint64_t da;
-		size_t len;
-		unsigned int num;
-		unsigned int align;
-	} vring[2];
-	void *buf_va;
-	uint64_t buf_da;
-	size_t buf_len;
-	unsigned int buf_size;
-	unsigned int num_bufs;
-	void *driver_priv;
-	uint32_t poll_skip;
-};
-
-/**
- * struct rproc_virtio_driver - what drives vdevs of one virtio id (the rpmsg bus drives id 7)
- * @name:   for messages
- * @id:     the virtio device id it drives
- * @probe:  a vdev with @id came up (the core is running): set up the rings and buffers; call
- *          rproc_virtio_set_status(DRIVER_OK) when ready. Return 0 or a negative errno (the
- *          boot fails). Called with the processor's lock held, from the booting thread.
- * @remove: the vdev goes away (shutdown, crash, detach): stop touching its memory before
- *          returning. Lock held.
- * @notify: the core kicked vring @vqid of this vdev; runs in the notification context (the
- *          platform's thread), without the processor's lock, never concurrently with itself for
- *          one processor nor with @remove. Do a bounded amount of work (a ring's worth) and
- *          return true when some is left: the core calls again at once, after letting a stop
- *          or a walk of the channels in, so that a remote that keeps its ring full cannot keep
- *          them out. Return false when done (and armed for the next kick).
- * @going:  optional: the vdev is about to be removed (a crash was reported, or a stop begins):
- *          stop waiting for the remote now (rpmsg: blocked senders return -ENODEV), so that
- *          nothing holds up the removal, which follows. Called at least once before @remove
- *          in those cases, from any context: the caller of rproc_report_crash() (a platform
- *          thread, the notification context inside @notify, the driver itself reporting a
- *          broken ring with its own locks held) or the thread that stops the processor. It
- *          must not block nor take a lock it may be called with. The processor's going lock
- *          (a leaf) is held.
- */
-struct rproc_virtio_driver {
-	const char *name;
-	uint32_t id;
-	int (*probe)(struct rproc_virtio_device *vdev);
-	void (*remove)(struct rproc_virtio_device *vdev);
-	bool (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
-	void (*going)(struct rproc_virtio_device *vdev);
-};
-
-struct rproc_buf_hold;
-
-/**
- * rproc_virtio_hold_bufs() - keep @vdev's buffer memory (@buf_va) past remove(), for a driver
- * whose users may still hold buffers there when the vdev goes (rpmsg's zero-copy transmit
- * buffers and held receive buffers). Until rproc_virtio_release_bufs(), the memory is neither
- * given back to the platform nor to a later run: if the processor restarts meanwhile (a
- * recovery), the vdev gets other memory, so that nothing the new run hands to the remote
- * aliases what the old one's users hold. Freeing the processor gives it back regardless.
- * Context: the driver's remove(). Return: the hold (never NULL); asked again in the same
- * remove(), the same one.
- */
-AMP_API struct rproc_buf_hold *rproc_virtio_hold_bufs(struct rproc_virtio_device *vdev);
-
-/**
- * rproc_virtio_release_bufs() - the driver no longer touches memory it kept; it goes back to
- * the platform at the processor's next start, stop or recovery (under its lock). NULL is
- * ignored.
- * Context: any, including callbacks and the notification context; never blocks.
- */
-AMP_API void rproc_virtio_release_bufs(struct rproc_buf_hold *hold);
-
-/**
- * rproc_virtio_register_driver() - drive every vdev of @drv->id that comes up from now on
- * @drv: kept by pointer until unregistered
- *
- * Context: any thread, before the processors whose vdevs it should drive boot.
- * Return: 0; -EEXIST when a driver for the id is registered; -ENOMEM.
- */
-AMP_API int rproc_virtio_register_driver(const struct rproc_virtio_driver *drv);
-
-/** rproc_virtio_unregister_driver() - forget @drv (vdevs already bound stay bound). */
-AMP_API void rproc_virtio_unregister_driver(const struct rproc_virtio_driver *drv);
-
-/**
- * rproc_virtio_kick() - ring the core's doorbell for vring @vqid of @vdev (its notify id)
- * Context: any thread; never blocks.
- */
-AMP_API void rproc_virtio_kick(struct rproc_virtio_device *vdev, unsigned int vqid);
-
-/**
- * rproc_virtio_set_status() - write the vdev's virtio status byte in the live resource table
- * (the remote polls it for DRIVER_OK). Context: the driver's probe or remove.
- */
-AMP_API void rproc_virtio_set_status(struct rproc_virtio_device *vdev, uint8_t status);
-
-/**
  * rproc_get_vdev() - the bound vdev number @index (0 for the first), or NULL. Valid until the
- * next RPROC_EVENT_VDEV_DOWN; a new one after each recovery.
+ * next RPROC_EVENT_VDEV_DOWN; a new one after each recovery. Its @priv is its driver's (for
+ * the rpmsg bus: see rpmsg_virtio_device_of()).
  * Context: any thread except that processor's notification context (its rpmsg callbacks,
  * probe and remove run with the lock this takes).
  */
-AMP_API struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index);
+AMP_API struct virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index);
 
 /**
  * rproc_get_loaded_table() - the resource table in use: the live copy in device memory while

@@ -307,7 +307,7 @@ static int rproc_fw_boot(struct rproc_private *p)
 	if (ret)
 		goto out_release_resources;
 
-	ret = rproc_start_vdevs(p);			/* rpmsg bus instances */
+	ret = rproc_start_vdevs(p);			/* vdevs bound to their virtio drivers */
 	if (ret)
 		goto out_stop;
 

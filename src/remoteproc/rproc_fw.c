@@ -299,7 +299,7 @@ static int rproc_fw_check_table_unchanged(struct rproc_private *p, const void *i
 	return 0;
 }
 
-/* No segment may land in memory the host allocated and writes: vrings, rpmsg buffers, carveouts
+/* No segment may land in memory the host allocated and writes: vrings, vdev buffers, carveouts
  * it placed. Loading would overwrite them, or they would overwrite the firmware. */
 static int rproc_fw_check_segments(struct rproc_private *p, const void *image, size_t size,
 				   const struct rproc_elf_info *info)

@@ -15,14 +15,11 @@
 #include <amp/errno.h>
 #include <amp/log.h>
 #include <amp/rsc_table.h>
-#include <amp/wire/rpmsg.h>
 #include <amp/wire/vring.h>
 
 #include "remoteproc/remoteproc_internal.h"
 #include "util/amp_util.h"
 
-/* Virtio transport features the host accepts when the firmware offers them. */
-#define RPROC_HOST_FEATURES ((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX))
 
 /* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). @below_4g:
  * the address goes back into a 32-bit field of the table, so the whole range must lie below
@@ -197,16 +194,10 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 	unsigned int j;
 	int ret;
 
-	if (v->id != VIRTIO_ID_RPMSG) {
-		amp_log(AMP_LOG_WARN,
-			"%s: firmware %s: resource %u: virtio device id %u is not supported "
-			"(only rpmsg, id %u): skipped",
-			p->name, p->firmware, i, v->id, VIRTIO_ID_RPMSG);
-		return 0;
-	}
-	if (v->num_of_vrings != 2)
-		return rproc_fail(p, -AMP_EINVAL, "resource %u: rpmsg vdev has %u vrings, needs 2", i,
-				  v->num_of_vrings);
+	/* Any device id: its driver, if one is registered, says whether the vdev suits it. */
+	if (v->num_of_vrings < 1 || v->num_of_vrings > RPROC_MAX_VRINGS)
+		return rproc_fail(p, -AMP_EINVAL, "resource %u: vdev (virtio id %u) has %u vrings, "
+				  "supported 1 to %u", i, v->id, v->num_of_vrings, RPROC_MAX_VRINGS);
 
 	amp_mutex_lock(&p->notify_lock);
 	amp_mutex_lock(&p->going_lock);
@@ -225,7 +216,10 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 	vdev->index = p->num_vdevs - 1;
 	vdev->rsc_offset = offset;
 	vdev->id = v->id;
+	vdev->dfeatures = v->dfeatures;
+	vdev->config_len = v->config_len;
 	vdev->num_vrings = v->num_of_vrings;
+	snprintf(vdev->name, sizeof(vdev->name), "%s/vdev%u", p->name, vdev->index);
 
 	for (j = 0; j < vdev->num_vrings; j++) {
 		struct fw_rsc_vdev_vring *r = &v->vring[j];
@@ -254,14 +248,14 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 		r->pa = (uint32_t)vr->mem.da;
 		r->notifyid = (uint32_t)vr->notifyid;
 	}
-	if (vdev->vring[0].num != vdev->vring[1].num)
+	if (vdev->num_vrings == 2 && vdev->vring[0].num != vdev->vring[1].num)
 		amp_log(AMP_LOG_WARN, "%s: resource %u: vrings of different sizes (%u, %u)", p->name,
 			i, vdev->vring[0].num, vdev->vring[1].num);
 
 	/* The buffers come once every entry is handled: a carveout after the vdev may hold
-	 * them. */
-	vdev->gfeatures = v->dfeatures & RPROC_HOST_FEATURES;
-	v->gfeatures = vdev->gfeatures;
+	 * them. The features are negotiated when its driver binds it (virtio_dev_probe()), as
+	 * Linux does: a remote reads gfeatures once it sees DRIVER_OK. */
+	v->gfeatures = 0;
 	v->status = 0;
 	return 0;
 }
@@ -359,14 +353,14 @@ static const struct rproc_mem *rproc_held_overlap(struct rproc_private *p, uint6
  */
 static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 {
-	unsigned int buf_size = p->buf_size ? p->buf_size : RPROC_RPMSG_BUF_SIZE;
+	unsigned int buf_size = p->buf_size ? p->buf_size : RPROC_VDEV_BUF_SIZE;
 	unsigned int num_bufs = p->num_bufs;
 	const struct rproc_mem *region, *held;
 	int ret;
 
 	if (!num_bufs)
-		num_bufs = vdev->vring[0].num * 2 < RPROC_RPMSG_MAX_BUFS ? vdev->vring[0].num * 2
-									   : RPROC_RPMSG_MAX_BUFS;
+		num_bufs = vdev->vring[0].num * 2 < RPROC_VDEV_MAX_BUFS ? vdev->vring[0].num * 2
+									   : RPROC_VDEV_MAX_BUFS;
 	snprintf(vdev->bufs.name, sizeof(vdev->bufs.name), "vdev%ubuffer", vdev->index);
 	region = rproc_named_memory(p, vdev->bufs.name);
 	if (region) {
@@ -374,11 +368,11 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 
 		if (fit < 2)
 			return rproc_fail(p, -AMP_ENOMEM,
-					  "vdev %u: \"%s\" (0x%zx bytes) holds no two %u-byte rpmsg "
+					  "vdev %u: \"%s\" (0x%zx bytes) holds no two %u-byte "
 					  "buffers",
 					  vdev->index, region->name, region->len, buf_size);
 		if (fit < num_bufs) {
-			amp_log(AMP_LOG_INFO, "%s: vdev %u: \"%s\" holds %zu of %u rpmsg buffers",
+			amp_log(AMP_LOG_INFO, "%s: vdev %u: \"%s\" holds %zu of %u buffers",
 				p->name, vdev->index, region->name, fit, num_bufs);
 			num_bufs = (unsigned int)fit;
 		}
@@ -389,13 +383,13 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 				    RPROC_PAGE_SIZE, false);
 	}
 	if (ret)
-		return rproc_fail(p, ret, "vdev %u: no memory for %u rpmsg buffers of %u bytes%s%s: %s",
+		return rproc_fail(p, ret, "vdev %u: no memory for %u buffers of %u bytes%s%s: %s",
 				  vdev->index, num_bufs, buf_size, region ? " in " : "",
 				  region ? region->name : "", amp_strerror(ret));
 	held = rproc_held_overlap(p, vdev->bufs.da, vdev->bufs.len);
 	if (held) {
 		ret = rproc_fail(p, -AMP_EBUSY,
-				 "vdev %u: its rpmsg buffers (da 0x%llx, 0x%zx bytes) would overlap "
+				 "vdev %u: its buffers (da 0x%llx, 0x%zx bytes) would overlap "
 				 "those of an earlier run (da 0x%llx), which their users still hold",
 				 vdev->index, (unsigned long long)vdev->bufs.da, vdev->bufs.len,
 				 (unsigned long long)held->da);

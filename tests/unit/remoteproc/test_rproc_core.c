@@ -17,6 +17,7 @@
 #include <amp/errno.h>
 #include <amp/log.h>
 #include <amp/remoteproc.h>
+#include <amp/virtqueue.h>
 #include <amp/wire/rpmsg.h>
 #include <amp/wire/vring.h>
 
@@ -192,31 +193,33 @@ static void drop_log(enum amp_log_level level, const char *msg, void *priv)
 
 /* A virtio driver for rpmsg vdevs that records what the core hands it. */
 static int vdrv_probes, vdrv_removes, vdrv_notifies, vdrv_more;
-static struct rproc_virtio_device vdrv_last;
+static struct virtio_device vdrv_last;
+static struct virtqueue vdrv_vq; /* stands for vring 0 */
 
-static int vdrv_probe(struct rproc_virtio_device *vdev)
+static int vdrv_probe(struct virtio_device *vdev)
 {
 	vdrv_probes++;
 	vdrv_last = *vdev;
-	rproc_virtio_set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-					      VIRTIO_CONFIG_S_DRIVER_OK);
-	rproc_virtio_kick(vdev, 0);
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					       VIRTIO_CONFIG_S_DRIVER_OK);
+	vdrv_vq.priv = vdev;
+	vdev->config->notify(&vdrv_vq); /* vring 0's doorbell */
 	return 0;
 }
 
 /* With vdrv_hold, remove() keeps the buffer memory, as a driver whose users hold buffers. */
 static bool vdrv_hold;
-static struct rproc_buf_hold *vdrv_held;
+static struct virtio_buf_hold *vdrv_held;
 
-static void vdrv_remove(struct rproc_virtio_device *vdev)
+static void vdrv_remove(struct virtio_device *vdev)
 {
 	vdrv_removes++;
 	if (vdrv_hold)
-		vdrv_held = rproc_virtio_hold_bufs(vdev);
+		vdrv_held = vdev->config->hold_bufs(vdev);
 }
 
 /* Says "more left" vdrv_more times, as a driver whose remote keeps its ring full. */
-static bool vdrv_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
+static bool vdrv_notify(struct virtio_device *vdev, unsigned int vqid)
 {
 	(void)vdev;
 	(void)vqid;
@@ -224,8 +227,10 @@ static bool vdrv_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
 	return vdrv_more > 0 && vdrv_more--;
 }
 
-static const struct rproc_virtio_driver vdrv = {
-	.name = "test-rpmsg", .id = VIRTIO_ID_RPMSG, .probe = vdrv_probe, .remove = vdrv_remove,
+static const unsigned int vdrv_features[] = {VIRTIO_RPMSG_F_NS};
+static const struct virtio_driver vdrv = {
+	.name = "test-rpmsg", .id = VIRTIO_ID_RPMSG, .feature_table = vdrv_features,
+	.feature_table_size = 1, .probe = vdrv_probe, .remove = vdrv_remove,
 	.notify = vdrv_notify};
 
 static void fake_event(struct rproc *rproc, enum rproc_event ev, void *priv)
@@ -267,7 +272,7 @@ static int setup(void **state)
 	struct ctx *c = calloc(1, sizeof(*c));
 
 	amp_log_set_handler(quiet_log, NULL);
-	rproc_virtio_register_driver(&vdrv);
+	virtio_register_driver(&vdrv);
 	vdrv_probes = vdrv_removes = vdrv_notifies = vdrv_more = 0;
 	vdrv_hold = false;
 	vdrv_held = NULL;
@@ -693,7 +698,7 @@ static void test_held_buffers_are_not_given_to_the_next_run(void **state)
 	assert_true(vdrv_last.buf_da + vdrv_last.buf_len <= first ||
 		    first + vdrv_last.buf_len <= vdrv_last.buf_da);
 	vdrv_hold = false;
-	rproc_virtio_release_bufs(vdrv_held);
+	vdrv_last.config->release_bufs(vdrv_held);
 	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
 	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_VDEV_UP, 3), 0);
 }
@@ -717,7 +722,7 @@ static void test_held_buffers_in_a_fixed_region_hold_the_recovery_back(void **st
 	assert_non_null(strstr(rproc_last_error(c->rproc), "still hold"));
 	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EBUSY);
 	vdrv_hold = false;
-	rproc_virtio_release_bufs(vdrv_held);
+	vdrv_last.config->release_bufs(vdrv_held);
 	assert_int_equal(rproc_trigger_recovery(c->rproc), 0);
 	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
 	assert_int_equal(vdrv_last.buf_da, 0x40000);
