@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# A thin wrapper around CMake presets for people; CMake is the build. See README.md.
+# A thin wrapper for people who type make; ./amp.sh installs what is missing and drives CMake's
+# presets, so the package list and the build steps are written once. See README.md.
 
-CMAKE ?= cmake
-CTEST ?= ctest
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 600
 # BENCH_ARGS=--smoke runs every benchmark briefly (what CI does).
@@ -15,28 +14,18 @@ PYTHON ?= python3
 all: build
 
 build:
-	$(CMAKE) --preset default >/dev/null
-	$(CMAKE) --build --preset default -j 2
+	sh amp.sh build default
 
 # All tests, three times: the default build, ASan+UBSan, and TSan.
-test: test-default test-asan-ubsan test-tsan
+test:
+	sh amp.sh test
 
-test-default: build
-	$(CTEST) --preset default
-
-test-asan-ubsan:
-	$(CMAKE) --preset asan-ubsan >/dev/null
-	$(CMAKE) --build --preset asan-ubsan -j 2
-	$(CTEST) --preset asan-ubsan
-
-test-tsan:
-	$(CMAKE) --preset tsan >/dev/null
-	$(CMAKE) --build --preset tsan -j 2
-	$(CTEST) --preset tsan
+test-default test-asan-ubsan test-tsan:
+	sh amp.sh test $(@:test-%=%)
 
 # The main job: the seed's story on the simulated SoC (samples/amp_demo.c).
-demo: build
-	build/default/samples/amp-demo
+demo:
+	sh amp.sh demo
 
 # The remote as a Linux process (the shm platform, samples/shm/amp_shm_demo.c).
 demo-shm: build
@@ -55,8 +44,7 @@ soak: build
 	build/default/tests/soak/soak $(SOAK_SECONDS)
 
 fuzz-build:
-	$(CMAKE) --preset fuzz >/dev/null
-	$(CMAKE) --build --preset fuzz -j 2
+	sh amp.sh build fuzz
 
 # Each libFuzzer target for FUZZ_SECONDS, starting from its seed corpus (kept read-only: new
 # inputs go to build/fuzz/corpus/<name>).

@@ -35,8 +35,11 @@ struct amp_client;
  * amp_client_connect() - connect to ampd
  * @path: its socket; NULL for $AMPD_SOCKET, else AMP_CLIENT_DEFAULT_SOCKET
  * @out:  the new connection, the caller's until amp_client_close()
+ * A @path longer than a socket address holds (107 bytes) is reached through its directory
+ * (/proc/self/fd), as ampd binds it.
  * Context: any thread. Return: 0; -ENOENT or -ECONNREFUSED (no daemon there); -EACCES (the
- * socket's permissions refuse this user: ask for the daemon's group); -ENAMETOOLONG; -ENOMEM.
+ * socket's permissions refuse this user: ask for the daemon's group); -ENAMETOOLONG (a long path
+ * whose file name alone is over about 80 bytes, or /proc is not mounted); -ENOMEM.
  */
 AMP_API int amp_client_connect(const char *path, struct amp_client **out);
 

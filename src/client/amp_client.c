@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <amp/client.h>
 #include <amp/errno.h>
 
 #include "ampd/ampd_proto.h"
+#include "ampd/ampd_sockaddr.h"
 
 enum kind { K_FRESH, K_CONTROL, K_ENDPOINT, K_WATCH };
 
@@ -33,28 +33,33 @@ struct amp_client {
 
 int amp_client_connect(const char *path, struct amp_client **out)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ampd_sockaddr addr;
 	struct amp_client *c;
+	int ret;
 
 	if (!path)
 		path = getenv("AMPD_SOCKET");
 	if (!path || !*path)
 		path = AMP_CLIENT_DEFAULT_SOCKET;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	ret = ampd_sockaddr_init(&addr, path);
+	if (ret)
+		return ret;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		ampd_sockaddr_release(&addr);
 		return -ENOMEM;
+	}
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr.sa, sizeof(addr.sa))) {
 		int err = -errno;
 
 		if (c->fd >= 0)
 			close(c->fd);
 		free(c);
+		ampd_sockaddr_release(&addr);
 		return err;
 	}
+	ampd_sockaddr_release(&addr);
 	*out = c;
 	return 0;
 }

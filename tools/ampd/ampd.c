@@ -50,6 +50,7 @@
 #include <amp/sim.h>
 
 #include "ampd/ampd_proto.h"
+#include "ampd/ampd_sockaddr.h"
 #include "ampd/ampd_soc.h"
 #include "os/os.h"
 
@@ -1472,32 +1473,41 @@ static void accept_clients(int lfd)
 
 static int listen_on(const char *path, const char *group)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ampd_sockaddr addr;
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int ret = ampd_sockaddr_init(&addr, path);
 	mode_t old;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "ampd: socket path too long: %s\n", path);
+	if (ret == -ENAMETOOLONG) {
+		fprintf(stderr,
+			"ampd: socket %s: too long (a path over %zu bytes is reached through its "
+			"directory, which needs /proc and a file name of at most 80 bytes): "
+			"choose a shorter one\n",
+			path, sizeof(addr.sa.sun_path) - 1);
 		exit(2);
 	}
-	strcpy(sa.sun_path, path);
+	if (ret) {
+		fprintf(stderr, "ampd: socket %s: %s\n", path, strerror(-ret));
+		exit(2);
+	}
 	if (fd < 0) {
 		perror("ampd: socket");
 		exit(1);
 	}
 	/* A socket file left by a daemon that died goes; one with a daemon behind it stays. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+	if (connect(fd, (struct sockaddr *)&addr.sa, sizeof(addr.sa)) == 0) {
 		fprintf(stderr, "ampd: another ampd serves %s\n", path);
 		exit(1);
 	}
 	unlink(path);
 	/* Owner and group only, from the moment the file exists. */
 	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, SOMAXCONN)) {
+	if (bind(fd, (struct sockaddr *)&addr.sa, sizeof(addr.sa)) || listen(fd, SOMAXCONN)) {
 		fprintf(stderr, "ampd: %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
 	umask(old);
+	ampd_sockaddr_release(&addr);
 	if (group) {
 		struct group *g = getgrnam(group);
 

@@ -6,7 +6,6 @@ With --qemu-m4, the same daemon on tools/ampd/soc/qemu-m4.dts instead: start, to
 echo-test, trace, a real fault of a Cortex-M4 and its ARM coredump (exit 77, CTest's skip, when
 QEMU or the M4 firmware is missing).
 Usage: check_ampd.py AMPD AMPCTL WORK_DIR SOC_DIR [--qemu-m4 FIRMWARE_DIR]"""
-import atexit
 import ctypes
 import grp
 import json
@@ -23,6 +22,10 @@ import sys
 import time
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "support"))
+from ampd_harness import children, reap, runtime_dir  # noqa: E402
+
 ampd, ampctl, work, soc_dir = sys.argv[1:5]
 m4_fw = sys.argv[6] if len(sys.argv) == 7 and sys.argv[5] == "--qemu-m4" else None
 if m4_fw and not os.path.exists(os.path.join(m4_fw, "rpmsg-echo-m4.elf")):
@@ -35,11 +38,13 @@ if m4_fw and not shutil.which("qemu-system-arm"):
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chmod(work, 0o755)
+run = runtime_dir("ampd-")
 
 
 def socket_path(name):
-    """Where the daemon called @name listens (every socket path is chosen here)."""
-    return os.path.join(work, name + ".sock")
+    """Where the daemon called @name listens (every socket path is chosen here): in a short
+    directory of its own, as the work directory's path may be too long for a socket."""
+    return os.path.join(run, name + ".sock")
 
 
 sock = socket_path("ampd")
@@ -50,18 +55,7 @@ soc_arg = ["--soc", os.path.join(soc_dir, "qemu-m4.dtb")] if m4_fw else []
 daemon = subprocess.Popen([ampd, "--socket", sock, "--coredump-dir", work, "--idle-timeout", "600",
                            *soc_arg],
                           stdout=subprocess.PIPE, stderr=log)
-children = [daemon]
-
-
-def reap():
-    # Whatever way this script ends, no process of ours outlives it.
-    for p in children:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-atexit.register(reap)
+children.append(daemon)
 
 
 def fail(msg):
@@ -446,7 +440,8 @@ follow_out = Lines(follow.stdout)
 follow_out.wait("booting")
 ctl("recovery", "sim1", "off")
 ctl("crash", "sim1")
-watch.wait("state", "proc=sim1", "state=crashed")
+# The crash event follows its state=crashed one; an older state=crashed may wait in the backlog.
+watch.wait("crash", "proc=sim1", "crashes=2")
 if status("sim1")["recovery"] != "off":
     fail("recovery setting")
 ctl("recovery", "sim1", "now")
@@ -646,7 +641,7 @@ def hold_watches(uid, gid, path, tries):
     return int(count), refusal, release
 
 
-if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(work):
+if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(run):
     r = ctl("ls", code=1, user="nobody")
     if "permission denied" not in r.stderr:
         fail(f"another user: {r.stderr}")
@@ -715,7 +710,7 @@ if os.geteuid() == 0 and shutil.which("setpriv") and nobody_reaches(work):
     print("check_ampd: another user refused, the daemon's group let in; idle connections "
           "closed; one user's share of the connections")
 else:
-    print("check_ampd: not root, or the work directory is closed to other users: the "
+    print("check_ampd: not root, or the runtime directory is closed to other users: the "
           "other-user checks (permissions, idle connections, shares) are skipped")
 
 # No daemon: exit status 3 and a hint.

@@ -8,6 +8,9 @@ src=$2
 work=$3
 rm -rf "$work"
 mkdir -p "$work"
+# The daemon's socket in a short directory: the work directory's path may be too long for one.
+run=$(mktemp -d)
+trap 'rm -rf "$run"' EXIT
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
 pc_dir=$(dirname "$(find "$prefix" -name amp.pc | head -n 1)")
@@ -26,14 +29,19 @@ flags="$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs amp-client) $rpath
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Wextra -Werror "$src/client_consumer.c" -o "$work/client_consumer" $flags
 mkfifo "$work/ampd.out"
-AMP_SIM_CORE="$core" "$prefix/sbin/ampd" --socket "$work/ampd.sock" \
+AMP_SIM_CORE="$core" "$prefix/sbin/ampd" --socket "$run/ampd.sock" \
 	--firmware-dir "$prefix/share/amp/firmware" >"$work/ampd.out" 2>"$work/ampd.log" &
 ampd_pid=$!
-trap 'kill "$ampd_pid" 2>/dev/null || true' EXIT
+trap 'kill "$ampd_pid" 2>/dev/null || true; rm -rf "$run"' EXIT
 # Held open, so that the daemon's later lines find a reader; its first says it listens.
 exec 3<"$work/ampd.out"
 read -r ready <&3
 case "$ready" in *ready*) ;; *) echo "ampd did not start: $(cat "$work/ampd.log")"; exit 1 ;; esac
-"$work/client_consumer" "$work/ampd.sock"
+"$work/client_consumer" "$run/ampd.sock"
+# The Python client, from where the install put it.
+pydir=$(dirname "$(find "$prefix" -name ampclient -type d | head -n 1)")
+PYTHONPATH="$pydir" python3 -c 'import ampclient, sys
+print("ampclient: the installed package lists", *[p["name"] for p in
+      ampclient.Client(sys.argv[1]).request("ls")])' "$run/ampd.sock"
 kill -TERM "$ampd_pid"
 wait "$ampd_pid"
