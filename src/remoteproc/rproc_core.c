@@ -618,8 +618,8 @@ static bool rproc_crash_loop(struct rproc_private *p)
 	oldest = p->recover_ns[p->recover_next];
 	if (oldest && now - oldest < p->recover_window_ns) {
 		snprintf(p->last_error, sizeof(p->last_error),
-			 "%u crashes within %llu ms: automatic recovery stopped, left crashed until "
-			 "recovered by hand",
+			 "crashed again after %u automatic recoveries within %llu ms: automatic "
+			 "recovery stopped, left crashed until recovered by hand",
 			 p->recover_burst,
 			 (unsigned long long)(p->recover_window_ns / AMP_NSEC_PER_MSEC));
 		rproc_background_failed(p, NULL);
