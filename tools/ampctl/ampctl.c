@@ -785,6 +785,14 @@ static int cmd_rsc(char **argv)
 	return 0;
 }
 
+/* --json given to a form of a command that prints only @what: refused, with the form that
+ * gives JSON. */
+static int text_only(const char *form, const char *what, const char *instead)
+{
+	fprintf(stderr, "ampctl: %s prints %s, never JSON (%s)\n", form, what, instead);
+	return EXIT_USAGE;
+}
+
 /* --- waits that a signal ends, and trace ------------------------------------------------- */
 
 static volatile sig_atomic_t stop_requested; /* the signal that asked, or 0 */
@@ -961,11 +969,9 @@ static int cmd_trace(char **argv)
 	}
 	if (!name || (follow && crash))
 		return -1;
-	if (follow && json) {
-		fprintf(stderr, "ampctl: trace -f prints text as it comes, never JSON (trace --json "
-				"NAME gives the buffer once)\n");
-		return EXIT_USAGE;
-	}
+	if (follow && json)
+		return text_only("trace -f", "text as it comes",
+				 "trace --json NAME gives the buffer once");
 	if (follow)
 		return trace_follow(name);
 	body = crash ? ask("trace %s crash", name) : ask("trace %s", name);
@@ -1164,6 +1170,9 @@ static int cmd_topology(char **argv)
 		else
 			return -1;
 	}
+	if (dot && json)
+		return text_only("topology --dot", "a Graphviz graph",
+				 "topology --json gives the tree");
 	body = name ? ask("topology %s", name) : ask("topology");
 	for (l = strtok_r(body, "\n", &save); l && n < 1024; l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;
@@ -1588,6 +1597,33 @@ static void help_line(FILE *f, const char *left, const char *text)
 		fputc('\n', f);
 }
 
+/* @text's words in lines shorter than HELP_WIDTH: its own line breaks are spaces, so that a
+ * text edited later cannot make a line too long. */
+static void print_wrapped(FILE *f, const char *text)
+{
+	int col = 0;
+
+	for (;;) {
+		size_t len;
+
+		text += strspn(text, " \n");
+		if (!*text)
+			break;
+		len = strcspn(text, " \n");
+		if (col && col + 1 + (int)len >= HELP_WIDTH) {
+			fputc('\n', f);
+			col = 0;
+		} else if (col) {
+			fputc(' ', f);
+			col++;
+		}
+		col += fprintf(f, "%.*s", (int)len, text);
+		text += len;
+	}
+	if (col)
+		fputc('\n', f);
+}
+
 static void usage(FILE *f)
 {
 	char left[96], json_cmds[HELP_WIDTH];
@@ -1655,7 +1691,9 @@ int main(int argc, char **argv)
 		if (!strcmp(args[0], commands[k].word))
 			cmd = &commands[k];
 	if (help && cmd) {
-		printf("usage: ampctl %s %s\n  %s\n%s", cmd->word, cmd->args, cmd->summary, cmd->help);
+		printf("usage: ampctl %s%s%s\n  %s\n", cmd->word, *cmd->args ? " " : "", cmd->args,
+		       cmd->summary);
+		print_wrapped(stdout, cmd->help);
 		return 0;
 	}
 	if (help && !n) {

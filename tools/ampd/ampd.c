@@ -2000,15 +2000,20 @@ static void setup_procs(void)
 
 static void usage(FILE *f)
 {
+	/* Lines of 80 columns at most, with the defaults on lines of their own (a prefix can make
+	 * the coredump directory long). */
 	fprintf(f,
 		"usage: ampd [OPTIONS]\n"
 		"  --soc FILE.dtb           the SoC's description (a compiled Devicetree, see\n"
-		"                           docs/ampd-soc.md), or the name of an installed example\n"
-		"                           (sim-pinned); default: two simulated processors\n"
-		"  --socket PATH            where to listen (default $AMPD_SOCKET, else %s)\n"
+		"                           docs/ampd-soc.md), or the name of an installed\n"
+		"                           example (sim-pinned); default: two simulated\n"
+		"                           processors\n"
+		"  --socket PATH            where to listen (default $AMPD_SOCKET, else\n"
+		"                           %s)\n"
 		"  --group GROUP            the group allowed to connect besides the owner\n"
 		"  --firmware-dir DIR       look for firmware there first\n"
-		"  --coredump-dir DIR       where coredumps go when enabled (default %s)\n"
+		"  --coredump-dir DIR       where coredumps go when enabled (default\n"
+		"                           %s)\n"
 		"  --syslog                 log to syslog (daemon facility) instead of stderr\n"
 		"  --log-level LEVEL        err, warn, info (default) or debug\n"
 		"  --idle-timeout S         close a control connection that sends no request for\n"
