@@ -2065,6 +2065,22 @@ static int set_count(const char *opt, const char *val)
 	return 1;
 }
 
+/* Whether @opt is an option that takes a value (the others are --syslog, --version, --help). */
+static bool takes_value(const char *opt)
+{
+	static const char *const with_value[] = {"--socket",	   "--group",	  "--soc",
+						 "--coredump-dir", "--log-level", "--firmware-dir"};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(opt, with_value[i]))
+			return true;
+	for (i = 0; i < sizeof(count_opts) / sizeof(count_opts[0]); i++)
+		if (!strcmp(opt, count_opts[i].name))
+			return true;
+	return false;
+}
+
 static void add_fd(int fd, void *key)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = key};
@@ -2098,6 +2114,8 @@ int main(int argc, char **argv)
 			use_syslog = true;
 			continue;
 		} else if (!val) {
+			fprintf(stderr, "ampd: %s: %s\n", opt,
+				takes_value(opt) ? "needs a value" : "no such option");
 			usage(stderr);
 			return 2;
 		}
@@ -2125,6 +2143,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else {
+			fprintf(stderr, "ampd: %s: no such option\n", opt);
 			usage(stderr);
 			return 2;
 		}
