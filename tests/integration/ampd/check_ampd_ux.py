@@ -87,37 +87,27 @@ class Lines:
         return True
 
 
-class Watch:
-    """The daemon's events; what a wait skips is kept for the next."""
+def Watch(sock):
+    return ampd_harness.Watch(sock, fail)
 
-    def __init__(self, sock):
-        self.c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.c.connect(sock)
-        self.c.settimeout(60)
-        self.c.send(b"AMP1 watch")
-        if self.c.recv(65536) != b"AMP1 ok":
-            fail("watch refused")
-        self.backlog = []
 
-    def wait(self, *words, timeout=60):
-        def match(ev):
-            return all(w in ev.split() for w in words)
+# The channel each sample firmware of the default SoC announces last.
+CHANNEL = {"sim0": "rpmsg-client-sample", "sim1": "rpmsg-echo"}
 
-        for ev in self.backlog:
-            if match(ev):
-                self.backlog.remove(ev)
-                return ev
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.c.settimeout(max(deadline - time.monotonic(), 0.001))
-            try:
-                ev = self.c.recv(65536).decode()
-            except socket.timeout:
-                break
-            if match(ev):
-                return ev
-            self.backlog.append(ev)
-        fail(f"no event with {words} in {timeout} s; got {self.backlog[-8:]}")
+
+def boot(sock, w, *procs):
+    """Start each of @procs, and wait until its channel is up (@w: a Watch)."""
+    for proc in procs:
+        ctl(sock, "start", proc)
+        w.wait("channel-up", f"proc={proc}", f"name={CHANNEL[proc]}")
+
+
+def daemon_up(name, *args, boot_procs=()):
+    """A daemon with @args, a watch on it, and @boot_procs started."""
+    d = start_daemon(name, *args)
+    w = Watch(d.sock)
+    boot(d.sock, w, *boot_procs)
+    return d, d.sock, w
 
 
 def field(record, key):
@@ -221,6 +211,21 @@ def part_socket():
 
 
 # --- signals end the commands that wait, with exit status 0 --------------------------------------
+def watching(sock, proc, *opts):
+    """ampctl watch with @opts, once it printed an event of @proc: it waits for the next one.
+    It may not be watching yet when the first change happens: @proc is started or stopped
+    again until one is printed."""
+    p = spawn(ampctl, "--socket", sock, *opts, "watch")
+    out = Lines(p.stdout)
+    up = jctl(sock, "status", proc)["state"] == "running"
+    for _ in range(20):
+        ctl(sock, "stop" if up else "start", proc)
+        up = not up
+        if out.wait(f"proc={proc}" if not opts else f'"proc": "{proc}"', timeout=5):
+            return p, out
+    fail(f"ampctl {' '.join(opts)} watch printed no event")
+
+
 def stops_on(p, out, sig, what):
     p.send_signal(sig)
     code = wait_exit(p, f"{what} after {signal.Signals(sig).name}")
@@ -231,11 +236,7 @@ def stops_on(p, out, sig, what):
 
 
 def part_signals():
-    d = start_daemon("signals")
-    sock = d.sock
-    w = Watch(sock)
-    ctl(sock, "start", "sim1")
-    w.wait("channel-up", "proc=sim1", "name=rpmsg-echo")
+    d, sock, w = daemon_up("signals", boot_procs=["sim1"])
     for sig in (signal.SIGINT, signal.SIGTERM):
         # listen prints the echo of what it sent: from then on it waits for the next message.
         p = spawn(ampctl, "--socket", sock, "listen", "sim1/rpmsg-echo", "--send", "ping")
@@ -249,16 +250,7 @@ def part_signals():
         if not out.wait("booting"):
             fail("trace -f printed no trace")
         stops_on(p, out, sig, "trace -f")
-        # watch: an event printed means it waits for the next one. It may not be watching
-        # yet when the first change happens: each round makes another.
-        p = spawn(ampctl, "--socket", sock, "watch")
-        out = Lines(p.stdout)
-        for i in range(20):
-            ctl(sock, "start" if i % 2 == 0 else "stop", "sim0")
-            if out.wait("proc=sim0", timeout=5):
-                break
-        else:
-            fail("ampctl watch printed no event")
+        p, out = watching(sock, "sim0")
         stops_on(p, out, sig, "watch")
         if jctl(sock, "status", "sim0")["state"] != "offline":
             ctl(sock, "stop", "sim0")
@@ -322,16 +314,14 @@ def part_reasons():
     # A start that works clears it.
     ctl(sock, "firmware", "sim0", "rpmsg-client-sample.elf")
     w = Watch(sock)
-    ctl(sock, "start", "sim0")
-    w.wait("channel-up", "proc=sim0", "name=rpmsg-client-sample")
+    boot(sock, w, "sim0")
     if jctl(sock, "status", "sim0")["error"] != "-":
         fail("an old error after a start that worked")
 
     # Too many crashes in a row: automatic recovery stops; status and the log say so, with the
     # command that recovers. Crashes as fast as the processor comes back, until it is left
     # crashed (5 recoveries within 10 s; on a slow machine it may take more rounds).
-    ctl(sock, "start", "sim1")
-    w.wait("channel-up", "proc=sim1", "name=rpmsg-echo")
+    boot(sock, w, "sim1")
     w.wait("state", "proc=sim1", "state=running")
     w.backlog.clear()
     for i in range(40):
@@ -364,18 +354,8 @@ def part_reasons():
         fail("ampd's exit")
 
     # An auto-boot that fails: in ls and status, and an error event.
-    dts = os.path.join(run, "autoboot.dts")
-    with open(dts, "w") as f:
-        f.write("""/dts-v1/;
-/ { #address-cells = <1>; #size-cells = <1>;
-    reserved-memory { #address-cells = <1>; #size-cells = <1>; ranges;
-        r: ram@10000000 { reg = <0x10000000 0x100000>; no-map; };
-        p: pool@20000000 { reg = <0x20000000 0x200000>; no-map; }; };
-    remoteproc { early { compatible = "amp,sim-rproc"; firmware-name = "gone.elf";
-        memory-region = <&r>, <&p>; amp,auto-boot; }; }; };
-""")
-    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", dts + ".dtb", dts], check=True)
-    d = start_daemon("autoboot", "--soc", dts + ".dtb")
+    dtb = ampd_harness.one_sim_soc(run, "early", "gone.elf", "amp,auto-boot;")
+    d = start_daemon("autoboot", "--soc", dtb)
     w = Watch(d.sock)
     st = jctl(d.sock, "status", "early")
     if st["error"] == "-":  # the boot is in the background: it may not have failed yet
@@ -468,13 +448,7 @@ def part_ampctl():
     refused_at_start(["--socket", os.path.join(run, "x.sock"), "--soc",
                       os.path.join(run, "named.dtb")], 2, "compile it with dtc")
 
-    d = start_daemon("ctl")
-    sock = d.sock
-    w = Watch(sock)
-    ctl(sock, "start", "sim0")
-    w.wait("channel-up", "proc=sim0", "name=rpmsg-client-sample")
-    ctl(sock, "start", "sim1")
-    w.wait("channel-up", "proc=sim1", "name=rpmsg-echo")
+    d, sock, w = daemon_up("ctl", boot_procs=["sim0", "sim1"])
 
     # send --hex: the bytes its digits say. "crash" in hex makes the sample fault.
     r = ctl(sock, "send", "--hex", "sim0/rpmsg-client-sample", "zz", code=2)
@@ -519,14 +493,7 @@ def part_ampctl():
         if "never JSON" not in r.stderr or r.stdout:
             fail(f"ampctl --json {' '.join(args)}: {r.stdout!r} {r.stderr!r}")
     # watch --json: one object per line.
-    p = spawn(ampctl, "--socket", sock, "--json", "watch")
-    out = Lines(p.stdout)
-    for i in range(20):
-        ctl(sock, "stop" if i % 2 == 0 else "start", "sim1")
-        if out.wait('"proc": "sim1"', timeout=5):
-            break
-    else:
-        fail("ampctl --json watch printed no event")
+    p, out = watching(sock, "sim1", "--json")
     p.send_signal(signal.SIGTERM)
     wait_exit(p, "watch")
     for line in out.text.splitlines():
@@ -580,12 +547,9 @@ def part_coredump():
 
     dumps = os.path.join(run, "dumps")
     os.mkdir(dumps)
-    d = start_daemon("coredump", "--coredump-dir", dumps)
-    sock = d.sock
-    w = Watch(sock)
+    d, sock, w = daemon_up("coredump", "--coredump-dir", dumps)
     ctl(sock, "coredump", "sim0", "on")
-    ctl(sock, "start", "sim0")
-    w.wait("channel-up", "proc=sim0", "name=rpmsg-client-sample")
+    boot(sock, w, "sim0")
     ctl(sock, "send", "sim0/rpmsg-client-sample", "crash")
     w.wait("crash", "proc=sim0", "crashes=1")
     w.wait("channel-up", "proc=sim0", "name=rpmsg-client-sample")
@@ -636,11 +600,7 @@ def part_coredump():
 
 # --- the trace of the last crash ----------------------------------------------------------------
 def part_trace():
-    d = start_daemon("trace")
-    sock = d.sock
-    w = Watch(sock)
-    ctl(sock, "start", "sim0")
-    w.wait("channel-up", "proc=sim0", "name=rpmsg-client-sample")
+    d, sock, w = daemon_up("trace", boot_procs=["sim0"])
     r = ctl(sock, "trace", "--crash", "sim0", code=1)
     if "no trace of a crash" not in r.stderr:
         fail(f"trace --crash before any crash: {r.stderr}")
@@ -678,8 +638,7 @@ def part_trace():
     # A stop and a boot keep the crash's trace; only the next crash replaces it.
     ctl(sock, "stop", "sim0")
     w.wait("state", "proc=sim0", "state=offline")
-    ctl(sock, "start", "sim0")
-    w.wait("channel-up", "proc=sim0", "name=rpmsg-client-sample")
+    boot(sock, w, "sim0")
     if ctl(sock, "trace", "--crash", "sim0").stdout != crash:
         fail("the crash's trace after a stop and a boot")
     if d.stop() != 0:
@@ -693,12 +652,9 @@ STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (?:error|warning|info|debug): "
 
 
 def part_logs():
-    d = start_daemon("logs", "--log-level", "debug")
-    sock = d.sock
-    w = Watch(sock)
+    d, sock, w = daemon_up("logs", "--log-level", "debug")
     ctl(sock, "ls")
-    ctl(sock, "start", "sim1")
-    w.wait("channel-up", "proc=sim1", "name=rpmsg-echo")
+    boot(sock, w, "sim1")
     if d.stop() != 0:
         fail("ampd's exit")
     said = log_text(logs[-1])
