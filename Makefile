@@ -39,9 +39,11 @@ bench-plot:
 	$(PYTHON) bench/plot_latency.py build/bench/latency.json build/bench/latency.png
 
 # Traffic on several processors crashed and recovered at random, for SOAK_SECONDS; checks
-# order, integrity, losses only at crashes, and no leak. Not part of `make test`.
+# order, integrity, losses only at crashes, and no leak. Then the torture test for as long (a
+# few seconds of it run in `make test`): every rpmsg and remoteproc call at once from threads.
 soak: build
 	build/default/tests/soak/soak $(SOAK_SECONDS)
+	build/default/tests/integration/torture/torture $(SOAK_SECONDS)
 
 fuzz-build:
 	sh amp.sh build fuzz

@@ -166,6 +166,7 @@ static void host_up(struct host *h, uint8_t *area)
 
 static void host_down(struct host *h)
 {
+	rpmsg_release_channel(h->ch); /* and the reference rpmsg_create_channel() gave */
 	rpmsg_virtio_remove(h->rvdev);
 	unregister_rpmsg_driver(&host_drv);
 }

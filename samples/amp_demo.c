@@ -73,9 +73,11 @@ static bool wait_for(struct rproc *rproc, int n)
 
 static void print_channel(struct rpmsg_channel *ch, void *arg)
 {
+	char drv[64];
+
 	(void)arg;
 	printf("      channel \"%s\": src 0x%x -> dst 0x%x, driver %s\n", ch->name, ch->src,
-	       ch->dst, ch->driver ? ch->driver->name : "(none)");
+	       ch->dst, *rpmsg_channel_driver(ch, drv, sizeof(drv)) ? drv : "(none)");
 	if (ch->ept)
 		printf("        endpoint 0x%x (default)\n", rpmsg_ept_addr(ch->ept));
 }

@@ -93,6 +93,9 @@ struct rproc_dump_mem {
  *            device address or FW_RSC_ADDR_ANY (platform chooses); on success *@da and *@va are
  *            set. Optional: without it, only carveouts at a fixed @da that da_to_va maps are
  *            accepted (the memory is assumed reserved for the core). Lock held.
+ *            A fixed @da must be granted as asked, and carveouts and vrings must end below
+ *            4 GiB (the table's fields are 32 bits): the core frees and refuses anything else
+ *            (rproc_boot() fails with -ERANGE) rather than truncate it.
  *            Return: 0, -ENOMEM, -EINVAL (a fixed @da outside the pools), -EBUSY (in use).
  * @mem_free: free what @mem_alloc gave. Optional (required with @mem_alloc). Lock held.
  * @attach:   adopt a core that is already running. Optional: without it rproc_boot() of a
@@ -291,7 +294,10 @@ AMP_API void rproc_put(struct rproc *rproc);
  * @rproc: the processor
  * @type:  what happened
  *
- * Marks the processor CRASHED and hands the rest to its worker thread: vdevs removed (drivers get
+ * At once, in the caller's context, tells the drivers of its vdevs that they are going (their
+ * @going hook: blocked rpmsg senders return -ENODEV), so that crash handling is not held up by
+ * a sender waiting for buffers the dead core will never return. Then hands the rest to its
+ * worker thread: vdevs removed (drivers get
  * remove()), trace buffers saved, a coredump written if enabled, and, unless recovery is
  * disabled, the firmware reloaded, the vrings reset and the core restarted; channels come back
  * when the remote announces them again. With RPROC_FEAT_ATTACH_ON_RECOVERY the recovery is an
@@ -299,7 +305,9 @@ AMP_API void rproc_put(struct rproc *rproc);
  * anew as rproc_boot() attaches; if that fails the processor stays CRASHED. A core that crashes
  * 5 times within 10 s is left crashed (a firmware dying at boot would otherwise be reloaded
  * forever; see rproc_set_crash_limit(); RPROC_EVENT_ERROR tells it). A report while already
- * crashed, or for a processor that is not running, is ignored (as Linux does).
+ * crashed, or for a processor that is not running, is ignored (as Linux does). A report belongs
+ * to the run of the core it was made in: one the worker gets to after the processor was stopped
+ * and started again (a late event of the platform's, say) is dropped, and the new run goes on.
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.
  */
@@ -347,7 +355,10 @@ struct rpmsg_channel;
 /**
  * rproc_for_each_channel() - call @fn for every rpmsg channel of every bound rpmsg vdev of
  * @rproc (for topology dumps), with @index the vdev's. The vdevs cannot go away meanwhile (a
- * crash or stop waits): @fn must not call into rpmsg or remoteproc, nor block.
+ * crash or stop waits: the processor's notification lock is held), and each channel is valid
+ * memory during its call (rpmsg_for_each_channel()): @fn may call rpmsg functions that do not
+ * wait (rpmsg_create_ept(), rpmsg_channel_get(), a try-send), but nothing of remoteproc, and
+ * must not block.
  * Context: any thread except callbacks.
  */
 AMP_API void rproc_for_each_channel(struct rproc *rproc,
@@ -538,7 +549,9 @@ AMP_API void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *
  * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers:
  *               @num_bufs of @buf_size bytes (rproc_set_vdev_buffers(); by default Linux's
  *               geometry: 512-byte buffers, two per rx descriptor up to 512), from ops->mem_alloc
- *               or from a fixed region (rproc_add_carveout())
+ *               or from a fixed region (rproc_add_carveout()); the driver's until its
+ *               remove() returns, or until it releases it if it kept it
+ *               (rproc_virtio_hold_bufs())
  * @buf_size, @num_bufs: that geometry
  * @driver_priv: the driver's, set in probe
  * @poll_skip:   polled processors (rproc_set_polled()): bit j set in probe when the driver has
@@ -585,6 +598,14 @@ struct rproc_virtio_device {
  *          return true when some is left: the core calls again at once, after letting a stop
  *          or a walk of the channels in, so that a remote that keeps its ring full cannot keep
  *          them out. Return false when done (and armed for the next kick).
+ * @going:  optional: the vdev is about to be removed (a crash was reported, or a stop begins):
+ *          stop waiting for the remote now (rpmsg: blocked senders return -ENODEV), so that
+ *          nothing holds up the removal, which follows. Called at least once before @remove
+ *          in those cases, from any context: the caller of rproc_report_crash() (a platform
+ *          thread, the notification context inside @notify, the driver itself reporting a
+ *          broken ring with its own locks held) or the thread that stops the processor. It
+ *          must not block nor take a lock it may be called with. The processor's going lock
+ *          (a leaf) is held.
  */
 struct rproc_virtio_driver {
 	const char *name;
@@ -592,7 +613,30 @@ struct rproc_virtio_driver {
 	int (*probe)(struct rproc_virtio_device *vdev);
 	void (*remove)(struct rproc_virtio_device *vdev);
 	bool (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
+	void (*going)(struct rproc_virtio_device *vdev);
 };
+
+struct rproc_buf_hold;
+
+/**
+ * rproc_virtio_hold_bufs() - keep @vdev's buffer memory (@buf_va) past remove(), for a driver
+ * whose users may still hold buffers there when the vdev goes (rpmsg's zero-copy transmit
+ * buffers and held receive buffers). Until rproc_virtio_release_bufs(), the memory is neither
+ * given back to the platform nor to a later run: if the processor restarts meanwhile (a
+ * recovery), the vdev gets other memory, so that nothing the new run hands to the remote
+ * aliases what the old one's users hold. Freeing the processor gives it back regardless.
+ * Context: the driver's remove(). Return: the hold (never NULL); asked again in the same
+ * remove(), the same one.
+ */
+AMP_API struct rproc_buf_hold *rproc_virtio_hold_bufs(struct rproc_virtio_device *vdev);
+
+/**
+ * rproc_virtio_release_bufs() - the driver no longer touches memory it kept; it goes back to
+ * the platform at the processor's next start, stop or recovery (under its lock). NULL is
+ * ignored.
+ * Context: any, including callbacks and the notification context; never blocks.
+ */
+AMP_API void rproc_virtio_release_bufs(struct rproc_buf_hold *hold);
 
 /**
  * rproc_virtio_register_driver() - drive every vdev of @drv->id that comes up from now on

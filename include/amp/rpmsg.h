@@ -9,12 +9,23 @@
  * the caller of rproc_poll() in polling mode). From a callback you may send (any variant; a
  * blocking send that finds no free buffer there polls the ring instead of sleeping, since the
  * kick that would wake it is handled by this very thread), create and destroy endpoints
- * (including the callback's own), and hold the received buffer. You may not register or
- * unregister drivers, nor boot or shut down processors.
+ * (including the callback's own), hold the received buffer, and look channels up and drop
+ * references. You may not register or unregister drivers, create or release channels, nor
+ * boot or shut down processors.
  *
  * Everything else is callable from any thread unless stated. A sender blocked when the device
- * goes is woken with -ENODEV; a channel must not be used after its remove() returned, nor an
- * endpoint after rpmsg_destroy_ept().
+ * goes is woken with -ENODEV; an endpoint must not be used after rpmsg_destroy_ept().
+ *
+ * Channels are reference-counted, as Linux counts its rpmsg devices: the remote may withdraw
+ * a channel at any time, and a channel stays valid memory as long as someone holds a
+ * reference. A driver may use its channel without one from probe() until remove() returns;
+ * rpmsg_channel_find() and rpmsg_create_channel() return a reference, rpmsg_channel_get()
+ * takes one, rpmsg_channel_put() drops it. Operations on a channel that has gone (withdrawn,
+ * released, or its device gone) fail with -ENODEV, or return NULL.
+ *
+ * No lock of the bus is held while a driver's probe() or remove() runs, nor across an
+ * announcement (a blocking send): only the channel concerned waits meanwhile, so a remote that
+ * stops returning buffers holds up neither lookups nor any other processor's name service.
  */
 #ifndef AMP_RPMSG_H
 #define AMP_RPMSG_H
@@ -61,11 +72,14 @@ struct rpmsg_device_id {
 /**
  * struct rpmsg_channel - a channel on the bus (Linux now calls it rpmsg_device)
  * @name:  the service name
- * @src:   our address (the default endpoint's)
+ * @src:   our address (the default endpoint's; set when a driver binds a channel the remote
+ *         announced)
  * @dst:   the remote's address
- * @ept:   the default endpoint, created before probe() with the driver's callback
+ * @ept:   the default endpoint, created before probe() with the driver's callback; valid from
+ *         probe() until remove() returns
  * @priv:  the driver's, free to use
- * Read-only to users except @priv; valid from probe() until remove() returns.
+ * Read-only to users except @priv. Valid memory from probe() until remove() returns, and for
+ * as long as a reference is held (see the top of this file).
  */
 struct rpmsg_channel {
 	char name[RPMSG_NAME_SIZE];
@@ -75,10 +89,6 @@ struct rpmsg_channel {
 	void *priv;
 	/* private: */
 	struct rpmsg_virtio_device *rvdev;
-	const struct rpmsg_driver *driver;
-	bool announce;
-	bool dead;
-	struct rpmsg_channel *next;
 };
 
 /**
@@ -89,6 +99,11 @@ struct rpmsg_channel {
  * @remove:   the channel goes (name-service DESTROY, the device stopped or crashed, or the
  *            driver is unregistered); no callback runs for it after remove() returns.
  * @callback: messages to the channel's default endpoint
+ *
+ * probe() and remove() of one channel never run concurrently, and run with that channel's
+ * lock held (no lock of the bus): they may send (blocking too), create and destroy endpoints
+ * and look channels up; they must not register or unregister drivers, create or release
+ * channels, boot or shut down processors, nor wait for an rx callback of their channel.
  */
 struct rpmsg_driver {
 	const char *name;
@@ -106,15 +121,17 @@ struct rpmsg_driver {
  * @drv: kept by pointer until unregistered
  *
  * probe() runs in this thread for channels already present, in the notification context for
- * those that appear later.
- * Context: any thread except callbacks. Return: 0; -EINVAL (no id table or probe); -EBUSY
- * (already registered).
+ * those that appear later (or in the thread of rpmsg_create_channel()).
+ * Context: any thread except callbacks, probe() and remove(). Return: 0; -EINVAL (no id table
+ * or probe); -EBUSY (already registered); -ENOMEM.
  */
 AMP_API int register_rpmsg_driver(struct rpmsg_driver *drv);
 
 /**
- * unregister_rpmsg_driver() - unbind @drv: remove() for each of its channels, in this thread.
- * Context: any thread except callbacks.
+ * unregister_rpmsg_driver() - unbind @drv: remove() for each of its channels, in this thread
+ * (or, for a channel another thread is removing at that moment, in that thread: this waits for
+ * it). When it returns, no probe(), remove() or callback of @drv runs.
+ * Context: any thread except callbacks, probe() and remove().
  */
 AMP_API void unregister_rpmsg_driver(struct rpmsg_driver *drv);
 
@@ -134,8 +151,10 @@ AMP_API struct rpmsg_endpoint *rpmsg_create_ept(struct rpmsg_channel *rpdev, rpm
 
 /**
  * rpmsg_destroy_ept() - remove an endpoint. When it returns, no callback of it runs any more
- * and @priv is not touched again (from its own callback: once that callback returns). Buffers it
- * holds are released.
+ * and @priv is not touched again (from its own callback: once that callback returns). What it
+ * holds goes back: receive buffers it held (rpmsg_hold_rx_buffer()) to the remote, zero-copy
+ * transmit buffers it had out (rpmsg_get_tx_buffer()) to the free list; pointers to them are
+ * the caller's no more.
  * Context: any thread, including callbacks.
  */
 AMP_API void rpmsg_destroy_ept(struct rpmsg_endpoint *ept);
@@ -180,9 +199,10 @@ AMP_API int rpmsg_ept_sendto(struct rpmsg_endpoint *ept, u32 dst, const void *da
 AMP_API int rpmsg_get_mtu(struct rpmsg_endpoint *ept);
 
 /*
- * Zero-copy transmit: take a buffer, write up to *@len payload bytes into it, then send it with
- * rpmsg_send_nocopy() or give it back with rpmsg_release_tx_buffer(). The buffer is the caller's
- * until one of those. Context: any thread, including callbacks.
+ * Zero-copy transmit: take a buffer for an endpoint, write up to *@len payload bytes into it,
+ * then send it with rpmsg_send_nocopy() or give it back with rpmsg_release_tx_buffer(), on the
+ * same endpoint. The buffer is the caller's until one of those, or until the endpoint is
+ * destroyed. Context: any thread, including callbacks.
  */
 
 /**
@@ -194,38 +214,46 @@ AMP_API int rpmsg_get_mtu(struct rpmsg_endpoint *ept);
 AMP_API void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms);
 
 /**
- * rpmsg_send_nocopy() - send @len bytes already written at @buf (from rpmsg_get_tx_buffer())
- * from @ept to @dst. Return: 0; -EMSGSIZE; -EINVAL (not a buffer we handed out, or dst ANY);
- * -ENODEV. On error the buffer is still the caller's.
+ * rpmsg_send_nocopy() - send @len bytes already written at @buf (from rpmsg_get_tx_buffer() on
+ * @ept) from @ept to @dst. Return: 0; -EMSGSIZE; -EINVAL (not a buffer handed out to @ept, or
+ * dst ANY); -ENODEV. On error the buffer is still the caller's.
  */
 AMP_API int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *buf, int len);
 
-/** rpmsg_release_tx_buffer() - give back a buffer from rpmsg_get_tx_buffer() unused. */
+/** rpmsg_release_tx_buffer() - give back a buffer rpmsg_get_tx_buffer() handed out to @ept,
+ * unused; anything else is ignored. */
 AMP_API void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *buf);
 
 /**
- * rpmsg_hold_rx_buffer() - keep the buffer @data (as given to the callback) past the callback;
- * it is not returned to the remote until rpmsg_release_rx_buffer(). Held buffers are receive
- * buffers the remote cannot use meanwhile: hold few, briefly.
- * Context: the endpoint's callback. Return: 0; -EINVAL when @data is not the message being
- * delivered.
+ * rpmsg_hold_rx_buffer() - keep the buffer @data (as given to @ept's callback) past the
+ * callback; it is not returned to the remote until rpmsg_release_rx_buffer() or
+ * rpmsg_destroy_ept(). Held buffers are receive buffers the remote cannot use meanwhile: hold
+ * few, briefly.
+ * Context: @ept's callback. Return: 0; -EINVAL when @data is not the message being delivered
+ * to @ept, or @ept was destroyed.
  */
 AMP_API int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data);
 
-/** rpmsg_release_rx_buffer() - give back a held buffer. Context: any thread. */
+/** rpmsg_release_rx_buffer() - give back a buffer @ept holds; anything else is ignored.
+ * Context: any thread. */
 AMP_API void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data);
 
 /**
  * rpmsg_create_channel() - a local channel on @rvdev, announced to the remote through the name
- * service (when negotiated) if @src is not RPMSG_ADDR_ANY; drivers matching @name are probed.
- * Context: any thread except callbacks.
- * Return: the channel, or NULL (bad name, duplicate, device gone, no memory).
+ * service (when negotiated) if @src is not RPMSG_ADDR_ANY; drivers matching @name are probed
+ * (in this thread).
+ * Context: any thread except callbacks, probe() and remove().
+ * Return: the channel with a reference for the caller (dropped by rpmsg_release_channel()), or
+ * NULL (bad name, duplicate, device gone, no memory).
  */
 AMP_API struct rpmsg_channel *rpmsg_create_channel(struct rpmsg_virtio_device *rvdev,
 						   const char *name, u32 src, u32 dst);
 
-/** rpmsg_release_channel() - remove a channel made by rpmsg_create_channel() (announced
- * DESTROY). Context: any thread except callbacks. */
+/**
+ * rpmsg_release_channel() - remove a channel made by rpmsg_create_channel() (its driver's
+ * remove(), DESTROY announced) if it is still there, and drop the reference the creation gave.
+ * Context: any thread except callbacks, probe() and remove().
+ */
 AMP_API void rpmsg_release_channel(struct rpmsg_channel *rpdev);
 
 /**
@@ -238,12 +266,14 @@ AMP_API void rpmsg_release_channel(struct rpmsg_channel *rpdev);
  * @tx_msgs:      messages sent
  * @tx_timeouts:  blocking sends that found no buffer in time
  * @tx_waiting:   senders blocked now, waiting for a buffer
+ * @rx_held:      receive buffers held by endpoints now (rpmsg_hold_rx_buffer())
+ * @tx_out:       zero-copy transmit buffers handed out now (rpmsg_get_tx_buffer())
  * @broken:       bit n set: the remote broke vring n (an impossible ring value); its traffic has
  *                stopped for good on this device (a recovery makes a new one)
  */
 struct rpmsg_stats {
 	uint64_t rx_msgs, rx_bad, rx_no_ept, ns_bad, ns_refused, tx_msgs, tx_timeouts;
-	uint64_t tx_waiting;
+	uint64_t tx_waiting, rx_held, tx_out;
 	uint32_t broken;
 };
 
@@ -268,13 +298,14 @@ typedef void (*rpmsg_channel_watch_t)(struct rpmsg_channel *rpdev, enum rpmsg_ch
 /**
  * rpmsg_set_channel_watch() - call @fn for every channel that comes or goes on any device, as
  * a udev monitor sees rpmsg devices on Linux; NULL stops it. One watcher: a later call replaces
- * the earlier. Channels present before the call are not replayed (rpmsg_for_each_channel()
- * lists them).
- * @fn runs with the bus lock held, in the thread that adds or removes the channel (the
- * notification thread for announcements; the booting or stopping thread, with the processor's
- * locks held, for a device's coming and going; callers of rpmsg_create_channel() and
- * rpmsg_release_channel()): it must be quick, may read @rpdev (rpmsg_device_name() too), and
- * must not call anything else of rpmsg or remoteproc. @rpdev is valid only during the call.
+ * the earlier, and once it returns the earlier is not running nor called again. Channels
+ * present before the call are not replayed (rpmsg_for_each_channel() lists them).
+ * @fn runs in the thread that adds or removes the channel (the notification thread for
+ * announcements; the booting or stopping thread, with the processor's locks held, for a
+ * device's coming and going; callers of rpmsg_create_channel() and rpmsg_release_channel()),
+ * with the channel's lock and the watch's held (not the bus lock): it must be quick, may read
+ * @rpdev (rpmsg_device_name() too) and take a reference (rpmsg_channel_get()), and must not
+ * call anything else of rpmsg or remoteproc. Per channel, UP comes before DOWN.
  * Context: any thread except callbacks.
  */
 AMP_API void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv);
@@ -282,20 +313,52 @@ AMP_API void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv);
 /**
  * rpmsg_device_name() - the name of the device @rpdev is on: "<processor>/vdev<n>" for a
  * remoteproc vdev, which tells apart channels of the same name on different processors.
- * Context: any, while the channel is valid (in its probe, callbacks and remove, for one).
+ * Context: any, while the channel is valid (in its probe, callbacks and remove, or with a
+ * reference).
  */
 AMP_API const char *rpmsg_device_name(const struct rpmsg_channel *rpdev);
 
 /**
- * rpmsg_channel_find() - the channel named @name on @rvdev (NULL when none). Valid until the
- * channel is removed: use from a thread that will not race with that, or from callbacks.
+ * rpmsg_channel_find() - the channel named @name on @rvdev, with a reference
+ * Return: the channel (drop the reference with rpmsg_channel_put()), or NULL when none is on
+ * the bus. The remote may withdraw it at any time after: sends on it then fail with -ENODEV.
+ * Context: any thread, including callbacks, probe() and remove(); takes the bus lock briefly.
  */
 AMP_API struct rpmsg_channel *rpmsg_channel_find(struct rpmsg_virtio_device *rvdev,
 						 const char *name);
 
 /**
- * rpmsg_for_each_channel() - call @fn for every channel of @rvdev (for topology dumps), with
- * the bus lock held: @fn must not call back into rpmsg.
+ * rpmsg_channel_get() - take another reference to @rpdev (one from rpmsg_channel_find(), or a
+ * channel given to a probe(), a callback, a watch or rpmsg_for_each_channel()'s @fn, valid
+ * for the call). Context: any. Return: @rpdev.
+ */
+AMP_API struct rpmsg_channel *rpmsg_channel_get(struct rpmsg_channel *rpdev);
+
+/**
+ * rpmsg_channel_put() - drop a reference; the last one frees the channel. NULL is ignored.
+ * Context: any thread, including callbacks. Never blocks.
+ */
+AMP_API void rpmsg_channel_put(struct rpmsg_channel *rpdev);
+
+/**
+ * rpmsg_channel_is_dead() - whether @rpdev has gone (withdrawn by the remote, released, or its
+ * device gone): operations on it fail. Context: any, with a reference. A snapshot.
+ */
+AMP_API bool rpmsg_channel_is_dead(const struct rpmsg_channel *rpdev);
+
+/**
+ * rpmsg_channel_driver() - the name of the driver bound to @rpdev (a snapshot: it may be
+ * unbound at any time), copied into @buf of @len bytes, truncated and NUL-terminated; "" when
+ * none is bound. Context: any, while the channel is valid. Return: @buf.
+ */
+AMP_API const char *rpmsg_channel_driver(const struct rpmsg_channel *rpdev, char *buf,
+					 size_t len);
+
+/**
+ * rpmsg_for_each_channel() - call @fn for every channel of @rvdev (for topology dumps), in
+ * this thread. The channels are taken with references first and @fn runs without any lock of
+ * the bus: it may call rpmsg (a channel may go meanwhile: operations on it then fail).
+ * Context: any thread except callbacks.
  */
 AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 				    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg);
@@ -316,6 +379,14 @@ AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
  *               for vring 0; a sender waiting for a transmit buffer looks for one itself,
  *               yielding the CPU between looks, so vring 1 needs no notification)
  * @ready:       set DRIVER_OK; called once the receive buffers are posted, before the first kick
+ * @release_bufs: optional: the buffer pool is no longer used: called once, after
+ *               rpmsg_virtio_remove(), as soon as no buffer of it is held by a user (zero-copy
+ *               transmit buffers handed out, receive buffers held): from rpmsg_virtio_remove()
+ *               itself when none is, else from the thread that gives the last one back (any
+ *               thread, a callback too, with rpmsg's locks held: it must not block nor call
+ *               into rpmsg). Until then the pool must stay mapped and must not be handed to
+ *               anyone else; without it, the pool must outlive every buffer the users hold.
+ * @bufs_priv:   for @release_bufs
  * @broken:      optional: the remote broke vring @vqid (called once per device, from the
  *               notification context or a sender's thread, with rpmsg's ring locks held: it
  *               must not call back into rpmsg); the remoteproc glue reports a crash
@@ -337,6 +408,8 @@ struct rpmsg_virtio_config {
 	void (*kick)(void *priv, unsigned int vqid);
 	void (*ready)(void *priv);
 	void (*broken)(void *priv, unsigned int vqid);
+	void (*release_bufs)(void *bufs_priv);
+	void *bufs_priv;
 	void *priv;
 };
 
@@ -361,8 +434,21 @@ AMP_API int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg,
 AMP_API bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid);
 
 /**
+ * rpmsg_virtio_going() - the device is about to be removed (its remote crashed, or it is being
+ * stopped): blocked senders return -ENODEV now, including one polling in the notification
+ * context, and new ones do not wait for a buffer; nothing else changes. rpmsg_virtio_remove()
+ * must follow (a sender caught at that instant between its check and its sleep is woken by it).
+ * Context: any, including the notification context and @broken (rpmsg's ring locks held).
+ * Never blocks.
+ */
+AMP_API void rpmsg_virtio_going(struct rpmsg_virtio_device *rvdev);
+
+/**
  * rpmsg_virtio_remove() - the device goes: channels removed (drivers' remove()), endpoints
  * destroyed, blocked senders woken with -ENODEV; nothing touches the rings after it returns.
+ * Endpoints the user made stay valid until destroyed, and so do the buffers they hold (their
+ * memory is not reused while held, see @release_bufs): sending one fails with -ENODEV,
+ * releasing it is accepted.
  * Context: any thread except callbacks, never concurrently with rpmsg_virtio_notify().
  */
 AMP_API void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev);

@@ -56,9 +56,11 @@ static void on_event(struct rproc *rproc, enum rproc_event ev, void *priv)
 
 static void print_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
 {
+	char drv[64];
+
 	(void)arg;
 	printf("    vdev%u: channel \"%s\": src 0x%x -> dst 0x%x, driver %s\n", index, ch->name,
-	       ch->src, ch->dst, ch->driver ? ch->driver->name : "(none)");
+	       ch->src, ch->dst, *rpmsg_channel_driver(ch, drv, sizeof(drv)) ? drv : "(none)");
 }
 
 static bool step(bool ok, const char *what)

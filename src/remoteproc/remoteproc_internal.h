@@ -50,6 +50,18 @@ struct rproc_vring {
 	uint16_t poll_seen; /* polled mode: its used index when last looked at; notify_lock */
 };
 
+/*
+ * A vdev's buffer memory its driver keeps past remove(), because its users still hold buffers
+ * there (rproc_virtio_hold_bufs()). Two references: the core's, dropped when it gives the memory
+ * back to the platform, and the driver's, dropped by rproc_virtio_release_bufs(); the last frees
+ * the struct. While the core holds one, a count of 1 means the driver has released it.
+ */
+struct rproc_buf_hold {
+	struct rproc_mem mem;
+	unsigned int refs;           /* atomic */
+	struct rproc_buf_hold *next; /* on the processor's held list; guarded by lock */
+};
+
 struct rproc_vdev {
 	struct rproc_private *owner;
 	unsigned int index;   /* among all vdev entries of the table */
@@ -60,6 +72,8 @@ struct rproc_vdev {
 	struct rproc_vring vring[RPROC_MAX_VRINGS];
 	struct rproc_mem bufs;
 	unsigned int buf_size, num_bufs; /* the geometry of bufs */
+	struct rproc_buf_hold *hold;     /* ready for the driver of this run */
+	struct rproc_buf_hold *held;     /* taken: its driver keeps bufs' memory */
 	struct rproc_virtio_device dev;            /* what the driver sees */
 	const struct rproc_virtio_driver *driver;  /* bound driver; guarded by notify_lock */
 };
@@ -130,6 +144,9 @@ struct rproc_private {
 	struct rproc_vdev *vdevs;
 	unsigned int num_vdevs;
 	int next_notifyid;
+	/* Buffer memory of earlier runs their drivers still hold: given back to the platform once
+	 * released, never to a later run before. Guarded by lock; lives across boots. */
+	struct rproc_buf_hold *held_bufs;
 
 	/* What the platform reserved (rproc_add_carveout()) and the buffer geometry
 	 * (rproc_set_vdev_buffers(); 0: Linux's); kept across boots, guarded by lock. */
@@ -139,6 +156,9 @@ struct rproc_private {
 
 	/* Notification routing: taken by rproc_vq_interrupt(), and by whoever unplugs a vdev. */
 	struct amp_mutex notify_lock;
+	/* The vdev array and each vdev's driver, for rproc_vdevs_going() (any context, perhaps
+	 * inside the notification path, which holds notify_lock): written under both locks. */
+	struct amp_mutex going_lock;
 	unsigned long unknown_notifies; /* guarded by notify_lock */
 	bool polled;                    /* rproc_set_polled(); set before boot */
 
@@ -148,7 +168,11 @@ struct rproc_private {
 	struct amp_mutex work_lock;
 	struct amp_cond work_cond;
 	unsigned int work;              /* RPROC_WORK_*; guarded by work_lock */
-	enum rproc_crash_type crash_type;
+	enum rproc_crash_type crash_type; /* the crash queued; guarded by work_lock */
+	unsigned int crash_run;         /* the run it was reported for; guarded by work_lock */
+	/* Counts the core's starts (boot, attach, recovery): a crash report belongs to the run it
+	 * was made in. Moved under lock before each start; read atomically anywhere. */
+	unsigned int run;
 	uint64_t recover_ns[RPROC_RECOVERY_BURST_MAX]; /* when the last automatic recoveries ran */
 	unsigned int recover_next;
 	unsigned int recover_burst;     /* 0: no limit; guarded by lock */
@@ -200,12 +224,22 @@ int rproc_install_loaded_table(struct rproc_private *p);
 void rproc_save_traces(struct rproc_private *p);
 /* Free the saved texts: the last ones, and with @crash those of the last crash. */
 void rproc_free_last_traces(struct rproc_private *p, bool crash);
+/* Buffer memory a driver kept (rproc_virtio_hold_bufs()) stays out of the next run: a vdev
+ * whose memory is held gets new memory (zeroed). For a recovery, before the vdevs start. */
+int rproc_renew_held_bufs(struct rproc_private *p);
+/* Give back to the platform the held memory that was released; with @all (the processor is
+ * freed), all of it. */
+void rproc_reap_held_bufs(struct rproc_private *p, bool all);
 
 /* rproc_vdev.c */
 int rproc_start_vdevs(struct rproc_private *p);
 void rproc_stop_vdevs(struct rproc_private *p);
-/* Zero the vrings and buffers so that nothing of the last run survives into the next. */
-void rproc_reset_vdev_memory(struct rproc_private *p);
+/* Tell the drivers of the bound vdevs that their vdevs are about to go, if the core is still in
+ * run @run. Any context; takes only going_lock. */
+void rproc_vdevs_going(struct rproc_private *p, unsigned int run);
+/* Zero the vrings and buffers so that nothing of the last run survives into the next; buffer
+ * memory a driver still holds is replaced instead (rproc_renew_held_bufs()). */
+int rproc_reset_vdev_memory(struct rproc_private *p);
 
 /* rproc_coredump.c */
 int rproc_coredump(struct rproc_private *p);

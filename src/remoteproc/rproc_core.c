@@ -56,6 +56,19 @@ static enum rproc_state rproc_state_get(const struct rproc_private *p)
 	return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
 }
 
+static unsigned int rproc_run_get(const struct rproc_private *p)
+{
+	return __atomic_load_n(&p->run, __ATOMIC_ACQUIRE);
+}
+
+/* A new run of the core begins (before it starts: a report made from then on is for it; its
+ * vdevs are hooked after, under going_lock, so rproc_vdevs_going() sees the new value). Lock
+ * held. */
+static void rproc_run_next(struct rproc_private *p)
+{
+	__atomic_add_fetch(&p->run, 1, __ATOMIC_RELEASE);
+}
+
 void rproc_event_locked(struct rproc_private *p, enum rproc_event event)
 {
 	if (p->event_cb)
@@ -150,6 +163,7 @@ struct rproc *rproc_alloc(const char *name, const struct rproc_ops *ops, const c
 	p->recover_window_ns = RPROC_RECOVERY_WINDOW_NS;
 	amp_mutex_init(&p->lock);
 	amp_mutex_init(&p->notify_lock);
+	amp_mutex_init(&p->going_lock);
 	amp_mutex_init(&p->work_lock);
 	amp_cond_init(&p->work_cond);
 	return rproc;
@@ -174,8 +188,10 @@ static void rproc_release(struct rproc *rproc)
 {
 	struct rproc_private *p = rproc_p(rproc);
 
+	rproc_reap_held_bufs(p, true);
 	amp_cond_destroy(&p->work_cond);
 	amp_mutex_destroy(&p->work_lock);
+	amp_mutex_destroy(&p->going_lock);
 	amp_mutex_destroy(&p->notify_lock);
 	amp_mutex_destroy(&p->lock);
 	rproc_free_last_traces(p, true);
@@ -249,6 +265,7 @@ static int rproc_start_core(struct rproc_private *p)
 {
 	int ret;
 
+	rproc_run_next(p);
 	p->platform_error[0] = '\0';
 	ret = p->ops->start(p->rproc);
 	if (ret)
@@ -349,6 +366,7 @@ static int rproc_attach_locked(struct rproc_private *p)
 		memcpy(table, p->cached_table, size);
 		p->table_ptr = table;
 	}
+	rproc_run_next(p);
 	p->platform_error[0] = '\0';
 	ret = p->ops->attach(rproc);
 	if (ret) {
@@ -563,7 +581,9 @@ static int rproc_recover_locked(struct rproc_private *p)
 	rproc_fw_release(image, size);
 	if (ret)
 		return ret;
-	rproc_reset_vdev_memory(p);
+	ret = rproc_reset_vdev_memory(p);
+	if (ret)
+		return ret;
 	ret = rproc_install_loaded_table(p);
 	if (ret)
 		return ret;
@@ -583,10 +603,19 @@ static int rproc_recover_locked(struct rproc_private *p)
 }
 
 /* The first part of crash handling: take the core down, dump it. Lock held. */
-static void rproc_crash_locked(struct rproc_private *p, enum rproc_crash_type type)
+static void rproc_crash_locked(struct rproc_private *p, enum rproc_crash_type type,
+			       unsigned int run)
 {
 	if (p->state != RPROC_RUNNING && p->state != RPROC_ATTACHED)
 		return; /* stopped on purpose meanwhile, or already crashed */
+	if (run != p->run) {
+		/* Made for a run that was stopped meanwhile (a late event of the platform's, or a
+		 * stop and a start before the worker got here): this run did not crash. */
+		amp_log(AMP_LOG_WARN, "%s: a crash report (%s) for an earlier run was dropped "
+				      "(made in run %u; run %u is up)",
+			p->name, rproc_crash_type_name(type), run, p->run);
+		return;
+	}
 	__atomic_add_fetch(&p->crash_cnt, 1, __ATOMIC_RELAXED);
 	amp_log(AMP_LOG_WARN, "%s: crashed (%s), crash %u", p->name, rproc_crash_type_name(type),
 		rproc_crash_count(p->rproc));
@@ -649,7 +678,7 @@ int rproc_set_crash_limit(struct rproc *rproc, unsigned int burst, unsigned int 
 static void *rproc_worker(void *arg)
 {
 	struct rproc_private *p = arg;
-	unsigned int work;
+	unsigned int work, run;
 	enum rproc_crash_type type;
 
 	for (;;) {
@@ -659,6 +688,7 @@ static void *rproc_worker(void *arg)
 		work = p->work;
 		p->work = 0;
 		type = p->crash_type;
+		run = p->crash_run;
 		amp_mutex_unlock(&p->work_lock);
 		if (work & RPROC_WORK_EXIT)
 			return NULL;
@@ -671,7 +701,7 @@ static void *rproc_worker(void *arg)
 				rproc_background_failed(p, "auto-boot failed");
 		}
 		if (work & RPROC_WORK_CRASH)
-			rproc_crash_locked(p, type);
+			rproc_crash_locked(p, type, run);
 		if ((work & (RPROC_WORK_CRASH | RPROC_WORK_RECOVER)) && p->state == RPROC_CRASHED &&
 		    ((work & RPROC_WORK_RECOVER) ||
 		     (rproc_recovery_enabled(p->rproc) && !rproc_crash_loop(p)))) {
@@ -694,20 +724,29 @@ void rproc_report_crash(struct rproc *rproc, enum rproc_crash_type type)
 {
 	struct rproc_private *p;
 	enum rproc_state state;
+	unsigned int run;
 
 	if (!rproc)
 		return;
 	p = rproc_p(rproc);
+	run = rproc_run_get(p);
 	state = rproc_state_get(p);
-	if (state != RPROC_RUNNING && state != RPROC_ATTACHED)
+	/* Up, and the same run throughout: a report racing with a restart was for the run that
+	 * went. */
+	if ((state != RPROC_RUNNING && state != RPROC_ATTACHED) || rproc_run_get(p) != run)
 		return;
 	amp_mutex_lock(&p->work_lock);
-	if (!(p->work & RPROC_WORK_CRASH)) {
+	/* One crash queued at a time; a newer run's replaces an older one's (dropped anyway). */
+	if (!(p->work & RPROC_WORK_CRASH) || p->crash_run != run) {
 		p->crash_type = type;
+		p->crash_run = run;
 		p->work |= RPROC_WORK_CRASH;
 		amp_cond_signal(&p->work_cond);
 	}
 	amp_mutex_unlock(&p->work_lock);
+	/* The worker's first step unhooks the vdevs, which waits for the notification path: a
+	 * sender blocked there (in a callback) must let go now, not at its timeout. */
+	rproc_vdevs_going(p, run);
 }
 
 int rproc_trigger_recovery(struct rproc *rproc)

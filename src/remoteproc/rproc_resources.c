@@ -24,9 +24,12 @@
 /* Virtio transport features the host accepts when the firmware offers them. */
 #define RPROC_HOST_FEATURES ((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX))
 
-/* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). */
+/* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). @below_4g:
+ * the address goes back into a 32-bit field of the table, so the whole range must lie below
+ * 4 GiB; a platform allocator that answers elsewhere (or moves a fixed address) is refused
+ * rather than truncated into an address that names other memory. */
 static int rproc_mem_get(struct rproc_private *p, struct rproc_mem *m, uint64_t da, size_t len,
-			 size_t align)
+			 size_t align, bool below_4g)
 {
 	int ret;
 
@@ -38,6 +41,19 @@ static int rproc_mem_get(struct rproc_private *p, struct rproc_mem *m, uint64_t 
 		ret = p->ops->mem_alloc(p->rproc, len, align, &got, &va);
 		if (ret)
 			return ret;
+		if ((da != FW_RSC_ADDR_ANY && got != da) ||
+		    (below_4g && (got > UINT32_MAX || len > (uint64_t)UINT32_MAX + 1 - got))) {
+			char want[32] = "any address";
+
+			if (da != FW_RSC_ADDR_ANY)
+				snprintf(want, sizeof(want), "da 0x%llx", (unsigned long long)da);
+			amp_log(AMP_LOG_ERR,
+				"%s: the platform gave 0x%zx bytes at da 0x%llx when asked for %s: "
+				"the resource table names only the asked address, below 4 GiB",
+				p->name, len, (unsigned long long)got, want);
+			p->ops->mem_free(p->rproc, got, len);
+			return -AMP_ERANGE;
+		}
 		m->da = got;
 		m->va = va;
 		m->allocated = true;
@@ -115,7 +131,7 @@ static int rproc_handle_carveout(struct rproc_private *p, struct fw_rsc_carveout
 	if (pm)
 		ret = rproc_mem_in_platform(p, &m, pm, c->da, c->len);
 	else
-		ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE);
+		ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE, true);
 	if (ret)
 		return rproc_fail(p, ret, "resource %u: carveout \"%s\" of 0x%x bytes at da 0x%x: %s",
 				  i, m.name, c->len, c->da, amp_strerror(ret));
@@ -193,12 +209,14 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 				  v->num_of_vrings);
 
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	grown = realloc(p->vdevs, sizeof(*grown) * (p->num_vdevs + 1));
 	if (grown) {
 		p->vdevs = grown;
 		memset(&grown[p->num_vdevs], 0, sizeof(*grown));
 		p->num_vdevs++;
 	}
+	amp_mutex_unlock(&p->going_lock);
 	amp_mutex_unlock(&p->notify_lock);
 	if (!grown)
 		return -AMP_ENOMEM;
@@ -216,7 +234,7 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 		size_t len = amp_align_up(vring_size(r->num, r->align), RPROC_PAGE_SIZE);
 
 		snprintf(vr->mem.name, sizeof(vr->mem.name), "vdev%uvring%u", vdev->index, j);
-		ret = rproc_mem_get(p, &vr->mem, r->da, len, align);
+		ret = rproc_mem_get(p, &vr->mem, r->da, len, align, true);
 		if (ret)
 			return rproc_fail(p, ret,
 					  "resource %u: vring %u (%u descriptors, 0x%zx bytes) at da "
@@ -282,6 +300,57 @@ static const struct rproc_mem *rproc_named_memory(const struct rproc_private *p,
 	return rproc_platform_carveout(p, name);
 }
 
+/* Take vdev @v's buffer memory from it if its driver still holds it (onto the held list),
+ * else forget the hold. Returns whether it was taken. Lock held. */
+static bool rproc_take_held_bufs(struct rproc_private *p, struct rproc_vdev *v)
+{
+	struct rproc_buf_hold *h = v->held;
+
+	v->held = NULL;
+	if (!h)
+		return false;
+	if (__atomic_load_n(&h->refs, __ATOMIC_ACQUIRE) == 1) {
+		free(h); /* released already: the memory is the vdev's again */
+		return false;
+	}
+	h->next = p->held_bufs;
+	p->held_bufs = h;
+	memset(&v->bufs, 0, sizeof(v->bufs));
+	return true;
+}
+
+void rproc_reap_held_bufs(struct rproc_private *p, bool all)
+{
+	struct rproc_buf_hold **pp = &p->held_bufs, *h;
+
+	while ((h = *pp)) {
+		if (!all && __atomic_load_n(&h->refs, __ATOMIC_ACQUIRE) != 1) {
+			pp = &h->next;
+			continue;
+		}
+		*pp = h->next;
+		rproc_mem_put(p, &h->mem);
+		/* The core's reference; the driver's may remain (only when @all). */
+		if (__atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
+			free(h);
+	}
+}
+
+
+/* Memory a driver of an earlier run still holds that overlaps [@da, @da + @len), or NULL: a
+ * fixed region (a platform carveout) would be handed out again. Lock held. */
+static const struct rproc_mem *rproc_held_overlap(struct rproc_private *p, uint64_t da,
+						  uint64_t len)
+{
+	const struct rproc_buf_hold *h;
+
+	for (h = p->held_bufs; h; h = h->next)
+		if (__atomic_load_n(&h->refs, __ATOMIC_ACQUIRE) != 1 &&
+		    amp_ranges_overlap(da, len, h->mem.da, h->mem.len))
+			return &h->mem;
+	return NULL;
+}
+
 /*
  * The buffer pool of vdev @vdev: @num_bufs buffers of @buf_size (rproc_set_vdev_buffers(), or
  * Linux's geometry: 512 bytes, two per rx descriptor up to 512 in all, half each way), in the
@@ -292,7 +361,7 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 {
 	unsigned int buf_size = p->buf_size ? p->buf_size : RPROC_RPMSG_BUF_SIZE;
 	unsigned int num_bufs = p->num_bufs;
-	const struct rproc_mem *region;
+	const struct rproc_mem *region, *held;
 	int ret;
 
 	if (!num_bufs)
@@ -317,16 +386,50 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 					    (size_t)num_bufs * buf_size);
 	} else {
 		ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY, (size_t)num_bufs * buf_size,
-				    RPROC_PAGE_SIZE);
+				    RPROC_PAGE_SIZE, false);
 	}
 	if (ret)
 		return rproc_fail(p, ret, "vdev %u: no memory for %u rpmsg buffers of %u bytes%s%s: %s",
 				  vdev->index, num_bufs, buf_size, region ? " in " : "",
 				  region ? region->name : "", amp_strerror(ret));
+	held = rproc_held_overlap(p, vdev->bufs.da, vdev->bufs.len);
+	if (held) {
+		ret = rproc_fail(p, -AMP_EBUSY,
+				 "vdev %u: its rpmsg buffers (da 0x%llx, 0x%zx bytes) would overlap "
+				 "those of an earlier run (da 0x%llx), which their users still hold",
+				 vdev->index, (unsigned long long)vdev->bufs.da, vdev->bufs.len,
+				 (unsigned long long)held->da);
+		rproc_mem_put(p, &vdev->bufs);
+		return ret;
+	}
+	memset(vdev->bufs.va, 0, vdev->bufs.len);
 	vdev->buf_size = buf_size;
 	vdev->num_bufs = num_bufs;
 	return 0;
 }
+
+int rproc_renew_held_bufs(struct rproc_private *p)
+{
+	unsigned int i;
+	int ret;
+
+	rproc_reap_held_bufs(p, false);
+	for (i = 0; i < p->num_vdevs; i++) {
+		struct rproc_vdev *v = &p->vdevs[i];
+
+		/* Taken now, or by an earlier attempt that found no memory. */
+		if (!rproc_take_held_bufs(p, v) && v->bufs.va)
+			continue;
+		ret = rproc_vdev_buffers(p, v);
+		if (ret)
+			return ret;
+		amp_log(AMP_LOG_INFO, "%s: vdev %u: the last run's buffers are still held: new ones "
+				      "at da 0x%llx",
+			p->name, v->index, (unsigned long long)v->bufs.da);
+	}
+	return 0;
+}
+
 
 /* The first vring or buffer pool other than @except that overlaps [@da, @da + @len). */
 static const struct rproc_mem *rproc_vdev_mem_find(struct rproc_private *p, uint64_t da,
@@ -426,6 +529,7 @@ int rproc_handle_resources(struct rproc_private *p)
 	int ret = 0;
 
 	p->next_notifyid = 0;
+	rproc_reap_held_bufs(p, false);
 	if (!p->cached_table)
 		return 0;
 	for (i = 0; !ret && rsc_table_entry(p->cached_table, p->table_size, i, &e) == 0; i++) {
@@ -467,13 +571,20 @@ void rproc_release_resources(struct rproc_private *p)
 	for (i = 0; i < p->num_vdevs; i++) {
 		for (j = 0; j < p->vdevs[i].num_vrings; j++)
 			rproc_mem_put(p, &p->vdevs[i].vring[j].mem);
-		rproc_mem_put(p, &p->vdevs[i].bufs);
+		/* Memory a driver still holds stays allocated until it is released. */
+		if (!rproc_take_held_bufs(p, &p->vdevs[i]))
+			rproc_mem_put(p, &p->vdevs[i].bufs);
+		free(p->vdevs[i].hold);
 	}
-	/* rproc_vq_interrupt() walks the array under notify_lock only. */
+	rproc_reap_held_bufs(p, false);
+	/* rproc_vq_interrupt() walks the array under notify_lock only, rproc_vdevs_going()
+	 * under going_lock only. */
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	free(p->vdevs);
 	p->vdevs = NULL;
 	p->num_vdevs = 0;
+	amp_mutex_unlock(&p->going_lock);
 	amp_mutex_unlock(&p->notify_lock);
 	for (i = 0; i < p->num_carveouts; i++)
 		rproc_mem_put(p, &p->carveouts[i]);

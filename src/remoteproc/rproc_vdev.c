@@ -146,6 +146,11 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 			p->name, vdev->index, vdev->id);
 		return 0;
 	}
+	/* Ready before the driver runs: rproc_virtio_hold_bufs() cannot fail. */
+	if (!vdev->hold)
+		vdev->hold = calloc(1, sizeof(*vdev->hold));
+	if (!vdev->hold)
+		return rproc_fail(p, -AMP_ENOMEM, "vdev %u: out of memory", vdev->index);
 	memset(dev, 0, sizeof(*dev));
 	dev->rproc = p->rproc;
 	dev->index = vdev->index;
@@ -176,7 +181,9 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 	/* The remote may have kicked between DRIVER_OK (set in probe) and this hook-up, and
 	 * that kick found no driver: look at every vring once, as if kicked. */
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	vdev->driver = drv;
+	amp_mutex_unlock(&p->going_lock);
 	for (j = 0; j < vdev->num_vrings; j++) {
 		/* Polled: what this look handles is seen; a move after it is news. A value left
 		 * from before a recovery could equal the new ring's index and hide a message. */
@@ -195,8 +202,10 @@ static void rproc_vdev_stop(struct rproc_private *p, struct rproc_vdev *vdev)
 	/* Unhook first: once notify_lock is released no notification runs on this vdev, and no
 	 * new one finds it. */
 	amp_mutex_lock(&p->notify_lock);
+	amp_mutex_lock(&p->going_lock);
 	drv = vdev->driver;
 	vdev->driver = NULL;
+	amp_mutex_unlock(&p->going_lock);
 	amp_mutex_unlock(&p->notify_lock);
 	if (!drv)
 		return;
@@ -221,23 +230,69 @@ int rproc_start_vdevs(struct rproc_private *p)
 	return 0;
 }
 
+void rproc_vdevs_going(struct rproc_private *p, unsigned int run)
+{
+	unsigned int i;
+
+	amp_mutex_lock(&p->going_lock);
+	/* The vdevs hooked now are those of the current run: a later run hooks its own after
+	 * moving the count, under this lock. A report for an earlier run must not touch them. */
+	for (i = 0; __atomic_load_n(&p->run, __ATOMIC_ACQUIRE) == run && i < p->num_vdevs; i++)
+		if (p->vdevs[i].driver && p->vdevs[i].driver->going)
+			p->vdevs[i].driver->going(&p->vdevs[i].dev);
+	amp_mutex_unlock(&p->going_lock);
+}
+
 void rproc_stop_vdevs(struct rproc_private *p)
 {
 	unsigned int i = p->num_vdevs;
 
+	/* All of them first: unhooking one waits for the notification path, which a sender
+	 * blocked in a callback of another would otherwise hold up. */
+	rproc_vdevs_going(p, __atomic_load_n(&p->run, __ATOMIC_ACQUIRE));
 	while (i--)
 		rproc_vdev_stop(p, &p->vdevs[i]);
 }
 
-void rproc_reset_vdev_memory(struct rproc_private *p)
+int rproc_reset_vdev_memory(struct rproc_private *p)
 {
 	unsigned int i, j;
+	int ret;
 
+	/* Buffers the last run's users still hold keep their memory, and their contents: the
+	 * vdevs concerned get other memory. */
+	ret = rproc_renew_held_bufs(p);
+	if (ret)
+		return ret;
 	for (i = 0; i < p->num_vdevs; i++) {
 		for (j = 0; j < p->vdevs[i].num_vrings; j++)
 			memset(p->vdevs[i].vring[j].mem.va, 0, p->vdevs[i].vring[j].mem.len);
 		memset(p->vdevs[i].bufs.va, 0, p->vdevs[i].bufs.len);
 	}
+	return 0;
+}
+
+struct rproc_buf_hold *rproc_virtio_hold_bufs(struct rproc_virtio_device *dev)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+	struct rproc_buf_hold *h = vdev->hold;
+
+	if (vdev->held)
+		return vdev->held; /* asked twice: the same hold */
+	vdev->hold = NULL;
+	h->mem = vdev->bufs;
+	h->refs = 2; /* the core's and the driver's */
+	h->next = NULL;
+	vdev->held = h;
+	return h;
+}
+
+void rproc_virtio_release_bufs(struct rproc_buf_hold *h)
+{
+	/* The core gives the memory back at its next transition (rproc_reap_held_bufs()); only
+	 * when it has already (the processor was freed) is the struct ours to free. */
+	if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(h);
 }
 
 int rproc_vq_interrupt(struct rproc *rproc, int notifyid)

@@ -3,10 +3,16 @@
  * The host's rpmsg bus over a virtio rpmsg device: buffers, the receive and transmit paths, the
  * name service, endpoints, channels and drivers. Host layer.
  *
- * Locks, outermost first: rpmsg_bus_lock (drivers, devices, channels), rvdev->ept_lock (the
- * endpoint table, callbacks in flight), rvdev->rx_lock (the receive ring), rvdev->tx_lock (the
- * transmit ring and its buffers). No lock is held while a user callback runs, except
- * rpmsg_bus_lock around probe() and remove().
+ * Locks, outermost first (docs/architecture.md has the whole order, with remoteproc's):
+ *  - chan->lock, one per channel: serialises binding it (probe(), remove(), the name-service
+ *    announcements, the watch's calls for it). Held across user code and blocking sends, as
+ *    Linux holds a device's lock around probe and remove: only that channel waits meanwhile.
+ *  - rpmsg_watch_lock: held across the watch's quick callback only.
+ *  - rpmsg_bus_lock: list membership only (drivers, devices, each device's channels, which
+ *    driver a channel is bound to); held for short walks, never across user code or a wait.
+ *  - rvdev->ept_lock (the endpoint table, callbacks in flight), rvdev->rx_lock (the receive
+ *    ring), rvdev->tx_lock (the transmit ring and its buffers).
+ * No lock is held while an rx callback runs.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -31,14 +37,23 @@
 /* A blocking send in the notification context polls the ring at this pace (see rpmsg.h). */
 #define RPMSG_NOTIFY_POLL_NS 100000L
 
+struct rpmsg_chan;
+
 struct rpmsg_endpoint {
 	struct rpmsg_virtio_device *rvdev;
 	struct rpmsg_channel *rpdev;
+	/* The channel it was made on. A default endpoint is its channel's (no reference: the
+	 * channel outlives it); any other holds a reference, so that rpdev stays valid memory
+	 * for its callbacks however long the user keeps it. */
+	struct rpmsg_chan *chan;
+	bool is_default;
 	uint32_t addr;
 	rpmsg_rx_cb_t cb;
 	void *priv;
 	uint32_t timeout_ms;
 	unsigned int busy; /* its callback is running; guarded by ept_lock */
+	unsigned int rx_held; /* receive buffers it holds; guarded by rx_lock */
+	unsigned int tx_out;  /* zero-copy transmit buffers it has out; guarded by tx_lock */
 	bool dead;         /* destroyed: no more callbacks; atomic (read without ept_lock) */
 	bool free_on_done; /* destroyed from its own callback: freed when that returns */
 };
@@ -57,8 +72,9 @@ struct rpmsg_virtio_device {
 	void *repost[RPMSG_RX_BATCH];
 	unsigned int num_repost;
 	struct rpmsg_virtio_config cfg;
-	unsigned int refs; /* the device's own, and one per endpoint; atomic */
-	bool going;        /* being removed: sends no longer wait for buffers; atomic */
+	unsigned int refs; /* the device's own, one per endpoint and per channel; atomic */
+	bool going;        /* about to be removed (a crash reported, a stop begun), or being
+			    * removed: sends no longer wait for buffers; atomic */
 	bool removed;      /* atomic */
 
 	struct virtqueue rvq, svq;
@@ -66,9 +82,16 @@ struct rpmsg_virtio_device {
 	uint8_t *bufs;
 	unsigned int buf_size, num_bufs, num_rx;
 
+	/* Per buffer, the endpoint that holds it, NULL when none does: a receive buffer held past
+	 * its callback (rx_lock), or a transmit buffer handed out for zero-copy (tx_lock). The
+	 * indexes of the two kinds do not overlap: [0, num_rx) and [num_rx, num_bufs). */
+	struct rpmsg_endpoint **holder;
+
 	struct amp_mutex rx_lock;
-	uint8_t *rx_held;          /* per receive buffer: held past its callback */
-	const void *delivering;    /* the payload being delivered (notification thread only) */
+	unsigned int rx_num_held;  /* receive buffers held; rx_lock */
+	/* The message being delivered, and its endpoint (notification thread only). */
+	const void *delivering;
+	const struct rpmsg_endpoint *delivering_ept;
 	bool deliver_held;
 
 	struct amp_mutex tx_lock;
@@ -76,7 +99,7 @@ struct rpmsg_virtio_device {
 	unsigned int next_tx;      /* never-used transmit buffers start here */
 	unsigned int *tx_free;     /* transmit buffers released unused */
 	unsigned int num_tx_free;
-	uint8_t *tx_out;           /* per buffer: handed out for zero-copy */
+	unsigned int tx_num_out;   /* transmit buffers handed out for zero-copy */
 	unsigned int tx_waiters;
 
 	struct amp_mutex ept_lock;
@@ -84,20 +107,46 @@ struct rpmsg_virtio_device {
 	struct rpmsg_ept_table epts;
 	struct rpmsg_endpoint *ns_ept;
 
-	struct rpmsg_channel *channels; /* guarded by rpmsg_bus_lock */
+	struct rpmsg_chan *channels; /* guarded by rpmsg_bus_lock */
 	unsigned int num_channels;
+	bool unlisted;               /* being removed: no channel is added; rpmsg_bus_lock */
 	bool broken_reported;
 	uint32_t broken_mask; /* atomic: bit per vring the remote broke */
+	/* After removal: buffers the users still hold; the pool is released when none is. */
+	unsigned int bufs_left;    /* atomic */
+	bool bufs_released;        /* atomic */
 	struct rpmsg_stats stats;       /* atomic counters */
 	struct rpmsg_virtio_device *next;
 };
 
+/*
+ * A channel and what the bus keeps of it; users see the first member. Its memory lives as long
+ * as a reference: the bus's while it is listed, its creator's (rpmsg_create_channel()), one
+ * per rpmsg_channel_find() or rpmsg_channel_get(), one per endpoint made on it. Each holds a
+ * reference to its device in turn.
+ */
+struct rpmsg_chan {
+	struct rpmsg_channel ch;
+	struct amp_mutex lock;             /* serialises binding: see the top of the file */
+	unsigned int refs;                 /* atomic */
+	const struct rpmsg_driver *driver; /* written under lock and rpmsg_bus_lock both */
+	uint32_t timeout_ms;               /* the default endpoint's send timeout; atomic */
+	bool announce;                     /* set at creation */
+	bool gone;                         /* off the bus: found by no lookup, bound by no driver;
+					    * written under rpmsg_bus_lock */
+	bool dead;                         /* gone and unbound: operations fail; atomic */
+	bool watched;                      /* the watch heard it come; guarded by lock */
+	struct rpmsg_chan *next;           /* guarded by rpmsg_bus_lock */
+};
+
 static struct amp_mutex rpmsg_bus_lock = AMP_MUTEX_INITIALIZER;
-static struct rpmsg_driver *rpmsg_drivers;
 /* guarded by rpmsg_bus_lock */
+static struct rpmsg_driver *rpmsg_drivers;
+static struct rpmsg_virtio_device *rpmsg_devices;
+static struct amp_mutex rpmsg_watch_lock = AMP_MUTEX_INITIALIZER;
+/* guarded by rpmsg_watch_lock */
 static rpmsg_channel_watch_t rpmsg_watch_fn;
 static void *rpmsg_watch_priv;
-static struct rpmsg_virtio_device *rpmsg_devices;
 /* The device whose notification context this thread is running (its callbacks), or NULL. */
 static _Thread_local struct rpmsg_virtio_device *rpmsg_notify_dev;
 
@@ -114,8 +163,28 @@ static bool rvdev_removed(const struct rpmsg_virtio_device *rvdev)
 	return __atomic_load_n(&rvdev->removed, __ATOMIC_ACQUIRE);
 }
 
+/* The pool is no longer used: tell its owner, once. */
+static void rpmsg_release_bufs(struct rpmsg_virtio_device *rvdev)
+{
+	if (!__atomic_exchange_n(&rvdev->bufs_released, true, __ATOMIC_ACQ_REL) &&
+	    rvdev->cfg.release_bufs)
+		rvdev->cfg.release_bufs(rvdev->cfg.bufs_priv);
+}
+
+/* A buffer a user held came back after the removal: the last one releases the pool. Under
+ * the lock that guards the buffer, which the removal's snapshot of the count was taken under. */
+static void rpmsg_held_buf_back(struct rpmsg_virtio_device *rvdev)
+{
+	if (rvdev_removed(rvdev) && __atomic_sub_fetch(&rvdev->bufs_left, 1, __ATOMIC_ACQ_REL) == 0)
+		rpmsg_release_bufs(rvdev);
+}
+
 static void rvdev_free(struct rpmsg_virtio_device *rvdev)
 {
+	/* Every buffer a user held came back before its endpoint went, and with it the last
+	 * reference: normally released already. */
+	if (rvdev_removed(rvdev))
+		rpmsg_release_bufs(rvdev);
 	amp_cond_destroy(&rvdev->ept_cond);
 	amp_cond_destroy(&rvdev->tx_cond);
 	amp_mutex_destroy(&rvdev->ept_lock);
@@ -124,8 +193,7 @@ static void rvdev_free(struct rpmsg_virtio_device *rvdev)
 	free(rvdev->epts.slots);
 	free(rvdev->rvq_state);
 	free(rvdev->svq_state);
-	free(rvdev->rx_held);
-	free(rvdev->tx_out);
+	free(rvdev->holder);
 	free(rvdev->tx_free);
 	free(rvdev);
 }
@@ -160,6 +228,22 @@ static long rpmsg_buf_index(struct rpmsg_virtio_device *rvdev, const void *p, ui
 	return (long)(off / rvdev->buf_size);
 }
 
+/* The receive buffer whose payload is @p, or -1. */
+static long rpmsg_rx_index(struct rpmsg_virtio_device *rvdev, const void *p)
+{
+	long i = rpmsg_buf_index(rvdev, p, RPMSG_HDR_LEN);
+
+	return i < (long)rvdev->num_rx ? i : -1;
+}
+
+/* The transmit buffer whose payload is @p, or -1. */
+static long rpmsg_tx_index(struct rpmsg_virtio_device *rvdev, const void *p)
+{
+	long i = rpmsg_buf_index(rvdev, p, RPMSG_HDR_LEN);
+
+	return i >= (long)rvdev->num_rx ? i : -1;
+}
+
 static void rpmsg_report_broken(struct rpmsg_virtio_device *rvdev, struct virtqueue *vq)
 {
 	char why[160];
@@ -184,39 +268,41 @@ static void rpmsg_vq_notify(struct virtqueue *vq)
 
 /* --- receive ----------------------------------------------------------------------------- */
 
-/* Give @n receive buffers back to the remote: one lock, one publication of avail->idx (a line
- * the remote reads), at most one kick. */
+/* Put receive buffer @buf back on the ring, unpublished. False when the ring broke. rx_lock
+ * held, device not removed. */
+static bool rpmsg_rx_add_locked(struct rpmsg_virtio_device *rvdev, void *buf)
+{
+	if (virtqueue_add_inbuf_deferred(&rvdev->rvq, rpmsg_buf_da(rvdev, buf), rvdev->buf_size,
+					 buf) == 0)
+		return true;
+	rpmsg_report_broken(rvdev, &rvdev->rvq);
+	return false;
+}
+
+/* Publish what rpmsg_rx_add_locked() put back: one store of avail->idx (a line the remote
+ * reads), at most one kick. rx_lock held. */
+static void rpmsg_rx_publish_locked(struct rpmsg_virtio_device *rvdev)
+{
+	virtqueue_publish_avail(&rvdev->rvq);
+	/* Under the lock: the doorbell belongs to the processor's vdev, which a removal (it
+	 * takes this lock) may free as soon as it returns. */
+	if (rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq))
+		virtqueue_notify(&rvdev->rvq);
+}
+
+/* Give @n receive buffers back to the remote: one lock, one publication, at most one kick. */
 static void rpmsg_rx_repost_batch(struct rpmsg_virtio_device *rvdev, void *const *bufs,
 				  unsigned int n)
 {
 	unsigned int i;
-	bool kick;
 
 	amp_mutex_lock(&rvdev->rx_lock);
-	if (rvdev_removed(rvdev)) {
-		amp_mutex_unlock(&rvdev->rx_lock);
-		return;
+	if (!rvdev_removed(rvdev)) {
+		for (i = 0; i < n && rpmsg_rx_add_locked(rvdev, bufs[i]); i++)
+			;
+		rpmsg_rx_publish_locked(rvdev);
 	}
-	for (i = 0; i < n; i++) {
-		if (virtqueue_add_inbuf_deferred(&rvdev->rvq, rpmsg_buf_da(rvdev, bufs[i]),
-						 rvdev->buf_size, bufs[i])) {
-			rpmsg_report_broken(rvdev, &rvdev->rvq);
-			break;
-		}
-	}
-	virtqueue_publish_avail(&rvdev->rvq);
-	kick = rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq);
-	/* Under the lock: the doorbell belongs to the processor's vdev, which a removal (it
-	 * takes this lock) may free as soon as it returns. */
-	if (kick)
-		virtqueue_notify(&rvdev->rvq);
 	amp_mutex_unlock(&rvdev->rx_lock);
-}
-
-/* Give receive buffer @buf back to the remote. */
-static void rpmsg_rx_repost(struct rpmsg_virtio_device *rvdev, void *buf)
-{
-	rpmsg_rx_repost_batch(rvdev, &buf, 1);
 }
 
 static struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_virtio_device *rvdev, uint32_t addr)
@@ -231,11 +317,42 @@ static struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_virtio_device *rvdev, u
 	return ept;
 }
 
+static struct rpmsg_chan *chan_of(const struct rpmsg_channel *rpdev)
+{
+	return AMP_CONTAINER_OF(rpdev, struct rpmsg_chan, ch);
+}
+
+static void rpmsg_chan_get(struct rpmsg_chan *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void rpmsg_chan_put(struct rpmsg_chan *c)
+{
+	struct rpmsg_virtio_device *rvdev;
+
+	/* Acquire-release: what was done through other references happens before the free. */
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	rvdev = c->ch.rvdev;
+	amp_mutex_destroy(&c->lock);
+	free(c);
+	rvdev_put(rvdev);
+}
+
+static bool rpmsg_chan_dead(const struct rpmsg_chan *c)
+{
+	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
+}
+
 static void rpmsg_ept_free(struct rpmsg_endpoint *ept)
 {
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	struct rpmsg_chan *chan = ept->is_default ? NULL : ept->chan;
 
 	free(ept);
+	if (chan)
+		rpmsg_chan_put(chan);
 	rvdev_put(rvdev);
 }
 
@@ -302,12 +419,14 @@ static bool rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, struct rpmsg_rx_run 
 		return true;
 	}
 	rvdev->delivering = msg.data;
+	rvdev->delivering_ept = ept;
 	rvdev->deliver_held = false;
 	/* Counted before the callback: what the callback makes happen sees the count. */
 	STAT_INC(rvdev, rx_msgs);
 	if (!rpmsg_ept_dead(ept) && ept->cb)
 		ept->cb(ept->rpdev, (void *)(uintptr_t)msg.data, msg.len, ept->priv, msg.src);
 	rvdev->delivering = NULL;
+	rvdev->delivering_ept = NULL;
 	return !rvdev->deliver_held;
 }
 
@@ -326,24 +445,31 @@ static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 	uint32_t lens[RPMSG_RX_BATCH];
 	struct rpmsg_rx_run run = {NULL, 0};
 	unsigned int n, i, done = 0;
+	bool armed = rvdev->cfg.kick != NULL; /* as the last drain left it, if it emptied */
 	int ret;
 
 	for (;; done += n) {
 		if (done >= rvdev->cfg.vring_num[0])
 			return true;
 		amp_mutex_lock(&rvdev->rx_lock);
+		/* Disarmed while we drain: the remote need not kick for what we are about to
+		 * take, and taking from an armed ring would publish the event and fence for each
+		 * buffer (see virtqueue_get_buf()). Polling mode is never armed. */
+		if (armed) {
+			virtqueue_disable_cb(&rvdev->rvq);
+			armed = false;
+		}
 		for (n = 0; n < RPMSG_RX_BATCH; n++)
 			if ((ret = virtqueue_get_buf(&rvdev->rvq, &bufs[n], &lens[n])) != 1)
 				break;
 		/* Polling mode (no doorbell) needs no arming, and saves its full fence. */
+		if (n == 0 && ret == 0 && rvdev->cfg.kick)
+			armed = true;
 		if (n == 0 && ret == 0 && (!rvdev->cfg.kick || virtqueue_enable_cb(&rvdev->rvq))) {
 			/* Empty, and the remote will kick us for the next one. */
 			amp_mutex_unlock(&rvdev->rx_lock);
 			return false;
 		}
-		/* Nor disarming: in polling mode that is a store to a ring line per batch. */
-		if (n && rvdev->cfg.kick)
-			virtqueue_disable_cb(&rvdev->rvq);
 		if (ret < 0)
 			rpmsg_report_broken(rvdev, &rvdev->rvq);
 		amp_mutex_unlock(&rvdev->rx_lock);
@@ -385,7 +511,27 @@ static void *rpmsg_tx_take_locked(struct rpmsg_virtio_device *rvdev, int *err)
 	return NULL;
 }
 
-static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms, int *err)
+static void rpmsg_tx_giveback_locked(struct rpmsg_virtio_device *rvdev, void *buf);
+
+/* Hand transmit buffer @buf (its start) out to @owner for zero-copy; false (the buffer given
+ * back) when @owner is being destroyed. tx_lock held. */
+static bool rpmsg_tx_hand_out_locked(struct rpmsg_virtio_device *rvdev, void *buf,
+				     struct rpmsg_endpoint *owner)
+{
+	if (rpmsg_ept_dead(owner)) {
+		rpmsg_tx_giveback_locked(rvdev, buf);
+		return false;
+	}
+	rvdev->holder[rpmsg_buf_index(rvdev, buf, 0)] = owner;
+	owner->tx_out++;
+	rvdev->tx_num_out++;
+	return true;
+}
+
+/* A free transmit buffer (its start), waiting up to @timeout_ms; handed out to @owner when not
+ * NULL (zero-copy), in the same hold of tx_lock. NULL with *err set otherwise. */
+static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeout_ms,
+			      struct rpmsg_endpoint *owner, int *err)
 {
 	uint64_t deadline = 0;
 	void *buf = NULL;
@@ -400,7 +546,13 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 		buf = rpmsg_tx_take_locked(rvdev, err);
 		if (buf || *err)
 			break;
-		if (timeout_ms == 0 || __atomic_load_n(&rvdev->going, __ATOMIC_ACQUIRE)) {
+		/* Checked on every round, by the notification context's poll too: a crash
+		 * report lets the processor's recovery start now, not after our timeout. */
+		if (__atomic_load_n(&rvdev->going, __ATOMIC_ACQUIRE)) {
+			*err = -AMP_ENODEV;
+			break;
+		}
+		if (timeout_ms == 0) {
 			*err = -AMP_ENOMEM;
 			break;
 		}
@@ -424,10 +576,14 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			rvdev->tx_waiters--;
 			continue;
 		}
-		/* Ask for transmit-complete kicks only while someone waits, as Linux does, and
-		 * look again after arming, so that a buffer returned meanwhile is not missed. */
-		if (rvdev->tx_waiters++ == 0 && !virtqueue_enable_cb(&rvdev->svq)) {
-			rvdev->tx_waiters--;
+		/* Ask for transmit-complete kicks only while someone waits, as Linux does. Every
+		 * waiter arms and looks again before it sleeps, not only the first: with EVENT_IDX
+		 * the event the first one set may already be behind us (a sender on the fast path
+		 * took that buffer), and a buffer returned meanwhile must not be missed. */
+		rvdev->tx_waiters++;
+		if (!virtqueue_enable_cb(&rvdev->svq)) {
+			if (--rvdev->tx_waiters == 0)
+				virtqueue_disable_cb(&rvdev->svq);
 			continue;
 		}
 		if (rpmsg_notify_dev == rvdev) {
@@ -446,6 +602,10 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 		/* After the device went, the ring is not ours to touch (removal has returned). */
 		if (--rvdev->tx_waiters == 0 && !rvdev_removed(rvdev))
 			virtqueue_disable_cb(&rvdev->svq);
+	}
+	if (buf && owner && !rpmsg_tx_hand_out_locked(rvdev, buf, owner)) {
+		buf = NULL;
+		*err = -AMP_EINVAL;
 	}
 	amp_mutex_unlock(&rvdev->tx_lock);
 	return buf;
@@ -557,7 +717,7 @@ static int rpmsg_send_common(struct rpmsg_virtio_device *rvdev, uint32_t src, ui
 		timeout_ms = 0;
 	/* The device may be removed while we wait: keep it allocated until we are done. */
 	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
-	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, &err);
+	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, NULL, &err);
 	if (buf) {
 		rpmsg_tx_fill(buf, src, dst, data, len);
 		err = rpmsg_tx_post(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len);
@@ -597,9 +757,11 @@ static int rpmsg_ept_table_grow(struct rpmsg_virtio_device *rvdev)
 	return 0;
 }
 
+/* A new endpoint at @addr on @rvdev; made on channel @chan (NULL for the name service's), as
+ * its default endpoint when @is_default. */
 static struct rpmsg_endpoint *rpmsg_ept_new(struct rpmsg_virtio_device *rvdev,
-					    struct rpmsg_channel *rpdev, rpmsg_rx_cb_t cb,
-					    void *priv, uint32_t addr)
+					    struct rpmsg_chan *chan, bool is_default,
+					    rpmsg_rx_cb_t cb, void *priv, uint32_t addr)
 {
 	struct rpmsg_endpoint *ept = calloc(1, sizeof(*ept));
 	int ret = 0;
@@ -607,7 +769,9 @@ static struct rpmsg_endpoint *rpmsg_ept_new(struct rpmsg_virtio_device *rvdev,
 	if (!ept)
 		return NULL;
 	ept->rvdev = rvdev;
-	ept->rpdev = rpdev;
+	ept->rpdev = chan ? &chan->ch : NULL;
+	ept->chan = chan;
+	ept->is_default = is_default;
 	ept->cb = cb;
 	ept->priv = priv;
 	ept->timeout_ms = RPMSG_SEND_TIMEOUT_MS;
@@ -627,16 +791,20 @@ static struct rpmsg_endpoint *rpmsg_ept_new(struct rpmsg_virtio_device *rvdev,
 	}
 	ept->addr = addr;
 	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+	if (chan && !is_default)
+		rpmsg_chan_get(chan);
 	return ept;
 }
 
 struct rpmsg_endpoint *rpmsg_create_ept(struct rpmsg_channel *rpdev, rpmsg_rx_cb_t cb, void *priv,
 					u32 addr)
 {
-	if (!rpdev || !rpdev->rvdev)
+	if (!rpdev || !rpdev->rvdev || rpmsg_chan_dead(chan_of(rpdev)))
 		return NULL;
-	return rpmsg_ept_new(rpdev->rvdev, rpdev, cb, priv, addr);
+	return rpmsg_ept_new(rpdev->rvdev, chan_of(rpdev), false, cb, priv, addr);
 }
+
+static void rpmsg_ept_give_back(struct rpmsg_endpoint *ept);
 
 void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 {
@@ -657,6 +825,9 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
 	free_now = !ept->busy;
 	ept->free_on_done = !free_now;
 	amp_mutex_unlock(&rvdev->ept_lock);
+	/* Dead: nothing new is held by it (a hold or a hand-out checks, under the lock that
+	 * guards it); what it holds goes back now, not when its own callback returns. */
+	rpmsg_ept_give_back(ept);
 	if (free_now)
 		rpmsg_ept_free(ept);
 }
@@ -669,6 +840,9 @@ u32 rpmsg_ept_addr(const struct rpmsg_endpoint *ept)
 void rpmsg_set_timeout(struct rpmsg_endpoint *ept, uint32_t timeout_ms)
 {
 	__atomic_store_n(&ept->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
+	/* The channel's sends read it there: the default endpoint may go while they run. */
+	if (ept->is_default)
+		__atomic_store_n(&ept->chan->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
 }
 
 int rpmsg_get_mtu(struct rpmsg_endpoint *ept)
@@ -684,46 +858,60 @@ int rpmsg_ept_sendto(struct rpmsg_endpoint *ept, u32 dst, const void *data, int 
 	return rpmsg_send_common(ept->rvdev, ept->addr, dst, data, len, timeout_ms);
 }
 
-static uint32_t rpmsg_channel_timeout(struct rpmsg_channel *rpdev)
+/* The channel's source address: a driver binding it may set it meanwhile (probe). */
+static uint32_t rpmsg_chan_src(const struct rpmsg_channel *rpdev)
 {
-	return rpdev->ept ? __atomic_load_n(&rpdev->ept->timeout_ms, __ATOMIC_RELAXED)
-			  : RPMSG_SEND_TIMEOUT_MS;
+	return __atomic_load_n(&rpdev->src, __ATOMIC_RELAXED);
+}
+
+/* Every send on a channel: its default endpoint's timeout, or 0 for the try variants. A dead
+ * channel sends nothing (its remote withdrew it, or its device went). */
+static int rpmsg_chan_send(struct rpmsg_channel *rpdev, uint32_t src, uint32_t dst,
+			   const void *data, int len, bool wait)
+{
+	struct rpmsg_chan *c;
+
+	if (!rpdev || !rpdev->rvdev)
+		return -AMP_EINVAL;
+	c = chan_of(rpdev);
+	if (rpmsg_chan_dead(c))
+		return -AMP_ENODEV;
+	return rpmsg_send_common(rpdev->rvdev, src, dst, data, len,
+				 wait ? __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED) : 0);
 }
 
 int rpmsg_send(struct rpmsg_channel *rpdev, const void *data, int len)
 {
-	return rpmsg_send_offchannel(rpdev, rpdev->src, rpdev->dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, rpdev ? rpdev->dst : 0,
+			       data, len, true);
 }
 
 int rpmsg_sendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst)
 {
-	return rpmsg_send_offchannel(rpdev, rpdev->src, dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, dst, data, len, true);
 }
 
 int rpmsg_send_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst, const void *data,
 			  int len)
 {
-	if (!rpdev || !rpdev->rvdev)
-		return -AMP_EINVAL;
-	return rpmsg_send_common(rpdev->rvdev, src, dst, data, len, rpmsg_channel_timeout(rpdev));
+	return rpmsg_chan_send(rpdev, src, dst, data, len, true);
 }
 
 int rpmsg_trysend(struct rpmsg_channel *rpdev, const void *data, int len)
 {
-	return rpmsg_trysend_offchannel(rpdev, rpdev->src, rpdev->dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, rpdev ? rpdev->dst : 0,
+			       data, len, false);
 }
 
 int rpmsg_trysendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst)
 {
-	return rpmsg_trysend_offchannel(rpdev, rpdev->src, dst, data, len);
+	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, dst, data, len, false);
 }
 
 int rpmsg_trysend_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst, const void *data,
 			     int len)
 {
-	if (!rpdev || !rpdev->rvdev)
-		return -AMP_EINVAL;
-	return rpmsg_send_common(rpdev->rvdev, src, dst, data, len, 0);
+	return rpmsg_chan_send(rpdev, src, dst, data, len, false);
 }
 
 void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms)
@@ -732,34 +920,28 @@ void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t ti
 	uint8_t *buf;
 	int err;
 
-	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, &err);
+	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, ept, &err);
 	if (!buf)
 		return NULL;
-	amp_mutex_lock(&rvdev->tx_lock);
-	rvdev->tx_out[rpmsg_buf_index(rvdev, buf, 0)] = 1;
-	amp_mutex_unlock(&rvdev->tx_lock);
 	*len = rvdev->buf_size - RPMSG_HDR_LEN;
 	return buf + RPMSG_HDR_LEN;
 }
 
-/* Take back a zero-copy buffer from its user: its start, or NULL if @payload is not one. */
-static uint8_t *rpmsg_tx_claim(struct rpmsg_virtio_device *rvdev, void *payload)
+/* Take back transmit buffer @i from @ept, which has it out. tx_lock held. */
+static void rpmsg_tx_take_back_locked(struct rpmsg_virtio_device *rvdev,
+				      struct rpmsg_endpoint *ept, long i)
 {
-	long i = rpmsg_buf_index(rvdev, payload, RPMSG_HDR_LEN);
-	uint8_t *buf = NULL;
-
-	amp_mutex_lock(&rvdev->tx_lock);
-	if (i >= 0 && rvdev->tx_out[i]) {
-		rvdev->tx_out[i] = 0;
-		buf = rpmsg_buf(rvdev, (unsigned int)i);
-	}
-	amp_mutex_unlock(&rvdev->tx_lock);
-	return buf;
+	rvdev->holder[i] = NULL;
+	ept->tx_out--;
+	rvdev->tx_num_out--;
+	rpmsg_held_buf_back(rvdev);
 }
 
 int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int len)
 {
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	long i = rpmsg_tx_index(rvdev, payload);
+	bool kick = false;
 	uint8_t *buf;
 	int ret;
 
@@ -767,26 +949,31 @@ int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int le
 		return -AMP_EINVAL;
 	if ((uint32_t)len > rvdev->buf_size - RPMSG_HDR_LEN)
 		return -AMP_EMSGSIZE;
-	buf = rpmsg_tx_claim(rvdev, payload);
-	if (!buf)
+	if (i < 0)
 		return -AMP_EINVAL;
-	rpmsg_hdr_write(buf, ept->addr, dst, (uint16_t)len);
-	ret = rpmsg_tx_post(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len);
-	if (ret) {
-		/* Still the caller's, as documented. */
-		amp_mutex_lock(&rvdev->tx_lock);
-		rvdev->tx_out[rpmsg_buf_index(rvdev, buf, 0)] = 1;
-		amp_mutex_unlock(&rvdev->tx_lock);
+	/* Checked, posted and taken back in one hold of the lock: on error it is still the
+	 * caller's, as documented. */
+	amp_mutex_lock(&rvdev->tx_lock);
+	if (rvdev->holder[i] != ept) {
+		ret = -AMP_EINVAL;
+	} else {
+		buf = rpmsg_buf(rvdev, (unsigned int)i);
+		rpmsg_hdr_write(buf, ept->addr, dst, (uint16_t)len);
+		ret = rpmsg_tx_post_locked(rvdev, buf, RPMSG_HDR_LEN + (uint32_t)len, &kick);
+		if (!ret)
+			rpmsg_tx_take_back_locked(rvdev, ept, i);
+		if (kick) /* under the lock, as in rpmsg_send_now() */
+			virtqueue_notify(&rvdev->svq);
 	}
+	amp_mutex_unlock(&rvdev->tx_lock);
 	return ret;
 }
 
+static void rpmsg_give_back_held(struct rpmsg_endpoint *ept, void *payload, bool rx);
+
 void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *payload)
 {
-	uint8_t *buf = rpmsg_tx_claim(ept->rvdev, payload);
-
-	if (buf)
-		rpmsg_tx_giveback(ept->rvdev, buf);
+	rpmsg_give_back_held(ept, payload, false);
 }
 
 int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
@@ -794,34 +981,97 @@ int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
 	long i;
 
-	if (rpmsg_notify_dev != rvdev || data != rvdev->delivering)
+	if (rpmsg_notify_dev != rvdev || data != rvdev->delivering ||
+	    ept != rvdev->delivering_ept || rpmsg_ept_dead(ept))
 		return -AMP_EINVAL;
-	i = rpmsg_buf_index(rvdev, data, RPMSG_HDR_LEN);
+	i = rpmsg_rx_index(rvdev, data);
 	if (i < 0)
 		return -AMP_EINVAL;
 	amp_mutex_lock(&rvdev->rx_lock);
-	rvdev->rx_held[i] = 1;
+	rvdev->holder[i] = ept;
+	ept->rx_held++;
+	rvdev->rx_num_held++;
 	amp_mutex_unlock(&rvdev->rx_lock);
 	rvdev->deliver_held = true;
 	return 0;
 }
 
-void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+/* Take back receive buffer @i from @ept, which holds it, and put it on the ring unpublished.
+ * rx_lock held. */
+static void rpmsg_rx_take_back_locked(struct rpmsg_virtio_device *rvdev,
+				      struct rpmsg_endpoint *ept, long i)
+{
+	rvdev->holder[i] = NULL;
+	ept->rx_held--;
+	rvdev->rx_num_held--;
+	if (!rvdev_removed(rvdev))
+		rpmsg_rx_add_locked(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
+	rpmsg_held_buf_back(rvdev);
+}
+
+/* Give back the buffer whose payload is @payload, if @ept holds it: a receive buffer (@rx) to
+ * the ring, a transmit buffer to the free list. */
+static void rpmsg_give_back_held(struct rpmsg_endpoint *ept, void *payload, bool rx)
 {
 	struct rpmsg_virtio_device *rvdev = ept->rvdev;
-	long i = rpmsg_buf_index(rvdev, data, RPMSG_HDR_LEN);
-	bool held = false;
+	struct amp_mutex *lock = rx ? &rvdev->rx_lock : &rvdev->tx_lock;
+	long i = rx ? rpmsg_rx_index(rvdev, payload) : rpmsg_tx_index(rvdev, payload);
 
 	if (i < 0)
 		return;
-	amp_mutex_lock(&rvdev->rx_lock);
-	if (rvdev->rx_held[i]) {
-		rvdev->rx_held[i] = 0;
-		held = true;
+	amp_mutex_lock(lock);
+	if (rvdev->holder[i] == ept && rx) {
+		rpmsg_rx_take_back_locked(rvdev, ept, i);
+		if (!rvdev_removed(rvdev))
+			rpmsg_rx_publish_locked(rvdev);
+	} else if (rvdev->holder[i] == ept) {
+		rpmsg_tx_take_back_locked(rvdev, ept, i);
+		rpmsg_tx_giveback_locked(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
 	}
+	amp_mutex_unlock(lock);
+}
+
+void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+{
+	rpmsg_give_back_held(ept, data, true);
+}
+
+/* What a destroyed endpoint holds goes back: its receive buffers to the ring (the remote has
+ * them again), its zero-copy transmit buffers to the free list. Its callback has returned. */
+static void rpmsg_ept_give_back(struct rpmsg_endpoint *ept)
+{
+	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	unsigned int i;
+
+	amp_mutex_lock(&rvdev->rx_lock);
+	for (i = 0; ept->rx_held && i < rvdev->num_rx; i++) {
+		if (rvdev->holder[i] != ept)
+			continue;
+		if (rpmsg_notify_dev == rvdev && rvdev->delivering_ept == ept &&
+		    rpmsg_rx_index(rvdev, rvdev->delivering) == (long)i) {
+			/* Destroyed from its own callback, which held the message it is
+			 * handling: that buffer goes back when the callback returns, as if never
+			 * held (the callback may still read it until then). */
+			rvdev->holder[i] = NULL;
+			ept->rx_held--;
+			rvdev->rx_num_held--;
+			rvdev->deliver_held = false;
+			continue;
+		}
+		rpmsg_rx_take_back_locked(rvdev, ept, i);
+	}
+	if (!rvdev_removed(rvdev))
+		rpmsg_rx_publish_locked(rvdev);
 	amp_mutex_unlock(&rvdev->rx_lock);
-	if (held)
-		rpmsg_rx_repost(rvdev, rpmsg_buf(rvdev, (unsigned int)i));
+
+	amp_mutex_lock(&rvdev->tx_lock);
+	for (i = rvdev->num_rx; ept->tx_out && i < rvdev->num_bufs; i++) {
+		if (rvdev->holder[i] == ept) {
+			rpmsg_tx_take_back_locked(rvdev, ept, i);
+			rpmsg_tx_giveback_locked(rvdev, rpmsg_buf(rvdev, i));
+		}
+	}
+	amp_mutex_unlock(&rvdev->tx_lock);
 }
 
 /* --- channels and drivers ---------------------------------------------------------------- */
@@ -836,130 +1086,235 @@ static bool rpmsg_driver_matches(const struct rpmsg_driver *drv, const char *nam
 	return false;
 }
 
-static void rpmsg_announce(struct rpmsg_channel *ch, bool destroy)
+/* rpmsg_bus_lock held. */
+static bool rpmsg_driver_listed(const struct rpmsg_driver *drv)
 {
-	struct rpmsg_virtio_device *rvdev = ch->rvdev;
-	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
-	int ret;
+	const struct rpmsg_driver *d;
 
-	if (!ch->announce || !(rvdev->cfg.features & (1u << VIRTIO_RPMSG_F_NS)))
-		return;
-	rpmsg_ns_write(msg, ch->name, ch->src, destroy);
-	ret = rpmsg_send_common(rvdev, ch->src, RPMSG_NS_ADDR, msg, sizeof(msg),
-				RPMSG_SEND_TIMEOUT_MS);
-	if (ret && ret != -AMP_ENODEV)
-		amp_log(AMP_LOG_WARN, "%s: could not announce channel %s (%s)", rvdev->name,
-			ch->name, amp_errname(ret));
+	for (d = rpmsg_drivers; d && d != drv; d = d->next)
+		;
+	return d != NULL;
 }
 
-/* Bind @ch to @drv: default endpoint, probe, announce. rpmsg_bus_lock held. */
-static void rpmsg_channel_probe(struct rpmsg_channel *ch, const struct rpmsg_driver *drv)
+/* Tell the watch that @c came or goes. c->lock held: per channel, the watch hears UP and DOWN
+ * in that order, UP after the probe and DOWN before the remove. */
+static void rpmsg_watch(struct rpmsg_chan *c, enum rpmsg_channel_event ev)
 {
+	amp_mutex_lock(&rpmsg_watch_lock);
+	if (rpmsg_watch_fn)
+		rpmsg_watch_fn(&c->ch, ev, rpmsg_watch_priv);
+	amp_mutex_unlock(&rpmsg_watch_lock);
+}
+
+/* A blocking send of up to RPMSG_SEND_TIMEOUT_MS: under c->lock only, so that a remote that
+ * returns no buffers holds up this channel, and nothing another channel or processor needs. */
+static void rpmsg_announce(struct rpmsg_chan *c, bool destroy)
+{
+	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
+	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
+	uint32_t src = rpmsg_chan_src(&c->ch);
+	int ret;
+
+	if (!c->announce || !(rvdev->cfg.features & (1u << VIRTIO_RPMSG_F_NS)))
+		return;
+	rpmsg_ns_write(msg, c->ch.name, src, destroy);
+	ret = rpmsg_send_common(rvdev, src, RPMSG_NS_ADDR, msg, sizeof(msg), RPMSG_SEND_TIMEOUT_MS);
+	if (ret && ret != -AMP_ENODEV)
+		amp_log(AMP_LOG_WARN, "%s: could not announce channel %s (%s)", rvdev->name,
+			c->ch.name, amp_errname(ret));
+}
+
+static void rpmsg_chan_set_driver(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
+{
+	amp_mutex_lock(&rpmsg_bus_lock);
+	c->driver = drv;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+}
+
+/* Bind @c, claimed for @drv, to it: default endpoint, probe, announce. c->lock held. */
+static int rpmsg_channel_bind(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
+{
+	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
 	struct rpmsg_endpoint *ept;
 	int ret;
 
-	ept = rpmsg_ept_new(ch->rvdev, ch, drv->callback, NULL, ch->src);
+	ept = rpmsg_ept_new(rvdev, c, true, drv->callback, NULL, rpmsg_chan_src(&c->ch));
 	if (!ept) {
-		amp_log(AMP_LOG_WARN, "%s: channel %s: no endpoint at 0x%x for driver %s",
-			ch->rvdev->name, ch->name, ch->src, drv->name ? drv->name : "?");
-		return;
+		amp_log(AMP_LOG_WARN, "%s: channel %s: no endpoint at 0x%x for driver %s", rvdev->name,
+			c->ch.name, rpmsg_chan_src(&c->ch), drv->name ? drv->name : "?");
+		rpmsg_chan_set_driver(c, NULL);
+		return -AMP_ENOMEM;
 	}
-	ch->src = ept->addr;
-	ch->ept = ept;
-	ch->driver = drv;
-	ret = drv->probe(ch);
+	__atomic_store_n(&c->ch.src, ept->addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->timeout_ms, RPMSG_SEND_TIMEOUT_MS, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ch.ept, ept, __ATOMIC_RELEASE);
+	ret = drv->probe(&c->ch);
 	if (ret) {
-		amp_log(AMP_LOG_WARN, "%s: channel %s: driver %s probe failed (%s)", ch->rvdev->name,
-			ch->name, drv->name ? drv->name : "?", amp_errname(ret));
-		ch->driver = NULL;
-		ch->ept = NULL;
+		amp_log(AMP_LOG_WARN, "%s: channel %s: driver %s probe failed (%s)", rvdev->name,
+			c->ch.name, drv->name ? drv->name : "?", amp_errname(ret));
+		__atomic_store_n(&c->ch.ept, NULL, __ATOMIC_RELEASE);
 		rpmsg_destroy_ept(ept);
-		return;
+		rpmsg_chan_set_driver(c, NULL);
+		return ret;
 	}
-	rpmsg_announce(ch, false);
+	rpmsg_announce(c, false);
+	return 0;
 }
 
-static void rpmsg_channel_match(struct rpmsg_channel *ch)
+/* Bind @c to @drv if @drv is still registered and @c on the bus and unbound: the check and the
+ * claim are one under rpmsg_bus_lock, against unregister_rpmsg_driver(). c->lock held. */
+static void rpmsg_channel_probe(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
 {
-	struct rpmsg_driver *drv;
+	bool claimed;
 
-	for (drv = rpmsg_drivers; drv && !ch->driver; drv = drv->next)
-		if (rpmsg_driver_matches(drv, ch->name))
-			rpmsg_channel_probe(ch, drv);
+	amp_mutex_lock(&rpmsg_bus_lock);
+	claimed = !c->gone && !c->driver && rpmsg_driver_listed(drv);
+	if (claimed)
+		c->driver = drv;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	if (claimed)
+		rpmsg_channel_bind(c, drv);
 }
 
-/* Unbind @ch from its driver. rpmsg_bus_lock held. */
-static void rpmsg_channel_unbind(struct rpmsg_channel *ch)
+/* Drivers a new channel is offered to, in registration order, before it is left unbound. */
+#define RPMSG_MATCH_TRIES 8
+
+/* Bind @c to the first registered driver that matches and accepts it. c->lock held. */
+static void rpmsg_channel_match(struct rpmsg_chan *c)
 {
-	const struct rpmsg_driver *drv = ch->driver;
-	struct rpmsg_endpoint *ept = ch->ept;
+	const struct rpmsg_driver *tried[RPMSG_MATCH_TRIES];
+	const struct rpmsg_driver *drv;
+	unsigned int n = 0, i;
+
+	while (n < RPMSG_MATCH_TRIES) {
+		amp_mutex_lock(&rpmsg_bus_lock);
+		for (drv = c->gone || c->driver ? NULL : rpmsg_drivers; drv; drv = drv->next) {
+			for (i = 0; i < n && tried[i] != drv; i++)
+				;
+			if (i == n && rpmsg_driver_matches(drv, c->ch.name))
+				break;
+		}
+		if (drv)
+			c->driver = drv; /* claimed, as in rpmsg_channel_probe() */
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		if (!drv || rpmsg_channel_bind(c, drv) == 0)
+			return;
+		tried[n++] = drv;
+	}
+}
+
+/* Unbind @c from its driver: announce, remove(), default endpoint destroyed. c->lock held. */
+static void rpmsg_channel_unbind(struct rpmsg_chan *c)
+{
+	const struct rpmsg_driver *drv = c->driver;
+	struct rpmsg_endpoint *ept = c->ch.ept;
 
 	if (!drv)
 		return;
-	rpmsg_announce(ch, true);
+	rpmsg_announce(c, true);
 	if (drv->remove)
-		drv->remove(ch);
-	ch->driver = NULL;
-	ch->ept = NULL;
-	if (ept)
-		rpmsg_destroy_ept(ept);
+		drv->remove(&c->ch);
+	__atomic_store_n(&c->ch.ept, NULL, __ATOMIC_RELEASE);
+	/* Waits for a callback running in another thread: c->lock is held, not the bus lock,
+	 * so that callback may look channels up meanwhile. */
+	rpmsg_destroy_ept(ept);
+	/* Last: unregister_rpmsg_driver() is done with @c once it sees no driver. */
+	rpmsg_chan_set_driver(c, NULL);
 }
 
-static struct rpmsg_channel *rpmsg_channel_lookup(struct rpmsg_virtio_device *rvdev,
-						  const char *name, uint32_t src, uint32_t dst)
+/* rpmsg_bus_lock held. */
+static struct rpmsg_chan *rpmsg_channel_lookup(struct rpmsg_virtio_device *rvdev,
+					       const char *name, uint32_t src, uint32_t dst)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
-	for (ch = rvdev->channels; ch; ch = ch->next)
-		if (!strncmp(ch->name, name, RPMSG_NAME_SIZE) &&
-		    (src == RPMSG_ADDR_ANY || ch->src == src) && ch->dst == dst)
-			return ch;
+	for (c = rvdev->channels; c; c = c->next)
+		if (!c->gone && !strncmp(c->ch.name, name, RPMSG_NAME_SIZE) &&
+		    (src == RPMSG_ADDR_ANY || rpmsg_chan_src(&c->ch) == src) && c->ch.dst == dst)
+			return c;
 	return NULL;
 }
 
-/* rpmsg_bus_lock held. */
-static struct rpmsg_channel *rpmsg_channel_add(struct rpmsg_virtio_device *rvdev, const char *name,
-					       uint32_t src, uint32_t dst, bool announce)
+/* A new channel, listed, offered to the drivers, announced to the watch. Returns it with a
+ * reference for the caller, or NULL (device going, duplicate, too many, no memory). */
+static struct rpmsg_chan *rpmsg_channel_add(struct rpmsg_virtio_device *rvdev, const char *name,
+					    uint32_t src, uint32_t dst, bool announce)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c = calloc(1, sizeof(*c));
 
-	if (rvdev_removed(rvdev) || rpmsg_channel_lookup(rvdev, name, src, dst) ||
-	    rvdev->num_channels >= RPMSG_MAX_CHANNELS)
+	if (!c)
 		return NULL;
-	ch = calloc(1, sizeof(*ch));
-	if (!ch)
+	snprintf(c->ch.name, sizeof(c->ch.name), "%s", name);
+	c->ch.src = src;
+	c->ch.dst = dst;
+	c->ch.rvdev = rvdev;
+	c->announce = announce && src != RPMSG_ADDR_ANY;
+	c->timeout_ms = RPMSG_SEND_TIMEOUT_MS;
+	c->refs = 2; /* the bus's and the caller's */
+	amp_mutex_init(&c->lock);
+
+	amp_mutex_lock(&rpmsg_bus_lock);
+	if (rvdev->unlisted || rpmsg_channel_lookup(rvdev, name, src, dst) ||
+	    rvdev->num_channels >= RPMSG_MAX_CHANNELS) {
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		amp_mutex_destroy(&c->lock);
+		free(c);
 		return NULL;
-	snprintf(ch->name, sizeof(ch->name), "%s", name);
-	ch->src = src;
-	ch->dst = dst;
-	ch->rvdev = rvdev;
-	ch->announce = announce && src != RPMSG_ADDR_ANY;
-	ch->next = rvdev->channels;
-	rvdev->channels = ch;
+	}
+	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+	c->next = rvdev->channels;
+	rvdev->channels = c;
 	rvdev->num_channels++;
-	rpmsg_channel_match(ch);
-	if (rpmsg_watch_fn)
-		rpmsg_watch_fn(ch, RPMSG_CHANNEL_UP, rpmsg_watch_priv);
-	return ch;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+
+	/* Listed first, bound next (as Linux adds a device, then probes it): a lookup meanwhile
+	 * finds it unbound. Whoever takes it off the bus waits for the lock and undoes this. */
+	amp_mutex_lock(&c->lock);
+	rpmsg_channel_match(c);
+	rpmsg_watch(c, RPMSG_CHANNEL_UP);
+	c->watched = true;
+	amp_mutex_unlock(&c->lock);
+	return c;
 }
 
-/* rpmsg_bus_lock held. */
-static void rpmsg_channel_del(struct rpmsg_channel *ch)
+/*
+ * Take @c off the bus: no lookup finds it and no driver binds it from now; the watch hears it
+ * go; its driver is unbound (in this thread, after any probe or remove in progress in another);
+ * then it is dead (sends fail) and unlisted. Idempotent: whoever comes second waits for the
+ * first to finish. The caller holds a reference. Any thread but @c's own callbacks.
+ */
+static void rpmsg_channel_del(struct rpmsg_chan *c)
 {
-	struct rpmsg_virtio_device *rvdev = ch->rvdev;
-	struct rpmsg_channel **pp;
+	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
+	struct rpmsg_chan **pp;
+	bool listed = false;
 
-	if (rpmsg_watch_fn)
-		rpmsg_watch_fn(ch, RPMSG_CHANNEL_DOWN, rpmsg_watch_priv);
-	rpmsg_channel_unbind(ch);
+	amp_mutex_lock(&rpmsg_bus_lock);
+	c->gone = true;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+
+	amp_mutex_lock(&c->lock);
+	if (c->watched)
+		rpmsg_watch(c, RPMSG_CHANNEL_DOWN);
+	c->watched = false;
+	rpmsg_channel_unbind(c);
+	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	amp_mutex_unlock(&c->lock);
+
+	/* Unlisted only now: unregister_rpmsg_driver() finds a channel bound to its driver on
+	 * the lists until its unbinding is over. */
+	amp_mutex_lock(&rpmsg_bus_lock);
 	for (pp = &rvdev->channels; *pp; pp = &(*pp)->next) {
-		if (*pp == ch) {
-			*pp = ch->next;
+		if (*pp == c) {
+			*pp = c->next;
+			rvdev->num_channels--;
+			listed = true;
 			break;
 		}
 	}
-	rvdev->num_channels--;
-	free(ch);
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	if (listed)
+		rpmsg_chan_put(c); /* the bus's reference */
 }
 
 /* The name service: the remote announces (CREATE) and withdraws (DESTROY) its services. */
@@ -967,7 +1322,7 @@ static void rpmsg_ns_cb(struct rpmsg_channel *unused, void *data, int len, void 
 {
 	struct rpmsg_virtio_device *rvdev = priv;
 	struct rpmsg_ns_info ns;
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
 	(void)unused;
 	(void)src;
@@ -977,49 +1332,92 @@ static void rpmsg_ns_cb(struct rpmsg_channel *unused, void *data, int len, void 
 			rvdev->name, len);
 		return;
 	}
-	amp_mutex_lock(&rpmsg_bus_lock);
 	if (ns.destroy) {
-		ch = rpmsg_channel_lookup(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr);
-		if (ch)
-			rpmsg_channel_del(ch);
-	} else if (!rpmsg_channel_add(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr, false)) {
-		STAT_INC(rvdev, ns_refused);
-		amp_log(AMP_LOG_WARN, "%s: channel %s at 0x%x refused (duplicate, or over %u)",
-			rvdev->name, ns.name, ns.addr, RPMSG_MAX_CHANNELS);
+		amp_mutex_lock(&rpmsg_bus_lock);
+		c = rpmsg_channel_lookup(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr);
+		if (c)
+			rpmsg_chan_get(c);
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		if (c) {
+			rpmsg_channel_del(c);
+			rpmsg_chan_put(c);
+		}
+		return;
 	}
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	c = rpmsg_channel_add(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr, false);
+	if (c) {
+		rpmsg_chan_put(c);
+		return;
+	}
+	STAT_INC(rvdev, ns_refused);
+	amp_log(AMP_LOG_WARN, "%s: channel %s at 0x%x refused (duplicate, or over %u)", rvdev->name,
+		ns.name, ns.addr, RPMSG_MAX_CHANNELS);
 }
 
 int register_rpmsg_driver(struct rpmsg_driver *drv)
 {
 	struct rpmsg_virtio_device *rvdev;
-	struct rpmsg_driver *d;
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c, **found;
+	unsigned int n = 0, i;
 
 	if (!drv || !drv->id_table || !drv->probe)
 		return -AMP_EINVAL;
 	amp_mutex_lock(&rpmsg_bus_lock);
-	for (d = rpmsg_drivers; d; d = d->next) {
-		if (d == drv) {
-			amp_mutex_unlock(&rpmsg_bus_lock);
-			return -AMP_EBUSY;
+	if (rpmsg_driver_listed(drv)) {
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		return -AMP_EBUSY;
+	}
+	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
+		n += rvdev->num_channels;
+	/* The channels to offer it, each with a reference: probed without the bus lock. */
+	found = malloc(sizeof(*found) * (n ? n : 1));
+	if (!found) {
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		return -AMP_ENOMEM;
+	}
+	n = 0;
+	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next) {
+		for (c = rvdev->channels; c; c = c->next) {
+			if (c->gone || c->driver || !rpmsg_driver_matches(drv, c->ch.name))
+				continue;
+			rpmsg_chan_get(c);
+			found[n++] = c;
 		}
 	}
 	drv->next = rpmsg_drivers;
 	rpmsg_drivers = drv;
-	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
-		for (ch = rvdev->channels; ch; ch = ch->next)
-			if (!ch->driver && rpmsg_driver_matches(drv, ch->name))
-				rpmsg_channel_probe(ch, drv);
 	amp_mutex_unlock(&rpmsg_bus_lock);
+
+	for (i = 0; i < n; i++) {
+		amp_mutex_lock(&found[i]->lock);
+		rpmsg_channel_probe(found[i], drv);
+		amp_mutex_unlock(&found[i]->lock);
+		rpmsg_chan_put(found[i]);
+	}
+	free(found);
 	return 0;
+}
+
+/* A channel bound to @drv (probing or probed), with a reference; NULL when none is left. */
+static struct rpmsg_chan *rpmsg_channel_bound_to(const struct rpmsg_driver *drv)
+{
+	struct rpmsg_virtio_device *rvdev;
+	struct rpmsg_chan *c = NULL;
+
+	amp_mutex_lock(&rpmsg_bus_lock);
+	for (rvdev = rpmsg_devices; rvdev && !c; rvdev = rvdev->next)
+		for (c = rvdev->channels; c && c->driver != drv; c = c->next)
+			;
+	if (c)
+		rpmsg_chan_get(c);
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	return c;
 }
 
 void unregister_rpmsg_driver(struct rpmsg_driver *drv)
 {
-	struct rpmsg_virtio_device *rvdev;
 	struct rpmsg_driver **pp;
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
 	amp_mutex_lock(&rpmsg_bus_lock);
 	for (pp = &rpmsg_drivers; *pp; pp = &(*pp)->next) {
@@ -1028,61 +1426,113 @@ void unregister_rpmsg_driver(struct rpmsg_driver *drv)
 			break;
 		}
 	}
-	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
-		for (ch = rvdev->channels; ch; ch = ch->next)
-			if (ch->driver == drv)
-				rpmsg_channel_unbind(ch);
 	amp_mutex_unlock(&rpmsg_bus_lock);
+	/* No channel is bound to it from now on; unbind those that are, one at a time (each
+	 * after any probe or remove of it in progress elsewhere). Every round unbinds one. */
+	while ((c = rpmsg_channel_bound_to(drv))) {
+		amp_mutex_lock(&c->lock);
+		if (c->driver == drv)
+			rpmsg_channel_unbind(c);
+		amp_mutex_unlock(&c->lock);
+		rpmsg_chan_put(c);
+	}
 }
 
 struct rpmsg_channel *rpmsg_create_channel(struct rpmsg_virtio_device *rvdev, const char *name,
 					   u32 src, u32 dst)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
 	if (!rvdev || !name || !*name || strlen(name) >= RPMSG_NAME_SIZE)
 		return NULL;
-	amp_mutex_lock(&rpmsg_bus_lock);
-	ch = rpmsg_channel_add(rvdev, name, src, dst, true);
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	return ch;
+	c = rpmsg_channel_add(rvdev, name, src, dst, true);
+	return c ? &c->ch : NULL;
 }
 
 void rpmsg_release_channel(struct rpmsg_channel *rpdev)
 {
-	amp_mutex_lock(&rpmsg_bus_lock);
-	rpmsg_channel_del(rpdev);
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	if (!rpdev)
+		return;
+	rpmsg_channel_del(chan_of(rpdev));
+	rpmsg_chan_put(chan_of(rpdev)); /* the creator's reference */
 }
 
 struct rpmsg_channel *rpmsg_channel_find(struct rpmsg_virtio_device *rvdev, const char *name)
 {
-	struct rpmsg_channel *ch;
+	struct rpmsg_chan *c;
 
+	if (!rvdev || !name)
+		return NULL;
 	amp_mutex_lock(&rpmsg_bus_lock);
-	for (ch = rvdev->channels; ch && strncmp(ch->name, name, RPMSG_NAME_SIZE); ch = ch->next)
+	for (c = rvdev->channels; c && (c->gone || strncmp(c->ch.name, name, RPMSG_NAME_SIZE));
+	     c = c->next)
 		;
+	if (c)
+		rpmsg_chan_get(c);
 	amp_mutex_unlock(&rpmsg_bus_lock);
-	return ch;
+	return c ? &c->ch : NULL;
+}
+
+struct rpmsg_channel *rpmsg_channel_get(struct rpmsg_channel *rpdev)
+{
+	if (rpdev)
+		rpmsg_chan_get(chan_of(rpdev));
+	return rpdev;
+}
+
+void rpmsg_channel_put(struct rpmsg_channel *rpdev)
+{
+	if (rpdev)
+		rpmsg_chan_put(chan_of(rpdev));
+}
+
+bool rpmsg_channel_is_dead(const struct rpmsg_channel *rpdev)
+{
+	return rpmsg_chan_dead(chan_of(rpdev));
+}
+
+const char *rpmsg_channel_driver(const struct rpmsg_channel *rpdev, char *buf, size_t len)
+{
+	const struct rpmsg_driver *drv;
+
+	if (!len)
+		return buf;
+	/* A driver bound is registered, or being unregistered by a thread that waits for the
+	 * unbinding, which clears this under the lock: its name is valid memory here. */
+	amp_mutex_lock(&rpmsg_bus_lock);
+	drv = chan_of(rpdev)->driver;
+	snprintf(buf, len, "%s", drv ? (drv->name ? drv->name : "?") : "");
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	return buf;
 }
 
 void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 			    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg)
 {
-	struct rpmsg_channel *ch;
+	/* A snapshot with references: @fn runs without the bus lock, and may call rpmsg. */
+	struct rpmsg_chan *found[RPMSG_MAX_CHANNELS], *c;
+	unsigned int n = 0, i;
 
 	amp_mutex_lock(&rpmsg_bus_lock);
-	for (ch = rvdev->channels; ch; ch = ch->next)
-		fn(ch, arg);
+	for (c = rvdev->channels; c && n < RPMSG_MAX_CHANNELS; c = c->next) {
+		if (c->gone)
+			continue;
+		rpmsg_chan_get(c);
+		found[n++] = c;
+	}
 	amp_mutex_unlock(&rpmsg_bus_lock);
+	for (i = 0; i < n; i++) {
+		fn(&found[i]->ch, arg);
+		rpmsg_chan_put(found[i]);
+	}
 }
 
 void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv)
 {
-	amp_mutex_lock(&rpmsg_bus_lock);
+	amp_mutex_lock(&rpmsg_watch_lock);
 	rpmsg_watch_fn = fn;
 	rpmsg_watch_priv = priv;
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	amp_mutex_unlock(&rpmsg_watch_lock);
 }
 
 const char *rpmsg_device_name(const struct rpmsg_channel *rpdev)
@@ -1100,8 +1550,12 @@ void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *s)
 	s->tx_msgs = __atomic_load_n(&rvdev->stats.tx_msgs, __ATOMIC_RELAXED);
 	s->tx_timeouts = __atomic_load_n(&rvdev->stats.tx_timeouts, __ATOMIC_RELAXED);
 	s->broken = __atomic_load_n(&rvdev->broken_mask, __ATOMIC_RELAXED);
+	amp_mutex_lock(&rvdev->rx_lock);
+	s->rx_held = rvdev->rx_num_held;
+	amp_mutex_unlock(&rvdev->rx_lock);
 	amp_mutex_lock(&rvdev->tx_lock);
 	s->tx_waiting = rvdev->tx_waiters;
+	s->tx_out = rvdev->tx_num_out;
 	amp_mutex_unlock(&rvdev->tx_lock);
 }
 
@@ -1165,11 +1619,10 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 	if (ret)
 		goto out_free;
 	ret = -AMP_ENOMEM;
-	rvdev->rx_held = calloc(rvdev->num_bufs, 1);
-	rvdev->tx_out = calloc(rvdev->num_bufs, 1);
+	rvdev->holder = calloc(rvdev->num_bufs, sizeof(*rvdev->holder));
 	rvdev->tx_free = calloc(rvdev->num_bufs, sizeof(*rvdev->tx_free));
 	rvdev->epts.slots = calloc(RPMSG_EPT_SLOTS_MIN, sizeof(*rvdev->epts.slots));
-	if (!rvdev->rx_held || !rvdev->tx_out || !rvdev->tx_free || !rvdev->epts.slots)
+	if (!rvdev->holder || !rvdev->tx_free || !rvdev->epts.slots)
 		goto out_free;
 	rpmsg_ept_table_init(&rvdev->epts, rvdev->epts.slots, RPMSG_EPT_SLOTS_MIN);
 
@@ -1180,11 +1633,14 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 		if (ret)
 			goto out_free;
 	}
-	/* Transmit-complete kicks are off until a sender waits. */
+	/* Transmit-complete kicks are off until a sender waits. Polling mode never arms either
+	 * ring: nobody would be kicked, and an armed ring costs a fence per buffer taken. */
 	virtqueue_disable_cb(&rvdev->svq);
+	if (!cfg->kick)
+		virtqueue_disable_cb(&rvdev->rvq);
 
 	if (cfg->features & (1u << VIRTIO_RPMSG_F_NS)) {
-		rvdev->ns_ept = rpmsg_ept_new(rvdev, NULL, rpmsg_ns_cb, rvdev, RPMSG_NS_ADDR);
+		rvdev->ns_ept = rpmsg_ept_new(rvdev, NULL, false, rpmsg_ns_cb, rvdev, RPMSG_NS_ADDR);
 		if (!rvdev->ns_ept) {
 			ret = -AMP_ENOMEM;
 			goto out_free;
@@ -1208,6 +1664,28 @@ out_free:
 	return ret;
 }
 
+/* Senders stop waiting for buffers: those blocked return -ENODEV, new ones do not wait. A
+ * sender checks going and sleeps under tx_lock, so only a broadcast under it is sure to reach
+ * one between the two; without @may_wait (any context, perhaps with tx_lock held by this very
+ * thread) it is tried, and a sender missed in that window is woken by the removal. */
+static void rpmsg_going(struct rpmsg_virtio_device *rvdev, bool may_wait)
+{
+	__atomic_store_n(&rvdev->going, true, __ATOMIC_SEQ_CST);
+	if (may_wait)
+		amp_mutex_lock(&rvdev->tx_lock);
+	else if (!amp_mutex_trylock(&rvdev->tx_lock)) {
+		amp_cond_broadcast(&rvdev->tx_cond);
+		return;
+	}
+	amp_cond_broadcast(&rvdev->tx_cond);
+	amp_mutex_unlock(&rvdev->tx_lock);
+}
+
+void rpmsg_virtio_going(struct rpmsg_virtio_device *rvdev)
+{
+	rpmsg_going(rvdev, false);
+}
+
 bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 {
 	struct rpmsg_virtio_device *outer = rpmsg_notify_dev;
@@ -1227,17 +1705,29 @@ bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 {
 	struct rpmsg_virtio_device **pp;
+	struct rpmsg_chan *c;
 	uint32_t i;
 
 	/* Channels first, while sends still work (without waiting: the remote may be dead), so
 	 * that drivers may say goodbye in remove(). */
-	__atomic_store_n(&rvdev->going, true, __ATOMIC_RELEASE);
-	amp_mutex_lock(&rvdev->tx_lock);
-	amp_cond_broadcast(&rvdev->tx_cond);
-	amp_mutex_unlock(&rvdev->tx_lock);
+	rpmsg_going(rvdev, true);
 	amp_mutex_lock(&rpmsg_bus_lock);
-	while (rvdev->channels)
-		rpmsg_channel_del(rvdev->channels);
+	rvdev->unlisted = true;
+	for (c = rvdev->channels; c; c = c->next)
+		c->gone = true;
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	for (;;) {
+		amp_mutex_lock(&rpmsg_bus_lock);
+		c = rvdev->channels;
+		if (c)
+			rpmsg_chan_get(c);
+		amp_mutex_unlock(&rpmsg_bus_lock);
+		if (!c)
+			break;
+		rpmsg_channel_del(c); /* unlists it: the loop moves on */
+		rpmsg_chan_put(c);
+	}
+	amp_mutex_lock(&rpmsg_bus_lock);
 	for (pp = &rpmsg_devices; *pp; pp = &(*pp)->next) {
 		if (*pp == rvdev) {
 			*pp = rvdev->next;
@@ -1246,13 +1736,19 @@ void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 	}
 	amp_mutex_unlock(&rpmsg_bus_lock);
 
-	/* From here nothing touches the rings: every path checks this under its lock. */
+	/* From here nothing touches the rings: every path checks this under its lock. Buffers
+	 * users hold are counted under the same locks: the pool is released when the last is
+	 * back (the users keep their pointers until then). */
 	amp_mutex_lock(&rvdev->rx_lock);
 	amp_mutex_lock(&rvdev->tx_lock);
+	__atomic_store_n(&rvdev->bufs_left, rvdev->rx_num_held + rvdev->tx_num_out,
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&rvdev->removed, true, __ATOMIC_RELEASE);
 	amp_cond_broadcast(&rvdev->tx_cond);
 	amp_mutex_unlock(&rvdev->tx_lock);
 	amp_mutex_unlock(&rvdev->rx_lock);
+	if (!__atomic_load_n(&rvdev->bufs_left, __ATOMIC_ACQUIRE))
+		rpmsg_release_bufs(rvdev);
 
 	if (rvdev->ns_ept)
 		rpmsg_destroy_ept(rvdev->ns_ept);
@@ -1330,9 +1826,20 @@ static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
 	return ret;
 }
 
+static void rpmsg_rproc_release_bufs(void *hold)
+{
+	rproc_virtio_release_bufs(hold);
+}
+
 static void rpmsg_rproc_remove(struct rproc_virtio_device *vdev)
 {
-	rpmsg_virtio_remove(vdev->driver_priv);
+	struct rpmsg_virtio_device *rvdev = vdev->driver_priv;
+
+	/* Buffers the users still hold keep pointing into the pool: it is kept until the last
+	 * comes back, and a recovery meanwhile gets other memory. Released at once if none is. */
+	rvdev->cfg.release_bufs = rpmsg_rproc_release_bufs;
+	rvdev->cfg.bufs_priv = rproc_virtio_hold_bufs(vdev);
+	rpmsg_virtio_remove(rvdev);
 	vdev->driver_priv = NULL;
 }
 
@@ -1341,10 +1848,16 @@ static bool rpmsg_rproc_notify(struct rproc_virtio_device *vdev, unsigned int vq
 	return rpmsg_virtio_notify(vdev->driver_priv, vqid);
 }
 
+static void rpmsg_rproc_going(struct rproc_virtio_device *vdev)
+{
+	rpmsg_virtio_going(vdev->driver_priv);
+}
+
 const struct rproc_virtio_driver rpmsg_rproc_virtio_driver = {
 	.name = "virtio_rpmsg_bus",
 	.id = VIRTIO_ID_RPMSG,
 	.probe = rpmsg_rproc_probe,
 	.remove = rpmsg_rproc_remove,
 	.notify = rpmsg_rproc_notify,
+	.going = rpmsg_rproc_going,
 };

@@ -333,6 +333,16 @@ int virtqueue_get_buf(struct virtqueue *vq, void **token, uint32_t *len)
 	*len = ulen;
 	vq_free_chain(vq, (uint16_t)id);
 	vq->last_used++;
+	/* Armed with EVENT_IDX: ask for the entry after this one, as Linux's
+	 * virtqueue_get_buf_ctx_split() does. used_event was set to the entry we just took (by
+	 * whoever armed); left there, the device kicks for no later entry, so a waiter that armed
+	 * before another thread took that entry would sleep while buffers come back. Full fence:
+	 * the store is visible before our next read of used->idx. Pairs with the fence in the
+	 * device's kick_prepare(). */
+	if (vq->event_idx && !(vq->avail_flags & VRING_AVAIL_F_NO_INTERRUPT)) {
+		vq_write16(vring_used_event(&vq->vr), vq->last_used);
+		vq_mb();
+	}
 	return 1;
 }
 

@@ -199,19 +199,10 @@ static void make_procs(void)
 	unsigned int i;
 
 	for (i = 0; i < PROCS; i++) {
-		struct sim_config cfg = {.firmware = AMP_ECHO_FIRMWARE, .cpu = -1};
-		char name[16];
-
-		snprintf(name, sizeof(name), "soak%u", i);
-		cfg.name = name;
 		memset(&procs[i], 0, sizeof(procs[i]));
 		pthread_mutex_init(&procs[i].lock, NULL);
 		pthread_cond_init(&procs[i].cond, NULL);
-		procs[i].rproc = sim_rproc_create(&cfg);
-		CHECK(procs[i].rproc);
-		CHECK(rproc_set_crash_limit(procs[i].rproc, 0, 0) == 0);
-		CHECK(rproc_register(procs[i].rproc) == 0);
-		CHECK(rproc_boot(procs[i].rproc) == 0);
+		procs[i].rproc = amp_test_sim_up("soak", i, AMP_ECHO_FIRMWARE, NULL, NULL);
 	}
 }
 

@@ -1,10 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Counting fds and memfd mappings for the leak checks. Test support. */
+/* For whole-program tests: simulated processors, and counting fds and memfd mappings for the
+ * leak checks. Test support. */
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <amp/sim.h>
+
 #include "amp_test_res.h"
+
+struct rproc *amp_test_sim_up(const char *prefix, unsigned int index, const char *firmware,
+			      rproc_event_cb_t cb, void *priv)
+{
+	struct sim_config cfg = {.firmware = firmware, .cpu = -1};
+	struct rproc *rproc;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s%u", prefix, index);
+	cfg.name = name;
+	rproc = sim_rproc_create(&cfg);
+	CHECK(rproc);
+	CHECK(rproc_set_crash_limit(rproc, 0, 0) == 0);
+	if (cb)
+		rproc_set_event_cb(rproc, cb, priv);
+	CHECK(rproc_register(rproc) == 0);
+	CHECK(rproc_boot(rproc) == 0);
+	return rproc;
+}
 
 int amp_test_count_fds(void)
 {

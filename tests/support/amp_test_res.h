@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <amp/remoteproc.h>
+
 /* For programs that are not cmocka tests (several processes and threads): a failed check
  * names itself and exits non-zero from whichever thread saw it. */
 #define CHECK(cond_)                                                                          \
@@ -16,6 +18,12 @@
 			exit(1);                                                              \
 		}                                                                             \
 	} while (0)
+
+/* A simulated processor named <@prefix><@index> running @firmware, left to recover from every
+ * crash (no crash limit), with @cb (may be NULL) told of its events, registered and booted.
+ * Exits the program on any failure. Destroy it with sim_rproc_destroy(). */
+struct rproc *amp_test_sim_up(const char *prefix, unsigned int index, const char *firmware,
+			      rproc_event_cb_t cb, void *priv);
 
 /* Open fds of this process, or -1. */
 int amp_test_count_fds(void);

@@ -337,11 +337,12 @@ static void add_firmware(struct resp *r, struct dproc *d, const char *file)
 static void add_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
 {
 	struct resp *r = arg;
+	char drv[64];
 
 	resp_add(r, "\nchannel vdev=%u name=", index);
 	add_word(r, ch->name, sizeof(ch->name));
 	resp_add(r, " src=0x%x dst=0x%x driver=", ch->src, ch->dst);
-	add_word(r, ch->driver ? ch->driver->name : "-", 64);
+	add_word(r, *rpmsg_channel_driver(ch, drv, sizeof(drv)) ? drv : "-", sizeof(drv));
 }
 
 /* add_trace(), add_rsc() and add_coredump() take the processor's lock: workers only. Their

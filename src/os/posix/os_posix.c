@@ -44,6 +44,17 @@ void amp_mutex_lock(struct amp_mutex *m)
 	amp_os_check(pthread_mutex_lock(&m->m), "pthread_mutex_lock");
 }
 
+bool amp_mutex_trylock(struct amp_mutex *m)
+{
+	int err = pthread_mutex_trylock(&m->m);
+
+	/* An error-checking mutex its caller holds says EBUSY too (not EDEADLK, as lock does). */
+	if (err == EBUSY)
+		return false;
+	amp_os_check(err, "pthread_mutex_trylock");
+	return true;
+}
+
 void amp_mutex_unlock(struct amp_mutex *m)
 {
 	amp_os_check(pthread_mutex_unlock(&m->m), "pthread_mutex_unlock");

@@ -46,9 +46,11 @@ struct fake {
 	int fail_start;
 	bool attach_ok;
 	bool lax_fixed; /* grant fixed addresses unchecked, as a platform that only maps them */
+	uint64_t da_bias; /* added to every address granted, as an allocator that answers wrongly */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int events[8];
+	int dropped_reports; /* "crash report ... dropped" logged */
 };
 
 static void *fake_da_to_va(struct rproc *rproc, uint64_t da, size_t len)
@@ -115,7 +117,7 @@ static int fake_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_
 	assert_true(f->nused < 32);
 	f->used[f->nused].da = at;
 	f->used[f->nused++].len = len;
-	*da = at;
+	*da = at + f->da_bias;
 	*va = f->mem.mem + at;
 	f->allocs++;
 	return 0;
@@ -127,7 +129,7 @@ static void fake_mem_free(struct rproc *rproc, uint64_t da, size_t len)
 	int i;
 
 	for (i = 0; i < f->nused; i++) {
-		if (f->used[i].da == da) {
+		if (f->used[i].da + f->da_bias == da) {
 			assert_int_equal(f->used[i].len, len);
 			f->used[i] = f->used[--f->nused];
 			f->frees++;
@@ -174,6 +176,20 @@ static void quiet_log(enum amp_log_level level, const char *msg, void *priv)
 		__atomic_add_fetch(&log_errors, 1, __ATOMIC_RELAXED);
 }
 
+/* The processor whose dropped crash reports are counted, and the log handler counting them. */
+static struct fake *drop_watch;
+
+static void drop_log(enum amp_log_level level, const char *msg, void *priv)
+{
+	quiet_log(level, msg, priv);
+	if (!strstr(msg, "crash report") || !strstr(msg, "dropped"))
+		return;
+	pthread_mutex_lock(&drop_watch->lock);
+	drop_watch->dropped_reports++;
+	pthread_cond_broadcast(&drop_watch->cond);
+	pthread_mutex_unlock(&drop_watch->lock);
+}
+
 /* A virtio driver for rpmsg vdevs that records what the core hands it. */
 static int vdrv_probes, vdrv_removes, vdrv_notifies, vdrv_more;
 static struct rproc_virtio_device vdrv_last;
@@ -188,10 +204,15 @@ static int vdrv_probe(struct rproc_virtio_device *vdev)
 	return 0;
 }
 
+/* With vdrv_hold, remove() keeps the buffer memory, as a driver whose users hold buffers. */
+static bool vdrv_hold;
+static struct rproc_buf_hold *vdrv_held;
+
 static void vdrv_remove(struct rproc_virtio_device *vdev)
 {
-	(void)vdev;
 	vdrv_removes++;
+	if (vdrv_hold)
+		vdrv_held = rproc_virtio_hold_bufs(vdev);
 }
 
 /* Says "more left" vdrv_more times, as a driver whose remote keeps its ring full. */
@@ -248,6 +269,8 @@ static int setup(void **state)
 	amp_log_set_handler(quiet_log, NULL);
 	rproc_virtio_register_driver(&vdrv);
 	vdrv_probes = vdrv_removes = vdrv_notifies = vdrv_more = 0;
+	vdrv_hold = false;
+	vdrv_held = NULL;
 	amp_test_arena_init(&c->f.mem, MEM_SIZE);
 	pthread_mutex_init(&c->f.lock, NULL);
 	pthread_cond_init(&c->f.cond, NULL);
@@ -477,6 +500,43 @@ static void test_failed_start_undoes_everything(void **state)
 	assert_int_equal(rproc_power_count(c->rproc), 0);
 }
 
+/* The table's carveout and vring addresses are 32 bits: memory granted above 4 GiB, or a fixed
+ * address granted somewhere else, must be refused and given back, never truncated into an
+ * address the firmware would take for other memory. */
+static void test_allocations_the_table_cannot_name_are_refused(void **state)
+{
+	struct ctx *c = *state;
+	/* Above 4 GiB, and straddling it (the heap carveout is 0x2000 bytes). */
+	static const uint64_t biases[] = {1ull << 32, (1ull << 32) - POOL_START - 0x1000};
+	struct amp_test_rsc fixed = c->rsc;
+	struct fw_rsc_carveout co;
+	const char *fw;
+
+	for (size_t i = 0; i < sizeof(biases) / sizeof(biases[0]); i++) {
+		c->f.da_bias = biases[i];
+		assert_int_equal(rproc_boot(c->rproc), -AMP_ERANGE);
+		assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+		assert_non_null(strstr(rproc_last_error(c->rproc), "carveout"));
+		assert_int_equal(c->f.starts, 0);
+		assert_int_equal(c->f.nused, 0);
+		assert_int_equal(c->f.allocs, c->f.frees);
+	}
+	/* A carveout asked for at a fixed address and granted somewhere else. */
+	memcpy(&co, fixed.bytes + fixed.carveout_off + 4, sizeof(co));
+	co.da = HEAP_DA;
+	memcpy(fixed.bytes + fixed.carveout_off + 4, &co, sizeof(co));
+	fw = amp_test_fw_write(1, &fixed, EM_X86_64);
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	c->f.da_bias = 0x1000;
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ERANGE);
+	assert_int_equal(c->f.nused, 0);
+	/* The same table boots once the platform grants what was asked. */
+	c->f.da_bias = 0;
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
+}
+
 static void test_firmware_can_change_only_when_offline(void **state)
 {
 	struct ctx *c = *state;
@@ -574,6 +634,93 @@ static void test_crash_report_for_offline_processor_is_ignored(void **state)
 	assert_int_equal(rproc_shutdown(c->rproc), 0);
 	assert_int_equal(rproc_crash_count(c->rproc), 0);
 	assert_int_equal(c->f.events[RPROC_EVENT_CRASH], 0);
+}
+
+/*
+ * A crash report queued for one run, then a stop and a start before the worker gets to it (a
+ * late event of the platform's; ampd's crash, then stop and start): the report is dropped and
+ * the new run goes on. Deterministic: the processor is not registered yet, so its worker does
+ * not run until the report, the stop and the start are all done.
+ */
+static void test_crash_report_for_an_earlier_run_is_dropped(void **state)
+{
+	struct ctx *c = *state;
+	struct timespec ts;
+	int ret = 0;
+
+	drop_watch = &c->f;
+	amp_log_set_handler(drop_log, NULL);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR); /* queued for run 1 */
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0); /* run 2 */
+	assert_int_equal(rproc_register(c->rproc), 0); /* the worker starts on its queue */
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&c->f.lock);
+	while (!c->f.dropped_reports && !c->f.events[RPROC_EVENT_CRASH] && ret == 0)
+		ret = pthread_cond_timedwait(&c->f.cond, &c->f.lock, &ts);
+	pthread_mutex_unlock(&c->f.lock);
+	assert_int_equal(c->f.events[RPROC_EVENT_CRASH], 0);
+	assert_int_equal(c->f.dropped_reports, 1);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(rproc_crash_count(c->rproc), 0);
+	assert_int_equal(c->f.starts, 2);
+	assert_int_equal(c->f.stops, 1);
+
+	/* A report for the run that is up is handled. */
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_CRASH, 1), 0);
+	assert_int_equal(rproc_crash_count(c->rproc), 1);
+	amp_log_set_handler(quiet_log, NULL);
+}
+
+/* Buffer memory a driver keeps past a crash: the recovery gets other memory, and the kept one
+ * goes back to the platform once released (teardown: every allocation freed). */
+static void test_held_buffers_are_not_given_to_the_next_run(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t first;
+
+	assert_int_equal(rproc_register(c->rproc), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	first = vdrv_last.buf_da;
+	vdrv_hold = true;
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_VDEV_UP, 2), 0);
+	assert_non_null(vdrv_held);
+	assert_true(vdrv_last.buf_da + vdrv_last.buf_len <= first ||
+		    first + vdrv_last.buf_len <= vdrv_last.buf_da);
+	vdrv_hold = false;
+	rproc_virtio_release_bufs(vdrv_held);
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_VDEV_UP, 3), 0);
+}
+
+/* ... and when the buffers live in a fixed region, which cannot be given twice, the recovery
+ * waits for their release. */
+static void test_held_buffers_in_a_fixed_region_hold_the_recovery_back(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(rproc_add_carveout(c->rproc, "vdev0buffer", 0x40000, 0x10000), 0);
+	assert_int_equal(rproc_register(c->rproc), 0);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(vdrv_last.buf_da, 0x40000);
+	vdrv_hold = true;
+	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
+	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_CRASHED, RPROC_EVENT_CRASH, 1), 0);
+	/* The worker's recovery failed: wait for it to be over (the lock), then look. */
+	assert_int_equal(rproc_power_count(c->rproc), 1);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_CRASHED);
+	assert_non_null(strstr(rproc_last_error(c->rproc), "still hold"));
+	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EBUSY);
+	vdrv_hold = false;
+	rproc_virtio_release_bufs(vdrv_held);
+	assert_int_equal(rproc_trigger_recovery(c->rproc), 0);
+	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
+	assert_int_equal(vdrv_last.buf_da, 0x40000);
 }
 
 static void test_auto_boot_at_register(void **state)
@@ -1489,6 +1636,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_firmware_for_another_machine_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_start_undoes_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocations_the_table_cannot_name_are_refused,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware_can_change_only_when_offline, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovers_with_vdev_removed_and_back, setup,
@@ -1499,6 +1648,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_loop_stops_automatic_recovery, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_crash_report_for_an_earlier_run_is_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held_buffers_are_not_given_to_the_next_run, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_held_buffers_in_a_fixed_region_hold_the_recovery_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_report_for_offline_processor_is_ignored,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_boot_at_register, setup, teardown),

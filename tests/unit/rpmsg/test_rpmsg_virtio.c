@@ -106,15 +106,26 @@ static struct rpmsg_driver test_drv = {
 	.name = "test", .id_table = test_ids, .probe = drv_probe, .remove = drv_remove,
 	.callback = drv_cb};
 
-static int setup(void **state)
+static int setup_features(uint32_t features)
 {
-	(void)state;
 	memset(&R, 0, sizeof(R));
 	memset(&H, 0, sizeof(H));
 	amp_log_set_level(AMP_LOG_ERR);
-	amp_link_init(&L, NS_AND_EVENT_IDX);
+	amp_link_init(&L, features);
 	assert_int_equal(register_rpmsg_driver(&test_drv), 0);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return setup_features(NS_AND_EVENT_IDX);
+}
+
+static int setup_no_event_idx(void **state)
+{
+	(void)state;
+	return setup_features(1u << VIRTIO_RPMSG_F_NS);
 }
 
 static int teardown(void **state)
@@ -220,6 +231,7 @@ static void test_exhausted_buffers_block_time_out_and_recover(void **state)
 	assert_int_equal(amp_link_wait(&L, &H.msgs, sent + 1), 0);
 }
 
+static void wait_for_a_blocked_sender(struct rpmsg_virtio_device *rvdev);
 /* In the remote's thread: return every message the host posted unread, its used length 0 (as
  * older remotes of ours did) and the buffer's whole length (as OpenAMP's remotes and ours now
  * do) in turn. */
@@ -280,9 +292,7 @@ static void *blocked_sender(void *arg)
 static void test_remote_that_never_returns_buffers_cannot_hang_us(void **state)
 {
 	struct blocked_send b = {0};
-	struct rpmsg_stats st;
 	pthread_t t;
-	int i;
 
 	(void)state;
 	bring_up_echo();
@@ -293,15 +303,7 @@ static void test_remote_that_never_returns_buffers_cannot_hang_us(void **state)
 	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
 		;
 	pthread_create(&t, NULL, blocked_sender, &b);
-	for (i = 0; i < 10000; i++) { /* until it is blocked (10 s at most) */
-		struct timespec ms = {0, 1000000};
-
-		rpmsg_get_stats(L.rvdev, &st);
-		if (st.tx_waiting == 1)
-			break;
-		nanosleep(&ms, NULL);
-	}
-	assert_int_equal(st.tx_waiting, 1);
+	wait_for_a_blocked_sender(L.rvdev);
 	/* The device goes (the processor stopped): the blocked sender is woken at once. */
 	amp_link_fini(&L);
 	pthread_join(t, NULL);
@@ -310,6 +312,33 @@ static void test_remote_that_never_returns_buffers_cannot_hang_us(void **state)
 	assert_int_equal(H.removes, 1);
 	assert_int_equal(rpmsg_ept_sendto(b.ept, REMOTE_ADDR, "x", 1, 0), -AMP_ENODEV);
 	rpmsg_destroy_ept(b.ept);
+}
+
+/* rpmsg_virtio_going() (a crash reported) wakes a blocked sender at once, before the removal. */
+static void test_going_wakes_a_blocked_sender_at_once(void **state)
+{
+	struct blocked_send b = {0};
+	struct timespec t0, t1;
+	pthread_t t;
+
+	(void)state;
+	bring_up_echo();
+	b.ept = H.ch->ept;
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
+		;
+	pthread_create(&t, NULL, blocked_sender, &b);
+	wait_for_a_blocked_sender(L.rvdev);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rpmsg_virtio_going(L.rvdev);
+	pthread_join(t, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(b.ret, -AMP_ENODEV);
+	assert_true(t1.tv_sec - t0.tv_sec < 3); /* not its 10 s */
+	/* The channel is still there; sends no longer wait for a buffer. */
+	assert_int_equal(H.removes, 0);
+	assert_int_equal(rpmsg_ept_sendto(b.ept, REMOTE_ADDR, "x", 1, 1000), -AMP_ENODEV);
+	amp_link_pause_remote(&L, false);
 }
 
 static void test_name_service_destroy_removes_the_channel(void **state)
@@ -322,6 +351,111 @@ static void test_name_service_destroy_removes_the_channel(void **state)
 	/* Announced again: probed again. */
 	amp_link_remote_call(&L, remote_announce, "test-echo");
 	assert_int_equal(amp_link_wait(&L, &H.probes, 2), 0);
+}
+
+/* --- many senders, many waiters ------------------------------------------------------------ */
+
+#define SINK_ADDR 0x401u
+#define STORM_SENDERS 6
+#define STORM_MSGS 1500
+#define STORM_TIMEOUT_MS 2000u
+
+static int sink_got;
+
+/* A slow remote: each message costs it a lock round trip and a wake-up of the test. */
+static void remote_sink_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len,
+			   uint32_t src, void *priv)
+{
+	(void)ept;
+	(void)data;
+	(void)len;
+	(void)src;
+	(void)priv;
+	amp_link_bump(&L, &sink_got);
+	sched_yield();
+}
+
+static int remote_make_sink(struct amp_link *l, void *arg)
+{
+	(void)arg;
+	return rpmsg_remote_create_ept(&l->rdev, &R.extra[1], "", SINK_ADDR, remote_sink_cb, NULL);
+}
+
+struct storm_sender {
+	pthread_t t;
+	struct rpmsg_endpoint *ept;
+	int timeouts, errors;
+	uint64_t worst_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *storm_send(void *arg)
+{
+	struct storm_sender *s = arg;
+	int i, ret;
+
+	for (i = 0; i < STORM_MSGS; i++) {
+		uint64_t t0 = mono_ns(), took;
+
+		ret = rpmsg_ept_sendto(s->ept, SINK_ADDR, &i, sizeof(i), STORM_TIMEOUT_MS);
+		took = mono_ns() - t0;
+		if (took > s->worst_ns)
+			s->worst_ns = took;
+		if (ret == -AMP_ETIMEDOUT)
+			s->timeouts++;
+		else if (ret)
+			s->errors++;
+	}
+	return NULL;
+}
+
+/*
+ * More senders than the remote keeps up with: most of them wait for a buffer most of the time,
+ * while one that finds a buffer on the fast path takes it from under the waiters' noses. Every
+ * waiter must hear of the buffers that come back (with EVENT_IDX too): none may sit out its
+ * timeout while the remote is returning buffers.
+ */
+static void test_many_waiters_all_hear_of_returned_buffers(void **state)
+{
+	struct storm_sender s[STORM_SENDERS];
+	struct rpmsg_stats st;
+	int i, timeouts = 0, errors = 0;
+	uint64_t worst = 0;
+
+	(void)state;
+	sink_got = 0;
+	bring_up_echo();
+	amp_link_remote_call(&L, remote_make_sink, NULL);
+	memset(s, 0, sizeof(s));
+	for (i = 0; i < STORM_SENDERS; i++) {
+		s[i].ept = rpmsg_create_ept(H.ch, drv_cb, NULL, RPMSG_ADDR_ANY);
+		assert_non_null(s[i].ept);
+	}
+	for (i = 0; i < STORM_SENDERS; i++)
+		assert_int_equal(pthread_create(&s[i].t, NULL, storm_send, &s[i]), 0);
+	for (i = 0; i < STORM_SENDERS; i++) {
+		pthread_join(s[i].t, NULL);
+		timeouts += s[i].timeouts;
+		errors += s[i].errors;
+		if (s[i].worst_ns > worst)
+			worst = s[i].worst_ns;
+		rpmsg_destroy_ept(s[i].ept);
+	}
+	rpmsg_get_stats(L.rvdev, &st);
+	print_message("%d senders x %d messages: %d timed out, worst send %.1f ms\n", STORM_SENDERS,
+		      STORM_MSGS, timeouts, (double)worst / 1e6);
+	assert_int_equal(errors, 0);
+	assert_int_equal(timeouts, 0);
+	assert_int_equal(st.tx_timeouts, 0);
+	assert_int_equal(amp_link_wait(&L, &sink_got, STORM_SENDERS * STORM_MSGS), 0);
+	assert_int_equal(sink_got, STORM_SENDERS * STORM_MSGS);
 }
 
 struct slow {
@@ -373,6 +507,245 @@ static void test_destroy_waits_for_a_running_callback(void **state)
 	rpmsg_destroy_ept(S.ept);
 	assert_int_equal(__atomic_load_n(&S.left, __ATOMIC_ACQUIRE), 1);
 	pthread_join(t, NULL);
+}
+
+/* A reference keeps a withdrawn channel valid memory; what is done through it fails cleanly. */
+static void test_withdrawn_channel_lives_while_referenced(void **state)
+{
+	struct rpmsg_channel *found, *again;
+	struct rpmsg_endpoint *ept;
+	char drv[16];
+
+	(void)state;
+	bring_up_echo();
+	found = rpmsg_channel_find(L.rvdev, "test-echo");
+	assert_ptr_equal(found, H.ch);
+	assert_false(rpmsg_channel_is_dead(found));
+	assert_string_equal(rpmsg_channel_driver(found, drv, sizeof(drv)), "test");
+	ept = rpmsg_create_ept(found, drv_cb, NULL, RPMSG_ADDR_ANY); /* holds another */
+	assert_non_null(ept);
+	amp_link_remote_call(&L, remote_withdraw, NULL);
+	/* A message after the withdrawal: once delivered, the withdrawal has been handled. */
+	amp_link_remote_call(&L, remote_send_to_slow, (void *)(uintptr_t)rpmsg_ept_addr(ept));
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 1), 0);
+	assert_int_equal(H.removes, 1);
+	assert_null(rpmsg_channel_find(L.rvdev, "test-echo"));
+	/* Still the same memory, now dead. */
+	assert_true(rpmsg_channel_is_dead(found));
+	assert_string_equal(found->name, "test-echo");
+	assert_string_equal(rpmsg_device_name(found), "link");
+	assert_string_equal(rpmsg_channel_driver(found, drv, sizeof(drv)), "");
+	assert_int_equal(rpmsg_send(found, "x", 1), -AMP_ENODEV);
+	assert_int_equal(rpmsg_trysendto(found, "x", 1, REMOTE_ADDR), -AMP_ENODEV);
+	assert_null(rpmsg_create_ept(found, drv_cb, NULL, RPMSG_ADDR_ANY));
+	rpmsg_channel_put(found);
+	/* The endpoint made on it outlives it, and still works: its device is there. */
+	assert_int_equal(rpmsg_ept_sendto(ept, REMOTE_ADDR, "y", 1, 1000), 0);
+	rpmsg_destroy_ept(ept); /* the last reference: the channel goes (ASan checks) */
+	/* Announced again: a new channel. */
+	amp_link_remote_call(&L, remote_announce, "test-echo");
+	assert_int_equal(amp_link_wait(&L, &H.probes, 2), 0);
+	again = rpmsg_channel_find(L.rvdev, "test-echo");
+	assert_non_null(again);
+	assert_false(rpmsg_channel_is_dead(again));
+	rpmsg_channel_put(again);
+}
+
+/* --- no bus lock across user code or a wait --------------------------------------------------- */
+
+/* A callback that looks its own channel up while another thread unbinds the channel. */
+struct unbind_race {
+	int done, found;
+};
+
+static struct unbind_race U;
+
+static void race_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	struct rpmsg_channel *found;
+
+	/* Entered, and let go once the unbinding has begun (as slow_cb()). */
+	slow_cb(rpdev, data, len, priv, src);
+	/* Allowed from a callback: it must not wait for the thread that waits for us. */
+	found = rpmsg_channel_find(rpdev->rvdev, rpdev->name);
+	if (found)
+		U.found++;
+	rpmsg_channel_put(found);
+	amp_link_bump(&L, &U.done);
+}
+
+static const struct rpmsg_device_id race_ids[] = {{"race"}, {""}};
+static struct rpmsg_driver race_drv = {
+	.name = "race", .id_table = race_ids, .probe = drv_probe, .remove = drv_remove,
+	.callback = race_cb};
+
+static void *race_unregister(void *arg)
+{
+	(void)arg;
+	unregister_rpmsg_driver(&race_drv);
+	amp_link_bump(&L, &U.done);
+	return NULL;
+}
+
+static void *race_release(void *arg)
+{
+	rpmsg_release_channel(arg);
+	amp_link_bump(&L, &U.done);
+	return NULL;
+}
+
+/* Run @unbind in a thread while a callback of the channel is running; the callback looks the
+ * channel up once the unbinding has begun (remove() was called). */
+static void unbind_while_callback_looks_up(void *(*unbind)(void *), void *arg, uint32_t dst)
+{
+	pthread_t t;
+
+	amp_link_remote_call(&L, remote_send_to_slow, (void *)(uintptr_t)dst);
+	assert_int_equal(amp_link_wait(&L, &S.entered, 1), 0);
+	assert_int_equal(pthread_create(&t, NULL, unbind, arg), 0);
+	assert_int_equal(amp_link_wait(&L, &H.removes, 1), 0);
+	amp_link_bump(&L, &S.may_leave);
+	/* Both the callback and the unbinding are done, the callback first. */
+	if (amp_link_wait(&L, &U.done, 2)) {
+		/* Nothing to unwind: the two threads wait for each other for good. */
+		fprintf(stderr, "deadlock: the unbinding waits for a callback that waits for it\n");
+		abort();
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(__atomic_load_n(&S.left, __ATOMIC_ACQUIRE), 1);
+}
+
+static void test_callback_looks_up_while_its_driver_is_unregistered(void **state)
+{
+	(void)state;
+	memset(&U, 0, sizeof(U));
+	memset(&S, 0, sizeof(S));
+	assert_int_equal(register_rpmsg_driver(&race_drv), 0);
+	amp_link_remote_call(&L, remote_announce, "race");
+	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
+	unbind_while_callback_looks_up(race_unregister, NULL, H.ch->src);
+	assert_int_equal(U.found, 1); /* unbound, not gone: the channel is still on the bus */
+}
+
+static void test_callback_looks_up_while_its_channel_is_released(void **state)
+{
+	struct rpmsg_channel *ch;
+
+	(void)state;
+	memset(&U, 0, sizeof(U));
+	memset(&S, 0, sizeof(S));
+	amp_link_remote_call(&L, remote_announce, "test-echo"); /* the remote's endpoint */
+	assert_int_equal(amp_link_wait(&L, &H.probes, 1), 0);
+	assert_int_equal(register_rpmsg_driver(&race_drv), 0);
+	ch = rpmsg_create_channel(L.rvdev, "race", 0x500, REMOTE_ADDR);
+	assert_non_null(ch);
+	assert_int_equal(amp_link_wait(&L, &H.probes, 2), 0);
+	unbind_while_callback_looks_up(race_release, ch, 0x500);
+	assert_int_equal(U.found, 0); /* gone from the bus before its driver was removed */
+	unregister_rpmsg_driver(&race_drv);
+}
+
+/* A second device, on which the name service must go on while the first one's remote is stuck. */
+static struct amp_link L2;
+static struct rpmsg_remote_ept l2_ept;
+static int l2_probes;
+
+static int l2_announce(struct amp_link *l, void *arg)
+{
+	(void)arg;
+	return rpmsg_remote_create_ept(&l->rdev, &l2_ept, "l2-svc", REMOTE_ADDR, remote_sink_cb,
+				       NULL); /* (the host sends it nothing) */
+}
+
+static int l2_probe(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+	amp_link_bump(&L2, &l2_probes);
+	return 0;
+}
+
+static const struct rpmsg_device_id l2_ids[] = {{"l2-svc"}, {""}};
+static struct rpmsg_driver l2_drv = {.name = "l2", .id_table = l2_ids, .probe = l2_probe};
+
+static int stuck_probe(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+	return 0;
+}
+
+static const struct rpmsg_device_id stuck_ids[] = {{"stuck-svc"}, {""}};
+static struct rpmsg_driver stuck_drv = {.name = "stuck", .id_table = stuck_ids,
+					.probe = stuck_probe};
+
+static void *create_stuck_channel(void *arg)
+{
+	*(struct rpmsg_channel **)arg = rpmsg_create_channel(L.rvdev, "stuck-svc", 0x600,
+							     REMOTE_ADDR);
+	return NULL;
+}
+
+/* Until a sender of @rvdev waits for a buffer (10 s at most). */
+static void wait_for_a_blocked_sender(struct rpmsg_virtio_device *rvdev)
+{
+	struct rpmsg_stats st;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		struct timespec ms = {0, 1000000};
+
+		rpmsg_get_stats(rvdev, &st);
+		if (st.tx_waiting)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("no sender blocked");
+}
+
+/*
+ * One remote stops returning buffers while a local channel of its device is being announced
+ * (a blocking send of up to 15 s, made from rpmsg_create_channel()). Lookups, and the name
+ * service of another device, must not wait for it.
+ */
+static void test_stuck_remote_holds_up_no_lookup_nor_other_device(void **state)
+{
+	struct rpmsg_channel *stuck = NULL, *found;
+	uint64_t t0, lookup_ns, ns_ns;
+	pthread_t t;
+
+	(void)state;
+	l2_probes = 0;
+	bring_up_echo();
+	assert_int_equal(register_rpmsg_driver(&stuck_drv), 0);
+	assert_int_equal(register_rpmsg_driver(&l2_drv), 0);
+	amp_link_init(&L2, NS_AND_EVENT_IDX);
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
+		;
+	assert_int_equal(pthread_create(&t, NULL, create_stuck_channel, &stuck), 0);
+	wait_for_a_blocked_sender(L.rvdev); /* the announcement */
+
+	t0 = mono_ns();
+	amp_link_remote_call(&L2, l2_announce, NULL);
+	assert_int_equal(amp_link_wait(&L2, &l2_probes, 1), 0);
+	ns_ns = mono_ns() - t0;
+	t0 = mono_ns();
+	found = rpmsg_channel_find(L.rvdev, "test-echo");
+	lookup_ns = mono_ns() - t0;
+	assert_non_null(found);
+	rpmsg_channel_put(found);
+	print_message("lookup %.3f ms, other device's name service %.3f ms\n",
+		      (double)lookup_ns / 1e6, (double)ns_ns / 1e6);
+	/* Milliseconds; the bounds are for a loaded machine, far below the 15 s. */
+	assert_true(lookup_ns < 1000000000ull);
+	assert_true(ns_ns < 3000000000ull);
+
+	amp_link_pause_remote(&L, false);
+	pthread_join(t, NULL);
+	assert_non_null(stuck);
+	rpmsg_release_channel(stuck);
+	amp_link_fini(&L2);
+	unregister_rpmsg_driver(&l2_drv);
+	unregister_rpmsg_driver(&stuck_drv);
 }
 
 /* In the remote's thread: a remote out of host buffers waits for the host to drain, polling
@@ -486,6 +859,78 @@ static void test_zero_copy_both_ways(void **state)
 	rpmsg_release_tx_buffer(H.ch->ept, buf);
 	assert_int_equal(rpmsg_send_nocopy(H.ch->ept, REMOTE_ADDR, buf, 1), -AMP_EINVAL);
 	test_drv.callback = drv_cb;
+}
+
+/* An endpoint that holds every message it gets, up to HOLD_MAX. */
+#define HOLD_MAX 8
+static struct rpmsg_endpoint *hold_ept;
+static int holds;
+
+static void hold_all_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	(void)rpdev;
+	(void)len;
+	(void)priv;
+	(void)src;
+	if (holds < HOLD_MAX && rpmsg_hold_rx_buffer(hold_ept, data) == 0)
+		amp_link_bump(&L, &holds);
+}
+
+static int remote_send_n(struct amp_link *l, void *arg)
+{
+	uint32_t dst = (uint32_t)(uintptr_t)arg;
+	int i, ret = 0;
+
+	(void)l;
+	for (i = 0; i < HOLD_MAX && !ret; i++)
+		ret = remote_send_retry(dst, "held", 4);
+	return ret;
+}
+
+/* In the remote's thread: the receive buffers the host has posted and the remote not taken. */
+static int remote_count_posted(struct amp_link *l, void *arg)
+{
+	const struct virtqueue *vq = &l->rdev.txq;
+
+	*(int *)arg = (uint16_t)(__atomic_load_n(&vq->vr.avail->idx, __ATOMIC_ACQUIRE) -
+				 vq->last_avail);
+	return 0;
+}
+
+/* Destroying an endpoint gives back what it holds: the remote gets every receive buffer back,
+ * and the transmit buffers it had out for zero-copy are free again. */
+static void test_destroyed_endpoint_gives_every_buffer_back(void **state)
+{
+	struct rpmsg_stats st;
+	uint32_t len;
+	int i, posted, sent = 0;
+
+	(void)state;
+	holds = 0;
+	bring_up_echo();
+	hold_ept = rpmsg_create_ept(H.ch, hold_all_cb, NULL, RPMSG_ADDR_ANY);
+	assert_non_null(hold_ept);
+	amp_link_remote_call(&L, remote_send_n, (void *)(uintptr_t)rpmsg_ept_addr(hold_ept));
+	assert_int_equal(amp_link_wait(&L, &holds, HOLD_MAX), 0);
+	for (i = 0; i < HOLD_MAX; i++)
+		assert_non_null(rpmsg_get_tx_buffer(hold_ept, &len, 0));
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.rx_held, HOLD_MAX);
+	assert_int_equal(st.tx_out, HOLD_MAX);
+	amp_link_remote_call(&L, remote_count_posted, &posted);
+	assert_int_equal(posted, LINK_VRING_NUM - HOLD_MAX);
+
+	rpmsg_destroy_ept(hold_ept);
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.rx_held, 0);
+	assert_int_equal(st.tx_out, 0);
+	amp_link_remote_call(&L, remote_count_posted, &posted);
+	assert_int_equal(posted, LINK_VRING_NUM); /* every receive buffer */
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "x", 1) == 0)
+		sent++;
+	assert_int_equal(sent, LINK_NUM_BUFS / 2); /* every transmit buffer */
+	amp_link_pause_remote(&L, false);
 }
 
 /* --- a hostile remote ---------------------------------------------------------------------- */
@@ -671,7 +1116,8 @@ static void test_channel_flood_is_bounded_and_counted(void **state)
 	assert_int_equal(st.ns_refused, n - (RPMSG_MAX_CHANNELS - 1) + 1);
 }
 
-int main(void)
+/* Usage: test_rpmsg_virtio [PATTERN] runs the tests whose names match (cmocka's filter). */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_seed_sample_probes_and_says_dude, setup,
@@ -679,16 +1125,32 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_variants_and_their_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exhausted_buffers_block_time_out_and_recover,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_waiters_all_hear_of_returned_buffers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_waiters_all_hear_of_returned_buffers,
+						setup_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_that_never_returns_buffers_cannot_hang_us,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_going_wakes_a_blocked_sender_at_once, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_host_reuses_tx_buffers_returned_with_either_used_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_service_destroy_removes_the_channel, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawn_channel_lives_while_referenced, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_waits_for_a_running_callback, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_callback_looks_up_while_its_driver_is_unregistered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callback_looks_up_while_its_channel_is_released,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck_remote_holds_up_no_lookup_nor_other_device,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_arrive_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_copy_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroyed_endpoint_gives_every_buffer_back, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_headers_cost_only_the_message, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_channel_flood_is_bounded_and_counted, setup,
@@ -698,5 +1160,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_local_channel_is_announced_and_withdrawn, setup,
 						teardown),
 	};
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -436,6 +436,50 @@ static void test_event_idx_kicks_exactly_when_crossing_the_event(void **state)
 	pair_free(p);
 }
 
+/* @n buffers posted by the driver and taken by the device, heads 0..@n-1. */
+static void pair_in_flight(struct pair *p, int n)
+{
+	struct virtqueue_buf b;
+	uint16_t head;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(virtqueue_add_outbuf(&p->drv, 1, 8, &p->tokens[i]), 0);
+		assert_int_equal(virtqueue_get_avail_buf(&p->dev, &b, 1, &head), 1);
+		assert_int_equal(head, i);
+	}
+}
+
+/* Linux's virtqueue_get_buf_ctx_split(): while armed, taking a buffer asks for the next one.
+ * Otherwise a waiter that armed at entry n, with entry n taken by another thread, hears of no
+ * later entry. */
+static void test_get_buf_moves_used_event_while_armed(void **state)
+{
+	struct pair *p = pair_new(8, 16, true);
+	struct vring vr = ring_of(p);
+	uint32_t len;
+	void *tok;
+
+	(void)state;
+	pair_in_flight(p, 4);
+	assert_true(virtqueue_enable_cb(&p->drv)); /* a waiter arms at entry 0 */
+	assert_int_equal(virtqueue_add_used_buf(&p->dev, 0, 0), 0);
+	assert_true(virtqueue_kick_prepare(&p->dev));
+	/* Another thread takes entry 0 before the waiter looks: the event moves to entry 1. */
+	assert_int_equal(virtqueue_get_buf(&p->drv, &tok, &len), 1);
+	assert_int_equal(*vring_used_event(&vr), 1);
+	assert_int_equal(virtqueue_add_used_buf(&p->dev, 1, 0), 0);
+	assert_true(virtqueue_kick_prepare(&p->dev)); /* the waiter hears of entry 1 */
+	/* Disarmed: taking a buffer leaves the event out of reach. */
+	virtqueue_disable_cb(&p->drv);
+	assert_int_equal(*vring_used_event(&vr), 0);
+	assert_int_equal(virtqueue_get_buf(&p->drv, &tok, &len), 1);
+	assert_int_equal(*vring_used_event(&vr), 0);
+	assert_int_equal(virtqueue_add_used_buf(&p->dev, 2, 0), 0);
+	assert_false(virtqueue_kick_prepare(&p->dev));
+	pair_free(p);
+}
+
 static void test_enable_cb_delayed_waits_for_three_quarters(void **state)
 {
 	struct pair *p = pair_new(8, 16, true);
@@ -752,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_device_joins_ring_where_used_index_stands),
 		cmocka_unit_test(test_flags_suppress_kicks_both_ways),
 		cmocka_unit_test(test_event_idx_kicks_exactly_when_crossing_the_event),
+		cmocka_unit_test(test_get_buf_moves_used_event_while_armed),
 		cmocka_unit_test(test_enable_cb_delayed_waits_for_three_quarters),
 		cmocka_unit_test(test_get_buf_rejects_used_id_out_of_range),
 		cmocka_unit_test(test_get_buf_rejects_used_id_not_in_flight),
