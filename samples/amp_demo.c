@@ -84,7 +84,7 @@ static void print_channel(struct rpmsg_channel *ch, void *arg)
 
 static void print_topology(struct rproc *rproc)
 {
-	struct rproc_virtio_device *vdev = rproc_get_vdev(rproc, 0);
+	struct virtio_device *vdev = rproc_get_vdev(rproc, 0);
 
 	printf("  processor %s (%s), firmware %s\n", rproc_name(rproc),
 	       rproc_state_name(rproc_get_state(rproc)), rproc_get_firmware(rproc));
@@ -94,7 +94,7 @@ static void print_topology(struct rproc *rproc)
 	       "and 0x%llx\n",
 	       vdev->id, vdev->features, vdev->vring[0].num, vdev->vring[1].num,
 	       (unsigned long long)vdev->vring[0].da, (unsigned long long)vdev->vring[1].da);
-	rpmsg_for_each_channel(vdev->driver_priv, print_channel, NULL);
+	rpmsg_for_each_channel(rpmsg_virtio_device_of(vdev), print_channel, NULL);
 }
 
 static void print_trace(struct rproc *rproc)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include <amp/compiler.h>
+#include <amp/virtio.h>
 #include <amp/wire/rsc_table.h>
 
 struct rproc;
@@ -67,6 +68,13 @@ enum rproc_features {
 #define RSC_HANDLED 0
 #define RSC_IGNORED 1
 
+/* A piece of the core's memory outside its device memory, for its coredump (@coredump_mem). */
+struct rproc_dump_mem {
+	uint64_t da;    /* where the core saw it */
+	const void *va; /* its bytes, in the host */
+	size_t len;
+};
+
 /**
  * struct rproc_ops - what a platform supplies to drive one remote core
  * @start:    power the core on; it runs from rproc->bootaddr with the loaded resource table at
@@ -86,6 +94,9 @@ enum rproc_features {
  *            device address or FW_RSC_ADDR_ANY (platform chooses); on success *@da and *@va are
  *            set. Optional: without it, only carveouts at a fixed @da that da_to_va maps are
  *            accepted (the memory is assumed reserved for the core). Lock held.
+ *            A fixed @da must be granted as asked, and carveouts and vrings must end below
+ *            4 GiB (the table's fields are 32 bits): the core frees and refuses anything else
+ *            (rproc_boot() fails with -ERANGE) rather than truncate it.
  *            Return: 0, -ENOMEM, -EINVAL (a fixed @da outside the pools), -EBUSY (in use).
  * @mem_free: free what @mem_alloc gave. Optional (required with @mem_alloc). Lock held.
  * @attach:   adopt a core that is already running. Optional: without it rproc_boot() of a
@@ -111,6 +122,12 @@ enum rproc_features {
  *            platform learnt at the crash. They go into a PT_NOTE segment of the core file, in
  *            the firmware's ELF class. Return the bytes written, 0 for none, or a negative
  *            errno (the dump is written without notes). Optional. Lock held; the core is off.
+ * @coredump_mem: for the coredump of a crash: memory the core used outside its device memory
+ *            that a debugger needs, such as a stack the boot ROM gave it (without it, no
+ *            backtrace gets past the faulting function). Fill at most @max entries of @mem;
+ *            return how many, 0 for none, or a negative errno (none). The host pointers need
+ *            only stay valid until the hook's caller returns. Optional. Lock held; the core is
+ *            off.
  */
 struct rproc_ops {
 	int (*start)(struct rproc *rproc);
@@ -126,6 +143,7 @@ struct rproc_ops {
 			  size_t avail);
 	unsigned long (*panic)(struct rproc *rproc);
 	int (*coredump_notes)(struct rproc *rproc, void *buf, size_t len);
+	int (*coredump_mem)(struct rproc *rproc, struct rproc_dump_mem *mem, unsigned int max);
 };
 
 /* Callbacks a user of the processor may install (rproc_set_event_cb()). */
@@ -135,6 +153,9 @@ enum rproc_event {
 			      * its coredump written; recovery follows unless disabled */
 	RPROC_EVENT_VDEV_UP, /* a virtio device was bound to its driver (rproc_get_vdev()) */
 	RPROC_EVENT_VDEV_DOWN, /* ... and removed */
+	RPROC_EVENT_ERROR,   /* work nobody waits for failed: a boot at registration (auto-boot),
+			      * a recovery, or automatic recovery stopped after too many crashes;
+			      * rproc_last_error() says why (the callback may read it) */
 };
 typedef void (*rproc_event_cb_t)(struct rproc *rproc, enum rproc_event event, void *priv);
 
@@ -205,7 +226,9 @@ AMP_API int rproc_unregister(struct rproc *rproc);
  *
  * The first user loads the firmware (ELF segments to device memory through da_to_va), handles
  * the resource table (carveouts, devmem, trace buffers, vdevs, vendor entries), copies the table
- * into device memory, starts the core, then creates an rpmsg bus instance for each rpmsg vdev.
+ * into device memory, starts the core, then binds each vdev to the virtio driver registered
+ * for its device id (<amp/virtio.h>; built in: the rpmsg bus for id 7); a vdev of an id no
+ * driver handles is left unbound.
  * On any failure everything done is undone and the processor is OFFLINE again.
  *
  * The firmware file is opened without blocking and must be a regular file of at most 256 MiB
@@ -221,7 +244,9 @@ AMP_API int rproc_unregister(struct rproc *rproc);
  *
  * Context: any thread except the processor's own callbacks. Blocks while loading (or while the
  * platform waits for a core to attach to).
- * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -EFBIG when it
+ * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found (the message
+ * lists the directories searched); -EACCES (or another error of open()) when the file found
+ * cannot be opened; -EFBIG when it
  * is too large; -EAGAIN when it changed while being read; -ENOEXEC or -EINVAL for a firmware
  * file that is not a regular file, or a firmware or resource table that fails a check (the log
  * names the firmware, the element and the numbers, and rproc_last_error() has them); -ENOMEM;
@@ -282,10 +307,10 @@ AMP_API void rproc_put(struct rproc *rproc);
  * attach to the core that came back instead (as Linux's): everything released, then attached
  * anew as rproc_boot() attaches; if that fails the processor stays CRASHED. A core that crashes
  * 5 times within 10 s is left crashed (a firmware dying at boot would otherwise be reloaded
- * forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor
- * that is not running, is ignored (as Linux does). A report belongs to the run of the core it
- * was made in: one the worker gets to after the processor was stopped and started again (a late
- * event of the platform's, say) is dropped, and the new run goes on.
+ * forever; see rproc_set_crash_limit(); RPROC_EVENT_ERROR tells it). A report while already
+ * crashed, or for a processor that is not running, is ignored (as Linux does). A report belongs
+ * to the run of the core it was made in: one the worker gets to after the processor was stopped
+ * and started again (a late event of the platform's, say) is dropped, and the new run goes on.
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.
  */
@@ -327,22 +352,6 @@ AMP_API int rproc_poll(struct rproc *rproc);
 AMP_API void rproc_set_polled(struct rproc *rproc, bool polled);
 /** rproc_is_polled() - what rproc_set_polled() said (default false). Context: any thread. */
 AMP_API bool rproc_is_polled(const struct rproc *rproc);
-
-struct rpmsg_channel;
-
-/**
- * rproc_for_each_channel() - call @fn for every rpmsg channel of every bound rpmsg vdev of
- * @rproc (for topology dumps), with @index the vdev's. The vdevs cannot go away meanwhile (a
- * crash or stop waits: the processor's notification lock is held), and each channel is valid
- * memory during its call (rpmsg_for_each_channel()): @fn may call rpmsg functions that do not
- * wait (rpmsg_create_ept(), rpmsg_channel_get(), a try-send), but nothing of remoteproc, and
- * must not block.
- * Context: any thread except callbacks.
- */
-AMP_API void rproc_for_each_channel(struct rproc *rproc,
-				    void (*fn)(struct rpmsg_channel *ch, unsigned int index,
-					       void *arg),
-				    void *arg);
 
 /**
  * rproc_poll_pending() - polled mode: whether the remote moved the used index of a vring of a
@@ -408,7 +417,7 @@ AMP_API bool rproc_has_feature(const struct rproc *rproc, enum rproc_features fe
  *
  * A carveout entry of the resource table with the same name is placed there instead of being
  * allocated (it must fit, and a fixed da in the entry must be @da). The name "vdev<N>buffer"
- * (Linux's) holds the buffers of vdev number N (rproc_virtio_device.index, from 0):
+ * (Linux's) holds the buffers of vdev number N (virtio_device.index, from 0):
  * the rpmsg buffer pool then comes from this memory, not from ops->mem_alloc. A carveout
  * entry of that name in the table serves the same way. The memory stays the platform's: the
  * core never frees it.
@@ -471,12 +480,19 @@ AMP_API int rproc_set_coredump(struct rproc *rproc, enum rproc_dump_mechanism mo
  */
 AMP_API int rproc_last_coredump(struct rproc *rproc, char *buf, size_t len);
 
+/* OR'ed into rproc_trace_read()'s @index: the buffer as the core's last crash left it. */
+#define RPROC_TRACE_CRASH 0x80000000u
+
 /**
  * rproc_trace_read() - copy trace buffer @index (counted among the table's trace entries, from 0)
  * as text into @buf, up to the buffer's first NUL, NUL-terminated. While the core runs, the live
  * buffer; after a crash or stop, what it held when the core went down ("last trace").
+ * With RPROC_TRACE_CRASH in @index: what it held when the core last crashed, kept apart from
+ * the runs that follow (a recovery starts a new buffer at once, and a stop or a boot do not
+ * touch it) until the next crash.
  * Context: any thread. Return: bytes copied (without the NUL); -ENOENT when there is no such
- * trace buffer and no saved one; -ENODEV when deleted.
+ * trace buffer and no saved one (with RPROC_TRACE_CRASH: the core never crashed since it was
+ * allocated, or had no such buffer then); -ENODEV when deleted.
  */
 AMP_API int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t len);
 
@@ -509,137 +525,13 @@ AMP_API unsigned int rproc_power_count(const struct rproc *rproc);
 AMP_API void rproc_set_event_cb(struct rproc *rproc, rproc_event_cb_t cb, void *priv);
 
 /**
- * struct rproc_virtio_device - a vdev of the resource table, as its virtio driver sees it
- * @rproc:       the processor
- * @index:       the vdev's number among the table's vdevs
- * @id:          virtio device id (VIRTIO_ID_RPMSG...)
- * @features:    negotiated features (the table's gfeatures)
- * @num_vrings:  entries in @vring
- * @vring:       each ring's host mapping @va (@len bytes, zeroed before probe), device address
- *               @da, @num descriptors and used-ring @align
- * @buf_va, @buf_da, @buf_len: device memory the core reserved for the driver's buffers:
- *               @num_bufs of @buf_size bytes (rproc_set_vdev_buffers(); by default Linux's
- *               geometry: 512-byte buffers, two per rx descriptor up to 512), from ops->mem_alloc
- *               or from a fixed region (rproc_add_carveout()); the driver's until its
- *               remove() returns, or until it releases it if it kept it
- *               (rproc_virtio_hold_bufs())
- * @buf_size, @num_bufs: that geometry
- * @driver_priv: the driver's, set in probe
- * @poll_skip:   polled processors (rproc_set_polled()): bit j set in probe when the driver has
- *               nothing to do when the remote moves vring j's used index (rpmsg's transmit
- *               ring: its senders look for returned buffers themselves), so that the poller
- *               neither calls @notify for it nor counts it as work. 0 after a restart.
- *
- * Valid from the driver's probe() until its remove() returns.
- */
-struct rproc_virtio_device {
-	struct rproc *rproc;
-	unsigned int index;
-	uint32_t id;
-	uint32_t features;
-	unsigned int num_vrings;
-	struct {
-		void *va;
-		uint64_t da;
-		size_t len;
-		unsigned int num;
-		unsigned int align;
-	} vring[2];
-	void *buf_va;
-	uint64_t buf_da;
-	size_t buf_len;
-	unsigned int buf_size;
-	unsigned int num_bufs;
-	void *driver_priv;
-	uint32_t poll_skip;
-};
-
-/**
- * struct rproc_virtio_driver - what drives vdevs of one virtio id (the rpmsg bus drives id 7)
- * @name:   for messages
- * @id:     the virtio device id it drives
- * @probe:  a vdev with @id came up (the core is running): set up the rings and buffers; call
- *          rproc_virtio_set_status(DRIVER_OK) when ready. Return 0 or a negative errno (the
- *          boot fails). Called with the processor's lock held, from the booting thread.
- * @remove: the vdev goes away (shutdown, crash, detach): stop touching its memory before
- *          returning. Lock held.
- * @notify: the core kicked vring @vqid of this vdev; runs in the notification context (the
- *          platform's thread), without the processor's lock, never concurrently with itself for
- *          one processor nor with @remove. Do a bounded amount of work (a ring's worth) and
- *          return true when some is left: the core calls again at once, after letting a stop
- *          or a walk of the channels in, so that a remote that keeps its ring full cannot keep
- *          them out. Return false when done (and armed for the next kick).
- * @going:  optional: the vdev is about to be removed (a crash was reported, or a stop begins):
- *          stop waiting for the remote now (rpmsg: blocked senders return -ENODEV), so that
- *          nothing holds up the removal, which follows. Called at least once before @remove
- *          in those cases, from any context: the caller of rproc_report_crash() (a platform
- *          thread, the notification context inside @notify, the driver itself reporting a
- *          broken ring with its own locks held) or the thread that stops the processor. It
- *          must not block nor take a lock it may be called with. The processor's going lock
- *          (a leaf) is held.
- */
-struct rproc_virtio_driver {
-	const char *name;
-	uint32_t id;
-	int (*probe)(struct rproc_virtio_device *vdev);
-	void (*remove)(struct rproc_virtio_device *vdev);
-	bool (*notify)(struct rproc_virtio_device *vdev, unsigned int vqid);
-	void (*going)(struct rproc_virtio_device *vdev);
-};
-
-struct rproc_buf_hold;
-
-/**
- * rproc_virtio_hold_bufs() - keep @vdev's buffer memory (@buf_va) past remove(), for a driver
- * whose users may still hold buffers there when the vdev goes (rpmsg's zero-copy transmit
- * buffers and held receive buffers). Until rproc_virtio_release_bufs(), the memory is neither
- * given back to the platform nor to a later run: if the processor restarts meanwhile (a
- * recovery), the vdev gets other memory, so that nothing the new run hands to the remote
- * aliases what the old one's users hold. Freeing the processor gives it back regardless.
- * Context: the driver's remove(). Return: the hold (never NULL); asked again in the same
- * remove(), the same one.
- */
-AMP_API struct rproc_buf_hold *rproc_virtio_hold_bufs(struct rproc_virtio_device *vdev);
-
-/**
- * rproc_virtio_release_bufs() - the driver no longer touches memory it kept; it goes back to
- * the platform at the processor's next start, stop or recovery (under its lock). NULL is
- * ignored.
- * Context: any, including callbacks and the notification context; never blocks.
- */
-AMP_API void rproc_virtio_release_bufs(struct rproc_buf_hold *hold);
-
-/**
- * rproc_virtio_register_driver() - drive every vdev of @drv->id that comes up from now on
- * @drv: kept by pointer until unregistered
- *
- * Context: any thread, before the processors whose vdevs it should drive boot.
- * Return: 0; -EEXIST when a driver for the id is registered; -ENOMEM.
- */
-AMP_API int rproc_virtio_register_driver(const struct rproc_virtio_driver *drv);
-
-/** rproc_virtio_unregister_driver() - forget @drv (vdevs already bound stay bound). */
-AMP_API void rproc_virtio_unregister_driver(const struct rproc_virtio_driver *drv);
-
-/**
- * rproc_virtio_kick() - ring the core's doorbell for vring @vqid of @vdev (its notify id)
- * Context: any thread; never blocks.
- */
-AMP_API void rproc_virtio_kick(struct rproc_virtio_device *vdev, unsigned int vqid);
-
-/**
- * rproc_virtio_set_status() - write the vdev's virtio status byte in the live resource table
- * (the remote polls it for DRIVER_OK). Context: the driver's probe or remove.
- */
-AMP_API void rproc_virtio_set_status(struct rproc_virtio_device *vdev, uint8_t status);
-
-/**
  * rproc_get_vdev() - the bound vdev number @index (0 for the first), or NULL. Valid until the
- * next RPROC_EVENT_VDEV_DOWN; a new one after each recovery.
+ * next RPROC_EVENT_VDEV_DOWN; a new one after each recovery. Its @priv is its driver's (for
+ * the rpmsg bus: see rpmsg_virtio_device_of()).
  * Context: any thread except that processor's notification context (its rpmsg callbacks,
  * probe and remove run with the lock this takes).
  */
-AMP_API struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index);
+AMP_API struct virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index);
 
 /**
  * rproc_get_loaded_table() - the resource table in use: the live copy in device memory while
@@ -683,10 +575,20 @@ AMP_API void rproc_set_platform_error(struct rproc *rproc, const char *fmt, ...)
 
 /**
  * rproc_last_error() - the diagnostic of the last failed boot or recovery, formatted ("firmware
- * echo.elf: segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
- * Context: any thread; the string is valid until the next boot attempt.
+ * echo.elf: segment 2 ends past the file (offset 0x1200, size 0x4000)"; for a file found
+ * nowhere, the directories searched), or why automatic recovery stopped; "" when none.
+ * Context: the thread whose rproc_boot() or rproc_trigger_recovery() just failed, or the event
+ * callback (RPROC_EVENT_ERROR); the string is valid until the next boot or recovery attempt,
+ * which the processor's worker may make at any time: elsewhere, use rproc_copy_last_error().
  */
 AMP_API const char *rproc_last_error(struct rproc *rproc);
+
+/**
+ * rproc_copy_last_error() - rproc_last_error(), copied under the processor's lock into @buf
+ * (NUL-terminated, cut to @len bytes), for a thread that may race with the worker.
+ * Context: any thread except the processor's callbacks. Return: the length copied.
+ */
+AMP_API size_t rproc_copy_last_error(struct rproc *rproc, char *buf, size_t len);
 
 /**
  * rproc_firmware_path_add() - add a directory to the firmware search path (searched in the

@@ -45,6 +45,8 @@ typedef uint32_t u32;
 struct rpmsg_channel;
 struct rpmsg_endpoint;
 struct rpmsg_virtio_device;
+struct virtio_device;
+struct rproc;
 
 /* Default wait of a blocking send for a free buffer, as Linux's (which cannot be changed). */
 #define RPMSG_SEND_TIMEOUT_MS 15000u
@@ -362,6 +364,41 @@ AMP_API const char *rpmsg_channel_driver(const struct rpmsg_channel *rpdev, char
  */
 AMP_API void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 				    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg);
+
+/**
+ * rpmsg_for_each_channel_on() - call @fn for every channel of every rpmsg device whose virtio
+ * device has @parent (virtio_device.parent: for remoteproc's vdevs, the struct rproc), with
+ * @index that virtio device's, in this thread. The devices and their channels are taken with
+ * references first and @fn runs without any lock of the bus: it may call rpmsg (a channel may
+ * go meanwhile: operations on it then fail with -ENODEV, or return NULL), and must not wait
+ * for that processor's notification context.
+ * Context: any thread except callbacks.
+ */
+AMP_API void rpmsg_for_each_channel_on(const void *parent,
+				       void (*fn)(struct rpmsg_channel *rpdev, unsigned int index,
+						  void *arg),
+				       void *arg);
+
+/**
+ * rproc_for_each_channel() - call @fn for every rpmsg channel of every bound rpmsg vdev of
+ * @rproc (for topology dumps), with @index the vdev's: rpmsg_for_each_channel_on(@rproc).
+ * rpmsg knows the processor only as its vdevs' parent pointer.
+ * Context: any thread except callbacks.
+ */
+static inline void rproc_for_each_channel(struct rproc *rproc,
+					  void (*fn)(struct rpmsg_channel *ch, unsigned int index,
+						     void *arg),
+					  void *arg)
+{
+	rpmsg_for_each_channel_on(rproc, fn, arg);
+}
+
+/**
+ * rpmsg_virtio_device_of() - the rpmsg device the built-in rpmsg driver made on @vdev (as
+ * rproc_get_vdev() returns it), or NULL when @vdev is NULL or bound to another driver.
+ * Context: any, while @vdev is valid.
+ */
+AMP_API struct rpmsg_virtio_device *rpmsg_virtio_device_of(struct virtio_device *vdev);
 
 /* --- the transport, for platforms and tests (the remoteproc core uses it for rpmsg vdevs) --- */
 

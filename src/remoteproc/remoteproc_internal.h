@@ -9,16 +9,18 @@
 
 #include <amp/diag.h>
 #include <amp/remoteproc.h>
+#include <amp/virtio.h>
 #include <amp/wire/rsc_table.h>
 
 #include "os/os.h"
 
 #define RPROC_NAME_MAX 64
-#define RPROC_MAX_VRINGS 2
+#define RPROC_MAX_VRINGS VIRTIO_MAX_VRINGS
 #define RPROC_PAGE_SIZE 4096u
-/* Linux's rpmsg buffer geometry: 512-byte buffers, at most 512 of them, half each way. */
-#define RPROC_RPMSG_BUF_SIZE 512u
-#define RPROC_RPMSG_MAX_BUFS 512u
+/* A vdev's buffer pool by default: Linux's rpmsg geometry (512-byte buffers, at most 512 of
+ * them, two per descriptor of vring 0), which its virtio driver may use as it likes. */
+#define RPROC_VDEV_BUF_SIZE 512u
+#define RPROC_VDEV_MAX_BUFS 512u
 /* rproc_set_vdev_buffers()'s bounds, in steps of 8: a header and 8 bytes; the largest payload
  * the header's 16-bit length can say (65535) and a header; as many buffers as two rings of the
  * largest size hold. */
@@ -52,8 +54,8 @@ struct rproc_vring {
 
 /*
  * A vdev's buffer memory its driver keeps past remove(), because its users still hold buffers
- * there (rproc_virtio_hold_bufs()). Two references: the core's, dropped when it gives the memory
- * back to the platform, and the driver's, dropped by rproc_virtio_release_bufs(); the last frees
+ * there (the hold_bufs config op). Two references: the core's, dropped when it gives the memory
+ * back to the platform, and the driver's, dropped by the release_bufs op; the last frees
  * the struct. While the core holds one, a count of 1 means the driver has released it.
  */
 struct rproc_buf_hold {
@@ -67,15 +69,17 @@ struct rproc_vdev {
 	unsigned int index;   /* among all vdev entries of the table */
 	size_t rsc_offset;    /* of the fw_rsc_hdr in the table */
 	uint32_t id;          /* virtio id */
-	uint32_t gfeatures;   /* negotiated */
+	uint32_t dfeatures;   /* offered, as the table said when it was handled */
+	uint32_t config_len;  /* bytes of config space after the vrings in the entry */
+	char name[RPROC_NAME_MAX + 16]; /* "<processor>/vdev<index>" */
 	unsigned int num_vrings;
 	struct rproc_vring vring[RPROC_MAX_VRINGS];
 	struct rproc_mem bufs;
 	unsigned int buf_size, num_bufs; /* the geometry of bufs */
 	struct rproc_buf_hold *hold;     /* ready for the driver of this run */
 	struct rproc_buf_hold *held;     /* taken: its driver keeps bufs' memory */
-	struct rproc_virtio_device dev;            /* what the driver sees */
-	const struct rproc_virtio_driver *driver;  /* bound driver; guarded by notify_lock */
+	struct virtio_device dev;            /* what the driver sees */
+	const struct virtio_driver *driver;  /* bound driver; guarded by notify_lock */
 };
 
 struct rproc_trace {
@@ -138,6 +142,9 @@ struct rproc_private {
 	unsigned int num_traces;
 	struct rproc_last_trace *last_traces;
 	unsigned int num_last_traces;
+	/* The traces as the last crash left them, kept apart from later runs; guarded by lock. */
+	struct rproc_last_trace *crash_traces;
+	unsigned int num_crash_traces;
 	struct rproc_vdev *vdevs;
 	unsigned int num_vdevs;
 	int next_notifyid;
@@ -177,9 +184,10 @@ struct rproc_private {
 
 	enum rproc_dump_mechanism dump;
 	char *dump_dir;
-	char last_dump[512];
+	char last_dump[512];            /* the last dump's path, or why it failed */
+	bool last_dump_failed;
 
-	char last_error[512];
+	char last_error[1024];          /* guarded by lock */
 	char platform_error[256];       /* rproc_set_platform_error(); guarded by lock */
 	rproc_event_cb_t event_cb;
 	void *event_priv;
@@ -216,9 +224,11 @@ const struct rproc_mem *rproc_host_mem_find(struct rproc_private *p, uint64_t da
 void rproc_release_resources(struct rproc_private *p);
 /* Copy the cached table into device memory and use the live copy from now on. */
 int rproc_install_loaded_table(struct rproc_private *p);
+/* Save the trace buffers' text as the core goes down (kept apart too when it crashed). */
 void rproc_save_traces(struct rproc_private *p);
-void rproc_free_last_traces(struct rproc_private *p);
-/* Buffer memory a driver kept (rproc_virtio_hold_bufs()) stays out of the next run: a vdev
+/* Free the saved texts: the last ones, and with @crash those of the last crash. */
+void rproc_free_last_traces(struct rproc_private *p, bool crash);
+/* Buffer memory a driver kept (the hold_bufs config op) stays out of the next run: a vdev
  * whose memory is held gets new memory (zeroed). For a recovery, before the vdevs start. */
 int rproc_renew_held_bufs(struct rproc_private *p);
 /* Give back to the platform the held memory that was released; with @all (the processor is

@@ -15,18 +15,18 @@
 #include <amp/errno.h>
 #include <amp/log.h>
 #include <amp/rsc_table.h>
-#include <amp/wire/rpmsg.h>
 #include <amp/wire/vring.h>
 
 #include "remoteproc/remoteproc_internal.h"
 #include "util/amp_util.h"
 
-/* Virtio transport features the host accepts when the firmware offers them. */
-#define RPROC_HOST_FEATURES ((1u << VIRTIO_RPMSG_F_NS) | (1u << VIRTIO_RING_F_EVENT_IDX))
 
-/* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). */
+/* Give the firmware @len bytes at *@da (fixed, or FW_RSC_ADDR_ANY for us to choose). @below_4g:
+ * the address goes back into a 32-bit field of the table, so the whole range must lie below
+ * 4 GiB; a platform allocator that answers elsewhere (or moves a fixed address) is refused
+ * rather than truncated into an address that names other memory. */
 static int rproc_mem_get(struct rproc_private *p, struct rproc_mem *m, uint64_t da, size_t len,
-			 size_t align)
+			 size_t align, bool below_4g)
 {
 	int ret;
 
@@ -38,6 +38,19 @@ static int rproc_mem_get(struct rproc_private *p, struct rproc_mem *m, uint64_t 
 		ret = p->ops->mem_alloc(p->rproc, len, align, &got, &va);
 		if (ret)
 			return ret;
+		if ((da != FW_RSC_ADDR_ANY && got != da) ||
+		    (below_4g && (got > UINT32_MAX || len > (uint64_t)UINT32_MAX + 1 - got))) {
+			char want[32] = "any address";
+
+			if (da != FW_RSC_ADDR_ANY)
+				snprintf(want, sizeof(want), "da 0x%llx", (unsigned long long)da);
+			amp_log(AMP_LOG_ERR,
+				"%s: the platform gave 0x%zx bytes at da 0x%llx when asked for %s: "
+				"the resource table names only the asked address, below 4 GiB",
+				p->name, len, (unsigned long long)got, want);
+			p->ops->mem_free(p->rproc, got, len);
+			return -AMP_ERANGE;
+		}
 		m->da = got;
 		m->va = va;
 		m->allocated = true;
@@ -115,7 +128,7 @@ static int rproc_handle_carveout(struct rproc_private *p, struct fw_rsc_carveout
 	if (pm)
 		ret = rproc_mem_in_platform(p, &m, pm, c->da, c->len);
 	else
-		ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE);
+		ret = rproc_mem_get(p, &m, c->da, c->len, RPROC_PAGE_SIZE, true);
 	if (ret)
 		return rproc_fail(p, ret, "resource %u: carveout \"%s\" of 0x%x bytes at da 0x%x: %s",
 				  i, m.name, c->len, c->da, amp_strerror(ret));
@@ -181,16 +194,10 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 	unsigned int j;
 	int ret;
 
-	if (v->id != VIRTIO_ID_RPMSG) {
-		amp_log(AMP_LOG_WARN,
-			"%s: firmware %s: resource %u: virtio device id %u is not supported "
-			"(only rpmsg, id %u): skipped",
-			p->name, p->firmware, i, v->id, VIRTIO_ID_RPMSG);
-		return 0;
-	}
-	if (v->num_of_vrings != 2)
-		return rproc_fail(p, -AMP_EINVAL, "resource %u: rpmsg vdev has %u vrings, needs 2", i,
-				  v->num_of_vrings);
+	/* Any device id: its driver, if one is registered, says whether the vdev suits it. */
+	if (v->num_of_vrings < 1 || v->num_of_vrings > RPROC_MAX_VRINGS)
+		return rproc_fail(p, -AMP_EINVAL, "resource %u: vdev (virtio id %u) has %u vrings, "
+				  "supported 1 to %u", i, v->id, v->num_of_vrings, RPROC_MAX_VRINGS);
 
 	amp_mutex_lock(&p->notify_lock);
 	amp_mutex_lock(&p->going_lock);
@@ -209,7 +216,10 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 	vdev->index = p->num_vdevs - 1;
 	vdev->rsc_offset = offset;
 	vdev->id = v->id;
+	vdev->dfeatures = v->dfeatures;
+	vdev->config_len = v->config_len;
 	vdev->num_vrings = v->num_of_vrings;
+	snprintf(vdev->name, sizeof(vdev->name), "%s/vdev%u", p->name, vdev->index);
 
 	for (j = 0; j < vdev->num_vrings; j++) {
 		struct fw_rsc_vdev_vring *r = &v->vring[j];
@@ -218,7 +228,7 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 		size_t len = amp_align_up(vring_size(r->num, r->align), RPROC_PAGE_SIZE);
 
 		snprintf(vr->mem.name, sizeof(vr->mem.name), "vdev%uvring%u", vdev->index, j);
-		ret = rproc_mem_get(p, &vr->mem, r->da, len, align);
+		ret = rproc_mem_get(p, &vr->mem, r->da, len, align, true);
 		if (ret)
 			return rproc_fail(p, ret,
 					  "resource %u: vring %u (%u descriptors, 0x%zx bytes) at da "
@@ -238,14 +248,14 @@ static int rproc_handle_vdev(struct rproc_private *p, struct fw_rsc_vdev *v, siz
 		r->pa = (uint32_t)vr->mem.da;
 		r->notifyid = (uint32_t)vr->notifyid;
 	}
-	if (vdev->vring[0].num != vdev->vring[1].num)
+	if (vdev->num_vrings == 2 && vdev->vring[0].num != vdev->vring[1].num)
 		amp_log(AMP_LOG_WARN, "%s: resource %u: vrings of different sizes (%u, %u)", p->name,
 			i, vdev->vring[0].num, vdev->vring[1].num);
 
 	/* The buffers come once every entry is handled: a carveout after the vdev may hold
-	 * them. */
-	vdev->gfeatures = v->dfeatures & RPROC_HOST_FEATURES;
-	v->gfeatures = vdev->gfeatures;
+	 * them. The features are negotiated when its driver binds it (virtio_dev_probe()), as
+	 * Linux does: a remote reads gfeatures once it sees DRIVER_OK. */
+	v->gfeatures = 0;
 	v->status = 0;
 	return 0;
 }
@@ -343,14 +353,14 @@ static const struct rproc_mem *rproc_held_overlap(struct rproc_private *p, uint6
  */
 static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 {
-	unsigned int buf_size = p->buf_size ? p->buf_size : RPROC_RPMSG_BUF_SIZE;
+	unsigned int buf_size = p->buf_size ? p->buf_size : RPROC_VDEV_BUF_SIZE;
 	unsigned int num_bufs = p->num_bufs;
 	const struct rproc_mem *region, *held;
 	int ret;
 
 	if (!num_bufs)
-		num_bufs = vdev->vring[0].num * 2 < RPROC_RPMSG_MAX_BUFS ? vdev->vring[0].num * 2
-									   : RPROC_RPMSG_MAX_BUFS;
+		num_bufs = vdev->vring[0].num * 2 < RPROC_VDEV_MAX_BUFS ? vdev->vring[0].num * 2
+									   : RPROC_VDEV_MAX_BUFS;
 	snprintf(vdev->bufs.name, sizeof(vdev->bufs.name), "vdev%ubuffer", vdev->index);
 	region = rproc_named_memory(p, vdev->bufs.name);
 	if (region) {
@@ -358,11 +368,11 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 
 		if (fit < 2)
 			return rproc_fail(p, -AMP_ENOMEM,
-					  "vdev %u: \"%s\" (0x%zx bytes) holds no two %u-byte rpmsg "
+					  "vdev %u: \"%s\" (0x%zx bytes) holds no two %u-byte "
 					  "buffers",
 					  vdev->index, region->name, region->len, buf_size);
 		if (fit < num_bufs) {
-			amp_log(AMP_LOG_INFO, "%s: vdev %u: \"%s\" holds %zu of %u rpmsg buffers",
+			amp_log(AMP_LOG_INFO, "%s: vdev %u: \"%s\" holds %zu of %u buffers",
 				p->name, vdev->index, region->name, fit, num_bufs);
 			num_bufs = (unsigned int)fit;
 		}
@@ -370,16 +380,16 @@ static int rproc_vdev_buffers(struct rproc_private *p, struct rproc_vdev *vdev)
 					    (size_t)num_bufs * buf_size);
 	} else {
 		ret = rproc_mem_get(p, &vdev->bufs, FW_RSC_ADDR_ANY, (size_t)num_bufs * buf_size,
-				    RPROC_PAGE_SIZE);
+				    RPROC_PAGE_SIZE, false);
 	}
 	if (ret)
-		return rproc_fail(p, ret, "vdev %u: no memory for %u rpmsg buffers of %u bytes%s%s: %s",
+		return rproc_fail(p, ret, "vdev %u: no memory for %u buffers of %u bytes%s%s: %s",
 				  vdev->index, num_bufs, buf_size, region ? " in " : "",
 				  region ? region->name : "", amp_strerror(ret));
 	held = rproc_held_overlap(p, vdev->bufs.da, vdev->bufs.len);
 	if (held) {
 		ret = rproc_fail(p, -AMP_EBUSY,
-				 "vdev %u: its rpmsg buffers (da 0x%llx, 0x%zx bytes) would overlap "
+				 "vdev %u: its buffers (da 0x%llx, 0x%zx bytes) would overlap "
 				 "those of an earlier run (da 0x%llx), which their users still hold",
 				 vdev->index, (unsigned long long)vdev->bufs.da, vdev->bufs.len,
 				 (unsigned long long)held->da);
@@ -632,30 +642,57 @@ static char *rproc_trace_text(struct rproc_private *p, const struct rproc_trace 
 	return text;
 }
 
-void rproc_free_last_traces(struct rproc_private *p)
+static void rproc_free_trace_texts(struct rproc_last_trace **texts, unsigned int *num)
 {
 	unsigned int i;
 
-	for (i = 0; i < p->num_last_traces; i++)
-		free(p->last_traces[i].text);
-	free(p->last_traces);
-	p->last_traces = NULL;
-	p->num_last_traces = 0;
+	for (i = 0; i < *num; i++)
+		free((*texts)[i].text);
+	free(*texts);
+	*texts = NULL;
+	*num = 0;
 }
 
+void rproc_free_last_traces(struct rproc_private *p, bool crash)
+{
+	rproc_free_trace_texts(&p->last_traces, &p->num_last_traces);
+	if (crash)
+		rproc_free_trace_texts(&p->crash_traces, &p->num_crash_traces);
+}
+
+/*
+ * The text of every trace buffer as the core goes down, for rproc_trace_read() until the next
+ * run; a crash's is kept apart as well, for as long as no other crash replaces it: a recovery
+ * starts a new run at once, and what the firmware said last before dying is what a person
+ * looks for.
+ */
 void rproc_save_traces(struct rproc_private *p)
 {
+	bool crashed = p->state == RPROC_CRASHED;
 	unsigned int i;
 
 	if (!p->num_traces)
 		return;
-	rproc_free_last_traces(p);
+	rproc_free_last_traces(p, crashed);
 	p->last_traces = calloc(p->num_traces, sizeof(*p->last_traces));
-	if (!p->last_traces)
+	if (crashed)
+		p->crash_traces = calloc(p->num_traces, sizeof(*p->crash_traces));
+	if (!p->last_traces || (crashed && !p->crash_traces)) {
+		free(p->last_traces);
+		free(p->crash_traces);
+		p->last_traces = p->crash_traces = NULL;
 		return;
+	}
 	p->num_last_traces = p->num_traces;
-	for (i = 0; i < p->num_traces; i++)
-		p->last_traces[i].text = rproc_trace_text(p, &p->traces[i], &p->last_traces[i].len);
+	if (crashed)
+		p->num_crash_traces = p->num_traces;
+	for (i = 0; i < p->num_traces; i++) {
+		struct rproc_last_trace *t = &p->last_traces[i];
+
+		t->text = rproc_trace_text(p, &p->traces[i], &t->len);
+		if (crashed && t->text && (p->crash_traces[i].text = strdup(t->text)))
+			p->crash_traces[i].len = t->len;
+	}
 }
 
 int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t len)
@@ -673,7 +710,14 @@ int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t 
 		ret = -AMP_ENODEV;
 		goto out;
 	}
-	if ((p->state == RPROC_RUNNING || p->state == RPROC_ATTACHED) && index < p->num_traces) {
+	if (index & RPROC_TRACE_CRASH) {
+		index &= ~RPROC_TRACE_CRASH;
+		if (index < p->num_crash_traces && p->crash_traces[index].text) {
+			text = p->crash_traces[index].text;
+			n = p->crash_traces[index].len;
+		}
+	} else if ((p->state == RPROC_RUNNING || p->state == RPROC_ATTACHED) &&
+		   index < p->num_traces) {
 		live = rproc_trace_text(p, &p->traces[index], &n);
 		text = live;
 	} else if (index < p->num_last_traces && p->last_traces[index].text) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Virtio devices of a processor: each vdev of the resource table is handed to the virtio driver
- * registered for its id (the rpmsg bus for id 7) while the core runs, and the core's kicks are
- * routed to it by notify id. Host layer.
+ * Virtio devices of a processor: remoteproc as a virtio transport (<amp/virtio.h>). Each vdev of
+ * the resource table becomes a struct virtio_device whose config ops read and write its entry in
+ * the live table; while the core runs it is bound to the virtio driver registered for its id,
+ * and the core's kicks are routed to that driver by notify id. Host layer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,68 +11,14 @@
 
 #include <amp/errno.h>
 #include <amp/log.h>
-#include <amp/rpmsg.h>
+#include <amp/virtio.h>
+#include <amp/virtqueue.h>
 #include <amp/wire/rsc_table.h>
 #include <amp/wire/vring.h>
 
 #include "remoteproc/remoteproc_internal.h"
-#include "rpmsg/rpmsg_internal.h"
 
-#define RPROC_MAX_VIRTIO_DRIVERS 8
-
-static struct amp_mutex rproc_virtio_lock = AMP_MUTEX_INITIALIZER;
-static const struct rproc_virtio_driver *rproc_virtio_drivers[RPROC_MAX_VIRTIO_DRIVERS];
-
-int rproc_virtio_register_driver(const struct rproc_virtio_driver *drv)
-{
-	unsigned int i, slot = RPROC_MAX_VIRTIO_DRIVERS;
-	int ret = 0;
-
-	if (!drv || !drv->probe || !drv->remove || !drv->notify)
-		return -AMP_EINVAL;
-	amp_mutex_lock(&rproc_virtio_lock);
-	for (i = 0; i < RPROC_MAX_VIRTIO_DRIVERS; i++) {
-		if (rproc_virtio_drivers[i] && rproc_virtio_drivers[i]->id == drv->id)
-			ret = -AMP_EEXIST;
-		else if (!rproc_virtio_drivers[i] && slot == RPROC_MAX_VIRTIO_DRIVERS)
-			slot = i;
-	}
-	if (!ret && slot == RPROC_MAX_VIRTIO_DRIVERS)
-		ret = -AMP_ENOMEM;
-	if (!ret)
-		rproc_virtio_drivers[slot] = drv;
-	amp_mutex_unlock(&rproc_virtio_lock);
-	return ret;
-}
-
-void rproc_virtio_unregister_driver(const struct rproc_virtio_driver *drv)
-{
-	unsigned int i;
-
-	amp_mutex_lock(&rproc_virtio_lock);
-	for (i = 0; i < RPROC_MAX_VIRTIO_DRIVERS; i++)
-		if (rproc_virtio_drivers[i] == drv)
-			rproc_virtio_drivers[i] = NULL;
-	amp_mutex_unlock(&rproc_virtio_lock);
-}
-
-static const struct rproc_virtio_driver *rproc_virtio_find(uint32_t id)
-{
-	const struct rproc_virtio_driver *drv = NULL;
-	unsigned int i;
-
-	amp_mutex_lock(&rproc_virtio_lock);
-	for (i = 0; i < RPROC_MAX_VIRTIO_DRIVERS && !drv; i++)
-		if (rproc_virtio_drivers[i] && rproc_virtio_drivers[i]->id == id)
-			drv = rproc_virtio_drivers[i];
-	amp_mutex_unlock(&rproc_virtio_lock);
-	/* The rpmsg bus is built in: it drives rpmsg vdevs unless a driver was registered. */
-	if (!drv && id == VIRTIO_ID_RPMSG)
-		drv = &rpmsg_rproc_virtio_driver;
-	return drv;
-}
-
-static struct rproc_vdev *rproc_vdev_of(struct rproc_virtio_device *dev)
+static struct rproc_vdev *rproc_vdev_of(struct virtio_device *dev)
 {
 	return AMP_CONTAINER_OF(dev, struct rproc_vdev, dev);
 }
@@ -85,7 +32,36 @@ static struct fw_rsc_vdev *rproc_vdev_rsc(struct rproc_private *p, const struct 
 					       sizeof(struct fw_rsc_hdr));
 }
 
-void rproc_virtio_set_status(struct rproc_virtio_device *dev, uint8_t status)
+/* --- the config ops: what a virtio driver asks of a vdev --------------------------------- */
+
+static uint32_t rproc_vdev_get_features(struct virtio_device *dev)
+{
+	/* As the table said when it was handled (and checked): the remote may have rewritten
+	 * the live copy since. */
+	return rproc_vdev_of(dev)->dfeatures;
+}
+
+static int rproc_vdev_finalize_features(struct virtio_device *dev)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+	struct fw_rsc_vdev *rsc = rproc_vdev_rsc(vdev->owner, vdev);
+
+	/* Ours to write, before DRIVER_OK: a remote reads it once it sees that (the release
+	 * store of the status publishes it). A plain store: the entry is packed. */
+	if (rsc)
+		rsc->gfeatures = dev->features;
+	return 0;
+}
+
+static uint8_t rproc_vdev_get_status(struct virtio_device *dev)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+	struct fw_rsc_vdev *rsc = rproc_vdev_rsc(vdev->owner, vdev);
+
+	return rsc ? __atomic_load_n(&rsc->status, __ATOMIC_ACQUIRE) : 0;
+}
+
+static void rproc_vdev_set_status(struct virtio_device *dev, uint8_t status)
 {
 	struct rproc_vdev *vdev = rproc_vdev_of(dev);
 	struct fw_rsc_vdev *rsc = rproc_vdev_rsc(vdev->owner, vdev);
@@ -96,13 +72,102 @@ void rproc_virtio_set_status(struct rproc_virtio_device *dev, uint8_t status)
 		__atomic_store_n(&rsc->status, status, __ATOMIC_RELEASE);
 }
 
-void rproc_virtio_kick(struct rproc_virtio_device *dev, unsigned int vqid)
+static void rproc_vdev_reset(struct virtio_device *dev)
+{
+	rproc_vdev_set_status(dev, 0);
+}
+
+/* The config space: after the vrings in the entry; its length as the table said when it was
+ * handled (rsc_table_check() found the entry's config inside the table). */
+static uint8_t *rproc_vdev_config(struct virtio_device *dev, unsigned int offset, unsigned int len)
 {
 	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+	struct fw_rsc_vdev *rsc = rproc_vdev_rsc(vdev->owner, vdev);
 
-	if (vqid < vdev->num_vrings)
-		vdev->owner->ops->kick(vdev->owner->rproc, vdev->vring[vqid].notifyid);
+	if (!rsc || offset > vdev->config_len || len > vdev->config_len - offset)
+		return NULL;
+	return (uint8_t *)(rsc + 1) + sizeof(struct fw_rsc_vdev_vring) * vdev->num_vrings + offset;
 }
+
+static int rproc_vdev_get_config(struct virtio_device *dev, unsigned int offset, void *buf,
+				 unsigned int len)
+{
+	const uint8_t *cfg = rproc_vdev_config(dev, offset, len);
+
+	if (!cfg)
+		return -AMP_EINVAL;
+	memcpy(buf, cfg, len);
+	return 0;
+}
+
+static int rproc_vdev_set_config(struct virtio_device *dev, unsigned int offset, const void *buf,
+				 unsigned int len)
+{
+	uint8_t *cfg = rproc_vdev_config(dev, offset, len);
+
+	if (!cfg)
+		return -AMP_EINVAL;
+	memcpy(cfg, buf, len);
+	return 0;
+}
+
+/* The hot path of every kick: the virtqueue's notify hook (virtio_find_vqs()). */
+static void rproc_vdev_notify(struct virtqueue *vq)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(vq->priv);
+
+	if (vq->index < vdev->num_vrings)
+		vdev->owner->ops->kick(vdev->owner->rproc, vdev->vring[vq->index].notifyid);
+}
+
+/* A remote that breaks its rings is as dead as one that faults: let recovery restart it. */
+static void rproc_vdev_broken(struct virtio_device *dev, unsigned int vqid)
+{
+	(void)vqid;
+	rproc_report_crash(rproc_vdev_of(dev)->owner->rproc, RPROC_FATAL_ERROR);
+}
+
+static struct virtio_buf_hold *rproc_vdev_hold_bufs(struct virtio_device *dev)
+{
+	struct rproc_vdev *vdev = rproc_vdev_of(dev);
+	struct rproc_buf_hold *h = vdev->hold;
+
+	if (!vdev->held) {
+		vdev->hold = NULL;
+		h->mem = vdev->bufs;
+		h->refs = 2; /* the core's and the driver's */
+		h->next = NULL;
+		vdev->held = h;
+	}
+	/* Asked twice: the same hold. */
+	return (struct virtio_buf_hold *)(void *)vdev->held;
+}
+
+static void rproc_vdev_release_bufs(struct virtio_buf_hold *hold)
+{
+	struct rproc_buf_hold *h = (struct rproc_buf_hold *)(void *)hold;
+
+	/* The core gives the memory back at its next transition (rproc_reap_held_bufs()); only
+	 * when it has already (the processor was freed) is the struct ours to free. */
+	if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(h);
+}
+
+static const struct virtio_config_ops rproc_vdev_config_ops = {
+	.get_features = rproc_vdev_get_features,
+	.finalize_features = rproc_vdev_finalize_features,
+	.get_status = rproc_vdev_get_status,
+	.set_status = rproc_vdev_set_status,
+	.reset = rproc_vdev_reset,
+	.get_config = rproc_vdev_get_config,
+	.set_config = rproc_vdev_set_config,
+	.notify = rproc_vdev_notify,
+	.broken = rproc_vdev_broken,
+	.hold_bufs = rproc_vdev_hold_bufs,
+	.release_bufs = rproc_vdev_release_bufs,
+};
+
+/* --- binding and notification routing ----------------------------------------------------- */
 
 /* Both vrings' used rings are the remote's to write: what it consumed (host -> remote) and what
  * it sent (remote -> host). Their index moving is what a polled processor's poller watches. */
@@ -136,8 +201,8 @@ static void rproc_vring_notify(struct rproc_private *p, unsigned int i, unsigned
 
 static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 {
-	const struct rproc_virtio_driver *drv = rproc_virtio_find(vdev->id);
-	struct rproc_virtio_device *dev = &vdev->dev;
+	const struct virtio_driver *drv = virtio_find_driver(vdev->id);
+	struct virtio_device *dev = &vdev->dev;
 	unsigned int j;
 	int ret;
 
@@ -146,16 +211,16 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 			p->name, vdev->index, vdev->id);
 		return 0;
 	}
-	/* Ready before the driver runs: rproc_virtio_hold_bufs() cannot fail. */
+	/* Ready before the driver runs: the hold_bufs op cannot fail. */
 	if (!vdev->hold)
 		vdev->hold = calloc(1, sizeof(*vdev->hold));
 	if (!vdev->hold)
 		return rproc_fail(p, -AMP_ENOMEM, "vdev %u: out of memory", vdev->index);
 	memset(dev, 0, sizeof(*dev));
-	dev->rproc = p->rproc;
-	dev->index = vdev->index;
+	dev->name = vdev->name;
 	dev->id = vdev->id;
-	dev->features = vdev->gfeatures;
+	dev->index = vdev->index;
+	dev->config = &rproc_vdev_config_ops;
 	dev->num_vrings = vdev->num_vrings;
 	for (j = 0; j < vdev->num_vrings; j++) {
 		dev->vring[j].va = vdev->vring[j].mem.va;
@@ -169,15 +234,12 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 	dev->buf_len = vdev->bufs.len;
 	dev->buf_size = vdev->buf_size;
 	dev->num_bufs = vdev->num_bufs;
+	dev->polled = p->polled;
+	dev->parent = p->rproc;
 
-	/* Linux's sequence: reset, ACKNOWLEDGE, DRIVER; DRIVER_OK is the driver's to set. */
-	rproc_virtio_set_status(dev, 0);
-	rproc_virtio_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	ret = drv->probe(dev);
-	if (ret) {
-		rproc_virtio_set_status(dev, VIRTIO_CONFIG_S_FAILED);
+	ret = virtio_dev_probe(dev, drv);
+	if (ret)
 		return rproc_fail(p, ret, "vdev %u: driver %s refused it", vdev->index, drv->name);
-	}
 	/* The remote may have kicked between DRIVER_OK (set in probe) and this hook-up, and
 	 * that kick found no driver: look at every vring once, as if kicked. */
 	amp_mutex_lock(&p->notify_lock);
@@ -197,7 +259,7 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 
 static void rproc_vdev_stop(struct rproc_private *p, struct rproc_vdev *vdev)
 {
-	const struct rproc_virtio_driver *drv;
+	const struct virtio_driver *drv;
 
 	/* Unhook first: once notify_lock is released no notification runs on this vdev, and no
 	 * new one finds it. */
@@ -209,8 +271,7 @@ static void rproc_vdev_stop(struct rproc_private *p, struct rproc_vdev *vdev)
 	amp_mutex_unlock(&p->notify_lock);
 	if (!drv)
 		return;
-	drv->remove(&vdev->dev);
-	rproc_virtio_set_status(&vdev->dev, 0);
+	virtio_dev_remove(&vdev->dev); /* the driver's remove(), then a reset */
 	rproc_event_locked(p, RPROC_EVENT_VDEV_DOWN);
 }
 
@@ -272,29 +333,6 @@ int rproc_reset_vdev_memory(struct rproc_private *p)
 	return 0;
 }
 
-struct rproc_buf_hold *rproc_virtio_hold_bufs(struct rproc_virtio_device *dev)
-{
-	struct rproc_vdev *vdev = rproc_vdev_of(dev);
-	struct rproc_buf_hold *h = vdev->hold;
-
-	if (vdev->held)
-		return vdev->held; /* asked twice: the same hold */
-	vdev->hold = NULL;
-	h->mem = vdev->bufs;
-	h->refs = 2; /* the core's and the driver's */
-	h->next = NULL;
-	vdev->held = h;
-	return h;
-}
-
-void rproc_virtio_release_bufs(struct rproc_buf_hold *h)
-{
-	/* The core gives the memory back at its next transition (rproc_reap_held_bufs()); only
-	 * when it has already (the processor was freed) is the struct ours to free. */
-	if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(h);
-}
-
 int rproc_vq_interrupt(struct rproc *rproc, int notifyid)
 {
 	struct rproc_private *p = rproc_p(rproc);
@@ -337,39 +375,6 @@ int rproc_poll(struct rproc *rproc)
 	return 0;
 }
 
-struct rproc_channel_walk {
-	void (*fn)(struct rpmsg_channel *ch, unsigned int index, void *arg);
-	unsigned int index;
-	void *arg;
-};
-
-static void rproc_channel_walk_one(struct rpmsg_channel *ch, void *arg)
-{
-	struct rproc_channel_walk *w = arg;
-
-	w->fn(ch, w->index, w->arg);
-}
-
-void rproc_for_each_channel(struct rproc *rproc,
-			    void (*fn)(struct rpmsg_channel *ch, unsigned int index, void *arg),
-			    void *arg)
-{
-	struct rproc_private *p = rproc_p(rproc);
-	struct rproc_channel_walk w = {fn, 0, arg};
-	unsigned int i;
-
-	/* notify_lock keeps every vdev hooked up (unhooking takes it), and is taken before the
-	 * bus lock, as on the notification path. */
-	amp_mutex_lock(&p->notify_lock);
-	for (i = 0; i < p->num_vdevs; i++) {
-		if (!p->vdevs[i].driver || p->vdevs[i].id != VIRTIO_ID_RPMSG)
-			continue;
-		w.index = p->vdevs[i].index;
-		rpmsg_for_each_channel(p->vdevs[i].dev.driver_priv, rproc_channel_walk_one, &w);
-	}
-	amp_mutex_unlock(&p->notify_lock);
-}
-
 void rproc_set_polled(struct rproc *rproc, bool polled)
 {
 	rproc_p(rproc)->polled = polled;
@@ -406,10 +411,10 @@ bool rproc_poll_pending(struct rproc *rproc)
 	return pending;
 }
 
-struct rproc_virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index)
+struct virtio_device *rproc_get_vdev(struct rproc *rproc, unsigned int index)
 {
 	struct rproc_private *p = rproc_p(rproc);
-	struct rproc_virtio_device *dev = NULL;
+	struct virtio_device *dev = NULL;
 
 	amp_mutex_lock(&p->notify_lock);
 	if (index < p->num_vdevs && p->vdevs[index].driver)

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* rpmsg internals shared with the remoteproc core. Host layer. */
+/* rpmsg internals shared with the rest of the host library. Host layer. */
 #ifndef AMP_RPMSG_INTERNAL_H
 #define AMP_RPMSG_INTERNAL_H
 
-#include <amp/remoteproc.h>
+#include <amp/virtio.h>
 
 /* rpmsg_virtio.c */
-/* The virtio driver for rpmsg vdevs, used by the remoteproc core unless another is registered
- * for VIRTIO_ID_RPMSG. */
-extern const struct rproc_virtio_driver rpmsg_rproc_virtio_driver;
+/* The virtio driver of rpmsg devices (VIRTIO_ID_RPMSG), built in (virtio_builtin.c). */
+extern const struct virtio_driver rpmsg_virtio_driver;
 
 #endif /* AMP_RPMSG_INTERNAL_H */

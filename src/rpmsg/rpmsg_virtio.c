@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The host's rpmsg bus over a virtio rpmsg device: buffers, the receive and transmit paths, the
- * name service, endpoints, channels and drivers. Host layer.
+ * The host's rpmsg bus over a virtio rpmsg device, as the virtio driver of id 7 (<amp/virtio.h>):
+ * buffers, the receive and transmit paths, the name service, endpoints, channels and drivers.
+ * Host layer.
  *
  * Locks, outermost first (docs/architecture.md has the whole order, with remoteproc's):
  *  - chan->lock, one per channel: serialises binding it (probe(), remove(), the name-service
@@ -22,10 +23,10 @@
 
 #include <amp/errno.h>
 #include <amp/log.h>
-#include <amp/remoteproc.h>
 #include <amp/rpmsg.h>
-#include <amp/wire/rsc_table.h>
+#include <amp/virtio.h>
 #include <amp/virtqueue.h>
+#include <amp/wire/rsc_table.h>
 
 #include "os/os.h"
 #include "rpmsg/rpmsg_internal.h"
@@ -65,13 +66,29 @@ struct rpmsg_endpoint {
  */
 #define RPMSG_RX_BATCH 32u
 
+/* A virtio device rpmsg_virtio_add() makes from a plain config: the caller's hooks are its
+ * transport. */
+struct rpmsg_cfg_vdev {
+	struct virtio_device vdev;
+	struct rpmsg_virtio_config cfg;
+	uint8_t status;
+};
+
 struct rpmsg_virtio_device {
 	char name[64];
+	struct virtio_device *vdev; /* the device driven; the transport's until removal */
+	const struct virtio_config_ops *vops; /* its ops, which outlive it (release_bufs) */
+	struct virtio_buf_hold *hold;         /* the pool kept past removal (vops->hold_bufs) */
+	struct rpmsg_cfg_vdev *own;           /* rpmsg_virtio_add()'s device, freed with us */
+	bool polled;          /* no doorbells: neither arm nor kick (virtio_device.polled) */
+	void *parent;         /* the virtio device's, for rpmsg_for_each_channel_on() */
+	unsigned int index;   /* the virtio device's */
+	uint32_t features;    /* negotiated */
+	uint64_t buf_da;
 	/* Delivered buffers of the batch being drained, not given back yet. Notification
 	 * context only: a callback that waits for a transmit buffer gives them back first. */
 	void *repost[RPMSG_RX_BATCH];
 	unsigned int num_repost;
-	struct rpmsg_virtio_config cfg;
 	unsigned int refs; /* the device's own, one per endpoint and per channel; atomic */
 	bool going;        /* about to be removed (a crash reported, a stop begun), or being
 			    * removed: sends no longer wait for buffers; atomic */
@@ -81,6 +98,7 @@ struct rpmsg_virtio_device {
 	struct virtqueue_desc_state *rvq_state, *svq_state;
 	uint8_t *bufs;
 	unsigned int buf_size, num_bufs, num_rx;
+	unsigned int rx_ring_num; /* descriptors of the receive ring: a drain's bound */
 
 	/* Per buffer, the endpoint that holds it, NULL when none does: a receive buffer held past
 	 * its callback (rx_lock), or a transmit buffer handed out for zero-copy (tx_lock). The
@@ -166,9 +184,8 @@ static bool rvdev_removed(const struct rpmsg_virtio_device *rvdev)
 /* The pool is no longer used: tell its owner, once. */
 static void rpmsg_release_bufs(struct rpmsg_virtio_device *rvdev)
 {
-	if (!__atomic_exchange_n(&rvdev->bufs_released, true, __ATOMIC_ACQ_REL) &&
-	    rvdev->cfg.release_bufs)
-		rvdev->cfg.release_bufs(rvdev->cfg.bufs_priv);
+	if (!__atomic_exchange_n(&rvdev->bufs_released, true, __ATOMIC_ACQ_REL) && rvdev->hold)
+		rvdev->vops->release_bufs(rvdev->hold);
 }
 
 /* A buffer a user held came back after the removal: the last one releases the pool. Under
@@ -195,6 +212,7 @@ static void rvdev_free(struct rpmsg_virtio_device *rvdev)
 	free(rvdev->svq_state);
 	free(rvdev->holder);
 	free(rvdev->tx_free);
+	free(rvdev->own);
 	free(rvdev);
 }
 
@@ -211,7 +229,7 @@ static uint8_t *rpmsg_buf(struct rpmsg_virtio_device *rvdev, unsigned int i)
 
 static uint64_t rpmsg_buf_da(struct rpmsg_virtio_device *rvdev, const void *buf)
 {
-	return rvdev->cfg.buf_da + (uint64_t)((const uint8_t *)buf - rvdev->bufs);
+	return rvdev->buf_da + (uint64_t)((const uint8_t *)buf - rvdev->bufs);
 }
 
 /* The buffer index of @p (a buffer start, or a payload = buffer + 16), or -1. */
@@ -254,16 +272,8 @@ static void rpmsg_report_broken(struct rpmsg_virtio_device *rvdev, struct virtqu
 	amp_diag_format(virtqueue_broken_diag(vq), why, sizeof(why));
 	amp_log(AMP_LOG_ERR, "%s: %s broken by the remote (%s); its traffic stopped", rvdev->name,
 		vq->name, why);
-	if (rvdev->cfg.broken)
-		rvdev->cfg.broken(rvdev->cfg.priv, vq->index);
-}
-
-static void rpmsg_vq_notify(struct virtqueue *vq)
-{
-	struct rpmsg_virtio_device *rvdev = vq->priv;
-
-	if (rvdev->cfg.kick)
-		rvdev->cfg.kick(rvdev->cfg.priv, vq->index);
+	if (rvdev->vops->broken)
+		rvdev->vops->broken(rvdev->vdev, vq->index);
 }
 
 /* --- receive ----------------------------------------------------------------------------- */
@@ -286,7 +296,7 @@ static void rpmsg_rx_publish_locked(struct rpmsg_virtio_device *rvdev)
 	virtqueue_publish_avail(&rvdev->rvq);
 	/* Under the lock: the doorbell belongs to the processor's vdev, which a removal (it
 	 * takes this lock) may free as soon as it returns. */
-	if (rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->rvq))
+	if (!rvdev->polled && virtqueue_kick_prepare(&rvdev->rvq))
 		virtqueue_notify(&rvdev->rvq);
 }
 
@@ -445,11 +455,11 @@ static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 	uint32_t lens[RPMSG_RX_BATCH];
 	struct rpmsg_rx_run run = {NULL, 0};
 	unsigned int n, i, done = 0;
-	bool armed = rvdev->cfg.kick != NULL; /* as the last drain left it, if it emptied */
+	bool armed = !rvdev->polled; /* as the last drain left it, if it emptied */
 	int ret;
 
 	for (;; done += n) {
-		if (done >= rvdev->cfg.vring_num[0])
+		if (done >= rvdev->rx_ring_num)
 			return true;
 		amp_mutex_lock(&rvdev->rx_lock);
 		/* Disarmed while we drain: the remote need not kick for what we are about to
@@ -463,9 +473,9 @@ static bool rpmsg_rx_drain(struct rpmsg_virtio_device *rvdev)
 			if ((ret = virtqueue_get_buf(&rvdev->rvq, &bufs[n], &lens[n])) != 1)
 				break;
 		/* Polling mode (no doorbell) needs no arming, and saves its full fence. */
-		if (n == 0 && ret == 0 && rvdev->cfg.kick)
+		if (n == 0 && ret == 0 && !rvdev->polled)
 			armed = true;
-		if (n == 0 && ret == 0 && (!rvdev->cfg.kick || virtqueue_enable_cb(&rvdev->rvq))) {
+		if (n == 0 && ret == 0 && (rvdev->polled || virtqueue_enable_cb(&rvdev->rvq))) {
 			/* Empty, and the remote will kick us for the next one. */
 			amp_mutex_unlock(&rvdev->rx_lock);
 			return false;
@@ -563,9 +573,9 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			*err = -AMP_ETIMEDOUT;
 			break;
 		}
-		if (!rvdev->cfg.kick) {
+		if (rvdev->polled) {
 			/* Polling mode: nobody tells us when a buffer comes back (the poller skips
-			 * the transmit ring, see rpmsg_rproc_probe()); look again, leaving the CPU
+			 * the transmit ring, see rpmsg_dev_create()); look again, leaving the CPU
 			 * to whoever else wants it between looks. */
 			rvdev->tx_waiters++;
 			amp_mutex_unlock(&rvdev->tx_lock);
@@ -622,7 +632,7 @@ static int rpmsg_tx_post_locked(struct rpmsg_virtio_device *rvdev, void *buf, ui
 	if (rvdev_removed(rvdev))
 		return -AMP_ENODEV;
 	ret = virtqueue_add_outbuf(&rvdev->svq, rpmsg_buf_da(rvdev, buf), len, buf);
-	*kick = !ret && rvdev->cfg.kick && virtqueue_kick_prepare(&rvdev->svq);
+	*kick = !ret && !rvdev->polled && virtqueue_kick_prepare(&rvdev->svq);
 	if (ret == -AMP_EIO)
 		rpmsg_report_broken(rvdev, &rvdev->svq);
 	if (!ret)
@@ -1115,7 +1125,7 @@ static void rpmsg_announce(struct rpmsg_chan *c, bool destroy)
 	uint32_t src = rpmsg_chan_src(&c->ch);
 	int ret;
 
-	if (!c->announce || !(rvdev->cfg.features & (1u << VIRTIO_RPMSG_F_NS)))
+	if (!c->announce || !(rvdev->features & (1u << VIRTIO_RPMSG_F_NS)))
 		return;
 	rpmsg_ns_write(msg, c->ch.name, src, destroy);
 	ret = rpmsg_send_common(rvdev, src, RPMSG_NS_ADDR, msg, sizeof(msg), RPMSG_SEND_TIMEOUT_MS);
@@ -1506,6 +1516,19 @@ const char *rpmsg_channel_driver(const struct rpmsg_channel *rpdev, char *buf, s
 	return buf;
 }
 
+struct rpmsg_chan_walk {
+	void (*fn)(struct rpmsg_channel *rpdev, unsigned int index, void *arg);
+	unsigned int index;
+	void *arg;
+};
+
+static void rpmsg_chan_walk_one(struct rpmsg_channel *rpdev, void *arg)
+{
+	struct rpmsg_chan_walk *w = arg;
+
+	w->fn(rpdev, w->index, w->arg);
+}
+
 void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 			    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg)
 {
@@ -1525,6 +1548,38 @@ void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
 		fn(&found[i]->ch, arg);
 		rpmsg_chan_put(found[i]);
 	}
+}
+
+void rpmsg_for_each_channel_on(const void *parent,
+				void (*fn)(struct rpmsg_channel *rpdev, unsigned int index,
+					   void *arg),
+				void *arg)
+{
+	struct rpmsg_virtio_device *rvdev, **found;
+	unsigned int n = 0, i;
+
+	/* A snapshot with references, as rpmsg_for_each_channel() takes of the channels. */
+	amp_mutex_lock(&rpmsg_bus_lock);
+	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
+		n += parent && rvdev->parent == parent;
+	found = malloc(sizeof(*found) * (n ? n : 1));
+	n = 0;
+	for (rvdev = rpmsg_devices; found && rvdev; rvdev = rvdev->next) {
+		if (!parent || rvdev->parent != parent)
+			continue;
+		__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+		found[n++] = rvdev;
+	}
+	amp_mutex_unlock(&rpmsg_bus_lock);
+	/* Oldest first (the list is newest first): vdev 0 before vdev 1. */
+	for (i = n; i--;) {
+		struct rpmsg_chan_walk w = {fn, found[i]->index, arg};
+
+		rpmsg_for_each_channel(found[i], rpmsg_chan_walk_one, &w);
+	}
+	for (i = 0; i < n; i++)
+		rvdev_put(found[i]);
+	free(found);
 }
 
 void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv)
@@ -1561,61 +1616,59 @@ void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *s)
 
 /* --- the device -------------------------------------------------------------------------- */
 
-static int rpmsg_vq_init(struct rpmsg_virtio_device *rvdev, struct virtqueue *vq,
-			 struct virtqueue_desc_state **state, unsigned int i, const char *name)
+/*
+ * An rpmsg bus instance on virtio device @vdev: rings set up, receive buffers posted, DRIVER_OK
+ * set, the remote kicked. The buffer pool is @vdev's: half receive, half transmit.
+ */
+static int rpmsg_dev_create(struct virtio_device *vdev, struct rpmsg_virtio_device **out)
 {
-	const struct rpmsg_virtio_config *cfg = &rvdev->cfg;
-	struct virtqueue_config vc = {
-		.role = VIRTQUEUE_DRIVER,
-		.num = cfg->vring_num[i],
-		.align = cfg->vring_align[i],
-		.ring = cfg->vring_va[i],
-		.ring_len = cfg->vring_len[i],
-		.event_idx = (cfg->features >> VIRTIO_RING_F_EVENT_IDX) & 1,
-		.notify = rpmsg_vq_notify,
-		.priv = rvdev,
-		.name = name,
-		.index = i,
-	};
-
-	*state = calloc(cfg->vring_num[i] ? cfg->vring_num[i] : 1, sizeof(**state));
-	if (!*state)
-		return -AMP_ENOMEM;
-	vc.state = *state;
-	return virtqueue_init(vq, &vc);
-}
-
-int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_device **out)
-{
+	static const char *const names[2] = {"rx vring 0", "tx vring 1"};
 	struct rpmsg_virtio_device *rvdev;
+	struct virtqueue *vqs[2];
+	struct virtqueue_desc_state *states[2];
 	unsigned int i;
 	int ret;
 
-	if (!cfg || !cfg->buf_va || cfg->num_bufs < 2 || cfg->num_bufs % 2 ||
-	    cfg->buf_size <= RPMSG_HDR_LEN || cfg->buf_size > 65535 + RPMSG_HDR_LEN ||
-	    (uint64_t)cfg->num_bufs * cfg->buf_size > cfg->buf_len)
+	if (vdev->num_vrings != 2 || !vdev->buf_va || vdev->num_bufs < 2 || vdev->num_bufs % 2 ||
+	    vdev->buf_size <= RPMSG_HDR_LEN || vdev->buf_size > 65535 + RPMSG_HDR_LEN ||
+	    (uint64_t)vdev->num_bufs * vdev->buf_size > vdev->buf_len)
 		return -AMP_EINVAL;
 	rvdev = calloc(1, sizeof(*rvdev));
 	if (!rvdev)
 		return -AMP_ENOMEM;
-	rvdev->cfg = *cfg;
-	snprintf(rvdev->name, sizeof(rvdev->name), "%s", cfg->name ? cfg->name : "rpmsg");
-	rvdev->cfg.name = rvdev->name;
+	snprintf(rvdev->name, sizeof(rvdev->name), "%s", vdev->name ? vdev->name : "rpmsg");
+	rvdev->vdev = vdev;
+	rvdev->vops = vdev->config;
+	rvdev->polled = vdev->polled;
+	rvdev->parent = vdev->parent;
+	rvdev->index = vdev->index;
+	rvdev->features = vdev->features;
 	rvdev->refs = 1;
-	rvdev->bufs = cfg->buf_va;
-	rvdev->buf_size = cfg->buf_size;
-	rvdev->num_bufs = cfg->num_bufs;
-	rvdev->num_rx = cfg->num_bufs / 2;
+	rvdev->bufs = vdev->buf_va;
+	rvdev->buf_da = vdev->buf_da;
+	rvdev->buf_size = vdev->buf_size;
+	rvdev->num_bufs = vdev->num_bufs;
+	rvdev->num_rx = vdev->num_bufs / 2;
 	rvdev->next_tx = rvdev->num_rx;
+	rvdev->rx_ring_num = vdev->vring[0].num;
 	amp_mutex_init(&rvdev->rx_lock);
 	amp_mutex_init(&rvdev->tx_lock);
 	amp_mutex_init(&rvdev->ept_lock);
 	amp_cond_init(&rvdev->tx_cond);
 	amp_cond_init(&rvdev->ept_cond);
 
-	ret = rpmsg_vq_init(rvdev, &rvdev->rvq, &rvdev->rvq_state, 0, "rx vring 0");
-	if (!ret)
-		ret = rpmsg_vq_init(rvdev, &rvdev->svq, &rvdev->svq_state, 1, "tx vring 1");
+	ret = -AMP_ENOMEM;
+	rvdev->rvq_state = calloc(vdev->vring[0].num ? vdev->vring[0].num : 1,
+				  sizeof(*rvdev->rvq_state));
+	rvdev->svq_state = calloc(vdev->vring[1].num ? vdev->vring[1].num : 1,
+				  sizeof(*rvdev->svq_state));
+	if (!rvdev->rvq_state || !rvdev->svq_state)
+		goto out_free;
+	vqs[0] = &rvdev->rvq;
+	vqs[1] = &rvdev->svq;
+	states[0] = rvdev->rvq_state;
+	states[1] = rvdev->svq_state;
+	ret = virtio_find_vqs(vdev, 2, vqs, states, names);
 	if (ret)
 		goto out_free;
 	ret = -AMP_ENOMEM;
@@ -1627,7 +1680,7 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 	rpmsg_ept_table_init(&rvdev->epts, rvdev->epts.slots, RPMSG_EPT_SLOTS_MIN);
 
 	/* Receive buffers: as many as the ring holds, up to half the pool. */
-	for (i = 0; i < rvdev->num_rx && i < cfg->vring_num[0]; i++) {
+	for (i = 0; i < rvdev->num_rx && i < vdev->vring[0].num; i++) {
 		ret = virtqueue_add_inbuf(&rvdev->rvq, rpmsg_buf_da(rvdev, rpmsg_buf(rvdev, i)),
 					  rvdev->buf_size, rpmsg_buf(rvdev, i));
 		if (ret)
@@ -1636,10 +1689,10 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 	/* Transmit-complete kicks are off until a sender waits. Polling mode never arms either
 	 * ring: nobody would be kicked, and an armed ring costs a fence per buffer taken. */
 	virtqueue_disable_cb(&rvdev->svq);
-	if (!cfg->kick)
+	if (rvdev->polled)
 		virtqueue_disable_cb(&rvdev->rvq);
 
-	if (cfg->features & (1u << VIRTIO_RPMSG_F_NS)) {
+	if (rvdev->features & (1u << VIRTIO_RPMSG_F_NS)) {
 		rvdev->ns_ept = rpmsg_ept_new(rvdev, NULL, false, rpmsg_ns_cb, rvdev, RPMSG_NS_ADDR);
 		if (!rvdev->ns_ept) {
 			ret = -AMP_ENOMEM;
@@ -1651,17 +1704,137 @@ int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_
 	rpmsg_devices = rvdev;
 	amp_mutex_unlock(&rpmsg_bus_lock);
 
-	if (cfg->ready)
-		cfg->ready(cfg->priv);
-	/* Tell the remote its receive buffers are there. */
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					       VIRTIO_CONFIG_S_DRIVER_OK);
+	/* Tell the remote its receive buffers are there (polled: the queue rings nothing). */
 	if (virtqueue_kick_prepare(&rvdev->rvq))
 		virtqueue_notify(&rvdev->rvq);
+	/* Polled: senders reclaim transmit buffers themselves (rpmsg_get_tx_buf()), so the
+	 * poller has nothing to do when the remote returns them, and need not count it as work
+	 * (it would never be idle, and never leave the CPU to a sending thread). */
+	if (rvdev->polled)
+		vdev->poll_skip = 1u << 1;
 	*out = rvdev;
 	return 0;
 
 out_free:
 	rvdev_free(rvdev);
 	return ret;
+}
+
+/* --- rpmsg_virtio_add(): a device whose transport is the caller's config ------------------ */
+
+static struct rpmsg_cfg_vdev *rpmsg_cfg_of(struct virtio_device *vdev)
+{
+	return AMP_CONTAINER_OF(vdev, struct rpmsg_cfg_vdev, vdev);
+}
+
+static uint32_t rpmsg_cfg_get_features(struct virtio_device *vdev)
+{
+	return rpmsg_cfg_of(vdev)->cfg.features;
+}
+
+static int rpmsg_cfg_finalize_features(struct virtio_device *vdev)
+{
+	(void)vdev;
+	return 0;
+}
+
+static uint8_t rpmsg_cfg_get_status(struct virtio_device *vdev)
+{
+	return rpmsg_cfg_of(vdev)->status;
+}
+
+static void rpmsg_cfg_set_status(struct virtio_device *vdev, uint8_t status)
+{
+	struct rpmsg_cfg_vdev *c = rpmsg_cfg_of(vdev);
+
+	c->status = status;
+	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) && c->cfg.ready)
+		c->cfg.ready(c->cfg.priv);
+}
+
+static void rpmsg_cfg_reset(struct virtio_device *vdev)
+{
+	rpmsg_cfg_of(vdev)->status = 0;
+}
+
+static void rpmsg_cfg_notify(struct virtqueue *vq)
+{
+	struct rpmsg_cfg_vdev *c = rpmsg_cfg_of(vq->priv);
+
+	c->cfg.kick(c->cfg.priv, vq->index);
+}
+
+static void rpmsg_cfg_broken(struct virtio_device *vdev, unsigned int vqid)
+{
+	struct rpmsg_cfg_vdev *c = rpmsg_cfg_of(vdev);
+
+	if (c->cfg.broken)
+		c->cfg.broken(c->cfg.priv, vqid);
+}
+
+static struct virtio_buf_hold *rpmsg_cfg_hold_bufs(struct virtio_device *vdev)
+{
+	return (struct virtio_buf_hold *)(void *)rpmsg_cfg_of(vdev);
+}
+
+static void rpmsg_cfg_release_bufs(struct virtio_buf_hold *hold)
+{
+	struct rpmsg_cfg_vdev *c = (struct rpmsg_cfg_vdev *)(void *)hold;
+
+	if (c->cfg.release_bufs)
+		c->cfg.release_bufs(c->cfg.bufs_priv);
+}
+
+static const struct virtio_config_ops rpmsg_cfg_ops = {
+	.get_features = rpmsg_cfg_get_features,
+	.finalize_features = rpmsg_cfg_finalize_features,
+	.get_status = rpmsg_cfg_get_status,
+	.set_status = rpmsg_cfg_set_status,
+	.reset = rpmsg_cfg_reset,
+	.notify = rpmsg_cfg_notify,
+	.broken = rpmsg_cfg_broken,
+	.hold_bufs = rpmsg_cfg_hold_bufs,
+	.release_bufs = rpmsg_cfg_release_bufs,
+};
+
+int rpmsg_virtio_add(const struct rpmsg_virtio_config *cfg, struct rpmsg_virtio_device **out)
+{
+	struct rpmsg_cfg_vdev *c;
+	unsigned int i;
+	int ret;
+
+	if (!cfg)
+		return -AMP_EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -AMP_ENOMEM;
+	c->cfg = *cfg;
+	c->vdev.name = cfg->name;
+	c->vdev.id = VIRTIO_ID_RPMSG;
+	c->vdev.features = cfg->features; /* negotiated already, says the config */
+	c->vdev.config = &rpmsg_cfg_ops;
+	c->vdev.num_vrings = 2;
+	for (i = 0; i < 2; i++) {
+		c->vdev.vring[i].va = cfg->vring_va[i];
+		c->vdev.vring[i].len = cfg->vring_len[i];
+		c->vdev.vring[i].num = cfg->vring_num[i];
+		c->vdev.vring[i].align = cfg->vring_align[i];
+	}
+	c->vdev.buf_va = cfg->buf_va;
+	c->vdev.buf_da = cfg->buf_da;
+	c->vdev.buf_len = cfg->buf_len;
+	c->vdev.buf_size = cfg->buf_size;
+	c->vdev.num_bufs = cfg->num_bufs;
+	c->vdev.polled = !cfg->kick;
+	ret = rpmsg_dev_create(&c->vdev, out);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	(*out)->own = c;
+	return 0;
 }
 
 /* Senders stop waiting for buffers: those blocked return -ENODEV, new ones do not wait. A
@@ -1702,11 +1875,19 @@ bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 	return more;
 }
 
-void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
+/*
+ * The device goes. Buffers the users still hold keep pointing into the pool: it is kept (the
+ * transport's hold_bufs) until the last comes back, and a restart of the device meanwhile gets
+ * other memory. Released at once if none is.
+ */
+static void rpmsg_dev_remove(struct rpmsg_virtio_device *rvdev)
 {
 	struct rpmsg_virtio_device **pp;
 	struct rpmsg_chan *c;
 	uint32_t i;
+
+	if (rvdev->vops->hold_bufs)
+		rvdev->hold = rvdev->vops->hold_bufs(rvdev->vdev);
 
 	/* Channels first, while sends still work (without waiting: the remote may be dead), so
 	 * that drivers may say goodbye in remove(). */
@@ -1762,102 +1943,59 @@ void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 	rvdev_put(rvdev);
 }
 
-/* --- the virtio driver the remoteproc core binds rpmsg vdevs to -------------------------- */
-
-static void rpmsg_rproc_kick(void *priv, unsigned int vqid)
+void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
 {
-	rproc_virtio_kick(priv, vqid);
+	rpmsg_dev_remove(rvdev);
 }
 
-static void rpmsg_rproc_ready(void *priv)
-{
-	rproc_virtio_set_status(priv, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-					      VIRTIO_CONFIG_S_DRIVER_OK);
-}
+/* --- the virtio driver of rpmsg devices ---------------------------------------------------- */
 
-/* A remote that breaks its rings is as dead as one that faults: let recovery restart it. */
-static void rpmsg_rproc_broken(void *priv, unsigned int vqid)
-{
-	struct rproc_virtio_device *vdev = priv;
+static const unsigned int rpmsg_virtio_features[] = {VIRTIO_RPMSG_F_NS};
 
-	(void)vqid;
-	rproc_report_crash(vdev->rproc, RPROC_FATAL_ERROR);
-}
-
-static int rpmsg_rproc_probe(struct rproc_virtio_device *vdev)
+static int rpmsg_virtio_probe(struct virtio_device *vdev)
 {
-	struct rpmsg_virtio_config cfg = {0};
 	struct rpmsg_virtio_device *rvdev;
-	char name[64];
-	unsigned int i;
 	int ret;
 
-	if (vdev->num_vrings != 2)
-		return -AMP_EINVAL;
-	snprintf(name, sizeof(name), "%s/vdev%u", rproc_name(vdev->rproc), vdev->index);
-	cfg.name = name;
-	for (i = 0; i < 2; i++) {
-		cfg.vring_va[i] = vdev->vring[i].va;
-		cfg.vring_num[i] = vdev->vring[i].num;
-		cfg.vring_align[i] = vdev->vring[i].align;
-		cfg.vring_len[i] = vdev->vring[i].len;
-	}
-	cfg.buf_va = vdev->buf_va;
-	cfg.buf_da = vdev->buf_da;
-	cfg.buf_len = vdev->buf_len;
-	/* The processor's geometry (rproc_set_vdev_buffers()), Linux's by default. */
-	cfg.buf_size = vdev->buf_size ? vdev->buf_size : RPMSG_BUF_SIZE_DEFAULT;
-	cfg.num_bufs = vdev->num_bufs ? vdev->num_bufs
-				      : (unsigned int)(vdev->buf_len / cfg.buf_size) & ~1u;
-	cfg.features = vdev->features;
-	/* Polled: nobody listens for doorbells; neither arm nor kick. */
-	cfg.kick = rproc_is_polled(vdev->rproc) ? NULL : rpmsg_rproc_kick;
-	cfg.ready = rpmsg_rproc_ready;
-	cfg.broken = rpmsg_rproc_broken;
-	cfg.priv = vdev;
-	ret = rpmsg_virtio_add(&cfg, &rvdev);
+	/* The transport's geometry; Linux's when it has none. */
+	if (!vdev->buf_size)
+		vdev->buf_size = RPMSG_BUF_SIZE_DEFAULT;
+	if (!vdev->num_bufs)
+		vdev->num_bufs = (unsigned int)(vdev->buf_len / vdev->buf_size) & ~1u;
+	ret = rpmsg_dev_create(vdev, &rvdev);
 	if (!ret)
-		vdev->driver_priv = rvdev;
-	/* Polled: senders reclaim transmit buffers themselves (rpmsg_get_tx_buf()), so the
-	 * poller has nothing to do when the remote returns them, and need not count it as work
-	 * (it would never be idle, and never leave the CPU to a sending thread). */
-	if (!ret && !cfg.kick)
-		vdev->poll_skip = 1u << 1;
+		vdev->priv = rvdev;
 	return ret;
 }
 
-static void rpmsg_rproc_release_bufs(void *hold)
+static void rpmsg_virtio_dev_remove(struct virtio_device *vdev)
 {
-	rproc_virtio_release_bufs(hold);
+	rpmsg_dev_remove(vdev->priv);
+	vdev->priv = NULL;
 }
 
-static void rpmsg_rproc_remove(struct rproc_virtio_device *vdev)
+static bool rpmsg_virtio_dev_notify(struct virtio_device *vdev, unsigned int vqid)
 {
-	struct rpmsg_virtio_device *rvdev = vdev->driver_priv;
-
-	/* Buffers the users still hold keep pointing into the pool: it is kept until the last
-	 * comes back, and a recovery meanwhile gets other memory. Released at once if none is. */
-	rvdev->cfg.release_bufs = rpmsg_rproc_release_bufs;
-	rvdev->cfg.bufs_priv = rproc_virtio_hold_bufs(vdev);
-	rpmsg_virtio_remove(rvdev);
-	vdev->driver_priv = NULL;
+	return rpmsg_virtio_notify(vdev->priv, vqid);
 }
 
-static bool rpmsg_rproc_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
+static void rpmsg_virtio_dev_going(struct virtio_device *vdev)
 {
-	return rpmsg_virtio_notify(vdev->driver_priv, vqid);
+	rpmsg_virtio_going(vdev->priv);
 }
 
-static void rpmsg_rproc_going(struct rproc_virtio_device *vdev)
-{
-	rpmsg_virtio_going(vdev->driver_priv);
-}
-
-const struct rproc_virtio_driver rpmsg_rproc_virtio_driver = {
+const struct virtio_driver rpmsg_virtio_driver = {
 	.name = "virtio_rpmsg_bus",
 	.id = VIRTIO_ID_RPMSG,
-	.probe = rpmsg_rproc_probe,
-	.remove = rpmsg_rproc_remove,
-	.notify = rpmsg_rproc_notify,
-	.going = rpmsg_rproc_going,
+	.feature_table = rpmsg_virtio_features,
+	.feature_table_size = 1,
+	.probe = rpmsg_virtio_probe,
+	.remove = rpmsg_virtio_dev_remove,
+	.notify = rpmsg_virtio_dev_notify,
+	.going = rpmsg_virtio_dev_going,
 };
+
+struct rpmsg_virtio_device *rpmsg_virtio_device_of(struct virtio_device *vdev)
+{
+	return vdev && vdev->driver == &rpmsg_virtio_driver ? vdev->priv : NULL;
+}

@@ -1,2 +1,5 @@
 list(APPEND AMP_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/virtqueue.c)
+list(APPEND AMP_HOST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/virtio.c
+  ${CMAKE_CURRENT_LIST_DIR}/virtio_builtin.c)

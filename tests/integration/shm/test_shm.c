@@ -319,7 +319,7 @@ static struct rpmsg_stats stats_of(int i)
 {
 	struct rpmsg_stats st;
 
-	rpmsg_get_stats(rproc_get_vdev(procs[i], 0)->driver_priv, &st);
+	rpmsg_get_stats(rpmsg_virtio_device_of(rproc_get_vdev(procs[i], 0)), &st);
 	return st;
 }
 

@@ -251,11 +251,13 @@ static bool kicker_stop; /* atomic */
 
 static void *kicker(void *arg)
 {
-	struct rproc_virtio_device *vdev = arg;
+	struct virtio_device *vdev = arg;
+	/* The transport's notify op rings the doorbell of the vring a virtqueue stands for. */
+	struct virtqueue vq[2] = {{.priv = vdev, .index = 0}, {.priv = vdev, .index = 1}};
 	unsigned int i = 0;
 
 	while (!__atomic_load_n(&kicker_stop, __ATOMIC_RELAXED))
-		rproc_virtio_kick(vdev, i++ & 1);
+		vdev->config->notify(&vq[i++ & 1]);
 	return NULL;
 }
 
@@ -314,7 +316,8 @@ static void scenario_silent(void)
 	/* They ended at all, and each at its timeout but for one or two a kick cut short (the
 	 * host rings once at DRIVER_OK): not early, not never. */
 	CHECK(waits == 5 && took_us >= (waits - 2) * wait_us);
-	rpmsg_for_each_channel(rproc_get_vdev(r, 0)->driver_priv, count_channel, &channels_seen);
+	rpmsg_for_each_channel(rpmsg_virtio_device_of(rproc_get_vdev(r, 0)), count_channel,
+			       &channels_seen);
 	CHECK(channels_seen == 0);
 	CHECK(replies[0] == 0);
 	CHECK(rproc_shutdown(r) == 0);
@@ -531,7 +534,7 @@ static struct rpmsg_stats faulty_stats(void)
 {
 	struct rpmsg_stats st;
 
-	rpmsg_get_stats(rproc_get_vdev(procs[0], 0)->driver_priv, &st);
+	rpmsg_get_stats(rpmsg_virtio_device_of(rproc_get_vdev(procs[0], 0)), &st);
 	return st;
 }
 
@@ -685,7 +688,8 @@ static void scenario_hostile(const char *what)
 
 		wait_done(greeted); /* sent after the 10,000th announcement */
 		st = faulty_stats();
-		rpmsg_for_each_channel(rproc_get_vdev(procs[0], 0)->driver_priv, count_channels, &n);
+		rpmsg_for_each_channel(rpmsg_virtio_device_of(rproc_get_vdev(procs[0], 0)),
+				       count_channels, &n);
 		CHECK(n == RPMSG_MAX_CHANNELS);
 		CHECK(st.ns_refused == 10000 - (RPMSG_MAX_CHANNELS - 1));
 	} else if (!strcmp(what, "hoard")) {
@@ -709,7 +713,8 @@ static void scenario_hostile(const char *what)
 		CHECK(wait_replies(0, greeted + 1000) == 0);
 		rproc_for_each_channel(procs[0], count_rproc_channels, &n);
 		CHECK(n == 1);
-		CHECK(replies_of(0) > greeted + 1000);
+		/* The flood goes on after the walk: the walk got in while it ran. */
+		CHECK(wait_replies(0, replies_of(0) + 1) == 0);
 		CHECK(rproc_shutdown(procs[0]) == 0);
 		CHECK(rproc_get_state(procs[0]) == RPROC_OFFLINE);
 		__atomic_store_n(&slow_rx_ns, 0, __ATOMIC_RELAXED);

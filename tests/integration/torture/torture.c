@@ -766,11 +766,11 @@ int main(int argc, char **argv)
 	}
 	/* Every buffer came back: nothing held, nothing out. */
 	for (i = 0; i < PROCS; i++) {
-		struct rproc_virtio_device *v = rproc_get_vdev(procs[i].rproc, 0);
+		struct virtio_device *v = rproc_get_vdev(procs[i].rproc, 0);
 		struct rpmsg_stats st;
 
 		CHECK(v); /* up since settle(): no crash was left to happen */
-		rpmsg_get_stats(v->driver_priv, &st);
+		rpmsg_get_stats(rpmsg_virtio_device_of(v), &st);
 		CHECK(st.rx_held == 0 && st.tx_out == 0 && st.tx_waiting == 0);
 		printf("  %s: %llu crashes, %llu probes, %llu greetings sent, %llu answered\n",
 		       rproc_name(procs[i].rproc),

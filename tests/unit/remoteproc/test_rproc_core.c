@@ -17,6 +17,7 @@
 #include <amp/errno.h>
 #include <amp/log.h>
 #include <amp/remoteproc.h>
+#include <amp/virtqueue.h>
 #include <amp/wire/rpmsg.h>
 #include <amp/wire/vring.h>
 
@@ -46,6 +47,7 @@ struct fake {
 	int fail_start;
 	bool attach_ok;
 	bool lax_fixed; /* grant fixed addresses unchecked, as a platform that only maps them */
+	uint64_t da_bias; /* added to every address granted, as an allocator that answers wrongly */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int events[8];
@@ -116,7 +118,7 @@ static int fake_mem_alloc(struct rproc *rproc, size_t len, size_t align, uint64_
 	assert_true(f->nused < 32);
 	f->used[f->nused].da = at;
 	f->used[f->nused++].len = len;
-	*da = at;
+	*da = at + f->da_bias;
 	*va = f->mem.mem + at;
 	f->allocs++;
 	return 0;
@@ -128,7 +130,7 @@ static void fake_mem_free(struct rproc *rproc, uint64_t da, size_t len)
 	int i;
 
 	for (i = 0; i < f->nused; i++) {
-		if (f->used[i].da == da) {
+		if (f->used[i].da + f->da_bias == da) {
 			assert_int_equal(f->used[i].len, len);
 			f->used[i] = f->used[--f->nused];
 			f->frees++;
@@ -191,31 +193,33 @@ static void drop_log(enum amp_log_level level, const char *msg, void *priv)
 
 /* A virtio driver for rpmsg vdevs that records what the core hands it. */
 static int vdrv_probes, vdrv_removes, vdrv_notifies, vdrv_more;
-static struct rproc_virtio_device vdrv_last;
+static struct virtio_device vdrv_last;
+static struct virtqueue vdrv_vq; /* stands for vring 0 */
 
-static int vdrv_probe(struct rproc_virtio_device *vdev)
+static int vdrv_probe(struct virtio_device *vdev)
 {
 	vdrv_probes++;
 	vdrv_last = *vdev;
-	rproc_virtio_set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-					      VIRTIO_CONFIG_S_DRIVER_OK);
-	rproc_virtio_kick(vdev, 0);
+	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					       VIRTIO_CONFIG_S_DRIVER_OK);
+	vdrv_vq.priv = vdev;
+	vdev->config->notify(&vdrv_vq); /* vring 0's doorbell */
 	return 0;
 }
 
 /* With vdrv_hold, remove() keeps the buffer memory, as a driver whose users hold buffers. */
 static bool vdrv_hold;
-static struct rproc_buf_hold *vdrv_held;
+static struct virtio_buf_hold *vdrv_held;
 
-static void vdrv_remove(struct rproc_virtio_device *vdev)
+static void vdrv_remove(struct virtio_device *vdev)
 {
 	vdrv_removes++;
 	if (vdrv_hold)
-		vdrv_held = rproc_virtio_hold_bufs(vdev);
+		vdrv_held = vdev->config->hold_bufs(vdev);
 }
 
 /* Says "more left" vdrv_more times, as a driver whose remote keeps its ring full. */
-static bool vdrv_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
+static bool vdrv_notify(struct virtio_device *vdev, unsigned int vqid)
 {
 	(void)vdev;
 	(void)vqid;
@@ -223,8 +227,10 @@ static bool vdrv_notify(struct rproc_virtio_device *vdev, unsigned int vqid)
 	return vdrv_more > 0 && vdrv_more--;
 }
 
-static const struct rproc_virtio_driver vdrv = {
-	.name = "test-rpmsg", .id = VIRTIO_ID_RPMSG, .probe = vdrv_probe, .remove = vdrv_remove,
+static const unsigned int vdrv_features[] = {VIRTIO_RPMSG_F_NS};
+static const struct virtio_driver vdrv = {
+	.name = "test-rpmsg", .id = VIRTIO_ID_RPMSG, .feature_table = vdrv_features,
+	.feature_table_size = 1, .probe = vdrv_probe, .remove = vdrv_remove,
 	.notify = vdrv_notify};
 
 static void fake_event(struct rproc *rproc, enum rproc_event ev, void *priv)
@@ -266,7 +272,7 @@ static int setup(void **state)
 	struct ctx *c = calloc(1, sizeof(*c));
 
 	amp_log_set_handler(quiet_log, NULL);
-	rproc_virtio_register_driver(&vdrv);
+	virtio_register_driver(&vdrv);
 	vdrv_probes = vdrv_removes = vdrv_notifies = vdrv_more = 0;
 	vdrv_hold = false;
 	vdrv_held = NULL;
@@ -499,6 +505,43 @@ static void test_failed_start_undoes_everything(void **state)
 	assert_int_equal(rproc_power_count(c->rproc), 0);
 }
 
+/* The table's carveout and vring addresses are 32 bits: memory granted above 4 GiB, or a fixed
+ * address granted somewhere else, must be refused and given back, never truncated into an
+ * address the firmware would take for other memory. */
+static void test_allocations_the_table_cannot_name_are_refused(void **state)
+{
+	struct ctx *c = *state;
+	/* Above 4 GiB, and straddling it (the heap carveout is 0x2000 bytes). */
+	static const uint64_t biases[] = {1ull << 32, (1ull << 32) - POOL_START - 0x1000};
+	struct amp_test_rsc fixed = c->rsc;
+	struct fw_rsc_carveout co;
+	const char *fw;
+
+	for (size_t i = 0; i < sizeof(biases) / sizeof(biases[0]); i++) {
+		c->f.da_bias = biases[i];
+		assert_int_equal(rproc_boot(c->rproc), -AMP_ERANGE);
+		assert_int_equal(rproc_get_state(c->rproc), RPROC_OFFLINE);
+		assert_non_null(strstr(rproc_last_error(c->rproc), "carveout"));
+		assert_int_equal(c->f.starts, 0);
+		assert_int_equal(c->f.nused, 0);
+		assert_int_equal(c->f.allocs, c->f.frees);
+	}
+	/* A carveout asked for at a fixed address and granted somewhere else. */
+	memcpy(&co, fixed.bytes + fixed.carveout_off + 4, sizeof(co));
+	co.da = HEAP_DA;
+	memcpy(fixed.bytes + fixed.carveout_off + 4, &co, sizeof(co));
+	fw = amp_test_fw_write(1, &fixed, EM_X86_64);
+	assert_int_equal(rproc_set_firmware(c->rproc, fw), 0);
+	c->f.da_bias = 0x1000;
+	assert_int_equal(rproc_boot(c->rproc), -AMP_ERANGE);
+	assert_int_equal(c->f.nused, 0);
+	/* The same table boots once the platform grants what was asked. */
+	c->f.da_bias = 0;
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	unlink(fw);
+}
+
 static void test_firmware_can_change_only_when_offline(void **state)
 {
 	struct ctx *c = *state;
@@ -655,7 +698,7 @@ static void test_held_buffers_are_not_given_to_the_next_run(void **state)
 	assert_true(vdrv_last.buf_da + vdrv_last.buf_len <= first ||
 		    first + vdrv_last.buf_len <= vdrv_last.buf_da);
 	vdrv_hold = false;
-	rproc_virtio_release_bufs(vdrv_held);
+	vdrv_last.config->release_bufs(vdrv_held);
 	rproc_report_crash(c->rproc, RPROC_FATAL_ERROR);
 	assert_int_equal(wait_for(&c->f, c->rproc, RPROC_RUNNING, RPROC_EVENT_VDEV_UP, 3), 0);
 }
@@ -679,7 +722,7 @@ static void test_held_buffers_in_a_fixed_region_hold_the_recovery_back(void **st
 	assert_non_null(strstr(rproc_last_error(c->rproc), "still hold"));
 	assert_int_equal(rproc_trigger_recovery(c->rproc), -AMP_EBUSY);
 	vdrv_hold = false;
-	rproc_virtio_release_bufs(vdrv_held);
+	vdrv_last.config->release_bufs(vdrv_held);
 	assert_int_equal(rproc_trigger_recovery(c->rproc), 0);
 	assert_int_equal(rproc_get_state(c->rproc), RPROC_RUNNING);
 	assert_int_equal(vdrv_last.buf_da, 0x40000);
@@ -1598,6 +1641,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_firmware_for_another_machine_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_failed_start_undoes_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocations_the_table_cannot_name_are_refused,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware_can_change_only_when_offline, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovers_with_vdev_removed_and_back, setup,

@@ -496,7 +496,7 @@ static bool rx_held(struct rproc *rproc)
 	return held_rx != NULL;
 }
 
-static bool inside(const void *p, const struct rproc_virtio_device *v)
+static bool inside(const void *p, const struct virtio_device *v)
 {
 	const uint8_t *b = v->buf_va;
 
@@ -510,7 +510,7 @@ static bool inside(const void *p, const struct rproc_virtio_device *v)
  */
 static void test_buffers_held_across_a_crash_are_not_reused(void **state)
 {
-	struct rproc_virtio_device *v;
+	struct virtio_device *v;
 	struct rproc *rproc;
 	const char *fw;
 	uint32_t len;
