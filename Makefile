@@ -6,7 +6,8 @@ FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 600
 # BENCH_ARGS=--smoke runs every benchmark briefly (what CI does).
 BENCH_ARGS ?=
-# bench-plot needs a python3 with matplotlib (Debian: python3-matplotlib, in /usr/bin/python3).
+# bench-plot needs a python3 with matplotlib (Debian: python3-matplotlib, in /usr/bin/python3);
+# bench/plot_latency.py finds one ($PYTHON first) and says which it tried when none has it.
 PYTHON ?= python3
 
 .PHONY: all build test test-default test-asan-ubsan test-tsan demo demo-shm bench bench-plot soak fuzz fuzz-build clean
@@ -36,7 +37,7 @@ bench: build
 
 # The latency distributions of the last `make bench`, as build/bench/latency.png.
 bench-plot:
-	$(PYTHON) bench/plot_latency.py build/bench/latency.json build/bench/latency.png
+	PYTHON=$(PYTHON) $(PYTHON) bench/plot_latency.py build/bench/latency.json build/bench/latency.png
 
 # Traffic on several processors crashed and recovered at random, for SOAK_SECONDS; checks
 # order, integrity, losses only at crashes, and no leak. Then the torture test for as long (a

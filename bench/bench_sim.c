@@ -18,6 +18,7 @@
 
 #include <amp/amp.h>
 #include <amp/qemu_m4.h>
+#include <amp/shm.h>
 #include <amp/sim.h>
 
 #include "bench_sim.h"
@@ -30,7 +31,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	enum sim_notify mode;
-	bool m4; /* the processors are Cortex-M4s under QEMU */
+	enum bench_platform platform; /* what the processors are */
 	struct rproc *procs[MAX_PROCS];
 	unsigned int nprocs;
 	struct rpmsg_channel *echo, *source, *sinks[MAX_PROCS];
@@ -177,19 +178,35 @@ static struct rpmsg_driver drv = {
 	.name = "amp-bench", .id_table = ids, .probe = on_probe, .remove = on_remove,
 	.callback = on_msg};
 
-/* A processor of the platform the row is about (@S.m4), running the echo firmware. */
+/* A processor of the platform the row is about (@S.platform), running the echo firmware (on
+ * the shm platform: the window's server process, bench_shm.c, serves the same endpoints). */
 static struct rproc *proc_create(const char *name, enum sim_notify mode)
 {
 	struct sim_config cfg = {.name = name, .firmware = AMP_ECHO_FIRMWARE, .cpu = 1,
 				 .notify = mode};
+	struct shm_config shm = {.name = name};
+	struct rproc *p = NULL;
 #ifdef AMP_M4_ECHO_FIRMWARE
 	struct qemu_m4_config m4 = {.name = name, .firmware = AMP_M4_ECHO_FIRMWARE, .cpu = 1,
 				    .poll = mode == SIM_NOTIFY_POLL};
 
-	if (S.m4)
+	if (S.platform == BENCH_QEMU_M4)
 		return qemu_m4_rproc_create(&m4);
 #endif
-	return sim_rproc_create(&cfg);
+	if (S.platform != BENCH_SHM)
+		return sim_rproc_create(&cfg);
+	bench_shm_layout(&shm.layout);
+	return shm_rproc_create(&shm, &p) ? NULL : p;
+}
+
+static void proc_destroy(struct rproc *p)
+{
+	if (S.platform == BENCH_QEMU_M4)
+		qemu_m4_rproc_destroy(p);
+	else if (S.platform == BENCH_SHM)
+		shm_rproc_destroy(p);
+	else
+		sim_rproc_destroy(p);
 }
 
 bool bench_qemu_m4_missing(char *why, size_t len)
@@ -247,7 +264,7 @@ static void sim_down(void)
 	unsigned int i;
 
 	for (i = 0; i < S.nprocs; i++)
-		(S.m4 ? qemu_m4_rproc_destroy : sim_rproc_destroy)(S.procs[i]);
+		proc_destroy(S.procs[i]);
 	S.nprocs = 0;
 	S.echo = S.source = NULL;
 	S.nsinks = 0;
@@ -298,23 +315,12 @@ static double sim_echo(enum sim_notify mode, int len, unsigned int epts, uint64_
 	return (double)t0 / (double)n;
 }
 
-/* A bench_pair client that is @expr (of n, samples and max): the sim rows bring their own
- * remote and use no shared area. */
-#define SIM_CLIENT(fn, expr)                                                                  \
-	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
-			 double *samples, size_t max)                                          \
-	{                                                                                     \
-		(void)shm;                                                                    \
-		(void)area;                                                                   \
-		(void)area_len;                                                               \
-		(void)samples;                                                                \
-		(void)max;                                                                    \
-		return expr;                                                                  \
-	}
+#define SIM_CLIENT BENCH_CLIENT
 #define ECHO_CLIENT(fn, mode, len, epts) SIM_CLIENT(fn, sim_echo(mode, len, epts, n, samples, max))
-/* The same on the Cortex-M4: the rows of one platform run one at a time. */
-#define M4(expr) (S.m4 = true, m4_ret = (expr), S.m4 = false, m4_ret)
-static double m4_ret;
+/* The same on another platform: the rows of one platform run one at a time. */
+#define ON(plat, expr) (S.platform = (plat), on_ret = (expr), S.platform = BENCH_SIM, on_ret)
+#define M4(expr) ON(BENCH_QEMU_M4, expr)
+static double on_ret;
 
 ECHO_CLIENT(poll_echo16, SIM_NOTIFY_POLL, 16, 1)
 ECHO_CLIENT(poll_echo496, SIM_NOTIFY_POLL, 496, 1)
@@ -470,3 +476,15 @@ SIM_CLIENT(m4_boot_client, M4(boots(n, samples, max)))
 
 const struct bench_pair bench_sim_boot = {"sim boot (echo firmware)", NULL, boot_client};
 const struct bench_pair bench_m4_boot = {"qemu-m4 boot (echo firmware)", NULL, m4_boot_client};
+
+/* --- the shm platform: the remote is the window's server process (bench_shm.c) ------------ */
+
+SIM_CLIENT(shm_echo16, ON(BENCH_SHM, sim_echo(SIM_NOTIFY_MAILBOX, 16, 1, n, samples, max)))
+SIM_CLIENT(shm_to_remote, ON(BENCH_SHM, sim_stream_to_remote(SIM_NOTIFY_MAILBOX, 1, n)))
+SIM_CLIENT(shm_from_remote, ON(BENCH_SHM, sim_stream_from_remote(SIM_NOTIFY_MAILBOX, n)))
+
+const struct bench_pair bench_shm_echo16 = {"shm echo 16 B", bench_shm_server, shm_echo16};
+const struct bench_pair bench_shm_to_remote = {"shm stream 496 B host->remote", bench_shm_server,
+					       shm_to_remote};
+const struct bench_pair bench_shm_from_remote = {"shm stream 496 B remote->host",
+						 bench_shm_server, shm_from_remote};

@@ -57,6 +57,20 @@ static inline void bench_consume(const void *p)
 	__asm__ volatile("" : : "r"(p) : "memory");
 }
 
+/* A bench_pair client that is @expr (of n, samples and max), for rows that bring their own
+ * remote (a sim core, a daemon) and use no shared area. */
+#define BENCH_CLIENT(fn, expr)                                                                \
+	static double fn(struct bench_shm *shm, void *area, size_t area_len, uint64_t n,      \
+			 double *samples, size_t max)                                          \
+	{                                                                                     \
+		(void)shm;                                                                    \
+		(void)area;                                                                   \
+		(void)area_len;                                                               \
+		(void)samples;                                                                \
+		(void)max;                                                                    \
+		return expr;                                                                  \
+	}
+
 /* Results: printed as a table and written as JSON. */
 struct bench_result {
 	char name[64];

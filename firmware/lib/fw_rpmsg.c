@@ -74,6 +74,8 @@ void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev)
 
 	/* Until the host set DRIVER_OK there are no rings to watch: look again soon. */
 	if (amp_fw_polled()) {
+		/* What the main loop sent since the last poll goes out before we spin. */
+		rpmsg_remote_flush(rdev);
 		if (ready)
 			fw_spin_on(rdev, rpmsg_remote_rx_pending);
 		/* Polled: nobody else looks at the clock for the timers. */

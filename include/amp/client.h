@@ -64,7 +64,8 @@ AMP_API const char *amp_client_error(const struct amp_client *c);
  *           checked here with the daemon's own parser before it is sent
  * @body:    receives the response's lines after its status line, NUL-terminated ("" when none;
  *           AMP_CLIENT_RESP_MAX bytes always suffice); may be NULL
- * @timeout_ms: how long to wait for the response; -1 forever
+ * @timeout_ms: how long to wait for the response; -1 forever. A signal does not end the
+ *           wait (the response would be left for the next request to read).
  * Context: any thread (one at a time per connection).
  * Return: 0; the daemon's refusal as a negative errno (-ENOENT no such processor, -EALREADY,
  * -EBUSY too many clients, or too many of this user's, -ENOBUFS a response over 64 KiB,
@@ -135,10 +136,15 @@ AMP_API int amp_client_send(struct amp_client *c, const void *msg, size_t len);
 /**
  * amp_client_recv() - receive one whole message into @buf
  * @timeout_ms: 0 to poll, -1 forever
+ * A signal caught while it waits ends the wait (whatever the handler's SA_RESTART): the caller
+ * whose handler asked to stop (Ctrl-C, SIGTERM) sees -EINTR and stops; one that did not calls
+ * again. No message is lost either way. A signal that lands just before the call cannot end a
+ * wait that has not begun: a handler that must stop the wait at any moment can also
+ * shutdown(amp_client_fd(), SHUT_RD), which ends it (-EPIPE) and is async-signal-safe.
  * Context: any thread (one at a time per connection).
- * Return: its length; -ETIMEDOUT; -EMSGSIZE when it was longer than @len (the message is
- * lost; @len = the MTU never loses one); -EPIPE when the endpoint is gone (its channel or
- * processor went, or the daemon stopped); -EBADF (not an endpoint).
+ * Return: its length; -ETIMEDOUT; -EINTR (a signal); -EMSGSIZE when it was longer than @len
+ * (the message is lost; @len = the MTU never loses one); -EPIPE when the endpoint is gone (its
+ * channel or processor went, or the daemon stopped); -EBADF (not an endpoint).
  */
 AMP_API ssize_t amp_client_recv(struct amp_client *c, void *buf, size_t len, int timeout_ms);
 
@@ -155,9 +161,12 @@ AMP_API int amp_client_watch(struct amp_client *c);
  *   channel-up proc=NAME vdev=N name=CHANNEL src=0x.. dst=0x..
  *   channel-down (the same keys)
  *   lost count=N (the daemon's queue overflowed: N events were not delivered)
+ *   error proc=NAME state=STATE reason=TEXT (work nobody waited for failed: an auto-boot, a
+ *     recovery; or automatic recovery stopped after too many crashes)
  * Later versions may add kinds and keys: ignore what you do not know.
- * Context: any thread. Return: the line's length; -ETIMEDOUT; -EPIPE (the daemon went, or
- * dropped this watcher for not reading); -ENOSPC (@len too small: that event is lost);
+ * A signal ends the wait as it ends amp_client_recv()'s (-EINTR; no event is lost).
+ * Context: any thread. Return: the line's length; -ETIMEDOUT; -EINTR; -EPIPE (the daemon went,
+ * or dropped this watcher for not reading); -ENOSPC (@len too small: that event is lost);
  * -EPROTO (a packet that is not an event).
  */
 AMP_API int amp_client_next_event(struct amp_client *c, char *line, size_t len, int timeout_ms);

@@ -68,6 +68,13 @@ enum rproc_features {
 #define RSC_HANDLED 0
 #define RSC_IGNORED 1
 
+/* A piece of the core's memory outside its device memory, for its coredump (@coredump_mem). */
+struct rproc_dump_mem {
+	uint64_t da;    /* where the core saw it */
+	const void *va; /* its bytes, in the host */
+	size_t len;
+};
+
 /**
  * struct rproc_ops - what a platform supplies to drive one remote core
  * @start:    power the core on; it runs from rproc->bootaddr with the loaded resource table at
@@ -115,6 +122,12 @@ enum rproc_features {
  *            platform learnt at the crash. They go into a PT_NOTE segment of the core file, in
  *            the firmware's ELF class. Return the bytes written, 0 for none, or a negative
  *            errno (the dump is written without notes). Optional. Lock held; the core is off.
+ * @coredump_mem: for the coredump of a crash: memory the core used outside its device memory
+ *            that a debugger needs, such as a stack the boot ROM gave it (without it, no
+ *            backtrace gets past the faulting function). Fill at most @max entries of @mem;
+ *            return how many, 0 for none, or a negative errno (none). The host pointers need
+ *            only stay valid until the hook's caller returns. Optional. Lock held; the core is
+ *            off.
  */
 struct rproc_ops {
 	int (*start)(struct rproc *rproc);
@@ -130,6 +143,7 @@ struct rproc_ops {
 			  size_t avail);
 	unsigned long (*panic)(struct rproc *rproc);
 	int (*coredump_notes)(struct rproc *rproc, void *buf, size_t len);
+	int (*coredump_mem)(struct rproc *rproc, struct rproc_dump_mem *mem, unsigned int max);
 };
 
 /* Callbacks a user of the processor may install (rproc_set_event_cb()). */
@@ -139,6 +153,9 @@ enum rproc_event {
 			      * its coredump written; recovery follows unless disabled */
 	RPROC_EVENT_VDEV_UP, /* a virtio device was bound to its driver (rproc_get_vdev()) */
 	RPROC_EVENT_VDEV_DOWN, /* ... and removed */
+	RPROC_EVENT_ERROR,   /* work nobody waits for failed: a boot at registration (auto-boot),
+			      * a recovery, or automatic recovery stopped after too many crashes;
+			      * rproc_last_error() says why (the callback may read it) */
 };
 typedef void (*rproc_event_cb_t)(struct rproc *rproc, enum rproc_event event, void *priv);
 
@@ -227,7 +244,9 @@ AMP_API int rproc_unregister(struct rproc *rproc);
  *
  * Context: any thread except the processor's own callbacks. Blocks while loading (or while the
  * platform waits for a core to attach to).
- * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found; -EFBIG when it
+ * Return: 0; -ENODEV when deleted; -ENOENT when the firmware file is not found (the message
+ * lists the directories searched); -EACCES (or another error of open()) when the file found
+ * cannot be opened; -EFBIG when it
  * is too large; -EAGAIN when it changed while being read; -ENOEXEC or -EINVAL for a firmware
  * file that is not a regular file, or a firmware or resource table that fails a check (the log
  * names the firmware, the element and the numbers, and rproc_last_error() has them); -ENOMEM;
@@ -288,10 +307,10 @@ AMP_API void rproc_put(struct rproc *rproc);
  * attach to the core that came back instead (as Linux's): everything released, then attached
  * anew as rproc_boot() attaches; if that fails the processor stays CRASHED. A core that crashes
  * 5 times within 10 s is left crashed (a firmware dying at boot would otherwise be reloaded
- * forever; see rproc_set_crash_limit()). A report while already crashed, or for a processor
- * that is not running, is ignored (as Linux does). A report belongs to the run of the core it
- * was made in: one the worker gets to after the processor was stopped and started again (a late
- * event of the platform's, say) is dropped, and the new run goes on.
+ * forever; see rproc_set_crash_limit(); RPROC_EVENT_ERROR tells it). A report while already
+ * crashed, or for a processor that is not running, is ignored (as Linux does). A report belongs
+ * to the run of the core it was made in: one the worker gets to after the processor was stopped
+ * and started again (a late event of the platform's, say) is dropped, and the new run goes on.
  *
  * Context: any, including the platform's notification and watch threads. Never blocks.
  */
@@ -461,12 +480,19 @@ AMP_API int rproc_set_coredump(struct rproc *rproc, enum rproc_dump_mechanism mo
  */
 AMP_API int rproc_last_coredump(struct rproc *rproc, char *buf, size_t len);
 
+/* OR'ed into rproc_trace_read()'s @index: the buffer as the core's last crash left it. */
+#define RPROC_TRACE_CRASH 0x80000000u
+
 /**
  * rproc_trace_read() - copy trace buffer @index (counted among the table's trace entries, from 0)
  * as text into @buf, up to the buffer's first NUL, NUL-terminated. While the core runs, the live
  * buffer; after a crash or stop, what it held when the core went down ("last trace").
+ * With RPROC_TRACE_CRASH in @index: what it held when the core last crashed, kept apart from
+ * the runs that follow (a recovery starts a new buffer at once, and a stop or a boot do not
+ * touch it) until the next crash.
  * Context: any thread. Return: bytes copied (without the NUL); -ENOENT when there is no such
- * trace buffer and no saved one; -ENODEV when deleted.
+ * trace buffer and no saved one (with RPROC_TRACE_CRASH: the core never crashed since it was
+ * allocated, or had no such buffer then); -ENODEV when deleted.
  */
 AMP_API int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t len);
 
@@ -549,10 +575,20 @@ AMP_API void rproc_set_platform_error(struct rproc *rproc, const char *fmt, ...)
 
 /**
  * rproc_last_error() - the diagnostic of the last failed boot or recovery, formatted ("firmware
- * echo.elf: segment 2 ends past the file (offset 0x1200, size 0x4000)"), or "" when none.
- * Context: any thread; the string is valid until the next boot attempt.
+ * echo.elf: segment 2 ends past the file (offset 0x1200, size 0x4000)"; for a file found
+ * nowhere, the directories searched), or why automatic recovery stopped; "" when none.
+ * Context: the thread whose rproc_boot() or rproc_trigger_recovery() just failed, or the event
+ * callback (RPROC_EVENT_ERROR); the string is valid until the next boot or recovery attempt,
+ * which the processor's worker may make at any time: elsewhere, use rproc_copy_last_error().
  */
 AMP_API const char *rproc_last_error(struct rproc *rproc);
+
+/**
+ * rproc_copy_last_error() - rproc_last_error(), copied under the processor's lock into @buf
+ * (NUL-terminated, cut to @len bytes), for a thread that may race with the worker.
+ * Context: any thread except the processor's callbacks. Return: the length copied.
+ */
+AMP_API size_t rproc_copy_last_error(struct rproc *rproc, char *buf, size_t len);
 
 /**
  * rproc_firmware_path_add() - add a directory to the firmware search path (searched in the

@@ -134,6 +134,7 @@ struct rpmsg_remote_device {
 	void *ns_priv;
 	struct rpmsg_ept_table epts;
 	struct rpmsg_remote_stats stats;
+	uint16_t tx_unpublished; /* polled sends not yet published */
 };
 
 /**
@@ -174,12 +175,23 @@ AMP_API void rpmsg_remote_destroy_ept(struct rpmsg_remote_ept *ept);
 /**
  * rpmsg_remote_send() - send @len bytes from @ept to @dst (RPMSG_ADDR_ANY: ept->dest_addr) in
  * a buffer taken from the host
+ * Without a kick (polling mode) the message is published to the host with the next 31, or
+ * when rpmsg_remote_poll() returns, or by rpmsg_remote_flush(), whichever comes first: a
+ * firmware that sends outside a callback calls one of those two before it waits
+ * (amp_fw_rpmsg_wait() flushes). With a kick it is published, and the host kicked if it asked,
+ * at once.
  * Return: 0; -ENOMEM when the host has no free buffer posted (poll, wait, retry); -EMSGSIZE;
  * -ENOTCONN when no destination is known yet; -EAGAIN before ready; -EIO when the host broke
  * the ring; -EFAULT when the host posted a buffer outside our memory (it is returned unused).
  */
 AMP_API int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data,
 			      size_t len);
+
+/**
+ * rpmsg_remote_flush() - publish to the host what polled sends and polls left unpublished
+ * (used->idx of both vrings; no kick). Nothing before ready. Context: firmware.
+ */
+AMP_API void rpmsg_remote_flush(struct rpmsg_remote_device *rdev);
 
 /**
  * rpmsg_remote_poll() - process what the host sent: each message is delivered to its endpoint

@@ -156,6 +156,7 @@ struct virtqueue {
 	uint16_t last_avail;  /* next available entry we will take */
 	uint16_t avail_seen;  /* avail->idx as last read */
 	uint16_t used_idx;    /* next used->idx we will publish */
+	uint16_t used_pub;    /* used->idx as last published */
 	uint16_t held;        /* chains taken and not yet returned */
 	uint16_t used_flags;  /* our copy of used->flags */
 	uint16_t signalled;   /* used index at our last notify decision */

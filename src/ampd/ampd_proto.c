@@ -15,6 +15,7 @@ enum arg_kind {
 	ARG_NONE,
 	ARG_SWITCH,     /* on | off */
 	ARG_SWITCH_NOW, /* on | off | now */
+	ARG_CRASH,      /* crash */
 	ARG_FILE,       /* a firmware file name */
 	ARG_OPEN,       /* CHANNEL [SRC DST] */
 };
@@ -31,7 +32,7 @@ static const struct {
 	[AMPD_STOP] = {"stop", 1, 1, ARG_NONE},
 	[AMPD_CRASH] = {"crash", 1, 1, ARG_NONE},
 	[AMPD_RECOVERY] = {"recovery", 2, 2, ARG_SWITCH_NOW},
-	[AMPD_TRACE] = {"trace", 1, 1, ARG_NONE},
+	[AMPD_TRACE] = {"trace", 1, 2, ARG_CRASH},
 	[AMPD_CHANNELS] = {"channels", 1, 1, ARG_NONE},
 	[AMPD_FIRMWARE] = {"firmware", 1, 2, ARG_FILE},
 	[AMPD_COREDUMP] = {"coredump", 1, 2, ARG_SWITCH},
@@ -42,7 +43,7 @@ static const struct {
 };
 
 static const char *const switch_words[] = {[AMPD_SW_OFF] = "off", [AMPD_SW_ON] = "on",
-					   [AMPD_SW_NOW] = "now"};
+					   [AMPD_SW_NOW] = "now", [AMPD_SW_CRASH] = "crash"};
 
 #define MAX_WORDS 6
 
@@ -126,6 +127,12 @@ static int parse_args(unsigned int kind, const char *const *tok, const size_t *t
 							   : "coredump takes on or off",
 				    -AMP_EINVAL);
 		req->sw = (enum ampd_switch)s;
+		return 0;
+	case ARG_CRASH:
+		if (!word_is(tok[0], toklen[0], switch_words[AMPD_SW_CRASH]))
+			return fail(why, "trace takes a processor, then crash or nothing",
+				    -AMP_EINVAL);
+		req->sw = AMPD_SW_CRASH;
 		return 0;
 	case ARG_FILE:
 		if (tok[0][0] == '.' || take_name(tok[0], toklen[0], AMPD_FILE_MAX, req->arg))
@@ -228,6 +235,7 @@ int ampd_req_format(const struct ampd_req *req, char *buf, size_t len)
 	switch (verbs[req->verb].kind) {
 	case ARG_SWITCH:
 	case ARG_SWITCH_NOW:
+	case ARG_CRASH:
 		if (req->sw != AMPD_SW_NONE)
 			snprintf(extra, sizeof(extra), " %s", switch_words[req->sw]);
 		break;

@@ -30,7 +30,7 @@ enum ampd_verb {
 	AMPD_STOP,     /* NAME */
 	AMPD_CRASH,    /* NAME */
 	AMPD_RECOVERY, /* NAME on|off|now */
-	AMPD_TRACE,    /* NAME */
+	AMPD_TRACE,    /* NAME [crash] */
 	AMPD_CHANNELS, /* NAME */
 	AMPD_FIRMWARE, /* NAME [FILE] */
 	AMPD_COREDUMP, /* NAME [on|off] */
@@ -41,14 +41,15 @@ enum ampd_verb {
 	AMPD_NUM_VERBS
 };
 
-/* What a switch argument said; AMPD_SW_NONE when the verb's optional switch was left out. */
-enum ampd_switch { AMPD_SW_NONE, AMPD_SW_OFF, AMPD_SW_ON, AMPD_SW_NOW };
+/* What a switch argument said; AMPD_SW_NONE when the verb's optional switch was left out.
+ * AMPD_SW_CRASH: trace's, for the trace the last crash left. */
+enum ampd_switch { AMPD_SW_NONE, AMPD_SW_OFF, AMPD_SW_ON, AMPD_SW_NOW, AMPD_SW_CRASH };
 
 struct ampd_req {
 	enum ampd_verb verb;
 	char name[AMPD_NAME_MAX + 1]; /* the processor; "" for verbs without one */
 	char arg[AMPD_FILE_MAX + 1];  /* firmware file (AMPD_FIRMWARE) or channel (AMPD_OPEN) */
-	enum ampd_switch sw;          /* AMPD_RECOVERY, AMPD_COREDUMP */
+	enum ampd_switch sw;          /* AMPD_RECOVERY, AMPD_COREDUMP, AMPD_TRACE */
 	uint32_t src, dst;            /* AMPD_OPEN: AMPD_ADDR_ANY when not given */
 };
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <amp/client.h>
@@ -27,7 +28,7 @@ struct amp_client {
 	enum kind kind;
 	bool broken; /* a response timed out: a late one would be taken for the next */
 	int mtu;
-	char error[256];
+	char error[1024]; /* the daemon's reasons may name directories searched */
 	char resp[AMP_CLIENT_RESP_MAX + 1];
 };
 
@@ -82,15 +83,37 @@ const char *amp_client_error(const struct amp_client *c)
 	return c->error;
 }
 
-/* Wait until @fd is readable; 0, -ETIMEDOUT, or -errno. */
-static int wait_readable(int fd, int timeout_ms)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until @fd is readable; 0, -ETIMEDOUT, -EINTR (a signal came, when @interruptible: the
+ * caller's handler may want it to stop waiting), or -errno. Otherwise a signal costs nothing
+ * of the wait: it goes on for what is left of @timeout_ms.
+ */
+static int wait_readable(int fd, int timeout_ms, bool interruptible)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int64_t end = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
 	int n;
 
-	do
+	for (;;) {
 		n = poll(&pfd, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
+		if (n >= 0 || errno != EINTR)
+			break;
+		if (interruptible)
+			return -EINTR;
+		if (timeout_ms >= 0) {
+			int64_t left = end - now_ms();
+
+			timeout_ms = left > 0 ? (int)left : 0;
+		}
+	}
 	if (n < 0)
 		return -errno;
 	return n ? 0 : -ETIMEDOUT;
@@ -113,11 +136,12 @@ static ssize_t recv_reset_aware(int fd, void *buf, size_t len, int flags)
 	return n;
 }
 
-/* One packet into c->resp, NUL-terminated: its length, or a negative errno (-EPIPE at EOF). */
-static ssize_t recv_packet(struct amp_client *c, int timeout_ms)
+/* One packet into c->resp, NUL-terminated: its length, or a negative errno (-EPIPE at EOF;
+ * -EINTR from an @interruptible wait). */
+static ssize_t recv_packet(struct amp_client *c, int timeout_ms, bool interruptible)
 {
 	ssize_t n;
-	int ret = wait_readable(c->fd, timeout_ms);
+	int ret = wait_readable(c->fd, timeout_ms, interruptible);
 
 	if (ret)
 		return ret;
@@ -196,7 +220,8 @@ static int send_request(struct amp_client *c, const char *request, struct ampd_r
 
 		/* A daemon that refused the connection (too many clients) said why before it
 		 * closed: that reason, not the broken pipe. */
-		if (err == -EPIPE && recv_packet(c, 0) > 0 && (refusal = parse_response(c, &body)))
+		if (err == -EPIPE && recv_packet(c, 0, false) > 0 &&
+		    (refusal = parse_response(c, &body)))
 			return refusal;
 		return err;
 	}
@@ -217,7 +242,8 @@ static int transact(struct amp_client *c, const char *request, const char **body
 	ret = send_request(c, request, q);
 	if (ret)
 		return ret;
-	n = recv_packet(c, timeout_ms);
+	/* Not interrupted by signals: a response left unread would be taken for the next one's. */
+	n = recv_packet(c, timeout_ms, false);
 	if (n == -ETIMEDOUT)
 		c->broken = true;
 	if (n < 0)
@@ -365,7 +391,7 @@ ssize_t amp_client_recv(struct amp_client *c, void *buf, size_t len, int timeout
 
 	if (c->kind != K_ENDPOINT)
 		return -EBADF;
-	ret = wait_readable(c->fd, timeout_ms);
+	ret = wait_readable(c->fd, timeout_ms, true);
 	if (ret)
 		return ret;
 	n = recv_reset_aware(c->fd, buf, len, MSG_TRUNC);
@@ -399,7 +425,7 @@ int amp_client_next_event(struct amp_client *c, char *line, size_t len, int time
 
 	if (c->kind != K_WATCH)
 		return -EBADF;
-	n = recv_packet(c, timeout_ms);
+	n = recv_packet(c, timeout_ms, true);
 	if (n < 0)
 		return (int)n;
 	if (strncmp(c->resp, tag, sizeof(tag) - 1))

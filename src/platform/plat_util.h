@@ -51,14 +51,17 @@ void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t 
 /* A polling-mode notification thread's turn (plat_poll_turn()); zero it before the first. */
 struct plat_poller {
 	uint64_t next_check;
-	unsigned int spins;
+	unsigned int spins; /* idle turns in a row */
+	unsigned int busy;  /* turns that found work */
 };
 
 /*
  * One turn of a polling-mode notification thread: the vrings (rproc_poll_pending(), then
- * rproc_poll() when one moved), else a pause, and after 256 idle turns a yield of the CPU.
- * Returns true, with the time in *@now_ns, once a millisecond: then the caller looks at what
- * costs a system call to see (the core's end, a stop, the watchdog).
+ * rproc_poll() when one moved), else a pause, and after 256 idle turns in a row a yield of
+ * the CPU. Returns true, with the time in *@now_ns, at most once a millisecond, and only after
+ * those idle turns or 4096 busy ones: then the caller looks at what costs a system call to see
+ * (the core's end, a stop, the watchdog). A dead core sends nothing, so its end is seen within
+ * a millisecond and 256 idle spins; a stop kills the core first.
  */
 bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns);
 

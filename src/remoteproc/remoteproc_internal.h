@@ -142,6 +142,9 @@ struct rproc_private {
 	unsigned int num_traces;
 	struct rproc_last_trace *last_traces;
 	unsigned int num_last_traces;
+	/* The traces as the last crash left them, kept apart from later runs; guarded by lock. */
+	struct rproc_last_trace *crash_traces;
+	unsigned int num_crash_traces;
 	struct rproc_vdev *vdevs;
 	unsigned int num_vdevs;
 	int next_notifyid;
@@ -181,9 +184,10 @@ struct rproc_private {
 
 	enum rproc_dump_mechanism dump;
 	char *dump_dir;
-	char last_dump[512];
+	char last_dump[512];            /* the last dump's path, or why it failed */
+	bool last_dump_failed;
 
-	char last_error[512];
+	char last_error[1024];          /* guarded by lock */
 	char platform_error[256];       /* rproc_set_platform_error(); guarded by lock */
 	rproc_event_cb_t event_cb;
 	void *event_priv;
@@ -220,8 +224,10 @@ const struct rproc_mem *rproc_host_mem_find(struct rproc_private *p, uint64_t da
 void rproc_release_resources(struct rproc_private *p);
 /* Copy the cached table into device memory and use the live copy from now on. */
 int rproc_install_loaded_table(struct rproc_private *p);
+/* Save the trace buffers' text as the core goes down (kept apart too when it crashed). */
 void rproc_save_traces(struct rproc_private *p);
-void rproc_free_last_traces(struct rproc_private *p);
+/* Free the saved texts: the last ones, and with @crash those of the last crash. */
+void rproc_free_last_traces(struct rproc_private *p, bool crash);
 /* Buffer memory a driver kept (the hold_bufs config op) stays out of the next run: a vdev
  * whose memory is held gets new memory (zeroed). For a recovery, before the vdevs start. */
 int rproc_renew_held_bufs(struct rproc_private *p);

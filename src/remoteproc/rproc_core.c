@@ -87,7 +87,7 @@ void rproc_set_state_locked(struct rproc_private *p, enum rproc_state state)
 
 int rproc_fail(struct rproc_private *p, int err, const char *fmt, ...)
 {
-	char msg[384];
+	char msg[sizeof(p->last_error) - 64];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -194,7 +194,7 @@ static void rproc_release(struct rproc *rproc)
 	amp_mutex_destroy(&p->going_lock);
 	amp_mutex_destroy(&p->notify_lock);
 	amp_mutex_destroy(&p->lock);
-	rproc_free_last_traces(p);
+	rproc_free_last_traces(p, true);
 	free(p->platform_carveouts);
 	free(p->machines);
 	free(p->dump_dir);
@@ -626,6 +626,15 @@ static void rproc_crash_locked(struct rproc_private *p, enum rproc_crash_type ty
 	rproc_event_locked(p, RPROC_EVENT_CRASH);
 }
 
+/* Work of the worker's failed (@what: what it was, or NULL when last_error says it all): said to
+ * the log and to the event callback, since nobody waits for its result. Lock held. */
+static void rproc_background_failed(struct rproc_private *p, const char *what)
+{
+	amp_log(AMP_LOG_ERR, "%s: %s%s%s", p->name, what ? what : "", what ? ": " : "",
+		p->last_error);
+	rproc_event_locked(p, RPROC_EVENT_ERROR);
+}
+
 /* Whether automatic recovery should stop: as many recoveries as RPROC_RECOVERY_BURST within
  * the window. Records this one otherwise. Lock held. */
 static bool rproc_crash_loop(struct rproc_private *p)
@@ -637,11 +646,12 @@ static bool rproc_crash_loop(struct rproc_private *p)
 		return false;
 	oldest = p->recover_ns[p->recover_next];
 	if (oldest && now - oldest < p->recover_window_ns) {
-		amp_log(AMP_LOG_ERR,
-			"%s: %u crashes within %llu ms: automatic recovery stopped (left crashed; "
-			"rproc_trigger_recovery() or enabling recovery again retries)",
-			p->name, p->recover_burst,
-			(unsigned long long)(p->recover_window_ns / AMP_NSEC_PER_MSEC));
+		snprintf(p->last_error, sizeof(p->last_error),
+			 "crashed again after %u automatic recoveries within %llu ms: automatic "
+			 "recovery stopped, left crashed until recovered by hand",
+			 p->recover_burst,
+			 (unsigned long long)(p->recover_window_ns / AMP_NSEC_PER_MSEC));
+		rproc_background_failed(p, NULL);
 		memset(p->recover_ns, 0, sizeof(p->recover_ns));
 		return true;
 	}
@@ -688,8 +698,7 @@ static void *rproc_worker(void *arg)
 			if (rproc_boot_locked(p) == 0)
 				p->auto_booted = true;
 			else
-				amp_log(AMP_LOG_ERR, "%s: auto-boot failed: %s", p->name,
-					p->last_error);
+				rproc_background_failed(p, "auto-boot failed");
 		}
 		if (work & RPROC_WORK_CRASH)
 			rproc_crash_locked(p, type, run);
@@ -697,8 +706,7 @@ static void *rproc_worker(void *arg)
 		    ((work & RPROC_WORK_RECOVER) ||
 		     (rproc_recovery_enabled(p->rproc) && !rproc_crash_loop(p)))) {
 			if (rproc_recover_locked(p))
-				amp_log(AMP_LOG_ERR, "%s: recovery failed; left crashed: %s", p->name,
-					p->last_error);
+				rproc_background_failed(p, "recovery failed; left crashed");
 		}
 		amp_mutex_unlock(&p->lock);
 	}
@@ -981,49 +989,6 @@ int rproc_set_elf_machines(struct rproc *rproc, const uint16_t *machines, unsign
 	return 0;
 }
 
-int rproc_set_coredump(struct rproc *rproc, enum rproc_dump_mechanism mode, const char *dir)
-{
-	struct rproc_private *p = rproc_p(rproc);
-	char *copy = NULL;
-	int ret = 0;
-
-	if (mode != RPROC_COREDUMP_DISABLED && mode != RPROC_COREDUMP_ENABLED)
-		return -AMP_EINVAL;
-	if (dir && !(copy = strdup(dir)))
-		return -AMP_ENOMEM;
-	amp_mutex_lock(&p->lock);
-	if (p->state == RPROC_CRASHED) {
-		ret = -AMP_EBUSY;
-		free(copy);
-	} else {
-		p->dump = mode;
-		free(p->dump_dir);
-		p->dump_dir = copy;
-	}
-	amp_mutex_unlock(&p->lock);
-	return ret;
-}
-
-int rproc_last_coredump(struct rproc *rproc, char *buf, size_t len)
-{
-	struct rproc_private *p = rproc_p(rproc);
-	size_t n;
-	int ret;
-
-	amp_mutex_lock(&p->lock);
-	n = strlen(p->last_dump);
-	if (!n)
-		ret = -AMP_ENOENT;
-	else if (n >= len)
-		ret = -AMP_ENOSPC;
-	else {
-		memcpy(buf, p->last_dump, n + 1);
-		ret = (int)n;
-	}
-	amp_mutex_unlock(&p->lock);
-	return ret;
-}
-
 enum rproc_state rproc_get_state(const struct rproc *rproc)
 {
 	return rproc_state_get(rproc_p(rproc));
@@ -1120,4 +1085,19 @@ void *rproc_find_carveout(struct rproc *rproc, const char *name, uint64_t *da, s
 const char *rproc_last_error(struct rproc *rproc)
 {
 	return rproc_p(rproc)->last_error;
+}
+
+size_t rproc_copy_last_error(struct rproc *rproc, char *buf, size_t len)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	size_t n;
+
+	if (!len)
+		return 0;
+	amp_mutex_lock(&p->lock);
+	n = strnlen(p->last_error, len - 1);
+	memcpy(buf, p->last_error, n);
+	buf[n] = '\0';
+	amp_mutex_unlock(&p->lock);
+	return n;
 }

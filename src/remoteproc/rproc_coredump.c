@@ -3,16 +3,21 @@
  * Coredump: an ELF core file (ET_CORE) of the processor's memory, in Linux's default format: one
  * PT_LOAD per segment (RWX), class and machine of the firmware, e_entry the boot address.
  * Segments are the firmware's loaded segments, carveouts, vrings and buffer pools; an unreadable
- * one is filled with 0xff. When the platform knows the core's registers (ops->coredump_notes), a
- * PT_NOTE segment comes first with its notes, so that a debugger shows them. Host layer.
+ * one is filled with 0xff; then what the platform adds outside device memory (ops->coredump_mem:
+ * a stack its boot ROM gave the firmware). When the platform knows the core's registers
+ * (ops->coredump_notes), a PT_NOTE segment comes first with its notes, so that a debugger shows
+ * them and unwinds from them. The directory is checked when coredumps are enabled; a dump that
+ * fails says why (rproc_last_coredump()). Host layer.
  */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <amp/errno.h>
@@ -22,10 +27,13 @@
 
 /* Room for the platform's notes: a few NT_PRSTATUS-sized ones. */
 #define RPROC_DUMP_NOTES_MAX 2048
+/* Pieces of memory the platform may add outside device memory. */
+#define RPROC_DUMP_MEM_MAX 4
 
 struct rproc_dump_seg {
 	uint64_t da;
 	size_t len;
+	const void *va; /* NULL: read through da_to_va */
 };
 
 static unsigned int rproc_dump_collect(struct rproc_private *p, struct rproc_dump_seg *segs,
@@ -34,16 +42,35 @@ static unsigned int rproc_dump_collect(struct rproc_private *p, struct rproc_dum
 	unsigned int n = 0, i, j;
 
 	for (i = 0; i < p->num_segments && n < max; i++)
-		segs[n++] = (struct rproc_dump_seg){p->segments[i].da, p->segments[i].len};
+		segs[n++] = (struct rproc_dump_seg){p->segments[i].da, p->segments[i].len, NULL};
 	for (i = 0; i < p->num_carveouts && n < max; i++)
-		segs[n++] = (struct rproc_dump_seg){p->carveouts[i].da, p->carveouts[i].len};
+		segs[n++] = (struct rproc_dump_seg){p->carveouts[i].da, p->carveouts[i].len, NULL};
 	for (i = 0; i < p->num_vdevs; i++) {
 		for (j = 0; j < p->vdevs[i].num_vrings && n < max; j++)
 			segs[n++] = (struct rproc_dump_seg){p->vdevs[i].vring[j].mem.da,
-							    p->vdevs[i].vring[j].mem.len};
+							    p->vdevs[i].vring[j].mem.len, NULL};
 		if (n < max)
-			segs[n++] = (struct rproc_dump_seg){p->vdevs[i].bufs.da, p->vdevs[i].bufs.len};
+			segs[n++] = (struct rproc_dump_seg){p->vdevs[i].bufs.da,
+							    p->vdevs[i].bufs.len, NULL};
 	}
+	return n;
+}
+
+/* What the platform adds (ops->coredump_mem), after @n segments of @max. */
+static unsigned int rproc_dump_collect_mem(struct rproc_private *p, struct rproc_dump_seg *segs,
+					   unsigned int n, unsigned int max)
+{
+	struct rproc_dump_mem mem[RPROC_DUMP_MEM_MAX];
+	int got, i;
+
+	if (!p->ops->coredump_mem || n >= max)
+		return n;
+	got = p->ops->coredump_mem(p->rproc, mem, max - n < RPROC_DUMP_MEM_MAX
+							  ? max - n
+							  : RPROC_DUMP_MEM_MAX);
+	for (i = 0; i < got && i < RPROC_DUMP_MEM_MAX && n < max; i++)
+		if (mem[i].va && mem[i].len)
+			segs[n++] = (struct rproc_dump_seg){mem[i].da, mem[i].len, mem[i].va};
 	return n;
 }
 
@@ -139,30 +166,45 @@ static size_t rproc_dump_headers(struct rproc_private *p, const struct rproc_dum
 	return ehsize + phsize * nph;
 }
 
+/* The last dump failed: why, for rproc_last_coredump(), and the log. Returns @err. */
+static int rproc_dump_failed(struct rproc_private *p, int err, const char *fmt, ...)
+	AMP_PRINTF(3, 4);
+
+static int rproc_dump_failed(struct rproc_private *p, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->last_dump, sizeof(p->last_dump), fmt, ap);
+	va_end(ap);
+	p->last_dump_failed = true;
+	amp_log(AMP_LOG_ERR, "%s: coredump: %s", p->name, p->last_dump);
+	return err;
+}
+
 int rproc_coredump(struct rproc_private *p)
 {
 	struct rproc_dump_seg segs[RPROC_MAX_SEGMENTS * 2];
 	uint8_t headers[sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) * (RPROC_MAX_SEGMENTS * 2 + 1)];
 	uint8_t notes[RPROC_DUMP_NOTES_MAX];
 	size_t note_len = 0;
-	char path[sizeof(p->last_dump)];
+	char path[sizeof(p->last_dump) - 64];
 	unsigned int n, i;
 	size_t hlen;
-	int fd;
+	int fd, err;
 
 	n = rproc_dump_collect(p, segs, RPROC_MAX_SEGMENTS * 2);
-	if (!n) {
-		amp_log(AMP_LOG_WARN, "%s: coredump: no memory segments to dump", p->name);
-		return -AMP_ENODATA;
-	}
+	if (n)
+		n = rproc_dump_collect_mem(p, segs, n, RPROC_MAX_SEGMENTS * 2);
+	if (!n)
+		return rproc_dump_failed(p, -AMP_ENODATA, "no memory segments to dump");
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s-%u.core", p->dump_dir ? p->dump_dir : ".",
 			     p->name, rproc_crash_count(p->rproc)) >= sizeof(path))
-		return -AMP_ENAMETOOLONG;
+		return rproc_dump_failed(p, -AMP_ENAMETOOLONG, "the directory's path is too long");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		amp_log(AMP_LOG_ERR, "%s: coredump: cannot create %s: %s", p->name, path,
-			strerror(errno));
-		return -errno;
+		err = errno;
+		return rproc_dump_failed(p, -err, "cannot create %s: %s", path, strerror(err));
 	}
 	if (p->ops->coredump_notes) {
 		int ret = p->ops->coredump_notes(p->rproc, notes, sizeof(notes));
@@ -173,7 +215,8 @@ int rproc_coredump(struct rproc_private *p)
 	if (rproc_write_all(fd, headers, hlen) || rproc_write_all(fd, notes, note_len))
 		goto out_fail;
 	for (i = 0; i < n; i++) {
-		const void *va = p->ops->da_to_va(p->rproc, segs[i].da, segs[i].len);
+		const void *va = segs[i].va ? segs[i].va
+					    : p->ops->da_to_va(p->rproc, segs[i].da, segs[i].len);
 
 		if (va) {
 			if (rproc_write_all(fd, va, segs[i].len))
@@ -192,14 +235,79 @@ int rproc_coredump(struct rproc_private *p)
 			}
 		}
 	}
-	close(fd);
-	memcpy(p->last_dump, path, sizeof(path));
+	if (close(fd)) {
+		fd = -1;
+		goto out_fail;
+	}
+	snprintf(p->last_dump, sizeof(p->last_dump), "%s", path);
+	p->last_dump_failed = false;
 	amp_log(AMP_LOG_INFO, "%s: coredump written to %s", p->name, path);
 	return 0;
 
 out_fail:
-	amp_log(AMP_LOG_ERR, "%s: coredump: writing %s failed: %s", p->name, path, strerror(errno));
-	close(fd);
+	err = errno ? errno : EIO;
+	if (fd >= 0)
+		close(fd);
 	unlink(path);
-	return -AMP_EIO;
+	return rproc_dump_failed(p, -AMP_EIO, "writing %s failed: %s", path, strerror(err));
+}
+
+/* Whether a crash could write a file into @dir: 0, or why not. */
+static int rproc_dump_dir_check(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -AMP_ENOTDIR;
+	if (access(dir, W_OK | X_OK))
+		return -errno;
+	return 0;
+}
+
+int rproc_set_coredump(struct rproc *rproc, enum rproc_dump_mechanism mode, const char *dir)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	char *copy = NULL;
+	int ret = 0;
+
+	if (mode != RPROC_COREDUMP_DISABLED && mode != RPROC_COREDUMP_ENABLED)
+		return -AMP_EINVAL;
+	/* Checked now, not found out at the crash the dump was meant for. */
+	if (mode == RPROC_COREDUMP_ENABLED && (ret = rproc_dump_dir_check(dir ? dir : ".")))
+		return ret;
+	if (dir && !(copy = strdup(dir)))
+		return -AMP_ENOMEM;
+	amp_mutex_lock(&p->lock);
+	if (p->state == RPROC_CRASHED) {
+		ret = -AMP_EBUSY;
+		free(copy);
+	} else {
+		p->dump = mode;
+		free(p->dump_dir);
+		p->dump_dir = copy;
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int rproc_last_coredump(struct rproc *rproc, char *buf, size_t len)
+{
+	struct rproc_private *p = rproc_p(rproc);
+	size_t n;
+	int ret;
+
+	amp_mutex_lock(&p->lock);
+	n = strlen(p->last_dump);
+	if (!n) {
+		ret = -AMP_ENOENT;
+	} else if (n >= len) {
+		ret = -AMP_ENOSPC;
+	} else {
+		memcpy(buf, p->last_dump, n + 1);
+		ret = p->last_dump_failed ? -AMP_EIO : (int)n;
+	}
+	amp_mutex_unlock(&p->lock);
+	return ret;
 }

@@ -72,22 +72,63 @@ static int rproc_fw_open_path(const char *path)
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 }
 
-/* Open @name in @dir (a run of @dir_len bytes); -1 with errno set when it is not there. */
-static int rproc_fw_open_in(const char *dir, size_t dir_len, const char *name, char *path,
-			    size_t path_len)
+/*
+ * Where a name was looked for, for the message when it is found nowhere: each directory in
+ * order (what does not fit is cut, with "..."), and the first failure that was not "no such
+ * file" (a file there that cannot be opened says more than "not found").
+ */
+struct rproc_fw_search {
+	char dirs[640];
+	size_t used;
+	int err;
+	char err_path[256];
+};
+
+static void rproc_fw_searched(struct rproc_fw_search *s, const char *dir, size_t dir_len,
+			      const char *why)
 {
+	size_t room = sizeof(s->dirs) - s->used;
+	int n;
+
+	if (room < 5)
+		return;
+	n = snprintf(s->dirs + s->used, room, "%s%.*s%s", s->used ? ", " : "", (int)dir_len, dir,
+		     why);
+	if (n < 0 || (size_t)n >= room) {
+		memcpy(s->dirs + sizeof(s->dirs) - 5, "...", 4);
+		s->used = sizeof(s->dirs) - 1;
+		return;
+	}
+	s->used += (size_t)n;
+}
+
+/* Open @name in @dir (a run of @dir_len bytes, @why naming where the directory comes from);
+ * -1 with errno set when it is not there. */
+static int rproc_fw_open_in(const char *dir, size_t dir_len, const char *name, char *path,
+			    size_t path_len, struct rproc_fw_search *s, const char *why)
+{
+	int fd;
+
 	if (!dir_len)
 		return -1;
+	rproc_fw_searched(s, dir, dir_len, why);
 	if ((size_t)snprintf(path, path_len, "%.*s/%s", (int)dir_len, dir, name) >= path_len) {
 		errno = ENAMETOOLONG;
-		return -1;
+		fd = -1;
+	} else {
+		fd = rproc_fw_open_path(path);
 	}
-	return rproc_fw_open_path(path);
+	if (fd < 0 && errno != ENOENT && errno != ENOTDIR && !s->err) {
+		s->err = errno;
+		snprintf(s->err_path, sizeof(s->err_path), "%.*s/%s", (int)dir_len, dir, name);
+	}
+	return fd;
 }
 
 /* Find the firmware along $AMP_FIRMWARE_PATH, the directories added, /lib/firmware, then the
  * sample firmwares installed with the library (or built beside it). */
-static int rproc_fw_open(const char *name, char *path, size_t path_len)
+static int rproc_fw_open(const char *name, char *path, size_t path_len,
+			 struct rproc_fw_search *s)
 {
 	const char *env = getenv("AMP_FIRMWARE_PATH");
 	char samples[4096];
@@ -96,25 +137,31 @@ static int rproc_fw_open(const char *name, char *path, size_t path_len)
 
 	if (strchr(name, '/')) {
 		snprintf(path, path_len, "%s", name);
-		return rproc_fw_open_path(name);
+		fd = rproc_fw_open_path(name);
+		if (fd < 0) {
+			s->err = errno;
+			snprintf(s->err_path, sizeof(s->err_path), "%s", name);
+		}
+		return fd;
 	}
 	while (env && *env && fd < 0) {
 		size_t n = strcspn(env, ":");
 
-		fd = rproc_fw_open_in(env, n, name, path, path_len);
+		fd = rproc_fw_open_in(env, n, name, path, path_len, s, " ($AMP_FIRMWARE_PATH)");
 		env += n + (env[n] == ':');
 	}
 	amp_mutex_lock(&rproc_fw_path_lock);
 	for (i = 0; i < rproc_fw_num_dirs && fd < 0; i++)
 		fd = rproc_fw_open_in(rproc_fw_dirs[i], strlen(rproc_fw_dirs[i]), name, path,
-				      path_len);
+				      path_len, s, "");
 	amp_mutex_unlock(&rproc_fw_path_lock);
 	if (fd < 0)
-		fd = rproc_fw_open_in("/lib/firmware", 13, name, path, path_len);
+		fd = rproc_fw_open_in("/lib/firmware", 13, name, path, path_len, s, "");
 	for (i = 0; fd < 0 && !amp_installed_path(AMP_INSTALLED_FIRMWARE_DIR, i, samples,
 						  sizeof(samples));
 	     i++)
-		fd = rproc_fw_open_in(samples, strlen(samples), name, path, path_len);
+		fd = rproc_fw_open_in(samples, strlen(samples), name, path, path_len, s,
+				      " (the sample firmwares)");
 	return fd;
 }
 
@@ -165,16 +212,21 @@ static int rproc_fw_read(struct rproc_private *p, int fd, const char *path, cons
 
 int rproc_fw_request(struct rproc_private *p, void **image, size_t *size)
 {
+	struct rproc_fw_search search = {.used = 0};
 	char path[4096];
 	struct stat st;
 	uint8_t *buf;
 	int fd, ret;
 
-	fd = rproc_fw_open(p->firmware, path, sizeof(path));
+	fd = rproc_fw_open(p->firmware, path, sizeof(path), &search);
+	if (fd < 0 && search.err && search.err != ENOENT)
+		return rproc_fail(p, -search.err, "cannot open %s: %s", search.err_path,
+				  strerror(search.err));
+	if (fd < 0 && !search.used)
+		return rproc_fail(p, -AMP_ENOENT, "no such file");
 	if (fd < 0)
-		return rproc_fail(p, -AMP_ENOENT,
-				  "not found (searched $AMP_FIRMWARE_PATH, the added directories, "
-				  "/lib/firmware and the sample firmwares' directory)");
+		return rproc_fail(p, -AMP_ENOENT, "not found; searched %s", search.dirs);
+	amp_log(AMP_LOG_DEBUG, "%s: firmware %s: reading %s", p->name, p->firmware, path);
 	if (fstat(fd, &st)) {
 		ret = rproc_fail(p, -AMP_EIO, "%s: fstat failed: %s", path, strerror(errno));
 		goto out_close;

@@ -642,30 +642,57 @@ static char *rproc_trace_text(struct rproc_private *p, const struct rproc_trace 
 	return text;
 }
 
-void rproc_free_last_traces(struct rproc_private *p)
+static void rproc_free_trace_texts(struct rproc_last_trace **texts, unsigned int *num)
 {
 	unsigned int i;
 
-	for (i = 0; i < p->num_last_traces; i++)
-		free(p->last_traces[i].text);
-	free(p->last_traces);
-	p->last_traces = NULL;
-	p->num_last_traces = 0;
+	for (i = 0; i < *num; i++)
+		free((*texts)[i].text);
+	free(*texts);
+	*texts = NULL;
+	*num = 0;
 }
 
+void rproc_free_last_traces(struct rproc_private *p, bool crash)
+{
+	rproc_free_trace_texts(&p->last_traces, &p->num_last_traces);
+	if (crash)
+		rproc_free_trace_texts(&p->crash_traces, &p->num_crash_traces);
+}
+
+/*
+ * The text of every trace buffer as the core goes down, for rproc_trace_read() until the next
+ * run; a crash's is kept apart as well, for as long as no other crash replaces it: a recovery
+ * starts a new run at once, and what the firmware said last before dying is what a person
+ * looks for.
+ */
 void rproc_save_traces(struct rproc_private *p)
 {
+	bool crashed = p->state == RPROC_CRASHED;
 	unsigned int i;
 
 	if (!p->num_traces)
 		return;
-	rproc_free_last_traces(p);
+	rproc_free_last_traces(p, crashed);
 	p->last_traces = calloc(p->num_traces, sizeof(*p->last_traces));
-	if (!p->last_traces)
+	if (crashed)
+		p->crash_traces = calloc(p->num_traces, sizeof(*p->crash_traces));
+	if (!p->last_traces || (crashed && !p->crash_traces)) {
+		free(p->last_traces);
+		free(p->crash_traces);
+		p->last_traces = p->crash_traces = NULL;
 		return;
+	}
 	p->num_last_traces = p->num_traces;
-	for (i = 0; i < p->num_traces; i++)
-		p->last_traces[i].text = rproc_trace_text(p, &p->traces[i], &p->last_traces[i].len);
+	if (crashed)
+		p->num_crash_traces = p->num_traces;
+	for (i = 0; i < p->num_traces; i++) {
+		struct rproc_last_trace *t = &p->last_traces[i];
+
+		t->text = rproc_trace_text(p, &p->traces[i], &t->len);
+		if (crashed && t->text && (p->crash_traces[i].text = strdup(t->text)))
+			p->crash_traces[i].len = t->len;
+	}
 }
 
 int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t len)
@@ -683,7 +710,14 @@ int rproc_trace_read(struct rproc *rproc, unsigned int index, char *buf, size_t 
 		ret = -AMP_ENODEV;
 		goto out;
 	}
-	if ((p->state == RPROC_RUNNING || p->state == RPROC_ATTACHED) && index < p->num_traces) {
+	if (index & RPROC_TRACE_CRASH) {
+		index &= ~RPROC_TRACE_CRASH;
+		if (index < p->num_crash_traces && p->crash_traces[index].text) {
+			text = p->crash_traces[index].text;
+			n = p->crash_traces[index].len;
+		}
+	} else if ((p->state == RPROC_RUNNING || p->state == RPROC_ATTACHED) &&
+		   index < p->num_traces) {
 		live = rproc_trace_text(p, &p->traces[index], &n);
 		text = live;
 	} else if (index < p->num_last_traces && p->last_traces[index].text) {

@@ -42,12 +42,19 @@ int rpmsg_remote_init(struct rpmsg_remote_device *rdev, const struct rpmsg_remot
 	return 0;
 }
 
+static void remote_tx_flush(struct rpmsg_remote_device *rdev);
+
+/* An announcement goes out at once, polled or not: a host may wait for the channel before it
+ * sends the message that makes us poll. */
 static int remote_announce(struct rpmsg_remote_ept *ept, bool destroy)
 {
 	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
+	int ret;
 
 	rpmsg_ns_write(msg, ept->name, ept->addr, destroy);
-	return rpmsg_remote_send(ept, RPMSG_NS_ADDR, msg, sizeof(msg));
+	ret = rpmsg_remote_send(ept, RPMSG_NS_ADDR, msg, sizeof(msg));
+	remote_tx_flush(ept->rdev);
+	return ret;
 }
 
 static void remote_announce_pending(struct rpmsg_remote_device *rdev)
@@ -171,6 +178,26 @@ static void remote_rx_flush(struct rpmsg_remote_device *rdev)
 		virtqueue_publish_used(&rdev->rxq);
 }
 
+/* Polled sends are published in batches of up to this many: used->idx of vring 0, the line the
+ * host's poller spins on, moves once per batch, so that a stream does not pull it back and
+ * forth with every message; and at the latest when rpmsg_remote_poll() returns, or
+ * rpmsg_remote_flush(). */
+#define REMOTE_TX_BATCH 32
+
+static void remote_tx_flush(struct rpmsg_remote_device *rdev)
+{
+	rdev->tx_unpublished = 0;
+	virtqueue_publish_used(&rdev->txq);
+}
+
+void rpmsg_remote_flush(struct rpmsg_remote_device *rdev)
+{
+	if (!rdev->ready)
+		return;
+	remote_tx_flush(rdev);
+	virtqueue_publish_used(&rdev->rxq);
+}
+
 int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
 {
 	struct rpmsg_remote_device *rdev = ept->rdev;
@@ -192,6 +219,7 @@ int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *da
 		/* The caller will wait for the host (perhaps from a callback, inside
 		 * rpmsg_remote_poll()): whatever the host waits for from us goes out first. */
 		remote_rx_flush(rdev);
+		remote_tx_flush(rdev);
 		rdev->stats.tx_no_buf++;
 		return -AMP_ENOMEM;
 	}
@@ -217,9 +245,14 @@ int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *da
 	rpmsg_hdr_write(buf, ept->addr, dst, (uint16_t)len);
 	if (len)
 		amp_memcpy(buf + HDR_LEN, data, len);
-	virtqueue_add_used_buf(&rdev->txq, head, HDR_LEN + (uint32_t)len);
-	if (rdev->cfg.kick)
+	if (rdev->cfg.kick) {
+		virtqueue_add_used_buf(&rdev->txq, head, HDR_LEN + (uint32_t)len);
 		virtqueue_kick(&rdev->txq);
+	} else {
+		virtqueue_add_used_buf_deferred(&rdev->txq, head, HDR_LEN + (uint32_t)len);
+		if (++rdev->tx_unpublished == REMOTE_TX_BATCH)
+			remote_tx_flush(rdev);
+	}
 	rdev->stats.tx_msgs++;
 	return 0;
 }
@@ -285,6 +318,7 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 			/* Polling mode: nobody sleeps, nothing to arm. */
 			if (!rdev->cfg.kick) {
 				virtqueue_publish_used(&rdev->rxq);
+				remote_tx_flush(rdev); /* what the callbacks sent */
 				break;
 			}
 			/* Return what we consumed with a kick (a blocked Linux sender waits for

@@ -131,6 +131,7 @@ int virtqueue_init(struct virtqueue *vq, const struct virtqueue_config *cfg)
 	} else {
 		/* Join the ring where the driver left the used index. Any 16-bit value is valid. */
 		vq->used_idx = vq_load_acquire16(&vq->vr.used->idx);
+		vq->used_pub = vq->used_idx;
 		vq->signalled = vq->used_idx;
 	}
 	return 0;
@@ -495,8 +496,13 @@ void virtqueue_publish_used(struct virtqueue *vq)
 	if (vq->role != VIRTQUEUE_DEVICE || vq_is_broken(vq))
 		return;
 	/* Release: the used entries (and the data written into the buffers) are visible before
-	 * used->idx moves. Pairs with the acquire in virtqueue_get_buf() on the driver side. */
-	vq_store_release16(&vq->vr.used->idx, vq->used_idx);
+	 * used->idx moves. Pairs with the acquire in virtqueue_get_buf() on the driver side.
+	 * Skipped when nothing is new, as for avail->idx: the store would take the line the
+	 * driver spins on away from it (a polled remote publishes at the end of every poll). */
+	if (vq->used_pub != vq->used_idx) {
+		vq->used_pub = vq->used_idx;
+		vq_store_release16(&vq->vr.used->idx, vq->used_idx);
+	}
 }
 
 static int vq_add_used(struct virtqueue *vq, uint16_t head, uint32_t len)

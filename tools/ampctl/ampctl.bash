@@ -45,7 +45,7 @@ _ampctl()
 	fi
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "--socket --json --help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "--socket --json --help --version" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$(_ampctl_commands "$ampctl")" -- "$cur")
 		fi

@@ -404,6 +404,7 @@ static bool json;
 static struct amp_client *connect_or_exit(void)
 {
 	struct amp_client *c;
+	struct stat st;
 	int ret = amp_client_connect(sock_path, &c);
 	const char *path = sock_path ? sock_path : getenv("AMPD_SOCKET");
 
@@ -415,6 +416,15 @@ static struct amp_client *connect_or_exit(void)
 			"  (ask for membership of the group ampd runs with --group)\n",
 			path);
 		exit(EXIT_REFUSED);
+	}
+	if (ret && !lstat(path, &st) && !S_ISSOCK(st.st_mode)) {
+		/* Not a place for a daemon's socket: no command that would start one there. */
+		fprintf(stderr,
+			"ampctl: cannot reach ampd at %s: it is %s, not a socket\n"
+			"  is --socket (or $AMPD_SOCKET) the path ampd was given?\n",
+			path, S_ISREG(st.st_mode) ? "a regular file" : S_ISDIR(st.st_mode)
+								? "a directory" : "not a socket");
+		exit(EXIT_NO_DAEMON);
 	}
 	if (ret) {
 		fprintf(stderr,
@@ -460,10 +470,10 @@ static char *ask(const char *fmt, ...)
 }
 
 #define AMP_CLIENT_NAME_MAX 32
-#define PROC_KEYS 9
-static const char *const proc_keys[PROC_KEYS] = {"name",     "state",	 "firmware",
-						 "crashes",  "recovery", "notify",
-						 "cpu",	     "coredump", "platform"};
+#define PROC_KEYS 10
+static const char *const proc_keys[PROC_KEYS] = {"name",     "state",	 "firmware", "crashes",
+						 "recovery", "notify",	 "cpu",	     "coredump",
+						 "platform", "error"};
 #define CHANNEL_KEYS 5
 static const char *const channel_keys[CHANNEL_KEYS] = {"vdev", "name", "src", "dst", "driver"};
 #define EPT_KEYS 11
@@ -593,9 +603,11 @@ static void channel_text(const char **v)
 	putchar('\n');
 }
 
+#define PROC_ROW "%-12s %-10s %-28s %-8s %-9s %-8s %-4s %s\n"
+
 static void proc_row(const char **v)
 {
-	printf("%-12s %-10s %-28s %-8s %-9s %-8s %s\n", v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+	printf(PROC_ROW, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[9]);
 }
 
 /* The platform as a person reads it. */
@@ -612,6 +624,9 @@ static void proc_line(const char **v)
 {
 	printf("%s: %s, %s, firmware %s, %s crashes, recovery %s, %s, cpu %s, coredump %s\n",
 	       v[0], v[1], platform_words(v[8]), v[2], v[3], v[4], v[5], v[6], v[7]);
+	/* Why the last start or recovery, or the daemon's own try, failed. */
+	if (strcmp(v[9], "-"))
+		printf("  error: %s\n", v[9]);
 }
 
 /* crashes and cpu are numbers */
@@ -622,12 +637,14 @@ static void proc_line(const char **v)
 
 static int cmd_ls(char **argv)
 {
+	/* Asked first: nothing goes to stdout before the daemon has answered. */
+	char *body = ask("ls");
+
 	(void)argv;
 	if (!json)
-		printf("%-12s %-10s %-28s %-8s %-9s %-8s %s\n", "NAME", "STATE", "FIRMWARE",
-		       "CRASHES", "RECOVERY", "NOTIFY", "CPU");
-	print_records(ask("ls"), "proc", proc_keys, PROC_KEYS, PROC_NUMERIC, "processors",
-		      proc_row);
+		printf(PROC_ROW, "NAME", "STATE", "FIRMWARE", "CRASHES", "RECOVERY", "NOTIFY", "CPU",
+		       "ERROR");
+	print_records(body, "proc", proc_keys, PROC_KEYS, PROC_NUMERIC, "processors", proc_row);
 	return 0;
 }
 
@@ -640,10 +657,12 @@ static int cmd_status(char **argv)
 
 static int cmd_channels(char **argv)
 {
+	char *body = ask("channels %s", argv[0]);
+
 	if (!json)
 		printf("%-5s %-32s %-10s %-10s %s\n", "VDEV", "CHANNEL", "SRC", "DST", "DRIVER");
-	print_records(ask("channels %s", argv[0]), "channel", channel_keys, CHANNEL_KEYS,
-		      CHANNEL_NUMERIC, "channels", channel_text);
+	print_records(body, "channel", channel_keys, CHANNEL_KEYS, CHANNEL_NUMERIC, "channels",
+		      channel_text);
 	return 0;
 }
 
@@ -665,8 +684,26 @@ static int cmd_recovery(char **argv)
 
 static int cmd_version(char **argv)
 {
+	char *body = ask("version"), *line, *save = NULL;
+	struct out o = {.json = true};
+
 	(void)argv;
-	puts(ask("version"));
+	if (!json) {
+		printf("%s\nampctl %s\n", body, AMPCTL_VERSION_STRING);
+		return 0;
+	}
+	/* "protocol AMP1" and "ampd 1.2.3" lines: each a key and its value. */
+	obj_begin(&o, NULL, "");
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+
+		if (!sp)
+			continue;
+		*sp = 0;
+		field_s(&o, line, sp + 1);
+	}
+	field_s(&o, "ampctl", AMPCTL_VERSION_STRING);
+	obj_end(&o);
 	return 0;
 }
 
@@ -696,14 +733,16 @@ static int cmd_firmware(char **argv)
 static void coredump_text(const char **v)
 {
 	printf("%s: coredump %s, into %s, last %s\n", v[0], v[1], v[2], v[3]);
+	if (strcmp(v[4], "-"))
+		printf("  the last crash's coredump failed: %s\n", v[4]);
 }
 
 static int cmd_coredump(char **argv)
 {
-	static const char *const keys[] = {"proc", "mode", "dir", "last"};
+	static const char *const keys[] = {"proc", "mode", "dir", "last", "error"};
 	char *body = argv[1] ? ask("coredump %s %s", argv[0], argv[1]) : ask("coredump %s", argv[0]);
 
-	print_records(body, "coredump", keys, 4, 0, NULL, coredump_text);
+	print_records(body, "coredump", keys, 5, 0, NULL, coredump_text);
 	return 0;
 }
 
@@ -746,98 +785,239 @@ static int cmd_rsc(char **argv)
 	return 0;
 }
 
-/* --- trace -------------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_sigint(int sig)
+/* --json given to a form of a command that prints only @what: refused, with the form that
+ * gives JSON. */
+static int text_only(const char *form, const char *what, const char *instead)
 {
-	(void)sig;
-	stop_requested = 1;
+	fprintf(stderr, "ampctl: %s prints %s, never JSON (%s)\n", form, what, instead);
+	return EXIT_USAGE;
+}
+
+/* --- waits that a signal ends, and trace ------------------------------------------------- */
+
+static volatile sig_atomic_t stop_requested; /* the signal that asked, or 0 */
+static volatile sig_atomic_t wake_fd = -1;
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = sig;
+	/* The wait ends with EINTR if it had begun; if not, the connection's end of input ends
+	 * it as soon as it begins (shutdown() is async-signal-safe). */
+	if (wake_fd >= 0)
+		shutdown(wake_fd, SHUT_RD);
+}
+
+/* Ctrl-C and SIGTERM end the wait on @c (listen, watch, trace -f): the command says so and
+ * exits 0. No SA_RESTART: the library's waits return -EINTR. */
+static void stop_on_signals(struct amp_client *c)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	wake_fd = amp_client_fd(c);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int stopped(const char *what, const char *detail)
+{
+	fprintf(stderr, "ampctl: %s: stopped by %s%s\n", what,
+		stop_requested == SIGINT ? "SIGINT" : "SIGTERM", detail);
+	return 0;
+}
+
+/* trace -f's output: whether the last character printed ended a line. */
+static bool follow_at_line_start = true;
+
+static void follow_print(const char *text)
+{
+	if (!*text)
+		return;
+	fputs(text, stdout);
+	follow_at_line_start = text[strlen(text) - 1] == '\n';
+}
+
+static void follow_mark(const char *what)
+{
+	printf("%s--- %s ---\n", follow_at_line_start ? "" : "\n", what);
+	follow_at_line_start = true;
+}
+
+struct follow {
+	struct amp_client *ctl, *watch;
+	const char *name;
+	char last[AMP_CLIENT_RESP_MAX + 1]; /* the text printed of the buffer being followed */
+	bool restarted; /* a new run began: its buffer is new, whatever its text */
+};
+
+/*
+ * An event for trace -f. A crash of the processor followed: the lines its firmware wrote last,
+ * which the next look would miss (a recovery starts a new buffer at once), from the trace
+ * the daemon kept of the crash. A boot: the buffer is new.
+ */
+static void follow_event(struct follow *f, const char *event)
+{
+	static char body[AMP_CLIENT_RESP_MAX + 1];
+	char proc[64], state[32], req[64];
+	size_t old = strlen(f->last);
+
+	if (amp_record_get(event, "proc", proc, sizeof(proc)) <= 0 || strcmp(proc, f->name))
+		return;
+	if (!strncmp(event, "state ", 6) &&
+	    amp_record_get(event, "state", state, sizeof(state)) > 0 && !strcmp(state, "running"))
+		f->restarted = true;
+	if (strncmp(event, "crash ", 6))
+		return;
+	snprintf(req, sizeof(req), "trace %s crash", f->name);
+	if (amp_client_request(f->ctl, req, body, sizeof(body), 60000))
+		return; /* no trace buffer: nothing more to show */
+	if (!f->restarted && !strncmp(body, f->last, old)) {
+		follow_print(body + old);
+	} else {
+		follow_mark("trace at the crash");
+		follow_print(body);
+	}
+	follow_mark("crashed");
+	memcpy(f->last, body, strlen(body) + 1);
+	f->restarted = false;
+	fflush(stdout);
+}
+
+/* Every event already there; false when the watch ended (or a signal asked to stop). */
+static bool follow_events(struct follow *f, int timeout_ms)
+{
+	char event[512];
+	int ret;
+
+	while ((ret = amp_client_next_event(f->watch, event, sizeof(event), timeout_ms)) > 0) {
+		follow_event(f, event);
+		timeout_ms = 0;
+	}
+	if (stop_requested)
+		return false;
+	if (ret == -EPIPE)
+		refused(f->watch, "trace -f", ret);
+	return true;
+}
+
+/*
+ * -f: print what is added, as tail -f does. The trace buffer raises no event, so it is read
+ * again every 250 ms, and at once when the processor changes state (a reboot starts a new
+ * buffer: it is then printed whole). Ctrl-C or SIGTERM ends it.
+ */
+static int trace_follow(const char *name)
+{
+	static struct follow f;
+	static char body[AMP_CLIENT_RESP_MAX + 1];
+	char req[64];
+	int ret;
+
+	f.name = name;
+	f.ctl = connect_or_exit();
+	f.watch = connect_or_exit();
+	if (amp_client_watch(f.watch))
+		refused(f.watch, "watch", -EPIPE);
+	stop_on_signals(f.watch);
+	snprintf(req, sizeof(req), "trace %s", name);
+	while (follow_events(&f, 0)) {
+		size_t old = strlen(f.last);
+
+		ret = amp_client_request(f.ctl, req, body, sizeof(body), 60000);
+		if (ret == 0) {
+			/* A buffer that is not the one followed: if the processor crashed meanwhile,
+			 * its crash's event came before this answer, and its last lines go first. */
+			if (!f.restarted && strncmp(body, f.last, old) && !follow_events(&f, 0))
+				break;
+			old = strlen(f.last);
+			if (f.restarted || strncmp(body, f.last, old)) {
+				if (old || f.restarted)
+					follow_mark("trace restarted");
+				follow_print(body);
+			} else {
+				follow_print(body + old);
+			}
+			f.restarted = false;
+			fflush(stdout);
+			memcpy(f.last, body, strlen(body) + 1);
+		} else if (ret != -ENOENT) {
+			refused(f.ctl, "trace", ret);
+		}
+		if (!follow_events(&f, 250))
+			break;
+	}
+	amp_client_close(f.ctl);
+	amp_client_close(f.watch);
+	return stopped("trace -f", "");
 }
 
 static int cmd_trace(char **argv)
 {
-	static char last[AMP_CLIENT_RESP_MAX + 1];
-	struct amp_client *ctl, *watch;
-	bool follow = !strcmp(argv[0], "-f"), restarted = false;
-	const char *name = follow ? argv[1] : argv[0];
-	char event[512];
+	bool follow = false, crash = false;
+	const char *name = NULL;
+	struct out o = {.json = true};
+	char *body;
 
-	if (!name || (argv[1] && !follow))
+	for (; *argv; argv++) {
+		if (!strcmp(*argv, "-f"))
+			follow = true;
+		else if (!strcmp(*argv, "--crash"))
+			crash = true;
+		else if (!name)
+			name = *argv;
+		else
+			return -1;
+	}
+	if (!name || (follow && crash))
 		return -1;
-	if (!follow) {
-		fputs(ask("trace %s", name), stdout);
+	if (follow && json)
+		return text_only("trace -f", "text as it comes",
+				 "trace --json NAME gives the buffer once");
+	if (follow)
+		return trace_follow(name);
+	body = crash ? ask("trace %s crash", name) : ask("trace %s", name);
+	if (!json) {
+		fputs(body, stdout);
 		return 0;
 	}
-	/* -f: print what is added, as tail -f does. The trace buffer raises no event, so it is
-	 * read again every 250 ms, and at once when the processor changes state (a reboot
-	 * starts a new buffer: it is then printed whole). */
-	signal(SIGINT, on_sigint);
-	signal(SIGTERM, on_sigint);
-	ctl = connect_or_exit();
-	watch = connect_or_exit();
-	if (amp_client_watch(watch))
-		refused(watch, "watch", -EPIPE);
-	last[0] = 0;
-	while (!stop_requested) {
-		static char body[AMP_CLIENT_RESP_MAX + 1];
-		char req[64], proc[64], state[32];
-		size_t old = strlen(last);
-		int ret;
-
-		snprintf(req, sizeof(req), "trace %s", name);
-		ret = amp_client_request(ctl, req, body, sizeof(body), 60000);
-		if (ret == 0) {
-			if (restarted || strncmp(body, last, old)) {
-				fputs(old || restarted ? "\n--- trace restarted ---\n" : "", stdout);
-				fputs(body, stdout);
-			} else {
-				fputs(body + old, stdout);
-			}
-			restarted = false;
-			fflush(stdout);
-			memcpy(last, body, strlen(body) + 1);
-		} else if (ret != -ENOENT) {
-			refused(ctl, "trace", ret);
-		}
-		ret = amp_client_next_event(watch, event, sizeof(event), 250);
-		if (ret == -EPIPE)
-			refused(watch, "trace -f", ret);
-		/* A boot starts a new buffer, which may begin with the very text of the last one:
-		 * the event, not the text, says it is new. */
-		if (ret > 0 && !strncmp(event, "state ", 6) &&
-		    amp_record_get(event, "proc", proc, sizeof(proc)) > 0 && !strcmp(proc, name) &&
-		    amp_record_get(event, "state", state, sizeof(state)) > 0 &&
-		    !strcmp(state, "running"))
-			restarted = true;
-	}
-	amp_client_close(ctl);
-	amp_client_close(watch);
+	obj_begin(&o, NULL, "");
+	field_s(&o, "proc", name);
+	field_s(&o, "buffer", crash ? "crash" : "current");
+	field_s(&o, "text", body);
+	obj_end(&o);
 	return 0;
 }
 
 static int cmd_watch(char **argv)
 {
 	struct amp_client *c = connect_or_exit();
-	char line[1024];
+	char line[2048], *tok, *save;
+	struct out o;
 	int ret;
 
 	(void)argv;
 	ret = amp_client_watch(c);
 	if (ret)
 		refused(c, "watch", ret);
+	stop_on_signals(c);
 	/* Line-buffered: a script reading our stdout sees each event as it comes. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ret = amp_client_next_event(c, line, sizeof(line), -1)) >= 0) {
-		struct out o = {.json = true};
-		char *tok, *save = NULL;
-
+	for (;;) {
+		ret = amp_client_next_event(c, line, sizeof(line), -1);
+		if (stop_requested) {
+			amp_client_close(c);
+			return stopped("watch", "");
+		}
+		if (ret == -EINTR)
+			continue; /* another signal's */
+		if (ret < 0)
+			break;
 		if (!json) {
 			puts(line);
 			continue;
 		}
 		/* One object per line: the kind, then every key as a string (values decoded). */
+		o = (struct out){.json = true};
+		save = NULL;
 		obj_begin(&o, NULL, "");
 		tok = strtok_r(line, " ", &save);
 		field_s(&o, "event", tok ? tok : "");
@@ -990,6 +1170,9 @@ static int cmd_topology(char **argv)
 		else
 			return -1;
 	}
+	if (dot && json)
+		return text_only("topology --dot", "a Graphviz graph",
+				 "topology --json gives the tree");
 	body = name ? ask("topology %s", name) : ask("topology");
 	for (l = strtok_r(body, "\n", &save); l && n < 1024; l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;
@@ -1111,19 +1294,62 @@ static void print_message(const uint8_t *m, int len)
 	fflush(stdout);
 }
 
+/* --hex MESSAGE: pairs of hex digits, optionally separated by a space or a colon each
+ * ("48656c6c6f", "48:65:6c", "00 ff"); the bytes' count, or -1. */
+static int parse_hex(const char *hex, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+
+	while (*hex) {
+		int hi = hexval(hex[0]), lo = hi < 0 ? -1 : hexval(hex[1]);
+
+		if (lo < 0 || n == max)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		hex += 2;
+		if ((*hex == ' ' || *hex == ':') && hex[1])
+			hex++;
+	}
+	return (int)n;
+}
+
 static int cmd_send(char **argv)
 {
+	static uint8_t bytes[AMP_CLIENT_RESP_MAX];
+	const char *spec = NULL, *msg = NULL;
 	struct amp_endpoint_info info;
 	struct amp_client *c;
-	size_t len = strlen(argv[1]);
+	bool hex = false;
+	const void *data;
+	size_t len;
 	int ret;
 
-	c = open_channel(argv[0], &info);
+	for (; *argv; argv++) {
+		if (!strcmp(*argv, "--hex"))
+			hex = true;
+		else if (!spec)
+			spec = *argv;
+		else if (!msg)
+			msg = *argv;
+		else
+			return -1;
+	}
+	if (!msg)
+		return -1;
+	/* Checked before anything is opened: a bad message is a usage error, not a refusal. */
+	if (hex && (ret = parse_hex(msg, bytes, sizeof(bytes))) < 0) {
+		fprintf(stderr, "ampctl: send --hex: %s is not bytes in hex (e.g. 48656c6c6f or "
+				"48:65:6c)\n", msg);
+		return EXIT_USAGE;
+	}
+	data = hex ? (const void *)bytes : msg;
+	len = hex ? (size_t)ret : strlen(msg);
+	c = open_channel(spec, &info);
 	if (len == 0 || len > (size_t)info.mtu) {
 		fprintf(stderr, "ampctl: send: a message is 1 to %d bytes\n", info.mtu);
 		return EXIT_USAGE;
 	}
-	ret = amp_client_send(c, argv[1], len);
+	ret = amp_client_send(c, data, len);
 	if (ret)
 		refused(c, "send", ret);
 	amp_client_close(c);
@@ -1169,17 +1395,22 @@ static int cmd_listen(char **argv)
 		if (amp_client_send(c, a[1], strlen(a[1])))
 			refused(c, "listen --send", -EPIPE);
 	}
-	signal(SIGINT, on_sigint);
-	signal(SIGTERM, on_sigint);
-	while (!stop_requested && (!count || got < count)) {
+	stop_on_signals(c);
+	while (!count || got < count) {
 		ssize_t n = amp_client_recv(c, msg, sizeof(msg), secs ? secs * 1000 : -1);
+		char said[64];
 
+		if (stop_requested) {
+			amp_client_close(c);
+			snprintf(said, sizeof(said), " after %d message%s", got, got == 1 ? "" : "s");
+			return stopped("listen", said);
+		}
 		if (n == -ETIMEDOUT) {
 			fprintf(stderr, "ampctl: listen: nothing for %d s\n", secs);
 			return EXIT_REFUSED;
 		}
 		if (n == -EINTR)
-			continue;
+			continue; /* another signal's (a stop and a continue) */
 		if (n == -EPIPE) {
 			fprintf(stderr, "ampctl: listen: the channel went (the remote withdrew it, "
 					"stopped or crashed)\n");
@@ -1275,77 +1506,158 @@ static const struct command {
 	int min, max; /* arguments */
 	int (*run)(char **argv);
 	const char *args, *summary, *help;
+	bool silent; /* prints nothing when it succeeds, with --json or without */
 } commands[] = {
-	{"ls", 0, 0, cmd_ls, "", "the processors: name, state, firmware, crashes, recovery",
-	 "One line per processor (--json: {\"processors\": [...]}).\n"},
-	{"status", 1, 1, cmd_status, "NAME", "one processor", "As ls, for one processor.\n"},
+	{"ls", 0, 0, cmd_ls, "", "the processors, one line each",
+	 "One line per processor (--json: {\"processors\": [...]}); ERROR says why its last\n"
+	 "start or recovery failed, or the daemon's own try (auto-boot, automatic recovery).\n",
+	 false},
+	{"status", 1, 1, cmd_status, "NAME", "one processor",
+	 "As ls, for one processor, with the reason its last start or recovery failed.\n", false},
 	{"start", 1, 1, cmd_start, "NAME", "power it on: load its firmware, boot",
-	 "Fails with EALREADY when it is already started.\n"},
+	 "Fails with EALREADY when it is already started; a firmware refused says why (not\n"
+	 "found: where it was looked for; a segment outside the processor's memory...).\n", true},
 	{"stop", 1, 1, cmd_stop, "NAME", "power it off",
-	 "Its channels and every endpoint on them go.\n"},
+	 "Its channels and every endpoint on them go.\n", true},
 	{"firmware", 1, 2, cmd_firmware, "NAME [FILE]", "show or set the firmware file",
 	 "FILE is a name in the daemon's firmware directories; it can only be set while the\n"
-	 "processor is offline (as Linux's sysfs firmware attribute).\n"},
+	 "processor is offline (as Linux's sysfs firmware attribute).\n", false},
 	{"recovery", 2, 2, cmd_recovery, "NAME on|off|now", "automatic recovery; now: recover",
-	 "on/off: whether a crash is followed by a reboot; now: recover a crashed processor.\n"},
+	 "on/off: whether a crash is followed by a reboot; now: recover a crashed processor\n"
+	 "(after too many crashes in a row automatic recovery stops: status says so).\n", true},
 	{"crash", 1, 1, cmd_crash, "NAME", "report a crash (recovery follows when on)",
-	 "As a watchdog would: the core is stopped, its trace and coredump kept.\n"},
-	{"trace", 1, 2, cmd_trace, "[-f] NAME", "the firmware's trace buffer",
-	 "After a crash or stop, what it held then. -f: keep printing what is added (read\n"
-	 "every 250 ms and at each state change) until interrupted.\n"},
+	 "As a watchdog would: the core is stopped, its trace and coredump kept.\n", true},
+	{"trace", 1, 2, cmd_trace, "[-f] [--crash] NAME", "the firmware's trace buffer",
+	 "After a crash or stop, what it held then. --crash: what it held at the last crash,\n"
+	 "kept after the processor was recovered. -f: keep printing what is added (read\n"
+	 "every 250 ms and at each state change, and the last lines before a crash) until\n"
+	 "Ctrl-C or SIGTERM.\n", false},
 	{"coredump", 1, 2, cmd_coredump, "NAME [on|off]", "coredumps: show, enable, disable",
-	 "When on, a crash writes an ELF core file of the processor's memory into the\n"
-	 "daemon's --coredump-dir; this shows the mode, the directory and the last file.\n"},
+	 "When on, a crash writes an ELF core file of the processor's memory and registers\n"
+	 "into the daemon's --coredump-dir (gdb FIRMWARE.elf CORE shows the backtrace); this\n"
+	 "shows the mode, the directory, the last file, and why the last one failed.\n", false},
 	{"rsc", 1, 1, cmd_rsc, "NAME", "the loaded resource table, decoded",
 	 "The table as it is now in the processor's memory (the remote may have written\n"
-	 "to it), checked and decoded as inspect decodes a firmware's.\n"},
+	 "to it), checked and decoded as inspect decodes a firmware's.\n", false},
 	{"topology", 0, 2, cmd_topology, "[NAME] [--dot]", "processor -> vdev -> channel -> endpoint",
-	 "A tree; --dot prints a Graphviz graph instead (ampctl topology --dot | dot -Tpng).\n"},
-	{"channels", 1, 1, cmd_channels, "NAME", "its rpmsg channels: name, addresses, driver",
-	 "One line per channel the remote announced (or the host made).\n"},
-	{"send", 2, 2, cmd_send, "CHANNEL MESSAGE", "send MESSAGE (its bytes) on CHANNEL",
-	 "CHANNEL is PROC/NAME, or a NAME that one running processor has. An endpoint is\n"
-	 "opened for the message and closed after it.\n"},
+	 "A tree; --dot prints a Graphviz graph instead (ampctl topology --dot | dot -Tpng).\n",
+	 false},
+	{"channels", 1, 1, cmd_channels, "NAME", "its rpmsg channels: addresses, driver",
+	 "One line per channel the remote announced (or the host made).\n", false},
+	{"send", 2, 3, cmd_send, "[--hex] CHANNEL MESSAGE", "send MESSAGE on CHANNEL",
+	 "CHANNEL is PROC/NAME, or a NAME that one running processor has. MESSAGE is sent as\n"
+	 "its bytes, or with --hex as the bytes its hex digits say (48656c6c6f, 48:65:6c).\n"
+	 "An endpoint is opened for the message and closed after it.\n", true},
 	{"listen", 1, 7, cmd_listen, "CHANNEL [-n COUNT] [-t SECONDS] [--send MESSAGE]",
 	 "print messages from CHANNEL",
 	 "Opens an endpoint and prints each message (text, or hex when not printable; --json:\n"
 	 "one object per line). -n: stop after COUNT; -t: fail after SECONDS of silence;\n"
-	 "--send: send MESSAGE first (a remote answers the address that wrote to it).\n"},
+	 "--send: send MESSAGE first (a remote answers the address that wrote to it).\n"
+	 "Ctrl-C or SIGTERM stops it (exit status 0).\n", false},
 	{"echo-test", 1, 5, cmd_echo_test, "CHANNEL [-n COUNT] [-s SIZE]",
-	 "round trips to an echoing remote, with a latency summary",
+	 "round trips to an echoing remote, timed",
 	 "Sends COUNT (default 1000) messages of SIZE (default 16) bytes one at a time, checks\n"
-	 "each echo, and prints min, median, p99, max and mean in ns.\n"},
+	 "each echo, and prints min, median, p99, max and mean in ns.\n", false},
 	{"watch", 0, 0, cmd_watch, "", "print events as they happen",
-	 "Processor state changes, crashes, channels coming and going; one line each (--json:\n"
-	 "one object per line, every value a string).\n"},
-	{"version", 0, 0, cmd_version, "", "the daemon's protocol and version", ""},
-	{"inspect", 1, 1, cmd_inspect_argv, "FIRMWARE", "decode a firmware ELF offline (no daemon)",
+	 "Processor state changes, crashes, failures of the daemon's own tries, channels\n"
+	 "coming and going; one line each (--json: one object per line, every value a\n"
+	 "string). Ctrl-C or SIGTERM stops it (exit status 0).\n", false},
+	{"version", 0, 0, cmd_version, "", "the daemon's protocol and version",
+	 "", false},
+	{"inspect", 1, 1, cmd_inspect_argv, "FIRMWARE", "decode a firmware ELF (needs no daemon)",
 	 "ELF32 or ELF64, any machine: segments, entry point, and every resource-table entry\n"
 	 "with all its fields, after the checks the loader makes; a refused file gets the\n"
-	 "loader's reason.\n"},
+	 "loader's reason.\n", false},
 };
 
 #define NUM_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* Where the descriptions of ampctl --help start, and where its lines end at most. */
+#define HELP_COL 32
+#define HELP_WIDTH 80
+
+/* "  LEFT  TEXT", TEXT at HELP_COL (on the next line when LEFT is too long for that), each of
+ * its lines there. */
+static void help_line(FILE *f, const char *left, const char *text)
+{
+	int n = fprintf(f, "  %s", left);
+
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		if (n >= HELP_COL) {
+			fputc('\n', f);
+			n = 0;
+		}
+		fprintf(f, "%*s%.*s\n", HELP_COL - n, "", (int)len, text);
+		n = 0;
+		text += len + (text[len] == '\n');
+	}
+	if (n)
+		fputc('\n', f);
+}
+
+/* @text's words in lines shorter than HELP_WIDTH: its own line breaks are spaces, so that a
+ * text edited later cannot make a line too long. */
+static void print_wrapped(FILE *f, const char *text)
+{
+	int col = 0;
+
+	for (;;) {
+		size_t len;
+
+		text += strspn(text, " \n");
+		if (!*text)
+			break;
+		len = strcspn(text, " \n");
+		if (col && col + 1 + (int)len >= HELP_WIDTH) {
+			fputc('\n', f);
+			col = 0;
+		} else if (col) {
+			fputc(' ', f);
+			col++;
+		}
+		col += fprintf(f, "%.*s", (int)len, text);
+		text += len;
+	}
+	if (col)
+		fputc('\n', f);
+}
+
 static void usage(FILE *f)
 {
-	size_t i;
+	char left[96], json_cmds[HELP_WIDTH];
+	size_t i, used = 0;
 
-	fprintf(f, "usage: ampctl [--socket PATH] [--json] COMMAND [ARGS]\n");
+	fprintf(f, "usage: ampctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+		   "       ampctl COMMAND --help | --help | --version\n");
 	for (i = 0; i < NUM_COMMANDS; i++) {
-		char left[48];
-
 		snprintf(left, sizeof(left), "%s %s", commands[i].word, commands[i].args);
-		fprintf(f, "  %-34s %s\n", left, commands[i].summary);
+		help_line(f, left, commands[i].summary);
 	}
-	fprintf(f,
-		"  --socket PATH                      ampd's socket (default $AMPD_SOCKET, else %s)\n"
-		"  --json                             JSON output (ls, status, channels, topology,\n"
-		"                                     firmware, coredump, rsc, listen, echo-test, watch,\n"
-		"                                     inspect)\n"
-		"ampctl COMMAND --help tells more of one command.\n"
-		"exit status: 0 done; 1 refused or failed (the reason is printed); 2 usage; 3 no daemon\n",
-		AMP_CLIENT_DEFAULT_SOCKET);
+	help_line(f, "--socket PATH", "ampd's socket (default $AMPD_SOCKET,\nelse "
+				     AMP_CLIENT_DEFAULT_SOCKET ")");
+	help_line(f, "--json", "JSON output, from the commands that print:");
+	/* Their names, as many a line as fit. */
+	for (i = 0; i < NUM_COMMANDS; i++) {
+		const char *w = commands[i].word;
+
+		if (commands[i].silent)
+			continue;
+		if (used && HELP_COL + used + strlen(w) + 2 > HELP_WIDTH) {
+			help_line(f, "", json_cmds);
+			used = 0;
+		}
+		used += (size_t)snprintf(json_cmds + used, sizeof(json_cmds) - used, "%s%s,",
+					 used ? " " : "", w);
+	}
+	json_cmds[used - 1] = 0; /* the last comma */
+	help_line(f, "", json_cmds);
+	help_line(f, "", "(not trace -f, topology --dot); the others\nprint nothing");
+	help_line(f, "--version", "ampctl's own version");
+	help_line(f, "-h, --help", "this; COMMAND --help tells more of one");
+	fprintf(f, "exit status: 0 done; 1 refused or failed (the reason is printed); 2 usage;\n"
+		   "3 no daemon\n");
 }
 
 int main(int argc, char **argv)
@@ -1364,16 +1676,24 @@ int main(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
 			sock_path = argv[++i];
-		else if (n < 11)
+		else if (!strcmp(argv[i], "--version") && !n)
+			n = -1;
+		else if (n >= 0 && n < 11)
 			args[n++] = argv[i];
-		else
+		else if (n >= 0)
 			n = 12;
+	}
+	if (n < 0) {
+		printf("ampctl %s (protocol AMP1)\n", AMPCTL_VERSION_STRING);
+		return 0;
 	}
 	for (k = 0; n && k < NUM_COMMANDS; k++)
 		if (!strcmp(args[0], commands[k].word))
 			cmd = &commands[k];
 	if (help && cmd) {
-		printf("usage: ampctl %s %s\n  %s\n%s", cmd->word, cmd->args, cmd->summary, cmd->help);
+		printf("usage: ampctl %s%s%s\n  %s\n", cmd->word, *cmd->args ? " " : "", cmd->args,
+		       cmd->summary);
+		print_wrapped(stdout, cmd->help);
 		return 0;
 	}
 	if (help && !n) {

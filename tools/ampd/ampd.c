@@ -42,6 +42,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <amp/amp.h>
@@ -83,6 +84,11 @@ struct dproc {
 	struct job *queue, **queue_tail;
 	bool quit;
 	bool worker_started;
+	/* Why its last start or recovery, or work in the background (an auto-boot, automatic
+	 * recovery), failed, with what to do about it; "" since it came up or went down as asked.
+	 * Written by its worker and by the library's event callback, read by ls and status. */
+	struct amp_mutex err_lock; /* a leaf: held only to copy */
+	char error[1024];
 };
 
 static struct ampd_soc soc;
@@ -232,10 +238,18 @@ static void resp_ok(struct resp *r)
 
 static void resp_err(struct resp *r, int err, const char *msg)
 {
+	size_t i, start;
+
 	r->len = 0;
 	r->overflow = false;
 	r->err = true;
-	resp_add(r, "%s err %s %s", AMPD_PROTO_TAG, amp_errname(err), msg);
+	resp_add(r, "%s err %s ", AMPD_PROTO_TAG, amp_errname(err));
+	/* One line of printable text, whatever a path or a firmware name held. */
+	start = r->len;
+	resp_add(r, "%s", msg);
+	for (i = start; i < r->len; i++)
+		if ((unsigned char)r->buf[i] < 0x20 || (unsigned char)r->buf[i] > 0x7e)
+			r->buf[i] = '?';
 }
 
 /* Text the remote wrote (a trace, a channel name): whatever bytes it holds, the client gets
@@ -283,10 +297,35 @@ static void describe(struct resp *r, struct dproc *d)
 	resp_add(r, "\nproc name=%s state=%s firmware=", rproc_name(p),
 		 rproc_state_name(rproc_get_state(p)));
 	add_word(r, base_name(d->firmware), sizeof(d->firmware));
-	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s platform=%s",
+	resp_add(r, " crashes=%u recovery=%s notify=%s cpu=%d coredump=%s platform=%s error=",
 		 rproc_crash_count(p), rproc_recovery_enabled(p) ? "on" : "off",
 		 d->cfg->notify == SIM_NOTIFY_POLL ? "poll" : "mailbox", d->cfg->cpu,
 		 __atomic_load_n(&d->coredump, __ATOMIC_RELAXED) ? "on" : "off", platform_of(d->cfg));
+	amp_mutex_lock(&d->err_lock);
+	add_word(r, d->error[0] ? d->error : "-", sizeof(d->error));
+	amp_mutex_unlock(&d->err_lock);
+}
+
+/*
+ * @d's error: @msg, and what to do about it in a processor's @state (a crashed one is left so
+ * until recovered by hand; an offline one until started); "" clears it. With @log, the log has
+ * it too: nobody waits for the work that failed (the library said what failed, this says
+ * what to do).
+ */
+static void set_error(struct dproc *d, const char *msg, enum rproc_state state, bool log)
+{
+	const char *name = rproc_name(d->rp);
+	char hint[128] = "";
+
+	if (msg[0] && state == RPROC_CRASHED)
+		snprintf(hint, sizeof(hint), " (ampctl recovery %s now recovers it)", name);
+	else if (msg[0] && state == RPROC_OFFLINE)
+		snprintf(hint, sizeof(hint), " (ampctl start %s tries again)", name);
+	amp_mutex_lock(&d->err_lock);
+	snprintf(d->error, sizeof(d->error), "%s%s", msg, hint);
+	amp_mutex_unlock(&d->err_lock);
+	if (log && msg[0])
+		amp_log(AMP_LOG_WARN, "ampd: %s: %s%s", name, msg, hint);
 }
 
 static void add_firmware(struct resp *r, struct dproc *d, const char *file)
@@ -308,13 +347,16 @@ static void add_channel(struct rpmsg_channel *ch, unsigned int index, void *arg)
 
 /* add_trace(), add_rsc() and add_coredump() take the processor's lock: workers only. Their
  * buffers are on the stack, since the workers of two processors may run them at once. */
-static void add_trace(struct resp *r, struct rproc *p)
+static void add_trace(struct resp *r, struct rproc *p, bool crash)
 {
 	char text[AMPD_RESP_MAX / 2];
-	int n = rproc_trace_read(p, 0, text, sizeof(text)), i;
+	int n = rproc_trace_read(p, crash ? RPROC_TRACE_CRASH : 0, text, sizeof(text)), i;
 
 	if (n < 0) {
-		resp_err(r, n, "no trace buffer (the firmware declares none, or never ran)");
+		resp_err(r, n,
+			 crash ? "no trace of a crash (the processor has not crashed since ampd "
+				 "started, or its firmware declares no trace buffer)"
+			       : "no trace buffer (the firmware declares none, or never ran)");
 		return;
 	}
 	resp_add(r, "\n");
@@ -348,15 +390,17 @@ static void add_rsc(struct resp *r, struct rproc *p)
 static void add_coredump(struct resp *r, struct dproc *d)
 {
 	char last[512];
+	int n;
 
 	resp_add(r, "\ncoredump proc=%s mode=%s dir=", rproc_name(d->rp),
 		 __atomic_load_n(&d->coredump, __ATOMIC_RELAXED) ? "on" : "off");
 	add_word(r, coredump_dir, 4096);
+	n = rproc_last_coredump(d->rp, last, sizeof(last));
 	resp_add(r, " last=");
-	if (rproc_last_coredump(d->rp, last, sizeof(last)) > 0)
-		add_word(r, last, sizeof(last));
-	else
-		resp_add(r, "-");
+	add_word(r, n > 0 ? last : "-", sizeof(last));
+	/* The last crash's dump could not be written: why (a full disk, a directory gone). */
+	resp_add(r, " error=");
+	add_word(r, n == -AMP_EIO ? last : "-", sizeof(last));
 }
 
 static void add_endpoint_line(struct resp *r, const struct client *c)
@@ -659,14 +703,39 @@ static void handle(struct client *c, struct dproc *d, const struct ampd_req *q, 
 	}
 }
 
-static int set_coredump(struct dproc *d, bool on)
+/* Coredumps on or off for @d; a refusal says why in @r. */
+static void set_coredump(struct resp *r, struct dproc *d, bool on)
 {
 	int ret = rproc_set_coredump(d->rp, on ? RPROC_COREDUMP_ENABLED : RPROC_COREDUMP_DISABLED,
 				     coredump_dir);
+	char msg[sizeof(d->error)];
 
-	if (!ret)
+	if (!ret) {
 		__atomic_store_n(&d->coredump, on, __ATOMIC_RELAXED);
-	return ret;
+		return;
+	}
+	if (ret == -AMP_EBUSY)
+		snprintf(msg, sizeof(msg), "cannot change while crashed (recover first)");
+	else
+		snprintf(msg, sizeof(msg), "coredump directory %s: %s (ampd --coredump-dir)",
+			 coredump_dir,
+			 ret == -AMP_ENOENT    ? "does not exist"
+			 : ret == -AMP_ENOTDIR ? "not a directory"
+			 : ret == -AMP_EACCES  ? "ampd may not write there"
+					       : amp_strerror(ret));
+	resp_err(r, ret, msg);
+}
+
+/* A start or a recovery of @d failed with @err: the library's reason to the client, and to ls
+ * and status. */
+static void boot_failed(struct resp *r, struct dproc *d, int err)
+{
+	char msg[sizeof(d->error)];
+
+	if (!rproc_copy_last_error(d->rp, msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg), "%s", amp_strerror(err));
+	resp_err(r, err, msg);
+	set_error(d, msg, rproc_get_state(d->rp), false);
 }
 
 /* Jobs the workers are done with, for the loop (done_fd wakes it). */
@@ -714,6 +783,9 @@ static void run_job(struct job *j)
 			break;
 		}
 		ret = rproc_boot(p);
+		if (ret)
+			boot_failed(r, d, ret);
+		ret = 0;
 		break;
 	case AMPD_STOP:
 		if (!rproc_power_count(p)) {
@@ -728,9 +800,12 @@ static void run_job(struct job *j)
 			break;
 		}
 		ret = rproc_trigger_recovery(p);
+		if (ret)
+			boot_failed(r, d, ret);
+		ret = 0;
 		break;
 	case AMPD_TRACE:
-		add_trace(r, p);
+		add_trace(r, p, j->q.sw == AMPD_SW_CRASH);
 		break;
 	case AMPD_CHANNELS:
 		rproc_for_each_channel(p, add_channel, r);
@@ -747,13 +822,10 @@ static void run_job(struct job *j)
 		}
 		break;
 	case AMPD_COREDUMP:
-		if (j->q.sw != AMPD_SW_NONE &&
-		    (ret = set_coredump(d, j->q.sw == AMPD_SW_ON)) == -AMP_EBUSY) {
-			resp_err(r, ret, "cannot change while crashed (recover first)");
-			ret = 0;
-		} else if (!ret) {
+		if (j->q.sw != AMPD_SW_NONE)
+			set_coredump(r, d, j->q.sw == AMPD_SW_ON);
+		if (!r->err)
 			add_coredump(r, d);
-		}
 		break;
 	case AMPD_RSC:
 		add_rsc(r, p);
@@ -806,6 +878,7 @@ static void *worker_main(void *arg)
 
 static void worker_start(struct dproc *d)
 {
+	amp_mutex_init(&d->err_lock);
 	amp_mutex_init(&d->lock);
 	amp_cond_init(&d->cond);
 	d->queue_tail = &d->queue;
@@ -818,7 +891,7 @@ static void worker_start(struct dproc *d)
 
 /* --- events from the library's threads, handled in the main loop ------------------------- */
 
-enum ev_kind { EV_STATE, EV_CRASH, EV_CHANNEL_UP, EV_CHANNEL_DOWN };
+enum ev_kind { EV_STATE, EV_CRASH, EV_ERROR, EV_CHANNEL_UP, EV_CHANNEL_DOWN };
 
 struct event {
 	enum ev_kind kind;
@@ -859,13 +932,21 @@ static void on_rproc_event(struct rproc *rp, enum rproc_event event, void *priv)
 			   .crashes = rproc_crash_count(rp),
 			   .gen = __atomic_add_fetch(&ev_gen, 1, __ATOMIC_SEQ_CST)};
 
-	(void)rp;
-	if (event == RPROC_EVENT_STATE)
+	/* The processor's lock is held: its last error is stable, and the states come in order. */
+	if (event == RPROC_EVENT_STATE) {
 		ev.kind = EV_STATE;
-	else if (event == RPROC_EVENT_CRASH)
+		/* Up, or down as asked: what failed before is over. A crash keeps it until the
+		 * crash's own error (automatic recovery stopped, or failed) says more. */
+		if (ev.state != RPROC_CRASHED)
+			set_error(ev.proc, "", ev.state, false);
+	} else if (event == RPROC_EVENT_CRASH) {
 		ev.kind = EV_CRASH;
-	else
+	} else if (event == RPROC_EVENT_ERROR) {
+		ev.kind = EV_ERROR;
+		set_error(ev.proc, rproc_last_error(rp), ev.state, true);
+	} else {
 		return;
+	}
 	ev_push(&ev);
 }
 
@@ -906,6 +987,15 @@ static void format_event(struct resp *r, const struct event *ev)
 		break;
 	case EV_CRASH:
 		resp_add(r, "crash proc=%s crashes=%u", rproc_name(ev->proc->rp), ev->crashes);
+		break;
+	case EV_ERROR:
+		/* The error as it is now (a later one may have replaced it: its own event
+		 * follows). */
+		resp_add(r, "error proc=%s state=%s reason=", rproc_name(ev->proc->rp),
+			 rproc_state_name(ev->state));
+		amp_mutex_lock(&ev->proc->err_lock);
+		add_word(r, ev->proc->error[0] ? ev->proc->error : "-", sizeof(ev->proc->error));
+		amp_mutex_unlock(&ev->proc->err_lock);
 		break;
 	case EV_CHANNEL_UP:
 	case EV_CHANNEL_DOWN:
@@ -1023,7 +1113,8 @@ static void handle_events(void)
 		ev_count--;
 		amp_mutex_unlock(&ev_lock);
 		format_event(&r, &ev);
-		amp_log(AMP_LOG_INFO, "ampd: %s", r.buf + sizeof(AMPD_PROTO_TAG " event"));
+		if (ev.kind != EV_ERROR) /* set_error() said it, in words */
+			amp_log(AMP_LOG_INFO, "ampd: %s", r.buf + sizeof(AMPD_PROTO_TAG " event"));
 		broadcast(&r);
 		for (c = clients; c; c = next) {
 			next = c->next;
@@ -1116,6 +1207,7 @@ static void drop(struct client *c)
 		c->dept = NULL;
 	}
 	close(c->fd);
+	amp_log(AMP_LOG_DEBUG, "ampd: pid %d: connection closed", (int)c->pid);
 	c->dead = true;
 	c->next = graveyard;
 	graveyard = c;
@@ -1162,6 +1254,9 @@ static void reply(struct client *c, struct resp *r)
 {
 	if (r->overflow)
 		resp_err(r, -AMP_ENOBUFS, "response too large");
+	amp_log(AMP_LOG_DEBUG, "ampd: pid %d: -> %.*s", (int)c->pid,
+		(int)strcspn(r->buf, "\n") < (int)r->len ? (int)strcspn(r->buf, "\n") : (int)r->len,
+		r->buf);
 	if (send(c->fd, r->buf, r->len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)r->len) {
 		drop(c);
 		return;
@@ -1378,6 +1473,9 @@ static void serve(struct client *c)
 	}
 	resp_ok(&r);
 	ret = ampd_req_parse(buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n, &q, &why);
+	/* A request that parsed is printable ASCII: it may go to the log as it is. */
+	if (!ret)
+		amp_log(AMP_LOG_DEBUG, "ampd: pid %d: %.*s", (int)c->pid, (int)n, buf);
 	if ((size_t)n > AMPD_REQ_MAX)
 		resp_err(&r, -AMP_EMSGSIZE, "request longer than 256 bytes");
 	else if (ret)
@@ -1467,40 +1565,116 @@ static void accept_clients(int lfd)
 		clients = c;
 		nclients++;
 		idle_list(c);
+		amp_log(AMP_LOG_DEBUG, "ampd: pid %d (uid %u) connected (%u clients)", (int)c->pid,
+			(unsigned int)c->uid, nclients);
 	}
 }
 
 /* --- set-up -------------------------------------------------------------------------------- */
 
-static int listen_on(const char *path, const char *group)
+static const char *file_kind(mode_t mode)
 {
-	struct ampd_sockaddr addr;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int ret = ampd_sockaddr_init(&addr, path);
-	mode_t old;
+	return S_ISREG(mode)    ? "a regular file"
+	       : S_ISDIR(mode)  ? "a directory"
+	       : S_ISLNK(mode)  ? "a symbolic link"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)  ? "a character device"
+	       : S_ISBLK(mode)  ? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "a special file";
+}
+
+/* @path's address, or exit saying why there is none. */
+static void socket_addr(struct ampd_sockaddr *addr, const char *path)
+{
+	int ret = ampd_sockaddr_init(addr, path);
 
 	if (ret == -ENAMETOOLONG) {
 		fprintf(stderr,
 			"ampd: socket %s: too long (a path over %zu bytes is reached through its "
 			"directory, which needs /proc and a file name of at most 80 bytes): "
 			"choose a shorter one\n",
-			path, sizeof(addr.sa.sun_path) - 1);
+			path, sizeof(addr->sa.sun_path) - 1);
 		exit(2);
 	}
 	if (ret) {
 		fprintf(stderr, "ampd: socket %s: %s\n", path, strerror(-ret));
 		exit(2);
 	}
+}
+
+/*
+ * Before anything starts: @path must be free, or hold a socket that nobody listens on (a daemon
+ * that died left it), which goes. Anything else stays where it is and ampd does not start: a
+ * file given to --socket by mistake (the SoC description, say) is not ours to delete, and a
+ * socket another daemon serves, or one of another kind, is not ours to take.
+ */
+static void socket_path_clear(const char *path)
+{
+	struct ampd_sockaddr addr;
+	struct stat st, again;
+	int fd, err;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return;
+		fprintf(stderr, "ampd: socket %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr,
+			"ampd: socket %s: %s is there, not a socket: left as it is (is it the path "
+			"meant for --socket?)\n",
+			path, file_kind(st.st_mode));
+		exit(2);
+	}
+	socket_addr(&addr, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		perror("ampd: socket");
 		exit(1);
 	}
-	/* A socket file left by a daemon that died goes; one with a daemon behind it stays. */
-	if (connect(fd, (struct sockaddr *)&addr.sa, sizeof(addr.sa)) == 0) {
-		fprintf(stderr, "ampd: another ampd serves %s\n", path);
+	err = connect(fd, (struct sockaddr *)&addr.sa, sizeof(addr.sa)) ? errno : 0;
+	close(fd);
+	ampd_sockaddr_release(&addr);
+	if (!err) {
+		fprintf(stderr, "ampd: another ampd serves %s: stop it first, or choose another "
+				"--socket\n", path);
 		exit(1);
 	}
-	unlink(path);
+	if (err != ECONNREFUSED) {
+		fprintf(stderr,
+			"ampd: socket %s: %s: a socket ampd cannot tell unused: left as it is\n",
+			path, err == EPROTOTYPE ? "another program's (not a SOCK_SEQPACKET one)"
+						: strerror(err));
+		exit(1);
+	}
+	/* Nobody listens: gone, if it is still the very file looked at. */
+	if (lstat(path, &again) || again.st_dev != st.st_dev || again.st_ino != st.st_ino ||
+	    (unlink(path) && errno != ENOENT)) {
+		fprintf(stderr, "ampd: socket %s: changed while it was looked at: left as it is\n",
+			path);
+		exit(1);
+	}
+	amp_log(AMP_LOG_INFO, "ampd: %s: a socket left by a daemon that stopped: removed", path);
+}
+
+/* The socket file we made, for removing it at exit only if it is still ours. */
+static struct stat listen_st;
+
+/* Bind where socket_path_clear() made room: bind() never replaces a file, so whatever came
+ * there since is left alone (and ampd does not start). */
+static int listen_on(const char *path, const char *group)
+{
+	struct ampd_sockaddr addr;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	mode_t old;
+
+	if (fd < 0) {
+		perror("ampd: socket");
+		exit(1);
+	}
+	socket_addr(&addr, path);
 	/* Owner and group only, from the moment the file exists. */
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&addr.sa, sizeof(addr.sa)) || listen(fd, SOMAXCONN)) {
@@ -1509,6 +1683,8 @@ static int listen_on(const char *path, const char *group)
 	}
 	umask(old);
 	ampd_sockaddr_release(&addr);
+	if (lstat(path, &listen_st))
+		memset(&listen_st, 0, sizeof(listen_st));
 	if (group) {
 		struct group *g = getgrnam(group);
 
@@ -1522,10 +1698,82 @@ static int listen_on(const char *path, const char *group)
 	return fd;
 }
 
+/* At exit: our socket goes, not a file that took its place. */
+static void listen_remove(const char *path)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode) && st.st_dev == listen_st.st_dev &&
+	    st.st_ino == listen_st.st_ino)
+		unlink(path);
+}
+
 static void log_syslog(enum amp_log_level level, const char *msg, void *priv)
 {
 	(void)priv;
 	syslog((int)level, "%s", msg);
+}
+
+/* Whether stderr is the journal's stream (systemd sets $JOURNAL_STREAM to its device:inode):
+ * the journal stamps each line itself, and reads its priority from a "<N>" prefix. */
+static bool stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static bool log_to_journal;
+
+/* In the foreground, each line with its time (to the millisecond) and level. */
+static void log_stderr(enum amp_log_level level, const char *msg, void *priv)
+{
+	static const char *const names[] = {[AMP_LOG_ERR] = "error", [AMP_LOG_WARN] = "warning",
+					    [AMP_LOG_INFO] = "info", [AMP_LOG_DEBUG] = "debug"};
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	(void)priv;
+	if (log_to_journal) {
+		fprintf(stderr, "<%d>%s\n", (int)level, msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld %s: %s\n", when, ts.tv_nsec / 1000000L,
+		(unsigned int)level < sizeof(names) / sizeof(names[0]) && names[level]
+			? names[level]
+			: "log",
+		msg);
+}
+
+static void log_stderr_init(void)
+{
+	log_to_journal = stderr_is_journal();
+	amp_log_set_handler(log_stderr, NULL);
+}
+
+/* An explicit --coredump-dir is checked at start: a crash is no time to find it missing. */
+static void check_coredump_dir(void)
+{
+	const char *why = NULL;
+	struct stat st;
+
+	if (stat(coredump_dir, &st))
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (access(coredump_dir, W_OK | X_OK))
+		why = strerror(errno);
+	if (why) {
+		fprintf(stderr, "ampd: --coredump-dir %s: %s\n", coredump_dir, why);
+		exit(2);
+	}
 }
 
 static int parse_level(const char *s, enum amp_log_level *out)
@@ -1546,14 +1794,53 @@ static int parse_level(const char *s, enum amp_log_level *out)
 	return -1;
 }
 
-static const char *file_kind(mode_t mode)
+/* Whether @file is Devicetree source rather than a compiled blob: named so, or saying so. */
+static bool is_dts(const char *file, const void *blob, size_t n)
 {
-	return S_ISDIR(mode)    ? "a directory"
-	       : S_ISFIFO(mode) ? "a FIFO"
-	       : S_ISCHR(mode)  ? "a character device"
-	       : S_ISBLK(mode)  ? "a block device"
-	       : S_ISSOCK(mode) ? "a socket"
-				: "a special file";
+	static const uint8_t fdt_magic[4] = {0xd0, 0x0d, 0xfe, 0xed};
+	size_t len = strlen(file);
+
+	if (n >= 4 && !memcmp(blob, fdt_magic, 4))
+		return false;
+	return (len > 4 && !strcmp(file + len - 4, ".dts")) ||
+	       memmem(blob, n < 4096 ? n : 4096, "/dts-v1/", 8);
+}
+
+/* @path as one shell word. */
+static void print_shell_word(FILE *f, const char *path)
+{
+	const char *c;
+
+	if (*path && strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+				  "_./-+=:,@%") == strlen(path)) {
+		fputs(path, f);
+		return;
+	}
+	fputc('\'', f);
+	for (c = path; *c; c++) {
+		if (*c == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*c, f);
+	}
+	fputc('\'', f);
+}
+
+/* A source file given to --soc: the command that compiles it, and out. */
+static void dts_given(const char *file)
+{
+	size_t len = strlen(file);
+	int stem = len > 4 && !strcmp(file + len - 4, ".dts") ? (int)(len - 4) : (int)len;
+	char out[4096];
+
+	snprintf(out, sizeof(out), "%.*s.dtb", stem, file);
+	fprintf(stderr, "ampd: %s is Devicetree source; --soc takes it compiled: compile it with "
+			"dtc, then give ampd the .dtb:\n  dtc -I dts -O dtb -o ", file);
+	print_shell_word(stderr, out);
+	fputc(' ', stderr);
+	print_shell_word(stderr, file);
+	fputs("\n", stderr);
+	exit(2);
 }
 
 /* The SoC description: a compiled Devicetree (dtc -O dtb), read whole and checked. */
@@ -1597,6 +1884,8 @@ static void load_soc(const char *file)
 		n += (size_t)got;
 	}
 	close(fd);
+	if (is_dts(file, blob, n))
+		dts_given(file);
 	ret = ampd_soc_parse(blob, n, &soc, why, sizeof(why));
 	if (ret) {
 		fprintf(stderr, "ampd: %s: %s\n", file, why);
@@ -1712,22 +2001,29 @@ static void setup_procs(void)
 
 static void usage(FILE *f)
 {
+	/* Lines of 80 columns at most, with the defaults on lines of their own (a prefix can make
+	 * the coredump directory long). */
 	fprintf(f,
 		"usage: ampd [OPTIONS]\n"
-		"  --soc FILE.dtb       the SoC's description (a compiled Devicetree, see\n"
-		"                       docs/ampd-soc.md), or the name of an installed example\n"
-		"                       (sim-pinned); default: two simulated processors\n"
-		"  --socket PATH        where to listen (default $AMPD_SOCKET, else %s)\n"
-		"  --group GROUP        the group allowed to connect besides the owner\n"
-		"  --firmware-dir DIR   look for firmware there first\n"
-		"  --coredump-dir DIR   where coredumps go when enabled (default %s)\n"
-		"  --syslog             log to syslog (daemon facility) instead of stderr\n"
-		"  --log-level LEVEL    err, warn, info (default) or debug\n"
-		"  --idle-timeout S     close a control connection that sends no request for S\n"
-		"                       seconds (default %u)\n"
-		"  --max-clients N      connections at most (default %u)\n"
+		"  --soc FILE.dtb           the SoC's description (a compiled Devicetree, see\n"
+		"                           docs/ampd-soc.md), or the name of an installed\n"
+		"                           example (sim-pinned); default: two simulated\n"
+		"                           processors\n"
+		"  --socket PATH            where to listen (default $AMPD_SOCKET, else\n"
+		"                           %s)\n"
+		"  --group GROUP            the group allowed to connect besides the owner\n"
+		"  --firmware-dir DIR       look for firmware there first\n"
+		"  --coredump-dir DIR       where coredumps go when enabled (default\n"
+		"                           %s)\n"
+		"  --syslog                 log to syslog (daemon facility) instead of stderr\n"
+		"  --log-level LEVEL        err, warn, info (default) or debug\n"
+		"  --idle-timeout S         close a control connection that sends no request for\n"
+		"                           S seconds (default %u)\n"
+		"  --max-clients N          connections at most (default %u)\n"
 		"  --max-clients-per-uid N  connections of one user at most (default half of\n"
-		"                       --max-clients)\n"
+		"                           --max-clients)\n"
+		"  --version                ampd's version and protocol\n"
+		"  -h, --help               this\n"
 		"ampd runs in the foreground (as a systemd simple service); SIGTERM powers the\n"
 		"processors off and exits.\n",
 		AMPD_DEFAULT_SOCKET, AMPD_DEFAULT_COREDUMP_DIR, AMPD_DEFAULT_IDLE_S,
@@ -1770,6 +2066,22 @@ static int set_count(const char *opt, const char *val)
 	return 1;
 }
 
+/* Whether @opt is an option that takes a value (the others are --syslog, --version, --help). */
+static bool takes_value(const char *opt)
+{
+	static const char *const with_value[] = {"--socket",	   "--group",	  "--soc",
+						 "--coredump-dir", "--log-level", "--firmware-dir"};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(opt, with_value[i]))
+			return true;
+	for (i = 0; i < sizeof(count_opts) / sizeof(count_opts[0]); i++)
+		if (!strcmp(opt, count_opts[i].name))
+			return true;
+	return false;
+}
+
 static void add_fd(int fd, void *key)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = key};
@@ -1784,7 +2096,7 @@ int main(int argc, char **argv)
 {
 	const char *path = getenv("AMPD_SOCKET"), *group = NULL, *soc_file = NULL;
 	enum amp_log_level level = AMP_LOG_INFO;
-	bool running = true, use_syslog = false;
+	bool running = true, use_syslog = false, coredump_dir_given = false;
 	sigset_t sigs;
 	int i, lfd, sfd, ret;
 
@@ -1796,10 +2108,15 @@ int main(int argc, char **argv)
 		if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(opt, "--version")) {
+			printf("ampd %s (protocol %s)\n", AMPD_VERSION_STRING, AMPD_PROTO_TAG);
+			return 0;
 		} else if (!strcmp(opt, "--syslog")) {
 			use_syslog = true;
 			continue;
 		} else if (!val) {
+			fprintf(stderr, "ampd: %s: %s\n", opt,
+				takes_value(opt) ? "needs a value" : "no such option");
 			usage(stderr);
 			return 2;
 		}
@@ -1812,6 +2129,7 @@ int main(int argc, char **argv)
 			soc_file = val;
 		} else if (!strcmp(opt, "--coredump-dir")) {
 			coredump_dir = val;
+			coredump_dir_given = true;
 		} else if (!strcmp(opt, "--log-level")) {
 			if (parse_level(val, &level)) {
 				fprintf(stderr, "ampd: log levels are err, warn, info, debug\n");
@@ -1826,6 +2144,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else {
+			fprintf(stderr, "ampd: %s: no such option\n", opt);
 			usage(stderr);
 			return 2;
 		}
@@ -1840,12 +2159,18 @@ int main(int argc, char **argv)
 	if (use_syslog) {
 		openlog("ampd", LOG_PID, LOG_DAEMON);
 		amp_log_set_handler(log_syslog, NULL);
+	} else {
+		log_stderr_init();
 	}
 	amp_log_set_level(level);
+	/* Everything that can be refused is, before a processor is set up. */
+	if (coredump_dir_given)
+		check_coredump_dir();
 	if (soc_file)
 		load_soc(find_soc(soc_file));
 	else
 		ampd_soc_default(&soc);
+	socket_path_clear(path);
 
 	/* Every send to a client says MSG_NOSIGNAL; this covers stdout read by a pipe that went. */
 	signal(SIGPIPE, SIG_IGN);
@@ -1924,7 +2249,7 @@ int main(int argc, char **argv)
 		else
 			sim_rproc_destroy(procs[i].rp);
 	}
-	unlink(path);
+	listen_remove(path);
 	amp_log(AMP_LOG_INFO, "ampd: stopped");
 	printf("ampd: stopped\n");
 	return 0;

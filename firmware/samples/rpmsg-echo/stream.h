@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define ECHO_ADDR 0x401u
-#define ECHO_SINK_ADDR 0x402u   /* "rpmsg-sink": counts; a 0-byte message gets the count */
+#define ECHO_SINK_ADDR 0x402u   /* "rpmsg-sink": counts; a 0- or 1-byte message gets the count */
 #define ECHO_SOURCE_ADDR 0x404u /* "rpmsg-source": a request gets a stream back */
 
 /* To "rpmsg-source": send @count messages of @size bytes (at most the MTU) to the sender, each

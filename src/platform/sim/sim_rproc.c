@@ -5,10 +5,12 @@
  * kicks into rproc_vq_interrupt(). Sim platform.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +268,11 @@ static int sim_start(struct rproc *rproc)
 	__atomic_store_n(&s->ctrl->core_pending, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->ctrl->host_pending, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->ctrl->watchdog_pets, 0, __ATOMIC_RELAXED);
+	/* The core is not running: nothing of the last run's fault report or stack survives into
+	 * this run's coredump. */
+	memset(&s->ctrl->crash, 0, sizeof(s->ctrl->crash));
+	s->ctrl->stack_addr = 0;
+	memset((uint8_t *)s->ctrl + SIM_CTRL_STACK_OFF, 0, SIM_CORE_STACK_LEN);
 	snprintf(args[0], sizeof(args[0]), "0x%llx", (unsigned long long)s->ram.da);
 	snprintf(args[1], sizeof(args[1]), "0x%llx", (unsigned long long)s->ram.len);
 	snprintf(args[2], sizeof(args[2]), "0x%llx", (unsigned long long)s->pool.da);
@@ -357,6 +364,62 @@ static void sim_kick(struct rproc *rproc, int vqid)
 		amp_log(AMP_LOG_WARN, "%s: kick lost: %s", s->name, strerror(errno));
 }
 
+/* Linux's struct elf_prstatus on x86-64, which debuggers read from an x86-64 core file. */
+struct sim_x86_64_prstatus {
+	int32_t si_signo, si_code, si_errno;
+	int16_t pr_cursig;
+	uint16_t pad0;
+	uint64_t pr_sigpend, pr_sighold;
+	int32_t pr_pid, pr_ppid, pr_pgrp, pr_sid;
+	int64_t pr_times[8]; /* user, system, children's user and system time: sec, usec */
+	uint64_t pr_reg[SIM_NUM_REGS]; /* struct user_regs_struct */
+	int32_t pr_fpvalid;
+	int32_t pad1;
+};
+_Static_assert(sizeof(struct sim_x86_64_prstatus) == 336, "elf_prstatus is 336 bytes on x86-64");
+_Static_assert(offsetof(struct sim_x86_64_prstatus, pr_reg) == 112, "pr_reg at 112");
+
+/* One NT_PRSTATUS with the registers the boot ROM's fault handler saw (none after a crash that
+ * was no fault of the core's: a watchdog, a report). */
+static int sim_coredump_notes(struct rproc *rproc, void *buf, size_t len)
+{
+	const struct sim_crash *c = &sim_of(rproc)->ctrl->crash;
+	const Elf64_Nhdr nh = {.n_namesz = 5, .n_descsz = sizeof(struct sim_x86_64_prstatus),
+			       .n_type = NT_PRSTATUS};
+	const char name[8] = "CORE"; /* with its NUL, padded to 4 bytes */
+	struct sim_x86_64_prstatus pr = {.pr_pid = 1};
+	uint8_t *out = buf;
+
+	/* Acquire: pairs with the release in the boot ROM's core_fault(). */
+	if (__atomic_load_n(&c->valid, __ATOMIC_ACQUIRE) != SIM_CRASH_VALID)
+		return 0;
+	if (len < sizeof(nh) + sizeof(name) + sizeof(pr))
+		return -AMP_ENOSPC;
+	pr.si_signo = c->signo;
+	pr.si_code = c->code;
+	pr.pr_cursig = (int16_t)c->signo;
+	memcpy(pr.pr_reg, c->regs, sizeof(pr.pr_reg));
+	/* The header, the name, the description, back to back (each a multiple of 4 bytes). */
+	memcpy(out, &nh, sizeof(nh));
+	memcpy(out + sizeof(nh), name, sizeof(name));
+	memcpy(out + sizeof(nh) + sizeof(name), &pr, sizeof(pr));
+	return (int)(sizeof(nh) + sizeof(name) + sizeof(pr));
+}
+
+/* The firmware's stack: the boot ROM's, outside device memory, in the control memfd. */
+static int sim_coredump_mem(struct rproc *rproc, struct rproc_dump_mem *mem, unsigned int max)
+{
+	struct sim_proc *s = sim_of(rproc);
+	uint64_t addr = s->ctrl->stack_addr; /* the core's word: an address for the file, no more */
+
+	if (!addr || !max)
+		return 0;
+	mem[0] = (struct rproc_dump_mem){.da = addr,
+					 .va = (const uint8_t *)s->ctrl + SIM_CTRL_STACK_OFF,
+					 .len = SIM_CORE_STACK_LEN};
+	return 1;
+}
+
 static const struct rproc_ops sim_rproc_ops = {
 	.start = sim_start,
 	.stop = sim_stop,
@@ -364,6 +427,8 @@ static const struct rproc_ops sim_rproc_ops = {
 	.da_to_va = sim_da_to_va,
 	.mem_alloc = sim_mem_alloc,
 	.mem_free = sim_mem_free,
+	.coredump_notes = sim_coredump_notes,
+	.coredump_mem = sim_coredump_mem,
 };
 
 /*
@@ -445,9 +510,9 @@ struct rproc *sim_rproc_create(const struct sim_config *cfg)
 	s->alloc.da = s->pool.da;
 	s->alloc.len = s->pool.len;
 	s->ctrl_fd = memfd_create("amp-sim-ctrl", MFD_CLOEXEC);
-	if (s->ctrl_fd < 0 || ftruncate(s->ctrl_fd, 4096))
+	if (s->ctrl_fd < 0 || ftruncate(s->ctrl_fd, SIM_CTRL_LEN))
 		goto out_free;
-	s->ctrl = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s->ctrl_fd, 0);
+	s->ctrl = mmap(NULL, SIM_CTRL_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, s->ctrl_fd, 0);
 	if (s->ctrl == MAP_FAILED) {
 		s->ctrl = NULL;
 		goto out_free;
@@ -486,7 +551,7 @@ void sim_rproc_destroy(struct rproc *rproc)
 		close(s->lifeline[1]);
 	}
 	if (s->ctrl)
-		munmap(s->ctrl, 4096);
+		munmap(s->ctrl, SIM_CTRL_LEN);
 	if (s->ctrl_fd >= 0)
 		close(s->ctrl_fd);
 	sim_region_fini(&s->ram);

@@ -25,6 +25,7 @@ import traceback
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "support"))
 from ampd_harness import children, reap, runtime_dir  # noqa: E402
+import ampd_harness  # noqa: E402
 
 ampd, ampctl, work, soc_dir = sys.argv[1:5]
 m4_fw = sys.argv[6] if len(sys.argv) == 7 and sys.argv[5] == "--qemu-m4" else None
@@ -128,39 +129,9 @@ def raw(packet):
     return reply
 
 
-class Watch:
-    """The daemon's events, as a client library user gets them. Events arrive in the order
-    things happened, which need not be the order a test asks for them (a channel is announced
-    before the boot that brought it is over): what a wait skips is kept for the next."""
-
-    def __init__(self, path=None):
-        self.c = connect(path)
-        self.c.send(b"AMP1 watch")
-        if self.c.recv(65536) != b"AMP1 ok":
-            fail("watch refused")
-        self.backlog = []
-
-    def wait(self, *words, timeout=30):
-        def match(ev):
-            return all(w in ev.split() for w in words)
-
-        for ev in self.backlog:
-            if match(ev):
-                self.backlog.remove(ev)
-                return ev
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.c.settimeout(max(deadline - time.monotonic(), 0.001))
-            try:
-                ev = self.c.recv(65536).decode()
-            except socket.timeout:
-                break
-            if not ev.startswith("AMP1 event "):
-                fail(f"not an event: {ev!r}")
-            if match(ev):
-                return ev
-            self.backlog.append(ev)
-        fail(f"no event with {words} in {timeout} s; got {self.backlog[-8:]}")
+def Watch(path=None):
+    """The daemon's events (ampd_harness.Watch), on @path or the main daemon's socket."""
+    return ampd_harness.Watch(path or sock, fail)
 
 
 def open_ept(proc, channel, extra=b"", path=None):
@@ -784,19 +755,9 @@ for path, kind in ((fifo, "a FIFO"), ("/dev/null", "a character device"),
     if r.returncode != 2 or f"{path}: {kind}, not a regular file" not in r.stderr:
         fail(f"--soc {path}: exit {r.returncode}: {r.stderr}")
 # A CPU this machine does not have: refused at start, naming the processor.
-src = os.path.join(work, "cpu.dts")
-with open(src, "w") as f:
-    f.write("""/dts-v1/;
-/ { #address-cells = <1>; #size-cells = <1>;
-    reserved-memory { #address-cells = <1>; #size-cells = <1>; ranges;
-        r: ram@10000000 { reg = <0x10000000 0x100000>; no-map; };
-        p: pool@20000000 { reg = <0x20000000 0x200000>; no-map; }; };
-    remoteproc { far { compatible = "amp,sim-rproc"; firmware-name = "rpmsg-echo.elf";
-        memory-region = <&r>, <&p>; amp,cpu = <1000>; }; }; };
-""")
-subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", src + ".dtb", src], check=True)
-r = subprocess.run([ampd, "--socket", sock, "--soc", src + ".dtb"], capture_output=True,
-                   text=True, timeout=30)
+dtb = ampd_harness.one_sim_soc(work, "far", "rpmsg-echo.elf", "amp,cpu = <1000>;")
+r = subprocess.run([ampd, "--socket", sock, "--soc", dtb], capture_output=True, text=True,
+                   timeout=30)
 if r.returncode != 2 or "far: amp,cpu 1000, but this machine lets ampd use only" not in r.stderr:
     fail(f"a CPU the machine lacks: exit {r.returncode}: {r.stderr}")
 

@@ -444,6 +444,35 @@ static void test_polling_mode_watches_the_rings_instead(void **state)
 	remote_down();
 }
 
+static void test_polled_sends_are_published_in_batches(void **state)
+{
+	const struct vring_used *used;
+	uint16_t before;
+	int i;
+
+	(void)state;
+	remote_up(F_NS, false);
+	echo_up();
+	used = T.host.vr[0].used;
+	before = used->idx;
+	/* Sent outside a poll: out with the batch, or when flushed. */
+	assert_int_equal(rpmsg_remote_send(&T.ept, HOST_ADDR, "a", 1), 0);
+	assert_int_equal(rpmsg_remote_send(&T.ept, HOST_ADDR, "b", 1), 0);
+	assert_int_equal(used->idx, before);
+	rpmsg_remote_flush(&T.rdev);
+	assert_int_equal(used->idx, (uint16_t)(before + 2));
+	/* A reply sent from a callback is out when the poll returns. */
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, ECHO_ADDR, "p", 1), 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 1);
+	assert_int_equal(used->idx, (uint16_t)(before + 3));
+	/* Out of buffers: what was sent goes out before the sender waits for the host. */
+	for (i = 0; rpmsg_remote_send(&T.ept, HOST_ADDR, "c", 1) == 0; i++)
+		;
+	assert_true(i > 0);
+	assert_int_equal(used->idx, (uint16_t)(before + 3 + i));
+	remote_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_host_announcement_without_name_service_has_no_endpoint),
 		cmocka_unit_test(test_tx_wait_arm_asks_for_a_kick_and_looks_again),
 		cmocka_unit_test(test_polling_mode_watches_the_rings_instead),
+		cmocka_unit_test(test_polled_sends_are_published_in_batches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

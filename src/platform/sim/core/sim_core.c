@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,9 +37,11 @@
 #include "amp-fw/sim_services.h"
 #include "platform/sim/sim_ctrl.h"
 
-#define STACK_LEN (256u << 10)
+/* The fault handler's own stack: the firmware's may be what broke. */
+#define ALT_STACK_LEN (64u << 10)
 
 static struct sim_ctrl *ctrl;
+static pid_t core_pid;
 static int polling;
 static unsigned int tick_ms;
 
@@ -135,6 +138,68 @@ static void *map_at(int fd, uint64_t da, uint64_t len, int prot)
 }
 
 /*
+ * The firmware faulted: its registers go where the host finds them after the core is gone (the
+ * coredump's NT_PRSTATUS), as a Cortex-M's fault handler reports its own; then the core dies of
+ * the signal, as it would have without the handler (SA_RESETHAND put the default action back,
+ * and the signal sent here is delivered as the handler returns). No system call but that kill:
+ * the seccomp filter allows nothing else.
+ */
+static void core_fault(int sig, siginfo_t *si, void *ucv)
+{
+	const ucontext_t *uc = ucv;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t seg = (uint64_t)g[REG_CSGSFS]; /* cs, gs, fs, ss: 16 bits each */
+	struct sim_crash *c = &ctrl->crash;
+	static const struct {
+		unsigned char sim, greg;
+	} map[] = {
+		{SIM_R15, REG_R15}, {SIM_R14, REG_R14}, {SIM_R13, REG_R13}, {SIM_R12, REG_R12},
+		{SIM_RBP, REG_RBP}, {SIM_RBX, REG_RBX}, {SIM_R11, REG_R11}, {SIM_R10, REG_R10},
+		{SIM_R9, REG_R9},   {SIM_R8, REG_R8},   {SIM_RAX, REG_RAX}, {SIM_RCX, REG_RCX},
+		{SIM_RDX, REG_RDX}, {SIM_RSI, REG_RSI}, {SIM_RDI, REG_RDI}, {SIM_RIP, REG_RIP},
+		{SIM_EFLAGS, REG_EFL}, {SIM_RSP, REG_RSP},
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		c->regs[map[i].sim] = (uint64_t)g[map[i].greg];
+	c->regs[SIM_ORIG_RAX] = UINT64_MAX; /* not in a system call */
+	c->regs[SIM_CS] = seg & 0xffff;
+	c->regs[SIM_GS] = seg >> 16 & 0xffff;
+	c->regs[SIM_FS] = seg >> 32 & 0xffff;
+	c->regs[SIM_SS] = seg >> 48 & 0xffff;
+	c->signo = sig;
+	c->code = si->si_code;
+	c->addr = (uint64_t)(uintptr_t)si->si_addr;
+	/* Release: the registers before the mark. Pairs with the acquire in sim_coredump_notes(). */
+	__atomic_store_n(&c->valid, SIM_CRASH_VALID, __ATOMIC_RELEASE);
+	syscall(SYS_kill, core_pid, sig);
+}
+
+static void core_catch_faults(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+	struct sigaction sa = {.sa_sigaction = core_fault,
+			       .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND};
+	stack_t alt = {.ss_size = ALT_STACK_LEN};
+	unsigned int i;
+
+	alt.ss_sp = mmap(NULL, ALT_STACK_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (alt.ss_sp == MAP_FAILED || sigaltstack(&alt, NULL)) {
+		perror("amp-sim-core: sigaltstack");
+		exit(2);
+	}
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], &sa, NULL)) {
+			perror("amp-sim-core: sigaction");
+			exit(2);
+		}
+	}
+}
+
+/*
  * Allow only what the services need, on the fds they need: read the core's own doorbell (the
  * host rings it), write the host's, poll (the tick and timeouts), the clock, leaving. Anything
  * else (another fd, another call) kills the core, and the host sees a crash.
@@ -149,27 +214,33 @@ static void core_seccomp(void)
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 		/* 2 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		/* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 8, 0),   /* -> 13 */
-		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 11, 0), /* -> 17 */
-		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_poll, 15, 0),  /* -> 22 */
-		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ppoll, 14, 0),
-		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clock_gettime, 13, 0),
-		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 12, 0),
-		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 11, 0),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 10, 0),
-		/* 12 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		/* 13: read, from the host's doorbell only */
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 9, 0),   /* -> 14 */
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 12, 0), /* -> 18 */
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 15, 0),  /* -> 22 */
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_poll, 19, 0),  /* -> 27 */
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ppoll, 18, 0),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clock_gettime, 17, 0),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 16, 0),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 15, 0),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 14, 0),
+		/* 13 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		/* 14: read, from the host's doorbell only */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
-		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 6), /* -> 21 */
-		/* 15 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
-		/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIM_FD_TO_CORE, 5, 4), /* 22 : 21 */
-		/* 17: write, to the core's doorbell only */
+		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 10), /* -> 26 */
+		/* 16 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+		/* 17 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIM_FD_TO_CORE, 9, 8), /* 27 : 26 */
+		/* 18: write, to the core's doorbell only */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
-		/* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2), /* -> 21 */
-		/* 19 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
-		/* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIM_FD_TO_HOST, 1, 0), /* 22 : 21 */
-		/* 21 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		/* 22 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 6), /* -> 26 */
+		/* 20 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIM_FD_TO_HOST, 5, 4), /* 27 : 26 */
+		/* 22: kill, of the core itself only (its fault handler dies of the signal) */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
+		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2), /* -> 26 */
+		/* 24 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)core_pid, 1, 0), /* 27 : 26 */
+		/* 26 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		/* 27 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
 
@@ -225,12 +296,17 @@ int main(int argc, char **argv)
 	}
 	map_at(SIM_FD_RAM, ram_da, ram_len, PROT_READ | PROT_WRITE | PROT_EXEC);
 	map_at(SIM_FD_POOL, pool_da, pool_len, PROT_READ | PROT_WRITE);
-	ctrl = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, SIM_FD_CTRL, 0);
-	stack = mmap(NULL, STACK_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ctrl = mmap(NULL, SIM_CTRL_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, SIM_FD_CTRL, 0);
+	/* The firmware's stack, in memory the host reads after a crash (the coredump). */
+	stack = mmap(NULL, SIM_CORE_STACK_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, SIM_FD_CTRL,
+		     SIM_CTRL_STACK_OFF);
 	if (ctrl == MAP_FAILED || stack == MAP_FAILED) {
 		perror("amp-sim-core: mmap");
 		return 2;
 	}
+	ctrl->stack_addr = (uint64_t)(uintptr_t)stack;
+	core_pid = getpid();
+	core_catch_faults();
 	svc = (struct amp_sim_services){
 		.magic = AMP_SIM_SERVICES_MAGIC,
 		.version = AMP_SIM_SERVICES_VERSION,
@@ -253,7 +329,7 @@ int main(int argc, char **argv)
 			 "call *%2\n\t"
 			 "ud2"
 			 :
-			 : "r"(stack + STACK_LEN), "r"(&svc), "r"(entry)
+			 : "r"(stack + SIM_CORE_STACK_LEN), "r"(&svc), "r"(entry)
 			 : "memory");
 	return 0;
 }
