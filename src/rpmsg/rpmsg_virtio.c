@@ -7,7 +7,7 @@
  * rpmsg_core.c. Host layer.
  *
  * Locks (docs/architecture.md has the whole order): the bus's (chan->lock, rpmsg_watch_lock,
- * rpmsg_bus_lock, dev->ept_lock) come before these, which are the innermost:
+ * rpmsg_bus_lock, dev->ept_lock) come before these:
  *  - rvdev->rx_lock (the receive ring, the receive buffers held), then
  *  - rvdev->tx_lock (the transmit ring and its buffers).
  * No lock is held while an rx callback runs.
