@@ -23,10 +23,14 @@
  *    Linux program, over the same file and socket.
  *
  * Everything in the shared file and everything from the socket is the other side's to write:
- * both halves check what they read there. A known gap: the peer can shrink the file under our
- * mapping, and the next access to the lost pages raises SIGBUS in our process; a /dev/shm file
- * cannot be sealed against it (a sealed memfd passed over the socket could, but OpenAMP's
- * programs expect a named file).
+ * both halves check what they read there. The peer may also shrink the file under our mapping:
+ * a /dev/shm file cannot be sealed against that (only a memfd can, and OpenAMP's programs expect
+ * a named file), so the platform catches the SIGBUS that touching the lost pages raises. It
+ * installs a SIGBUS handler once per process (chaining to the one it finds, for faults that are
+ * not in a shared file of ours) that puts private zeroed memory over the whole mapping: the
+ * access completes, the rings read as broken, and that side lets go of its peer (a crash of the
+ * processor on the host; -EFAULT from shm_remote_wait() on the remote). A program that installs
+ * its own SIGBUS handler after ours must chain to it likewise.
  */
 #ifndef AMP_SHM_H
 #define AMP_SHM_H
@@ -198,6 +202,8 @@ AMP_API struct rpmsg_remote_device *shm_remote_device(struct shm_remote *r);
  * Return: 1 when kicked or newly connected; 0 when the time ran out; -ECONNRESET when the host
  * went away (it closed the socket: it detached, exited or crashed): this device is done with,
  * and every later call says so again. Close it and open a new one to serve the next host.
+ * -EFAULT once when the host shrank the shared file under our mapping (see above): the same,
+ * and the host sees our end of the socket close.
  */
 AMP_API int shm_remote_wait(struct shm_remote *r, int timeout_ms);
 

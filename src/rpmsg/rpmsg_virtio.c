@@ -1,21 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The host's rpmsg bus over a virtio rpmsg device, as the virtio driver of id 7 (<amp/virtio.h>):
- * buffers, the receive and transmit paths, the name service, endpoints, channels and drivers.
- * Host layer.
+ * rpmsg's virtio transport, the virtio driver of id 7 (<amp/virtio.h>): the two vrings, the buffer
+ * pool, the receive and transmit paths, kicks, zero-copy buffers and the wake-ups of a device
+ * going away. The bus it carries (channels, drivers, endpoints, the name service) is
+ * rpmsg_core.c's, reached through rpmsg_internal.h, as Linux's virtio_rpmsg_bus.c leaves it to
+ * rpmsg_core.c. Host layer.
  *
- * Locks, outermost first (docs/architecture.md has the whole order, with remoteproc's):
- *  - chan->lock, one per channel: serialises binding it (probe(), remove(), the name-service
- *    announcements, the watch's calls for it). Held across user code and blocking sends, as
- *    Linux holds a device's lock around probe and remove: only that channel waits meanwhile.
- *  - rpmsg_watch_lock: held across the watch's quick callback only.
- *  - rpmsg_bus_lock: list membership only (drivers, devices, each device's channels, which
- *    driver a channel is bound to); held for short walks, never across user code or a wait.
- *  - rvdev->ept_lock (the endpoint table, callbacks in flight), rvdev->rx_lock (the receive
- *    ring), rvdev->tx_lock (the transmit ring and its buffers).
+ * Locks (docs/architecture.md has the whole order): the bus's (chan->lock, rpmsg_watch_lock,
+ * rpmsg_bus_lock, dev->ept_lock) come before these:
+ *  - rvdev->rx_lock (the receive ring, the receive buffers held), then
+ *  - rvdev->tx_lock (the transmit ring and its buffers).
  * No lock is held while an rx callback runs.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,30 +32,8 @@
 #include "util/amp_diag_format.h"
 
 #define RPMSG_HDR_LEN ((uint32_t)sizeof(struct rpmsg_hdr))
-#define RPMSG_EPT_SLOTS_MIN 64u
 /* A blocking send in the notification context polls the ring at this pace (see rpmsg.h). */
 #define RPMSG_NOTIFY_POLL_NS 100000L
-
-struct rpmsg_chan;
-
-struct rpmsg_endpoint {
-	struct rpmsg_virtio_device *rvdev;
-	struct rpmsg_channel *rpdev;
-	/* The channel it was made on. A default endpoint is its channel's (no reference: the
-	 * channel outlives it); any other holds a reference, so that rpdev stays valid memory
-	 * for its callbacks however long the user keeps it. */
-	struct rpmsg_chan *chan;
-	bool is_default;
-	uint32_t addr;
-	rpmsg_rx_cb_t cb;
-	void *priv;
-	uint32_t timeout_ms;
-	unsigned int busy; /* its callback is running; guarded by ept_lock */
-	unsigned int rx_held; /* receive buffers it holds; guarded by rx_lock */
-	unsigned int tx_out;  /* zero-copy transmit buffers it has out; guarded by tx_lock */
-	bool dead;         /* destroyed: no more callbacks; atomic (read without ept_lock) */
-	bool free_on_done; /* destroyed from its own callback: freed when that returns */
-};
 
 /*
  * Receive buffers are taken from the ring and given back in batches of up to this many: the
@@ -75,24 +51,19 @@ struct rpmsg_cfg_vdev {
 };
 
 struct rpmsg_virtio_device {
-	char name[64];
+	struct rpmsg_dev dev; /* first: the bus's view (rpmsg_internal.h) */
 	struct virtio_device *vdev; /* the device driven; the transport's until removal */
 	const struct virtio_config_ops *vops; /* its ops, which outlive it (release_bufs) */
 	struct virtio_buf_hold *hold;         /* the pool kept past removal (vops->hold_bufs) */
 	struct rpmsg_cfg_vdev *own;           /* rpmsg_virtio_add()'s device, freed with us */
 	bool polled;          /* no doorbells: neither arm nor kick (virtio_device.polled) */
-	void *parent;         /* the virtio device's, for rpmsg_for_each_channel_on() */
-	unsigned int index;   /* the virtio device's */
-	uint32_t features;    /* negotiated */
 	uint64_t buf_da;
 	/* Delivered buffers of the batch being drained, not given back yet. Notification
 	 * context only: a callback that waits for a transmit buffer gives them back first. */
 	void *repost[RPMSG_RX_BATCH];
 	unsigned int num_repost;
-	unsigned int refs; /* the device's own, one per endpoint and per channel; atomic */
 	bool going;        /* about to be removed (a crash reported, a stop begun), or being
 			    * removed: sends no longer wait for buffers; atomic */
-	bool removed;      /* atomic */
 
 	struct virtqueue rvq, svq;
 	struct virtqueue_desc_state *rvq_state, *svq_state;
@@ -107,10 +78,7 @@ struct rpmsg_virtio_device {
 
 	struct amp_mutex rx_lock;
 	unsigned int rx_num_held;  /* receive buffers held; rx_lock */
-	/* The message being delivered, and its endpoint (notification thread only). */
-	const void *delivering;
-	const struct rpmsg_endpoint *delivering_ept;
-	bool deliver_held;
+	bool deliver_held; /* the message being delivered is held (notification context) */
 
 	struct amp_mutex tx_lock;
 	struct amp_cond tx_cond;
@@ -120,65 +88,26 @@ struct rpmsg_virtio_device {
 	unsigned int tx_num_out;   /* transmit buffers handed out for zero-copy */
 	unsigned int tx_waiters;
 
-	struct amp_mutex ept_lock;
-	struct amp_cond ept_cond;
-	struct rpmsg_ept_table epts;
-	struct rpmsg_endpoint *ns_ept;
-
-	struct rpmsg_chan *channels; /* guarded by rpmsg_bus_lock */
-	unsigned int num_channels;
-	bool unlisted;               /* being removed: no channel is added; rpmsg_bus_lock */
 	bool broken_reported;
 	uint32_t broken_mask; /* atomic: bit per vring the remote broke */
 	/* After removal: buffers the users still hold; the pool is released when none is. */
 	unsigned int bufs_left;    /* atomic */
 	bool bufs_released;        /* atomic */
-	struct rpmsg_stats stats;       /* atomic counters */
-	struct rpmsg_virtio_device *next;
 };
 
-/*
- * A channel and what the bus keeps of it; users see the first member. Its memory lives as long
- * as a reference: the bus's while it is listed, its creator's (rpmsg_create_channel()), one
- * per rpmsg_channel_find() or rpmsg_channel_get(), one per endpoint made on it. Each holds a
- * reference to its device in turn.
- */
-struct rpmsg_chan {
-	struct rpmsg_channel ch;
-	struct amp_mutex lock;             /* serialises binding: see the top of the file */
-	unsigned int refs;                 /* atomic */
-	const struct rpmsg_driver *driver; /* written under lock and rpmsg_bus_lock both */
-	uint32_t timeout_ms;               /* the default endpoint's send timeout; atomic */
-	bool announce;                     /* set at creation */
-	bool gone;                         /* off the bus: found by no lookup, bound by no driver;
-					    * written under rpmsg_bus_lock */
-	bool dead;                         /* gone and unbound: operations fail; atomic */
-	bool watched;                      /* the watch heard it come; guarded by lock */
-	struct rpmsg_chan *next;           /* guarded by rpmsg_bus_lock */
-};
+/* The bus converts its view and the public handle by address (rpmsg_dev_of()). */
+_Static_assert(offsetof(struct rpmsg_virtio_device, dev) == 0, "the bus's view comes first");
 
-static struct amp_mutex rpmsg_bus_lock = AMP_MUTEX_INITIALIZER;
-/* guarded by rpmsg_bus_lock */
-static struct rpmsg_driver *rpmsg_drivers;
-static struct rpmsg_virtio_device *rpmsg_devices;
-static struct amp_mutex rpmsg_watch_lock = AMP_MUTEX_INITIALIZER;
-/* guarded by rpmsg_watch_lock */
-static rpmsg_channel_watch_t rpmsg_watch_fn;
-static void *rpmsg_watch_priv;
-/* The device whose notification context this thread is running (its callbacks), or NULL. */
-static _Thread_local struct rpmsg_virtio_device *rpmsg_notify_dev;
+#define STAT_INC(rvdev, field) RPMSG_STAT_INC(&(rvdev)->dev, field)
 
-/* Each counter has one writer at a time (the notification context, one thread at a time, or
- * the holder of tx_lock): a load and a store, not a locked read-modify-write per message.
- * Atomic so that rpmsg_get_stats() may read them from any thread. */
-#define STAT_INC(rvdev, field)                                                                 \
-	__atomic_store_n(&(rvdev)->stats.field,                                                 \
-			 __atomic_load_n(&(rvdev)->stats.field, __ATOMIC_RELAXED) + 1,           \
-			 __ATOMIC_RELAXED)
+static struct rpmsg_virtio_device *rvdev_of(struct rpmsg_dev *dev)
+{
+	return AMP_CONTAINER_OF(dev, struct rpmsg_virtio_device, dev);
+}
 
 static bool rvdev_removed(const struct rpmsg_virtio_device *rvdev)
 {
-	return __atomic_load_n(&rvdev->removed, __ATOMIC_ACQUIRE);
+	return rpmsg_dev_removed(&rvdev->dev);
 }
 
 /* The pool is no longer used: tell its owner, once. */
@@ -202,12 +131,10 @@ static void rvdev_free(struct rpmsg_virtio_device *rvdev)
 	 * reference: normally released already. */
 	if (rvdev_removed(rvdev))
 		rpmsg_release_bufs(rvdev);
-	amp_cond_destroy(&rvdev->ept_cond);
+	rpmsg_dev_cleanup(&rvdev->dev);
 	amp_cond_destroy(&rvdev->tx_cond);
-	amp_mutex_destroy(&rvdev->ept_lock);
 	amp_mutex_destroy(&rvdev->tx_lock);
 	amp_mutex_destroy(&rvdev->rx_lock);
-	free(rvdev->epts.slots);
 	free(rvdev->rvq_state);
 	free(rvdev->svq_state);
 	free(rvdev->holder);
@@ -216,10 +143,10 @@ static void rvdev_free(struct rpmsg_virtio_device *rvdev)
 	free(rvdev);
 }
 
-static void rvdev_put(struct rpmsg_virtio_device *rvdev)
+/* The last reference went (rpmsg_dev_put()). */
+static void rpmsg_virtio_release(struct rpmsg_dev *dev)
 {
-	if (__atomic_sub_fetch(&rvdev->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		rvdev_free(rvdev);
+	rvdev_free(rvdev_of(dev));
 }
 
 static uint8_t *rpmsg_buf(struct rpmsg_virtio_device *rvdev, unsigned int i)
@@ -270,7 +197,7 @@ static void rpmsg_report_broken(struct rpmsg_virtio_device *rvdev, struct virtqu
 	if (__atomic_exchange_n(&rvdev->broken_reported, true, __ATOMIC_RELAXED))
 		return;
 	amp_diag_format(virtqueue_broken_diag(vq), why, sizeof(why));
-	amp_log(AMP_LOG_ERR, "%s: %s broken by the remote (%s); its traffic stopped", rvdev->name,
+	amp_log(AMP_LOG_ERR, "%s: %s broken by the remote (%s); its traffic stopped", rvdev->dev.name,
 		vq->name, why);
 	if (rvdev->vops->broken)
 		rvdev->vops->broken(rvdev->vdev, vq->index);
@@ -315,128 +242,21 @@ static void rpmsg_rx_repost_batch(struct rpmsg_virtio_device *rvdev, void *const
 	amp_mutex_unlock(&rvdev->rx_lock);
 }
 
-static struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_virtio_device *rvdev, uint32_t addr)
-{
-	struct rpmsg_endpoint *ept;
-
-	amp_mutex_lock(&rvdev->ept_lock);
-	ept = rpmsg_ept_table_lookup(&rvdev->epts, addr);
-	if (ept)
-		ept->busy++;
-	amp_mutex_unlock(&rvdev->ept_lock);
-	return ept;
-}
-
-static struct rpmsg_chan *chan_of(const struct rpmsg_channel *rpdev)
-{
-	return AMP_CONTAINER_OF(rpdev, struct rpmsg_chan, ch);
-}
-
-static void rpmsg_chan_get(struct rpmsg_chan *c)
-{
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-}
-
-static void rpmsg_chan_put(struct rpmsg_chan *c)
-{
-	struct rpmsg_virtio_device *rvdev;
-
-	/* Acquire-release: what was done through other references happens before the free. */
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	rvdev = c->ch.rvdev;
-	amp_mutex_destroy(&c->lock);
-	free(c);
-	rvdev_put(rvdev);
-}
-
-static bool rpmsg_chan_dead(const struct rpmsg_chan *c)
-{
-	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
-}
-
-static void rpmsg_ept_free(struct rpmsg_endpoint *ept)
-{
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
-	struct rpmsg_chan *chan = ept->is_default ? NULL : ept->chan;
-
-	free(ept);
-	if (chan)
-		rpmsg_chan_put(chan);
-	rvdev_put(rvdev);
-}
-
-static void rpmsg_ept_done(struct rpmsg_endpoint *ept)
-{
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
-	bool free_it;
-
-	amp_mutex_lock(&rvdev->ept_lock);
-	ept->busy--;
-	free_it = ept->free_on_done && !ept->busy;
-	amp_cond_broadcast(&rvdev->ept_cond);
-	amp_mutex_unlock(&rvdev->ept_lock);
-	if (free_it)
-		rpmsg_ept_free(ept);
-}
-
-static bool rpmsg_ept_dead(const struct rpmsg_endpoint *ept)
-{
-	return __atomic_load_n(&ept->dead, __ATOMIC_RELAXED);
-}
-
-/*
- * The endpoint the messages of a receive batch go to: consecutive messages to one address keep
- * the endpoint taken (busy) from one to the next, so that ept_lock is taken twice per run of
- * messages, not twice per message. A destroyed endpoint ends the run (its next message is
- * looked up again). A thread destroying the endpoint waits for the run, not just the callback.
- */
-struct rpmsg_rx_run {
-	struct rpmsg_endpoint *ept;
-	uint32_t addr;
-};
-
-static void rpmsg_rx_run_end(struct rpmsg_rx_run *run)
-{
-	if (run->ept)
-		rpmsg_ept_done(run->ept);
-	run->ept = NULL;
-}
-
 /* Deliver the message in receive buffer @buf; returns whether the buffer goes back to the
  * remote now (false: a callback holds it). */
 static bool rpmsg_rx_one(struct rpmsg_virtio_device *rvdev, struct rpmsg_rx_run *run, void *buf,
 			 uint32_t len)
 {
 	struct rpmsg_rx_msg msg;
-	struct rpmsg_endpoint *ept;
 
 	if (rpmsg_rx_parse(buf, len, rvdev->buf_size, &msg)) {
 		STAT_INC(rvdev, rx_bad);
 		amp_log(AMP_LOG_WARN, "%s: dropped a message with a bad header (used length %u)",
-			rvdev->name, len);
+			rvdev->dev.name, len);
 		return true;
 	}
-	if (run->ept && (run->addr != msg.dst || rpmsg_ept_dead(run->ept)))
-		rpmsg_rx_run_end(run);
-	if (!run->ept) {
-		run->ept = rpmsg_ept_get(rvdev, msg.dst);
-		run->addr = msg.dst;
-	}
-	ept = run->ept;
-	if (!ept) {
-		STAT_INC(rvdev, rx_no_ept);
-		return true;
-	}
-	rvdev->delivering = msg.data;
-	rvdev->delivering_ept = ept;
 	rvdev->deliver_held = false;
-	/* Counted before the callback: what the callback makes happen sees the count. */
-	STAT_INC(rvdev, rx_msgs);
-	if (!rpmsg_ept_dead(ept) && ept->cb)
-		ept->cb(ept->rpdev, (void *)(uintptr_t)msg.data, msg.len, ept->priv, msg.src);
-	rvdev->delivering = NULL;
-	rvdev->delivering_ept = NULL;
+	rpmsg_dev_deliver(&rvdev->dev, run, &msg);
 	return !rvdev->deliver_held;
 }
 
@@ -579,7 +399,7 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			 * to whoever else wants it between looks. */
 			rvdev->tx_waiters++;
 			amp_mutex_unlock(&rvdev->tx_lock);
-			if (rpmsg_notify_dev == rvdev)
+			if (rpmsg_in_notify(&rvdev->dev))
 				rpmsg_rx_flush(rvdev); /* as below */
 			amp_yield();
 			amp_mutex_lock(&rvdev->tx_lock);
@@ -596,7 +416,7 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 				virtqueue_disable_cb(&rvdev->svq);
 			continue;
 		}
-		if (rpmsg_notify_dev == rvdev) {
+		if (rpmsg_in_notify(&rvdev->dev)) {
 			/* The kick that would wake us is handled by this thread: poll instead. And
 			 * give back the receive buffers this batch has delivered: a remote that
 			 * waits for one before it returns ours would otherwise wait for us. */
@@ -726,7 +546,7 @@ static int rpmsg_send_common(struct rpmsg_virtio_device *rvdev, uint32_t src, ui
 	if (__atomic_load_n(&rvdev->going, __ATOMIC_ACQUIRE))
 		timeout_ms = 0;
 	/* The device may be removed while we wait: keep it allocated until we are done. */
-	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
+	rpmsg_dev_get(&rvdev->dev);
 	buf = rpmsg_get_tx_buf(rvdev, timeout_ms, NULL, &err);
 	if (buf) {
 		rpmsg_tx_fill(buf, src, dst, data, len);
@@ -734,8 +554,14 @@ static int rpmsg_send_common(struct rpmsg_virtio_device *rvdev, uint32_t src, ui
 		if (err)
 			rpmsg_tx_giveback(rvdev, buf);
 	}
-	rvdev_put(rvdev);
+	rpmsg_dev_put(&rvdev->dev);
 	return err;
+}
+
+static int rpmsg_virtio_send(struct rpmsg_dev *dev, uint32_t src, uint32_t dst, const void *data,
+			     int len, uint32_t timeout_ms)
+{
+	return rpmsg_send_common(rvdev_of(dev), src, dst, data, len, timeout_ms);
 }
 
 static void rpmsg_tx_complete(struct rpmsg_virtio_device *rvdev)
@@ -746,187 +572,10 @@ static void rpmsg_tx_complete(struct rpmsg_virtio_device *rvdev)
 	amp_mutex_unlock(&rvdev->tx_lock);
 }
 
-/* --- endpoints --------------------------------------------------------------------------- */
-
-/* Grow the table when full: a new slot array twice as large, every entry moved. ept_lock held. */
-static int rpmsg_ept_table_grow(struct rpmsg_virtio_device *rvdev)
+static void *rpmsg_virtio_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len,
+					uint32_t timeout_ms)
 {
-	struct rpmsg_ept_table old = rvdev->epts, grown;
-	struct rpmsg_ept_slot *slots = calloc(old.cap * 2, sizeof(*slots));
-	uint32_t i;
-
-	if (!slots)
-		return -AMP_ENOMEM;
-	rpmsg_ept_table_init(&grown, slots, old.cap * 2);
-	grown.next_dynamic = old.next_dynamic;
-	for (i = 0; i < old.cap; i++)
-		if (old.slots[i].ept)
-			rpmsg_ept_table_insert(&grown, old.slots[i].addr, old.slots[i].ept);
-	free(old.slots);
-	rvdev->epts = grown;
-	return 0;
-}
-
-/* A new endpoint at @addr on @rvdev; made on channel @chan (NULL for the name service's), as
- * its default endpoint when @is_default. */
-static struct rpmsg_endpoint *rpmsg_ept_new(struct rpmsg_virtio_device *rvdev,
-					    struct rpmsg_chan *chan, bool is_default,
-					    rpmsg_rx_cb_t cb, void *priv, uint32_t addr)
-{
-	struct rpmsg_endpoint *ept = calloc(1, sizeof(*ept));
-	int ret = 0;
-
-	if (!ept)
-		return NULL;
-	ept->rvdev = rvdev;
-	ept->rpdev = chan ? &chan->ch : NULL;
-	ept->chan = chan;
-	ept->is_default = is_default;
-	ept->cb = cb;
-	ept->priv = priv;
-	ept->timeout_ms = RPMSG_SEND_TIMEOUT_MS;
-	amp_mutex_lock(&rvdev->ept_lock);
-	if (rvdev_removed(rvdev))
-		ret = -AMP_ENODEV;
-	if (!ret && rpmsg_ept_table_full(&rvdev->epts))
-		ret = rpmsg_ept_table_grow(rvdev);
-	if (!ret && addr == RPMSG_ADDR_ANY)
-		ret = rpmsg_ept_table_alloc_addr(&rvdev->epts, &addr);
-	if (!ret)
-		ret = rpmsg_ept_table_insert(&rvdev->epts, addr, ept);
-	amp_mutex_unlock(&rvdev->ept_lock);
-	if (ret) {
-		free(ept);
-		return NULL;
-	}
-	ept->addr = addr;
-	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
-	if (chan && !is_default)
-		rpmsg_chan_get(chan);
-	return ept;
-}
-
-struct rpmsg_endpoint *rpmsg_create_ept(struct rpmsg_channel *rpdev, rpmsg_rx_cb_t cb, void *priv,
-					u32 addr)
-{
-	if (!rpdev || !rpdev->rvdev || rpmsg_chan_dead(chan_of(rpdev)))
-		return NULL;
-	return rpmsg_ept_new(rpdev->rvdev, chan_of(rpdev), false, cb, priv, addr);
-}
-
-static void rpmsg_ept_give_back(struct rpmsg_endpoint *ept);
-
-void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
-{
-	struct rpmsg_virtio_device *rvdev;
-	bool free_now;
-
-	if (!ept)
-		return;
-	rvdev = ept->rvdev;
-	amp_mutex_lock(&rvdev->ept_lock);
-	if (rpmsg_ept_table_lookup(&rvdev->epts, ept->addr) == ept)
-		rpmsg_ept_table_remove(&rvdev->epts, ept->addr);
-	__atomic_store_n(&ept->dead, true, __ATOMIC_RELAXED);
-	/* From another thread, wait for its callback to finish; from this device's notification
-	 * thread the running callback is its own (one runs at a time): free it when it returns. */
-	while (ept->busy && rpmsg_notify_dev != rvdev)
-		amp_cond_wait(&rvdev->ept_cond, &rvdev->ept_lock);
-	free_now = !ept->busy;
-	ept->free_on_done = !free_now;
-	amp_mutex_unlock(&rvdev->ept_lock);
-	/* Dead: nothing new is held by it (a hold or a hand-out checks, under the lock that
-	 * guards it); what it holds goes back now, not when its own callback returns. */
-	rpmsg_ept_give_back(ept);
-	if (free_now)
-		rpmsg_ept_free(ept);
-}
-
-u32 rpmsg_ept_addr(const struct rpmsg_endpoint *ept)
-{
-	return ept->addr;
-}
-
-void rpmsg_set_timeout(struct rpmsg_endpoint *ept, uint32_t timeout_ms)
-{
-	__atomic_store_n(&ept->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
-	/* The channel's sends read it there: the default endpoint may go while they run. */
-	if (ept->is_default)
-		__atomic_store_n(&ept->chan->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
-}
-
-int rpmsg_get_mtu(struct rpmsg_endpoint *ept)
-{
-	return (int)(ept->rvdev->buf_size - RPMSG_HDR_LEN);
-}
-
-int rpmsg_ept_sendto(struct rpmsg_endpoint *ept, u32 dst, const void *data, int len,
-		     uint32_t timeout_ms)
-{
-	if (!ept)
-		return -AMP_EINVAL;
-	return rpmsg_send_common(ept->rvdev, ept->addr, dst, data, len, timeout_ms);
-}
-
-/* The channel's source address: a driver binding it may set it meanwhile (probe). */
-static uint32_t rpmsg_chan_src(const struct rpmsg_channel *rpdev)
-{
-	return __atomic_load_n(&rpdev->src, __ATOMIC_RELAXED);
-}
-
-/* Every send on a channel: its default endpoint's timeout, or 0 for the try variants. A dead
- * channel sends nothing (its remote withdrew it, or its device went). */
-static int rpmsg_chan_send(struct rpmsg_channel *rpdev, uint32_t src, uint32_t dst,
-			   const void *data, int len, bool wait)
-{
-	struct rpmsg_chan *c;
-
-	if (!rpdev || !rpdev->rvdev)
-		return -AMP_EINVAL;
-	c = chan_of(rpdev);
-	if (rpmsg_chan_dead(c))
-		return -AMP_ENODEV;
-	return rpmsg_send_common(rpdev->rvdev, src, dst, data, len,
-				 wait ? __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED) : 0);
-}
-
-int rpmsg_send(struct rpmsg_channel *rpdev, const void *data, int len)
-{
-	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, rpdev ? rpdev->dst : 0,
-			       data, len, true);
-}
-
-int rpmsg_sendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst)
-{
-	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, dst, data, len, true);
-}
-
-int rpmsg_send_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst, const void *data,
-			  int len)
-{
-	return rpmsg_chan_send(rpdev, src, dst, data, len, true);
-}
-
-int rpmsg_trysend(struct rpmsg_channel *rpdev, const void *data, int len)
-{
-	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, rpdev ? rpdev->dst : 0,
-			       data, len, false);
-}
-
-int rpmsg_trysendto(struct rpmsg_channel *rpdev, const void *data, int len, u32 dst)
-{
-	return rpmsg_chan_send(rpdev, rpdev ? rpmsg_chan_src(rpdev) : 0, dst, data, len, false);
-}
-
-int rpmsg_trysend_offchannel(struct rpmsg_channel *rpdev, u32 src, u32 dst, const void *data,
-			     int len)
-{
-	return rpmsg_chan_send(rpdev, src, dst, data, len, false);
-}
-
-void *rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, uint32_t *len, uint32_t timeout_ms)
-{
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	struct rpmsg_virtio_device *rvdev = rvdev_of(ept->dev);
 	uint8_t *buf;
 	int err;
 
@@ -947,9 +596,10 @@ static void rpmsg_tx_take_back_locked(struct rpmsg_virtio_device *rvdev,
 	rpmsg_held_buf_back(rvdev);
 }
 
-int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int len)
+static int rpmsg_virtio_send_nocopy(struct rpmsg_endpoint *ept, uint32_t dst, void *payload,
+				    int len)
 {
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	struct rpmsg_virtio_device *rvdev = rvdev_of(ept->dev);
 	long i = rpmsg_tx_index(rvdev, payload);
 	bool kick = false;
 	uint8_t *buf;
@@ -981,20 +631,17 @@ int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, u32 dst, void *payload, int le
 
 static void rpmsg_give_back_held(struct rpmsg_endpoint *ept, void *payload, bool rx);
 
-void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *payload)
+static void rpmsg_virtio_release_tx_buffer(struct rpmsg_endpoint *ept, void *payload)
 {
 	rpmsg_give_back_held(ept, payload, false);
 }
 
-int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+/* The bus checked that @data is the message being delivered to @ept, from its callback. */
+static int rpmsg_virtio_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
 {
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
-	long i;
+	struct rpmsg_virtio_device *rvdev = rvdev_of(ept->dev);
+	long i = rpmsg_rx_index(rvdev, data);
 
-	if (rpmsg_notify_dev != rvdev || data != rvdev->delivering ||
-	    ept != rvdev->delivering_ept || rpmsg_ept_dead(ept))
-		return -AMP_EINVAL;
-	i = rpmsg_rx_index(rvdev, data);
 	if (i < 0)
 		return -AMP_EINVAL;
 	amp_mutex_lock(&rvdev->rx_lock);
@@ -1023,7 +670,7 @@ static void rpmsg_rx_take_back_locked(struct rpmsg_virtio_device *rvdev,
  * the ring, a transmit buffer to the free list. */
 static void rpmsg_give_back_held(struct rpmsg_endpoint *ept, void *payload, bool rx)
 {
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	struct rpmsg_virtio_device *rvdev = rvdev_of(ept->dev);
 	struct amp_mutex *lock = rx ? &rvdev->rx_lock : &rvdev->tx_lock;
 	long i = rx ? rpmsg_rx_index(rvdev, payload) : rpmsg_tx_index(rvdev, payload);
 
@@ -1041,24 +688,24 @@ static void rpmsg_give_back_held(struct rpmsg_endpoint *ept, void *payload, bool
 	amp_mutex_unlock(lock);
 }
 
-void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+static void rpmsg_virtio_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
 {
 	rpmsg_give_back_held(ept, data, true);
 }
 
 /* What a destroyed endpoint holds goes back: its receive buffers to the ring (the remote has
  * them again), its zero-copy transmit buffers to the free list. Its callback has returned. */
-static void rpmsg_ept_give_back(struct rpmsg_endpoint *ept)
+static void rpmsg_virtio_ept_gone(struct rpmsg_endpoint *ept)
 {
-	struct rpmsg_virtio_device *rvdev = ept->rvdev;
+	struct rpmsg_virtio_device *rvdev = rvdev_of(ept->dev);
 	unsigned int i;
 
 	amp_mutex_lock(&rvdev->rx_lock);
 	for (i = 0; ept->rx_held && i < rvdev->num_rx; i++) {
 		if (rvdev->holder[i] != ept)
 			continue;
-		if (rpmsg_notify_dev == rvdev && rvdev->delivering_ept == ept &&
-		    rpmsg_rx_index(rvdev, rvdev->delivering) == (long)i) {
+		if (rpmsg_in_notify(&rvdev->dev) && rvdev->dev.delivering_ept == ept &&
+		    rpmsg_rx_index(rvdev, rvdev->dev.delivering) == (long)i) {
 			/* Destroyed from its own callback, which held the message it is
 			 * handling: that buffer goes back when the callback returns, as if never
 			 * held (the callback may still read it until then). */
@@ -1084,526 +731,10 @@ static void rpmsg_ept_give_back(struct rpmsg_endpoint *ept)
 	amp_mutex_unlock(&rvdev->tx_lock);
 }
 
-/* --- channels and drivers ---------------------------------------------------------------- */
-
-static bool rpmsg_driver_matches(const struct rpmsg_driver *drv, const char *name)
+static void rpmsg_virtio_get_stats(struct rpmsg_dev *dev, struct rpmsg_stats *s)
 {
-	const struct rpmsg_device_id *id;
+	struct rpmsg_virtio_device *rvdev = rvdev_of(dev);
 
-	for (id = drv->id_table; id->name[0]; id++)
-		if (!strncmp(id->name, name, RPMSG_NAME_SIZE))
-			return true;
-	return false;
-}
-
-/* rpmsg_bus_lock held. */
-static bool rpmsg_driver_listed(const struct rpmsg_driver *drv)
-{
-	const struct rpmsg_driver *d;
-
-	for (d = rpmsg_drivers; d && d != drv; d = d->next)
-		;
-	return d != NULL;
-}
-
-/* Tell the watch that @c came or goes. c->lock held: per channel, the watch hears UP and DOWN
- * in that order, UP after the probe and DOWN before the remove. */
-static void rpmsg_watch(struct rpmsg_chan *c, enum rpmsg_channel_event ev)
-{
-	amp_mutex_lock(&rpmsg_watch_lock);
-	if (rpmsg_watch_fn)
-		rpmsg_watch_fn(&c->ch, ev, rpmsg_watch_priv);
-	amp_mutex_unlock(&rpmsg_watch_lock);
-}
-
-/* A blocking send of up to RPMSG_SEND_TIMEOUT_MS: under c->lock only, so that a remote that
- * returns no buffers holds up this channel, and nothing another channel or processor needs. */
-static void rpmsg_announce(struct rpmsg_chan *c, bool destroy)
-{
-	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
-	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
-	uint32_t src = rpmsg_chan_src(&c->ch);
-	int ret;
-
-	if (!c->announce || !(rvdev->features & (1u << VIRTIO_RPMSG_F_NS)))
-		return;
-	rpmsg_ns_write(msg, c->ch.name, src, destroy);
-	ret = rpmsg_send_common(rvdev, src, RPMSG_NS_ADDR, msg, sizeof(msg), RPMSG_SEND_TIMEOUT_MS);
-	if (ret && ret != -AMP_ENODEV)
-		amp_log(AMP_LOG_WARN, "%s: could not announce channel %s (%s)", rvdev->name,
-			c->ch.name, amp_errname(ret));
-}
-
-static void rpmsg_chan_set_driver(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
-{
-	amp_mutex_lock(&rpmsg_bus_lock);
-	c->driver = drv;
-	amp_mutex_unlock(&rpmsg_bus_lock);
-}
-
-/* Bind @c, claimed for @drv, to it: default endpoint, probe, announce. c->lock held. */
-static int rpmsg_channel_bind(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
-{
-	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
-	struct rpmsg_endpoint *ept;
-	int ret;
-
-	ept = rpmsg_ept_new(rvdev, c, true, drv->callback, NULL, rpmsg_chan_src(&c->ch));
-	if (!ept) {
-		amp_log(AMP_LOG_WARN, "%s: channel %s: no endpoint at 0x%x for driver %s", rvdev->name,
-			c->ch.name, rpmsg_chan_src(&c->ch), drv->name ? drv->name : "?");
-		rpmsg_chan_set_driver(c, NULL);
-		return -AMP_ENOMEM;
-	}
-	__atomic_store_n(&c->ch.src, ept->addr, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->timeout_ms, RPMSG_SEND_TIMEOUT_MS, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->ch.ept, ept, __ATOMIC_RELEASE);
-	ret = drv->probe(&c->ch);
-	if (ret) {
-		amp_log(AMP_LOG_WARN, "%s: channel %s: driver %s probe failed (%s)", rvdev->name,
-			c->ch.name, drv->name ? drv->name : "?", amp_errname(ret));
-		__atomic_store_n(&c->ch.ept, NULL, __ATOMIC_RELEASE);
-		rpmsg_destroy_ept(ept);
-		rpmsg_chan_set_driver(c, NULL);
-		return ret;
-	}
-	rpmsg_announce(c, false);
-	return 0;
-}
-
-/* Bind @c to @drv if @drv is still registered and @c on the bus and unbound: the check and the
- * claim are one under rpmsg_bus_lock, against unregister_rpmsg_driver(). c->lock held. */
-static void rpmsg_channel_probe(struct rpmsg_chan *c, const struct rpmsg_driver *drv)
-{
-	bool claimed;
-
-	amp_mutex_lock(&rpmsg_bus_lock);
-	claimed = !c->gone && !c->driver && rpmsg_driver_listed(drv);
-	if (claimed)
-		c->driver = drv;
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	if (claimed)
-		rpmsg_channel_bind(c, drv);
-}
-
-/* Drivers a new channel is offered to, in registration order, before it is left unbound. */
-#define RPMSG_MATCH_TRIES 8
-
-/* Bind @c to the first registered driver that matches and accepts it. c->lock held. */
-static void rpmsg_channel_match(struct rpmsg_chan *c)
-{
-	const struct rpmsg_driver *tried[RPMSG_MATCH_TRIES];
-	const struct rpmsg_driver *drv;
-	unsigned int n = 0, i;
-
-	while (n < RPMSG_MATCH_TRIES) {
-		amp_mutex_lock(&rpmsg_bus_lock);
-		for (drv = c->gone || c->driver ? NULL : rpmsg_drivers; drv; drv = drv->next) {
-			for (i = 0; i < n && tried[i] != drv; i++)
-				;
-			if (i == n && rpmsg_driver_matches(drv, c->ch.name))
-				break;
-		}
-		if (drv)
-			c->driver = drv; /* claimed, as in rpmsg_channel_probe() */
-		amp_mutex_unlock(&rpmsg_bus_lock);
-		if (!drv || rpmsg_channel_bind(c, drv) == 0)
-			return;
-		tried[n++] = drv;
-	}
-}
-
-/* Unbind @c from its driver: announce, remove(), default endpoint destroyed. c->lock held. */
-static void rpmsg_channel_unbind(struct rpmsg_chan *c)
-{
-	const struct rpmsg_driver *drv = c->driver;
-	struct rpmsg_endpoint *ept = c->ch.ept;
-
-	if (!drv)
-		return;
-	rpmsg_announce(c, true);
-	if (drv->remove)
-		drv->remove(&c->ch);
-	__atomic_store_n(&c->ch.ept, NULL, __ATOMIC_RELEASE);
-	/* Waits for a callback running in another thread: c->lock is held, not the bus lock,
-	 * so that callback may look channels up meanwhile. */
-	rpmsg_destroy_ept(ept);
-	/* Last: unregister_rpmsg_driver() is done with @c once it sees no driver. */
-	rpmsg_chan_set_driver(c, NULL);
-}
-
-/* rpmsg_bus_lock held. */
-static struct rpmsg_chan *rpmsg_channel_lookup(struct rpmsg_virtio_device *rvdev,
-					       const char *name, uint32_t src, uint32_t dst)
-{
-	struct rpmsg_chan *c;
-
-	for (c = rvdev->channels; c; c = c->next)
-		if (!c->gone && !strncmp(c->ch.name, name, RPMSG_NAME_SIZE) &&
-		    (src == RPMSG_ADDR_ANY || rpmsg_chan_src(&c->ch) == src) && c->ch.dst == dst)
-			return c;
-	return NULL;
-}
-
-/* A new channel, listed, offered to the drivers, announced to the watch. Returns it with a
- * reference for the caller, or NULL (device going, duplicate, too many, no memory). */
-static struct rpmsg_chan *rpmsg_channel_add(struct rpmsg_virtio_device *rvdev, const char *name,
-					    uint32_t src, uint32_t dst, bool announce)
-{
-	struct rpmsg_chan *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	snprintf(c->ch.name, sizeof(c->ch.name), "%s", name);
-	c->ch.src = src;
-	c->ch.dst = dst;
-	c->ch.rvdev = rvdev;
-	c->announce = announce && src != RPMSG_ADDR_ANY;
-	c->timeout_ms = RPMSG_SEND_TIMEOUT_MS;
-	c->refs = 2; /* the bus's and the caller's */
-	amp_mutex_init(&c->lock);
-
-	amp_mutex_lock(&rpmsg_bus_lock);
-	if (rvdev->unlisted || rpmsg_channel_lookup(rvdev, name, src, dst) ||
-	    rvdev->num_channels >= RPMSG_MAX_CHANNELS) {
-		amp_mutex_unlock(&rpmsg_bus_lock);
-		amp_mutex_destroy(&c->lock);
-		free(c);
-		return NULL;
-	}
-	__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
-	c->next = rvdev->channels;
-	rvdev->channels = c;
-	rvdev->num_channels++;
-	amp_mutex_unlock(&rpmsg_bus_lock);
-
-	/* Listed first, bound next (as Linux adds a device, then probes it): a lookup meanwhile
-	 * finds it unbound. Whoever takes it off the bus waits for the lock and undoes this. */
-	amp_mutex_lock(&c->lock);
-	rpmsg_channel_match(c);
-	rpmsg_watch(c, RPMSG_CHANNEL_UP);
-	c->watched = true;
-	amp_mutex_unlock(&c->lock);
-	return c;
-}
-
-/*
- * Take @c off the bus: no lookup finds it and no driver binds it from now; the watch hears it
- * go; its driver is unbound (in this thread, after any probe or remove in progress in another);
- * then it is dead (sends fail) and unlisted. Idempotent: whoever comes second waits for the
- * first to finish. The caller holds a reference. Any thread but @c's own callbacks.
- */
-static void rpmsg_channel_del(struct rpmsg_chan *c)
-{
-	struct rpmsg_virtio_device *rvdev = c->ch.rvdev;
-	struct rpmsg_chan **pp;
-	bool listed = false;
-
-	amp_mutex_lock(&rpmsg_bus_lock);
-	c->gone = true;
-	amp_mutex_unlock(&rpmsg_bus_lock);
-
-	amp_mutex_lock(&c->lock);
-	if (c->watched)
-		rpmsg_watch(c, RPMSG_CHANNEL_DOWN);
-	c->watched = false;
-	rpmsg_channel_unbind(c);
-	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
-	amp_mutex_unlock(&c->lock);
-
-	/* Unlisted only now: unregister_rpmsg_driver() finds a channel bound to its driver on
-	 * the lists until its unbinding is over. */
-	amp_mutex_lock(&rpmsg_bus_lock);
-	for (pp = &rvdev->channels; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			rvdev->num_channels--;
-			listed = true;
-			break;
-		}
-	}
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	if (listed)
-		rpmsg_chan_put(c); /* the bus's reference */
-}
-
-/* The name service: the remote announces (CREATE) and withdraws (DESTROY) its services. */
-static void rpmsg_ns_cb(struct rpmsg_channel *unused, void *data, int len, void *priv, u32 src)
-{
-	struct rpmsg_virtio_device *rvdev = priv;
-	struct rpmsg_ns_info ns;
-	struct rpmsg_chan *c;
-
-	(void)unused;
-	(void)src;
-	if (rpmsg_ns_parse(data, (uint32_t)len, &ns)) {
-		STAT_INC(rvdev, ns_bad);
-		amp_log(AMP_LOG_WARN, "%s: malformed name-service message (%d bytes) dropped",
-			rvdev->name, len);
-		return;
-	}
-	if (ns.destroy) {
-		amp_mutex_lock(&rpmsg_bus_lock);
-		c = rpmsg_channel_lookup(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr);
-		if (c)
-			rpmsg_chan_get(c);
-		amp_mutex_unlock(&rpmsg_bus_lock);
-		if (c) {
-			rpmsg_channel_del(c);
-			rpmsg_chan_put(c);
-		}
-		return;
-	}
-	c = rpmsg_channel_add(rvdev, ns.name, RPMSG_ADDR_ANY, ns.addr, false);
-	if (c) {
-		rpmsg_chan_put(c);
-		return;
-	}
-	STAT_INC(rvdev, ns_refused);
-	amp_log(AMP_LOG_WARN, "%s: channel %s at 0x%x refused (duplicate, or over %u)", rvdev->name,
-		ns.name, ns.addr, RPMSG_MAX_CHANNELS);
-}
-
-int register_rpmsg_driver(struct rpmsg_driver *drv)
-{
-	struct rpmsg_virtio_device *rvdev;
-	struct rpmsg_chan *c, **found;
-	unsigned int n = 0, i;
-
-	if (!drv || !drv->id_table || !drv->probe)
-		return -AMP_EINVAL;
-	amp_mutex_lock(&rpmsg_bus_lock);
-	if (rpmsg_driver_listed(drv)) {
-		amp_mutex_unlock(&rpmsg_bus_lock);
-		return -AMP_EBUSY;
-	}
-	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
-		n += rvdev->num_channels;
-	/* The channels to offer it, each with a reference: probed without the bus lock. */
-	found = malloc(sizeof(*found) * (n ? n : 1));
-	if (!found) {
-		amp_mutex_unlock(&rpmsg_bus_lock);
-		return -AMP_ENOMEM;
-	}
-	n = 0;
-	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next) {
-		for (c = rvdev->channels; c; c = c->next) {
-			if (c->gone || c->driver || !rpmsg_driver_matches(drv, c->ch.name))
-				continue;
-			rpmsg_chan_get(c);
-			found[n++] = c;
-		}
-	}
-	drv->next = rpmsg_drivers;
-	rpmsg_drivers = drv;
-	amp_mutex_unlock(&rpmsg_bus_lock);
-
-	for (i = 0; i < n; i++) {
-		amp_mutex_lock(&found[i]->lock);
-		rpmsg_channel_probe(found[i], drv);
-		amp_mutex_unlock(&found[i]->lock);
-		rpmsg_chan_put(found[i]);
-	}
-	free(found);
-	return 0;
-}
-
-/* A channel bound to @drv (probing or probed), with a reference; NULL when none is left. */
-static struct rpmsg_chan *rpmsg_channel_bound_to(const struct rpmsg_driver *drv)
-{
-	struct rpmsg_virtio_device *rvdev;
-	struct rpmsg_chan *c = NULL;
-
-	amp_mutex_lock(&rpmsg_bus_lock);
-	for (rvdev = rpmsg_devices; rvdev && !c; rvdev = rvdev->next)
-		for (c = rvdev->channels; c && c->driver != drv; c = c->next)
-			;
-	if (c)
-		rpmsg_chan_get(c);
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	return c;
-}
-
-void unregister_rpmsg_driver(struct rpmsg_driver *drv)
-{
-	struct rpmsg_driver **pp;
-	struct rpmsg_chan *c;
-
-	amp_mutex_lock(&rpmsg_bus_lock);
-	for (pp = &rpmsg_drivers; *pp; pp = &(*pp)->next) {
-		if (*pp == drv) {
-			*pp = drv->next;
-			break;
-		}
-	}
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	/* No channel is bound to it from now on; unbind those that are, one at a time (each
-	 * after any probe or remove of it in progress elsewhere). Every round unbinds one. */
-	while ((c = rpmsg_channel_bound_to(drv))) {
-		amp_mutex_lock(&c->lock);
-		if (c->driver == drv)
-			rpmsg_channel_unbind(c);
-		amp_mutex_unlock(&c->lock);
-		rpmsg_chan_put(c);
-	}
-}
-
-struct rpmsg_channel *rpmsg_create_channel(struct rpmsg_virtio_device *rvdev, const char *name,
-					   u32 src, u32 dst)
-{
-	struct rpmsg_chan *c;
-
-	if (!rvdev || !name || !*name || strlen(name) >= RPMSG_NAME_SIZE)
-		return NULL;
-	c = rpmsg_channel_add(rvdev, name, src, dst, true);
-	return c ? &c->ch : NULL;
-}
-
-void rpmsg_release_channel(struct rpmsg_channel *rpdev)
-{
-	if (!rpdev)
-		return;
-	rpmsg_channel_del(chan_of(rpdev));
-	rpmsg_chan_put(chan_of(rpdev)); /* the creator's reference */
-}
-
-struct rpmsg_channel *rpmsg_channel_find(struct rpmsg_virtio_device *rvdev, const char *name)
-{
-	struct rpmsg_chan *c;
-
-	if (!rvdev || !name)
-		return NULL;
-	amp_mutex_lock(&rpmsg_bus_lock);
-	for (c = rvdev->channels; c && (c->gone || strncmp(c->ch.name, name, RPMSG_NAME_SIZE));
-	     c = c->next)
-		;
-	if (c)
-		rpmsg_chan_get(c);
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	return c ? &c->ch : NULL;
-}
-
-struct rpmsg_channel *rpmsg_channel_get(struct rpmsg_channel *rpdev)
-{
-	if (rpdev)
-		rpmsg_chan_get(chan_of(rpdev));
-	return rpdev;
-}
-
-void rpmsg_channel_put(struct rpmsg_channel *rpdev)
-{
-	if (rpdev)
-		rpmsg_chan_put(chan_of(rpdev));
-}
-
-bool rpmsg_channel_is_dead(const struct rpmsg_channel *rpdev)
-{
-	return rpmsg_chan_dead(chan_of(rpdev));
-}
-
-const char *rpmsg_channel_driver(const struct rpmsg_channel *rpdev, char *buf, size_t len)
-{
-	const struct rpmsg_driver *drv;
-
-	if (!len)
-		return buf;
-	/* A driver bound is registered, or being unregistered by a thread that waits for the
-	 * unbinding, which clears this under the lock: its name is valid memory here. */
-	amp_mutex_lock(&rpmsg_bus_lock);
-	drv = chan_of(rpdev)->driver;
-	snprintf(buf, len, "%s", drv ? (drv->name ? drv->name : "?") : "");
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	return buf;
-}
-
-struct rpmsg_chan_walk {
-	void (*fn)(struct rpmsg_channel *rpdev, unsigned int index, void *arg);
-	unsigned int index;
-	void *arg;
-};
-
-static void rpmsg_chan_walk_one(struct rpmsg_channel *rpdev, void *arg)
-{
-	struct rpmsg_chan_walk *w = arg;
-
-	w->fn(rpdev, w->index, w->arg);
-}
-
-void rpmsg_for_each_channel(struct rpmsg_virtio_device *rvdev,
-			    void (*fn)(struct rpmsg_channel *rpdev, void *arg), void *arg)
-{
-	/* A snapshot with references: @fn runs without the bus lock, and may call rpmsg. */
-	struct rpmsg_chan *found[RPMSG_MAX_CHANNELS], *c;
-	unsigned int n = 0, i;
-
-	amp_mutex_lock(&rpmsg_bus_lock);
-	for (c = rvdev->channels; c && n < RPMSG_MAX_CHANNELS; c = c->next) {
-		if (c->gone)
-			continue;
-		rpmsg_chan_get(c);
-		found[n++] = c;
-	}
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	for (i = 0; i < n; i++) {
-		fn(&found[i]->ch, arg);
-		rpmsg_chan_put(found[i]);
-	}
-}
-
-void rpmsg_for_each_channel_on(const void *parent,
-				void (*fn)(struct rpmsg_channel *rpdev, unsigned int index,
-					   void *arg),
-				void *arg)
-{
-	struct rpmsg_virtio_device *rvdev, **found;
-	unsigned int n = 0, i;
-
-	/* A snapshot with references, as rpmsg_for_each_channel() takes of the channels. */
-	amp_mutex_lock(&rpmsg_bus_lock);
-	for (rvdev = rpmsg_devices; rvdev; rvdev = rvdev->next)
-		n += parent && rvdev->parent == parent;
-	found = malloc(sizeof(*found) * (n ? n : 1));
-	n = 0;
-	for (rvdev = rpmsg_devices; found && rvdev; rvdev = rvdev->next) {
-		if (!parent || rvdev->parent != parent)
-			continue;
-		__atomic_add_fetch(&rvdev->refs, 1, __ATOMIC_RELAXED);
-		found[n++] = rvdev;
-	}
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	/* Oldest first (the list is newest first): vdev 0 before vdev 1. */
-	for (i = n; i--;) {
-		struct rpmsg_chan_walk w = {fn, found[i]->index, arg};
-
-		rpmsg_for_each_channel(found[i], rpmsg_chan_walk_one, &w);
-	}
-	for (i = 0; i < n; i++)
-		rvdev_put(found[i]);
-	free(found);
-}
-
-void rpmsg_set_channel_watch(rpmsg_channel_watch_t fn, void *priv)
-{
-	amp_mutex_lock(&rpmsg_watch_lock);
-	rpmsg_watch_fn = fn;
-	rpmsg_watch_priv = priv;
-	amp_mutex_unlock(&rpmsg_watch_lock);
-}
-
-const char *rpmsg_device_name(const struct rpmsg_channel *rpdev)
-{
-	return rpdev->rvdev->name;
-}
-
-void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *s)
-{
-	s->rx_msgs = __atomic_load_n(&rvdev->stats.rx_msgs, __ATOMIC_RELAXED);
-	s->rx_bad = __atomic_load_n(&rvdev->stats.rx_bad, __ATOMIC_RELAXED);
-	s->rx_no_ept = __atomic_load_n(&rvdev->stats.rx_no_ept, __ATOMIC_RELAXED);
-	s->ns_bad = __atomic_load_n(&rvdev->stats.ns_bad, __ATOMIC_RELAXED);
-	s->ns_refused = __atomic_load_n(&rvdev->stats.ns_refused, __ATOMIC_RELAXED);
-	s->tx_msgs = __atomic_load_n(&rvdev->stats.tx_msgs, __ATOMIC_RELAXED);
-	s->tx_timeouts = __atomic_load_n(&rvdev->stats.tx_timeouts, __ATOMIC_RELAXED);
 	s->broken = __atomic_load_n(&rvdev->broken_mask, __ATOMIC_RELAXED);
 	amp_mutex_lock(&rvdev->rx_lock);
 	s->rx_held = rvdev->rx_num_held;
@@ -1613,6 +744,18 @@ void rpmsg_get_stats(struct rpmsg_virtio_device *rvdev, struct rpmsg_stats *s)
 	s->tx_out = rvdev->tx_num_out;
 	amp_mutex_unlock(&rvdev->tx_lock);
 }
+
+static const struct rpmsg_dev_ops rpmsg_virtio_ops = {
+	.send = rpmsg_virtio_send,
+	.get_tx_buffer = rpmsg_virtio_get_tx_buffer,
+	.send_nocopy = rpmsg_virtio_send_nocopy,
+	.release_tx_buffer = rpmsg_virtio_release_tx_buffer,
+	.hold_rx_buffer = rpmsg_virtio_hold_rx_buffer,
+	.release_rx_buffer = rpmsg_virtio_release_rx_buffer,
+	.ept_gone = rpmsg_virtio_ept_gone,
+	.get_stats = rpmsg_virtio_get_stats,
+	.release = rpmsg_virtio_release,
+};
 
 /* --- the device -------------------------------------------------------------------------- */
 
@@ -1636,14 +779,15 @@ static int rpmsg_dev_create(struct virtio_device *vdev, struct rpmsg_virtio_devi
 	rvdev = calloc(1, sizeof(*rvdev));
 	if (!rvdev)
 		return -AMP_ENOMEM;
-	snprintf(rvdev->name, sizeof(rvdev->name), "%s", vdev->name ? vdev->name : "rpmsg");
+	if (rpmsg_dev_init(&rvdev->dev, &rpmsg_virtio_ops, vdev->name, vdev->parent, vdev->index,
+			   vdev->features & (1u << VIRTIO_RPMSG_F_NS),
+			   vdev->buf_size - RPMSG_HDR_LEN)) {
+		free(rvdev);
+		return -AMP_ENOMEM;
+	}
 	rvdev->vdev = vdev;
 	rvdev->vops = vdev->config;
 	rvdev->polled = vdev->polled;
-	rvdev->parent = vdev->parent;
-	rvdev->index = vdev->index;
-	rvdev->features = vdev->features;
-	rvdev->refs = 1;
 	rvdev->bufs = vdev->buf_va;
 	rvdev->buf_da = vdev->buf_da;
 	rvdev->buf_size = vdev->buf_size;
@@ -1653,9 +797,7 @@ static int rpmsg_dev_create(struct virtio_device *vdev, struct rpmsg_virtio_devi
 	rvdev->rx_ring_num = vdev->vring[0].num;
 	amp_mutex_init(&rvdev->rx_lock);
 	amp_mutex_init(&rvdev->tx_lock);
-	amp_mutex_init(&rvdev->ept_lock);
 	amp_cond_init(&rvdev->tx_cond);
-	amp_cond_init(&rvdev->ept_cond);
 
 	ret = -AMP_ENOMEM;
 	rvdev->rvq_state = calloc(vdev->vring[0].num ? vdev->vring[0].num : 1,
@@ -1674,10 +816,8 @@ static int rpmsg_dev_create(struct virtio_device *vdev, struct rpmsg_virtio_devi
 	ret = -AMP_ENOMEM;
 	rvdev->holder = calloc(rvdev->num_bufs, sizeof(*rvdev->holder));
 	rvdev->tx_free = calloc(rvdev->num_bufs, sizeof(*rvdev->tx_free));
-	rvdev->epts.slots = calloc(RPMSG_EPT_SLOTS_MIN, sizeof(*rvdev->epts.slots));
-	if (!rvdev->holder || !rvdev->tx_free || !rvdev->epts.slots)
+	if (!rvdev->holder || !rvdev->tx_free)
 		goto out_free;
-	rpmsg_ept_table_init(&rvdev->epts, rvdev->epts.slots, RPMSG_EPT_SLOTS_MIN);
 
 	/* Receive buffers: as many as the ring holds, up to half the pool. */
 	for (i = 0; i < rvdev->num_rx && i < vdev->vring[0].num; i++) {
@@ -1692,17 +832,9 @@ static int rpmsg_dev_create(struct virtio_device *vdev, struct rpmsg_virtio_devi
 	if (rvdev->polled)
 		virtqueue_disable_cb(&rvdev->rvq);
 
-	if (rvdev->features & (1u << VIRTIO_RPMSG_F_NS)) {
-		rvdev->ns_ept = rpmsg_ept_new(rvdev, NULL, false, rpmsg_ns_cb, rvdev, RPMSG_NS_ADDR);
-		if (!rvdev->ns_ept) {
-			ret = -AMP_ENOMEM;
-			goto out_free;
-		}
-	}
-	amp_mutex_lock(&rpmsg_bus_lock);
-	rvdev->next = rpmsg_devices;
-	rpmsg_devices = rvdev;
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	ret = rpmsg_dev_register(&rvdev->dev);
+	if (ret)
+		goto out_free;
 
 	vdev->config->set_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 					       VIRTIO_CONFIG_S_DRIVER_OK);
@@ -1861,17 +993,17 @@ void rpmsg_virtio_going(struct rpmsg_virtio_device *rvdev)
 
 bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
 {
-	struct rpmsg_virtio_device *outer = rpmsg_notify_dev;
+	struct rpmsg_dev *outer;
 	bool more = false;
 
 	if (rvdev_removed(rvdev))
 		return false;
-	rpmsg_notify_dev = rvdev;
+	outer = rpmsg_notify_swap(&rvdev->dev);
 	if (vqid == 0)
 		more = rpmsg_rx_drain(rvdev);
 	else
 		rpmsg_tx_complete(rvdev);
-	rpmsg_notify_dev = outer;
+	rpmsg_notify_swap(outer);
 	return more;
 }
 
@@ -1882,40 +1014,13 @@ bool rpmsg_virtio_notify(struct rpmsg_virtio_device *rvdev, unsigned int vqid)
  */
 static void rpmsg_dev_remove(struct rpmsg_virtio_device *rvdev)
 {
-	struct rpmsg_virtio_device **pp;
-	struct rpmsg_chan *c;
-	uint32_t i;
-
 	if (rvdev->vops->hold_bufs)
 		rvdev->hold = rvdev->vops->hold_bufs(rvdev->vdev);
 
 	/* Channels first, while sends still work (without waiting: the remote may be dead), so
 	 * that drivers may say goodbye in remove(). */
 	rpmsg_going(rvdev, true);
-	amp_mutex_lock(&rpmsg_bus_lock);
-	rvdev->unlisted = true;
-	for (c = rvdev->channels; c; c = c->next)
-		c->gone = true;
-	amp_mutex_unlock(&rpmsg_bus_lock);
-	for (;;) {
-		amp_mutex_lock(&rpmsg_bus_lock);
-		c = rvdev->channels;
-		if (c)
-			rpmsg_chan_get(c);
-		amp_mutex_unlock(&rpmsg_bus_lock);
-		if (!c)
-			break;
-		rpmsg_channel_del(c); /* unlists it: the loop moves on */
-		rpmsg_chan_put(c);
-	}
-	amp_mutex_lock(&rpmsg_bus_lock);
-	for (pp = &rpmsg_devices; *pp; pp = &(*pp)->next) {
-		if (*pp == rvdev) {
-			*pp = rvdev->next;
-			break;
-		}
-	}
-	amp_mutex_unlock(&rpmsg_bus_lock);
+	rpmsg_dev_unregister(&rvdev->dev);
 
 	/* From here nothing touches the rings: every path checks this under its lock. Buffers
 	 * users hold are counted under the same locks: the pool is released when the last is
@@ -1924,23 +1029,15 @@ static void rpmsg_dev_remove(struct rpmsg_virtio_device *rvdev)
 	amp_mutex_lock(&rvdev->tx_lock);
 	__atomic_store_n(&rvdev->bufs_left, rvdev->rx_num_held + rvdev->tx_num_out,
 			 __ATOMIC_RELAXED);
-	__atomic_store_n(&rvdev->removed, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&rvdev->dev.removed, true, __ATOMIC_RELEASE);
 	amp_cond_broadcast(&rvdev->tx_cond);
 	amp_mutex_unlock(&rvdev->tx_lock);
 	amp_mutex_unlock(&rvdev->rx_lock);
 	if (!__atomic_load_n(&rvdev->bufs_left, __ATOMIC_ACQUIRE))
 		rpmsg_release_bufs(rvdev);
 
-	if (rvdev->ns_ept)
-		rpmsg_destroy_ept(rvdev->ns_ept);
-	/* Endpoints the user still holds stay valid (sends fail with -ENODEV) until destroyed;
-	 * drop them from the table so that nothing is delivered. */
-	amp_mutex_lock(&rvdev->ept_lock);
-	for (i = 0; i < rvdev->epts.cap; i++)
-		rvdev->epts.slots[i].ept = NULL;
-	rvdev->epts.count = 0;
-	amp_mutex_unlock(&rvdev->ept_lock);
-	rvdev_put(rvdev);
+	rpmsg_dev_drop_epts(&rvdev->dev);
+	rpmsg_dev_put(&rvdev->dev);
 }
 
 void rpmsg_virtio_remove(struct rpmsg_virtio_device *rvdev)
@@ -1999,3 +1096,4 @@ struct rpmsg_virtio_device *rpmsg_virtio_device_of(struct virtio_device *vdev)
 {
 	return vdev && vdev->driver == &rpmsg_virtio_driver ? vdev->priv : NULL;
 }
+

@@ -2,4 +2,5 @@ list(APPEND AMP_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/rpmsg_proto.c
   ${CMAKE_CURRENT_LIST_DIR}/rpmsg_remote.c)
 list(APPEND AMP_HOST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/rpmsg_core.c
   ${CMAKE_CURRENT_LIST_DIR}/rpmsg_virtio.c)

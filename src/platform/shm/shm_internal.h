@@ -22,6 +22,7 @@ struct shm_paths {
 struct shm_map {
 	uint8_t *va;
 	size_t len;
+	int guard; /* its slot in the SIGBUS guard (shm_guard.c), -1: none */
 };
 
 /*
@@ -37,10 +38,14 @@ struct shm_map {
  * the whole; on failure log why, naming @who and the field. 0 or -EINVAL. */
 int shm_layout_resolve(const char *who, const struct shm_layout *in, struct shm_layout *out,
 		       struct shm_paths *paths);
-/* Map @l's file: created at @l->size if @create, else it must exist and be that large. 0 or a
- * negative errno (logged, naming @who). */
-int shm_map_file(const char *who, const struct shm_layout *l, bool create, struct shm_map *m);
+/* Map @l's file: created at @l->size if @create, else it must exist and be that large; guarded
+ * against the peer shrinking it (a fault there writes to @wake_fd, an eventfd, or -1, and sets
+ * shm_map_faulted()). 0 or a negative errno (logged, naming @who). */
+int shm_map_file(const char *who, const struct shm_layout *l, bool create, int wake_fd,
+		 struct shm_map *m);
 void shm_unmap_file(struct shm_map *m);
+/* Whether the peer shrank the file under @m: its memory is private zeroes from then on. */
+bool shm_map_faulted(const struct shm_map *m);
 /* [da, da + len) of the file, or NULL if any of it is outside. */
 void *shm_map_da_to_va(const struct shm_map *m, uint64_t da, size_t len);
 /* The table for @l offering @features. */
@@ -61,5 +66,13 @@ void shm_socket_kick(int fd);
 int shm_socket_drain(int fd);
 /* The peer's process id, or -1. */
 int shm_socket_peer_pid(int fd);
+
+/* shm_guard.c: a SIGBUS in [@va, @va + @len) replaces the whole range by private zeroed memory,
+ * marks the slot faulted and writes 1 to @wake_fd (-1: none). The slot, or -ENOSPC, or the
+ * error of installing the handler (once per process, chaining to the one it replaces). */
+int shm_guard_add(void *va, size_t len, int wake_fd);
+bool shm_guard_faulted(int slot);
+/* Before the range is unmapped. */
+void shm_guard_remove(int slot);
 
 #endif /* AMP_SHM_INTERNAL_H */

@@ -122,7 +122,8 @@ int shm_layout_resolve(const char *who, const struct shm_layout *in, struct shm_
 	}
 }
 
-int shm_map_file(const char *who, const struct shm_layout *l, bool create, struct shm_map *m)
+int shm_map_file(const char *who, const struct shm_layout *l, bool create, int wake_fd,
+		 struct shm_map *m)
 {
 	struct stat st;
 	void *va;
@@ -130,6 +131,7 @@ int shm_map_file(const char *who, const struct shm_layout *l, bool create, struc
 
 	m->va = NULL;
 	m->len = 0;
+	m->guard = -1;
 	fd = open(l->file, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -158,6 +160,14 @@ int shm_map_file(const char *who, const struct shm_layout *l, bool create, struc
 		goto out_close;
 	}
 	close(fd);
+	ret = shm_guard_add(va, l->size, wake_fd);
+	if (ret < 0) {
+		amp_log(AMP_LOG_ERR, "%s: %s: cannot guard the mapping: %s", who, l->file,
+			amp_strerror(ret));
+		munmap(va, l->size);
+		return ret;
+	}
+	m->guard = ret;
 	m->va = va;
 	m->len = l->size;
 	return 0;
@@ -169,10 +179,18 @@ out_close:
 
 void shm_unmap_file(struct shm_map *m)
 {
-	if (m->va)
+	if (m->va) {
+		shm_guard_remove(m->guard);
 		munmap(m->va, m->len);
+	}
 	m->va = NULL;
 	m->len = 0;
+	m->guard = -1;
+}
+
+bool shm_map_faulted(const struct shm_map *m)
+{
+	return m->va && shm_guard_faulted(m->guard);
 }
 
 void *shm_map_da_to_va(const struct shm_map *m, uint64_t da, size_t len)

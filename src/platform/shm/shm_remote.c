@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <amp/errno.h>
@@ -34,6 +35,7 @@ struct shm_remote {
 	int listen_fd; /* the remote is the server, until the host connected */
 	int conn_fd;
 	bool gone;     /* the host went away: the device is done with */
+	bool ready;    /* the host set DRIVER_OK (seen once: then the byte is not read again) */
 	struct fw_rsc_vdev *vdev; /* in the file */
 	struct rpmsg_remote_device rdev;
 	struct virtqueue_desc_state *state[2];
@@ -81,7 +83,7 @@ int shm_remote_open(const struct shm_remote_config *cfg, struct shm_remote **out
 		ret = -AMP_ENOMEM;
 		goto out_close;
 	}
-	ret = shm_map_file("shm remote", &r->layout, true, &r->map);
+	ret = shm_map_file("shm remote", &r->layout, true, -1, &r->map);
 	if (ret)
 		goto out_close;
 
@@ -149,10 +151,14 @@ static bool shm_remote_connect(struct shm_remote *r)
 	return true;
 }
 
-/* Whether the host has set DRIVER_OK (a byte it writes; read once). */
-static bool shm_remote_driver_ok(const struct shm_remote *r)
+/* Whether the host has set DRIVER_OK (a byte it writes; once seen, not read again, so that a
+ * remote that only waits touches nothing of the file). */
+static bool shm_remote_driver_ok(struct shm_remote *r)
 {
-	return __atomic_load_n(&r->vdev->status, __ATOMIC_ACQUIRE) & VIRTIO_CONFIG_S_DRIVER_OK;
+	if (!r->ready)
+		r->ready = __atomic_load_n(&r->vdev->status, __ATOMIC_ACQUIRE) &
+			   VIRTIO_CONFIG_S_DRIVER_OK;
+	return r->ready;
 }
 
 int shm_remote_wait(struct shm_remote *r, int timeout_ms)
@@ -167,6 +173,16 @@ int shm_remote_wait(struct shm_remote *r, int timeout_ms)
 
 		if (r->gone)
 			return -AMP_ECONNRESET;
+		/* The host shrank the file: our mapping is private zeroes since. Done with it,
+		 * as with a host that went; the host sees our end of the socket close. */
+		if (shm_map_faulted(&r->map)) {
+			amp_log(AMP_LOG_ERR, "shm remote: the host shrank %s under our mapping",
+				r->layout.file);
+			if (r->conn_fd >= 0)
+				shutdown(r->conn_fd, SHUT_RDWR);
+			r->gone = true;
+			return -AMP_EFAULT;
+		}
 		if (r->conn_fd < 0 && shm_remote_connect(r))
 			return 1;
 		if (now >= deadline)

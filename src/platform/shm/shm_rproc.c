@@ -44,6 +44,7 @@ struct shm_proc {
 	struct amp_thread link;   /* the link thread */
 	bool link_started;
 	int stop_efd;             /* wakes the link thread to end */
+	int fault_efd;            /* the remote shrank the file under our mapping (shm_guard.c) */
 	int listen_fd;            /* the host is the server: its listening socket, or -1 */
 
 	struct amp_mutex lock;    /* guards what follows; a leaf: nothing is called with it held */
@@ -117,7 +118,7 @@ static void *shm_get_loaded_rsc_table(struct rproc *rproc, size_t *size, uint64_
 	}
 	/* Mapped anew for each attach: the remote that connected may have made a new file. */
 	shm_unmap_file(&s->map);
-	ret = shm_map_file(s->name, &s->layout, false, &s->map);
+	ret = shm_map_file(s->name, &s->layout, false, s->fault_efd, &s->map);
 	if (ret)
 		goto out_fail;
 	/* The remote wrote the table before it served the socket. How long it is, the table
@@ -223,17 +224,28 @@ static int shm_link_connect(struct shm_proc *s)
 static bool shm_link_serve(struct shm_proc *s, int fd, unsigned long gen)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {{s->stop_efd, POLLIN, 0}, {fd, POLLIN, 0}};
+		struct pollfd pfd[3] = {
+			{s->stop_efd, POLLIN, 0}, {fd, POLLIN, 0}, {s->fault_efd, POLLIN, 0}};
 		unsigned long attached;
+		uint64_t faults;
 		int ret;
 
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return true;
 		}
 		if (pfd[0].revents)
 			return false;
+		/* Our mapping is private zeroes now: nothing more can be said to this remote.
+		 * Letting go of it is its crash; the next attach maps the file anew. */
+		if (pfd[2].revents && read(s->fault_efd, &faults, sizeof(faults)) > 0) {
+			amp_log(AMP_LOG_ERR,
+				"%s: the remote (process %d) shrank %s under our mapping: "
+				"letting go of it",
+				s->name, s->peer_pid, s->layout.file);
+			return true;
+		}
 		ret = shm_socket_drain(fd);
 		if (ret < 0)
 			return true;
@@ -302,7 +314,7 @@ int shm_rproc_create(const struct shm_config *cfg, struct rproc **out)
 		return -AMP_EINVAL;
 	s = rproc->priv;
 	s->rproc = rproc;
-	s->listen_fd = s->conn_fd = s->stop_efd = -1;
+	s->listen_fd = s->conn_fd = s->stop_efd = s->fault_efd = -1;
 	amp_mutex_init(&s->lock);
 	amp_cond_init(&s->cond);
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name);
@@ -324,7 +336,8 @@ int shm_rproc_create(const struct shm_config *cfg, struct rproc **out)
 	rproc_set_detached(rproc);
 
 	s->stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (s->stop_efd < 0) {
+	s->fault_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stop_efd < 0 || s->fault_efd < 0) {
 		ret = -errno;
 		goto out_destroy;
 	}
@@ -381,6 +394,8 @@ void shm_rproc_destroy(struct rproc *rproc)
 	if (s->stop_efd >= 0)
 		close(s->stop_efd);
 	shm_unmap_file(&s->map);
+	if (s->fault_efd >= 0)
+		close(s->fault_efd);
 	amp_cond_destroy(&s->cond);
 	amp_mutex_destroy(&s->lock);
 	rproc_free(rproc);

@@ -1,4 +1,5 @@
 list(APPEND AMP_HOST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/shm_guard.c
   ${CMAKE_CURRENT_LIST_DIR}/shm_link.c
   ${CMAKE_CURRENT_LIST_DIR}/shm_remote.c
   ${CMAKE_CURRENT_LIST_DIR}/shm_rproc.c)

@@ -20,6 +20,8 @@
  *   !ns-flood      announces 10,000 distinct channels
  *   !flood         sends messages as fast as the host takes them, until the host lets go
  *   !exit          ends the process at once (the kernel closes its socket)
+ *   !shrink        cuts the shared file down to its first page (the table) and kicks, then
+ *                  touches nothing of it until the host lets go; the next session grows it
  *
  * Test support. Its random bytes come from a fixed seed: each run damages the same way.
  * usage: shm-faulty [--file PATH] [--socket PATH] [--host-listens] [--sessions N]
@@ -39,6 +41,7 @@
 
 #include "shm_echo.h"
 
+static struct shm_remote_config cfg;
 static struct shm_remote *remote;
 static struct rpmsg_remote_device *rdev;
 static struct rpmsg_remote_ept ept;
@@ -118,6 +121,13 @@ static void run_command(void)
 
 	if (!strcmp(command, "exit")) {
 		_exit(3);
+	} else if (!strcmp(command, "shrink")) {
+		if (truncate(cfg.layout.file, 0x1000)) {
+			perror("shm-faulty: truncate");
+			_exit(4);
+		}
+		kick();
+		silent = true;
 	} else if (!strcmp(command, "scribble")) {
 		for (k = 0; k < 200; k++) {
 			r = ring(k & 1, &len);
@@ -193,7 +203,6 @@ static void run_command(void)
 
 int main(int argc, char **argv)
 {
-	struct shm_remote_config cfg = {0};
 	bool bad_table = false, vring_outside = false;
 	unsigned int sessions = 1, s;
 	int i, n, ret = 0;
@@ -234,7 +243,7 @@ int main(int argc, char **argv)
 		shm_remote_close(remote);
 		silent = false;
 		command[0] = 0;
-		if (ret != -AMP_ECONNRESET)
+		if (ret != -AMP_ECONNRESET && ret != -AMP_EFAULT)
 			break;
 		ret = 0;
 	}

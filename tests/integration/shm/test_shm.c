@@ -44,15 +44,19 @@ static struct shm_echo_peer peers[NPROCS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int recovery_failures; /* recoveries that gave up waiting for a remote */
+static int shrink_faults;     /* "shrank ... under our mapping" logged */
 
 /* Expected errors (hostile cases) stay quiet unless AMP_LOG_LEVEL asks for the log. */
 static void on_log(enum amp_log_level level, const char *msg, void *priv)
 {
 	(void)level;
 	(void)priv;
-	if (strstr(msg, "recovery failed")) {
+	if (strstr(msg, "recovery failed") || strstr(msg, "under our mapping")) {
 		pthread_mutex_lock(&lock);
-		recovery_failures++;
+		if (strstr(msg, "recovery failed"))
+			recovery_failures++;
+		else
+			shrink_faults++;
 		pthread_cond_broadcast(&cond);
 		pthread_mutex_unlock(&lock);
 	}
@@ -474,6 +478,35 @@ static void scenario_remote_handover(void)
 	printf("remote-handover: the next remote kept its socket\n");
 }
 
+/* A host that shrinks the file under our remote (here, this test as the host): the remote's next
+ * look at the file is caught, not a SIGBUS, and the session ends with -EFAULT; the host sees
+ * the socket close. */
+static void scenario_remote_shrunk(void)
+{
+	struct shm_remote_config cfg = {.layout = {.file = files[0], .socket = sockets[0]}};
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct shm_remote *r;
+	char byte;
+	int host;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sockets[0]);
+	CHECK(shm_remote_open(&cfg, &r) == 0);
+	host = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(connect(host, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	CHECK(shm_remote_wait(r, (int)WAIT_MS) == 1);
+	/* Not even the table's page is left: the remote reads the status byte there. */
+	CHECK(truncate(files[0], 0) == 0);
+	CHECK(shm_remote_wait(r, (int)WAIT_MS) == -AMP_EFAULT);
+	CHECK(shm_remote_wait(r, 0) == -AMP_ECONNRESET);
+	CHECK(recv(host, &byte, 1, 0) == 0);
+	close(host);
+	shm_remote_close(r);
+	pthread_mutex_lock(&lock);
+	CHECK(shrink_faults == 1);
+	pthread_mutex_unlock(&lock);
+	printf("remote-shrunk: the fault was caught and the host let go of\n");
+}
+
 /* --- crashes of the remote --------------------------------------------------------------- */
 
 /* The remote process dies; the next one that shows up is attached to (within the attach
@@ -696,6 +729,15 @@ static void scenario_hostile(const char *what)
 		CHECK(n == 1);
 		CHECK(rproc_shutdown(procs[0]) == 0);
 		CHECK(rproc_get_state(procs[0]) == RPROC_DETACHED && !rproc_crash_count(procs[0]));
+	} else if (!strcmp(what, "shrink")) {
+		/* The kick makes us read the rings in pages the file no longer has: the fault is
+		 * caught, the remote is let go of (a crash), and its next session is attached. */
+		tell(0, cmd);
+		expect_recovered();
+		pthread_mutex_lock(&lock);
+		CHECK(shrink_faults == 1);
+		pthread_mutex_unlock(&lock);
+		CHECK(rproc_crash_count(procs[0]) == 1);
 	} else if (!strcmp(what, "rsc-scribble")) {
 		ask(0, cmd, "done");
 		ping(0); /* what was negotiated at attach holds */
@@ -868,13 +910,15 @@ int main(int argc, char **argv)
 		scenario_two_pairs();
 	else if (!strcmp(s, "remote-handover"))
 		scenario_remote_handover();
+	else if (!strcmp(s, "remote-shrunk"))
+		scenario_remote_shrunk();
 	else if (!strcmp(s, "ampd"))
 		scenario_ampd();
 	else if (!strncmp(s, "hostile-", 8))
 		scenario_hostile(s + 8);
 	else {
 		fprintf(stderr, "usage: %s host-echo|host-echo-listen|host-echo-1k|remote-echo|"
-				"remote-echo-listen|host-crash|remote-crash|remote-late|two-pairs|"
+				"remote-echo-listen|host-crash|remote-crash|remote-late|two-pairs|remote-shrunk|"
 				"hostile-CASE\n",
 			argv[0]);
 		return 2;

@@ -7,11 +7,13 @@
  * registry's rules. The test plays the remote's part on the ring.
  */
 #include <elf.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -381,6 +383,71 @@ static void test_virtio_registry_rules(void **state)
 	assert_int_equal(virtio_find_driver(VIRTIO_ID_RPMSG)->id, VIRTIO_ID_RPMSG);
 }
 
+/* Registering and unregistering while devices come and go, from another thread: a device is
+ * bound to the driver registered when it comes up, keeps that driver until it goes although
+ * the driver was unregistered meanwhile (its remove() is called, once per probe), and a
+ * device that comes up with no driver registered is left unbound. */
+static bool churn_stop; /* atomic */
+static unsigned long churn_flips;
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&churn_stop, __ATOMIC_ACQUIRE)) {
+		assert_int_equal(virtio_register_driver(&cons_driver), 0);
+		assert_ptr_equal(virtio_find_driver(TEST_ID), &cons_driver);
+		virtio_unregister_driver(&cons_driver);
+		__atomic_add_fetch(&churn_flips, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void test_virtio_unregister_while_bound_races_with_boots(void **state)
+{
+	struct rproc *r = rproc_alloc("churn", &t_ops, write_fw(TEST_ID), 0);
+	unsigned int bound = 0, unbound = 0, rounds = 0;
+	struct timespec t0, now;
+	pthread_t t;
+
+	(void)state;
+	assert_non_null(r);
+	/* Without another thread: unregistered while bound, the device keeps its driver. */
+	assert_int_equal(virtio_register_driver(&cons_driver), 0);
+	assert_int_equal(rproc_boot(r), 0);
+	assert_int_equal(probes, 1);
+	virtio_unregister_driver(&cons_driver);
+	assert_int_equal(rproc_shutdown(r), 0);
+	assert_int_equal(removes, 1);
+	next_free = POOL_START;
+
+	__atomic_store_n(&churn_stop, false, __ATOMIC_RELAXED);
+	assert_int_equal(pthread_create(&t, NULL, churn, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Until both cases were seen (at least 200 rounds), or 20 s on a loaded machine. */
+	do {
+		int before = probes;
+
+		assert_int_equal(rproc_boot(r), 0);
+		if (probes > before)
+			bound++;
+		else
+			unbound++;
+		assert_int_equal(rproc_shutdown(r), 0);
+		assert_int_equal(removes, probes);
+		next_free = POOL_START; /* everything went back: the bump allocator starts over */
+		rounds++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((rounds < 200 || !bound || !unbound) && now.tv_sec - t0.tv_sec < 20);
+	__atomic_store_n(&churn_stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_true(__atomic_load_n(&churn_flips, __ATOMIC_RELAXED) > 0);
+	assert_int_equal(removes, probes);
+	assert_null(virtio_find_driver(TEST_ID));
+	print_message("%u boots bound, %u unbound, %lu register/unregister flips\n", bound,
+		      unbound, churn_flips);
+	rproc_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup(test_virtio_vdev_without_driver_is_left_unbound, setup),
 		cmocka_unit_test_setup(test_virtio_refusing_driver_fails_the_boot, setup),
 		cmocka_unit_test_setup(test_virtio_registry_rules, setup),
+		cmocka_unit_test_setup(test_virtio_unregister_while_bound_races_with_boots, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
