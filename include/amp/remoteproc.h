@@ -355,9 +355,11 @@ AMP_API bool rproc_is_polled(const struct rproc *rproc);
 
 /**
  * rproc_poll_pending() - polled mode: whether the remote moved the used index of a vring of a
- * bound vdev (not in its @poll_skip) since the last call (one load per vring, one uncontended lock: cheap enough to
- * spin on). Call rproc_poll() when it says so.
- * Context: the processor's one poller thread.
+ * bound vdev (not in its @poll_skip) since the last call (no lock, two loads per vring: cheap
+ * enough to spin on). Call rproc_poll() when it says so.
+ * Context: the processor's one poller thread, started by the platform's start hook (or attach)
+ * and ended by its stop (or detach) hook: it reads the vrings without notify_lock, which they
+ * outlive.
  */
 AMP_API bool rproc_poll_pending(struct rproc *rproc);
 

@@ -49,7 +49,12 @@ struct rproc_vring {
 	unsigned int num;
 	unsigned int align;
 	int notifyid;
-	uint16_t poll_seen; /* polled mode: its used index when last looked at; notify_lock */
+	/* Polled mode, read by rproc_poll_pending() without notify_lock: @used_idx and
+	 * @poll_seen are set before @watched is (release, under notify_lock); from then on only
+	 * the poller touches @poll_seen. */
+	const uint16_t *used_idx; /* the remote's used->idx of this vring */
+	uint16_t poll_seen;       /* @used_idx when the poller last looked (relaxed atomic) */
+	bool watched;             /* atomic: bound and not in its driver's poll_skip */
 };
 
 /*

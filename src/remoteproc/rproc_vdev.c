@@ -171,12 +171,12 @@ static const struct virtio_config_ops rproc_vdev_config_ops = {
 
 /* Both vrings' used rings are the remote's to write: what it consumed (host -> remote) and what
  * it sent (remote -> host). Their index moving is what a polled processor's poller watches. */
-static uint16_t rproc_vring_used_idx(const struct rproc_vring *vr)
+static const uint16_t *rproc_vring_used_idx(const struct rproc_vring *vr)
 {
 	struct vring ring;
 
 	vring_init(&ring, vr->num, vr->mem.va, vr->align);
-	return __atomic_load_n(&ring.used->idx, __ATOMIC_RELAXED);
+	return &ring.used->idx;
 }
 
 /*
@@ -247,9 +247,14 @@ static int rproc_vdev_start(struct rproc_private *p, struct rproc_vdev *vdev)
 	vdev->driver = drv;
 	amp_mutex_unlock(&p->going_lock);
 	for (j = 0; j < vdev->num_vrings; j++) {
+		struct rproc_vring *vr = &vdev->vring[j];
+
 		/* Polled: what this look handles is seen; a move after it is news. A value left
 		 * from before a recovery could equal the new ring's index and hide a message. */
-		vdev->vring[j].poll_seen = rproc_vring_used_idx(&vdev->vring[j]);
+		vr->used_idx = rproc_vring_used_idx(vr);
+		__atomic_store_n(&vr->poll_seen, __atomic_load_n(vr->used_idx, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&vr->watched, !(dev->poll_skip >> j & 1), __ATOMIC_RELEASE);
 		rproc_vring_notify(p, (unsigned int)(vdev - p->vdevs), j);
 	}
 	amp_mutex_unlock(&p->notify_lock);
@@ -267,6 +272,8 @@ static void rproc_vdev_stop(struct rproc_private *p, struct rproc_vdev *vdev)
 	amp_mutex_lock(&p->going_lock);
 	drv = vdev->driver;
 	vdev->driver = NULL;
+	for (unsigned int j = 0; j < vdev->num_vrings; j++)
+		__atomic_store_n(&vdev->vring[j].watched, false, __ATOMIC_RELAXED);
 	amp_mutex_unlock(&p->going_lock);
 	amp_mutex_unlock(&p->notify_lock);
 	if (!drv)
@@ -385,29 +392,35 @@ bool rproc_is_polled(const struct rproc *rproc)
 	return rproc_p(rproc)->polled;
 }
 
+/*
+ * The poller's spin: no lock, one acquire load of each watched used index, and of the flag
+ * that says it may be read. Taking notify_lock on every spin cost each spin two atomic
+ * read-modify-writes and two calls, which stretched the spins between the remote's batches.
+ * The vdev array and the vrings' memory are set up before the platform's start hook (which
+ * starts the poller) and released after its stop hook (which ends it), so the poller may walk
+ * them; a vdev unbound meanwhile stops being watched, and a stale look only costs an
+ * rproc_poll() that finds no driver.
+ */
 bool rproc_poll_pending(struct rproc *rproc)
 {
 	struct rproc_private *p = rproc_p(rproc);
 	bool pending = false;
 	unsigned int i, j;
 
-	amp_mutex_lock(&p->notify_lock);
 	for (i = 0; i < p->num_vdevs; i++) {
-		for (j = 0; p->vdevs[i].driver && j < p->vdevs[i].num_vrings; j++) {
+		for (j = 0; j < p->vdevs[i].num_vrings; j++) {
 			struct rproc_vring *vr = &p->vdevs[i].vring[j];
 			uint16_t idx;
 
-			if (p->vdevs[i].dev.poll_skip >> j & 1)
-				continue; /* its driver has nothing to do there */
-			idx = rproc_vring_used_idx(vr);
-
-			if (idx != vr->poll_seen) {
-				vr->poll_seen = idx;
+			if (!__atomic_load_n(&vr->watched, __ATOMIC_ACQUIRE))
+				continue; /* unbound, or its driver has nothing to do there */
+			idx = __atomic_load_n(vr->used_idx, __ATOMIC_ACQUIRE);
+			if (idx != __atomic_load_n(&vr->poll_seen, __ATOMIC_RELAXED)) {
+				__atomic_store_n(&vr->poll_seen, idx, __ATOMIC_RELAXED);
 				pending = true;
 			}
 		}
 	}
-	amp_mutex_unlock(&p->notify_lock);
 	return pending;
 }
 

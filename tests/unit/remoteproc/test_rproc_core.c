@@ -218,11 +218,25 @@ static void vdrv_remove(struct virtio_device *vdev)
 		vdrv_held = vdev->config->hold_bufs(vdev);
 }
 
+/* With vdrv_block, notify() says it is in (vdrv_in) and waits for vdrv_block to drop: a
+ * receive path busy in a callback, holding what the core holds around it. */
+static pthread_mutex_t vdrv_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t vdrv_cond = PTHREAD_COND_INITIALIZER;
+static bool vdrv_block, vdrv_in;
+
 /* Says "more left" vdrv_more times, as a driver whose remote keeps its ring full. */
 static bool vdrv_notify(struct virtio_device *vdev, unsigned int vqid)
 {
 	(void)vdev;
 	(void)vqid;
+	pthread_mutex_lock(&vdrv_lock);
+	if (vdrv_block) {
+		vdrv_in = true;
+		pthread_cond_broadcast(&vdrv_cond);
+		while (vdrv_block)
+			pthread_cond_wait(&vdrv_cond, &vdrv_lock);
+	}
+	pthread_mutex_unlock(&vdrv_lock);
 	vdrv_notifies++;
 	return vdrv_more > 0 && vdrv_more--;
 }
@@ -416,6 +430,87 @@ static void test_boot_loads_segments_and_writes_back_the_table(void **state)
 	/* With no vdev bound, a kick without an id reaches nobody. */
 	assert_int_equal(rproc_vq_interrupt(c->rproc, RPROC_NOTIFY_ANY), -AMP_ENOENT);
 	assert_int_equal(vdrv_notifies, 5 + 4);
+}
+
+/* A thread of the test: one call, its result kept under vdrv_lock. */
+struct poll_call {
+	struct rproc *rproc;
+	bool done, pending;
+};
+
+static void *call_poll_pending(void *arg)
+{
+	struct poll_call *pc = arg;
+	bool pending = rproc_poll_pending(pc->rproc);
+
+	pthread_mutex_lock(&vdrv_lock);
+	pc->pending = pending;
+	pc->done = true;
+	pthread_cond_broadcast(&vdrv_cond);
+	pthread_mutex_unlock(&vdrv_lock);
+	return NULL;
+}
+
+static void *call_vq_interrupt(void *arg)
+{
+	rproc_vq_interrupt(arg, 0);
+	return NULL;
+}
+
+/* Wait (with a deadline) until *@flag is set under vdrv_lock. */
+static bool vdrv_wait(const bool *flag)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&vdrv_lock);
+	while (!*flag && pthread_cond_timedwait(&vdrv_cond, &vdrv_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&vdrv_lock);
+	return *flag;
+}
+
+/*
+ * The poller's spin takes no lock: it sees the remote's used index move while a kick runs a
+ * driver's receive path (which holds notify_lock) on another thread, and says so once.
+ */
+static void test_poll_pending_takes_no_lock_and_reports_a_move_once(void **state)
+{
+	struct ctx *c = *state;
+	struct poll_call pc = {.rproc = c->rproc};
+	pthread_t kick, poll;
+	struct vring vr;
+	bool answered;
+
+	rproc_set_polled(c->rproc, true);
+	assert_int_equal(rproc_boot(c->rproc), 0);
+	assert_false(rproc_poll_pending(c->rproc));
+	vring_init(&vr, vdrv_last.vring[0].num, vdrv_last.vring[0].va, vdrv_last.vring[0].align);
+
+	pthread_mutex_lock(&vdrv_lock);
+	vdrv_block = true;
+	vdrv_in = false;
+	pthread_mutex_unlock(&vdrv_lock);
+	pthread_create(&kick, NULL, call_vq_interrupt, c->rproc);
+	assert_true(vdrv_wait(&vdrv_in));
+	/* The remote returns a buffer on vring 0 while the driver is busy. */
+	__atomic_store_n(&vr.used->idx, (uint16_t)(vr.used->idx + 1), __ATOMIC_RELEASE);
+	pthread_create(&poll, NULL, call_poll_pending, &pc);
+	answered = vdrv_wait(&pc.done);
+	pthread_mutex_lock(&vdrv_lock);
+	vdrv_block = false;
+	pthread_cond_broadcast(&vdrv_cond);
+	pthread_mutex_unlock(&vdrv_lock);
+	pthread_join(kick, NULL);
+	pthread_join(poll, NULL);
+	assert_true(answered); /* before the busy driver let go */
+	assert_true(pc.pending);
+	assert_false(rproc_poll_pending(c->rproc));
+
+	/* Unbound, its rings are no longer watched. */
+	assert_int_equal(rproc_shutdown(c->rproc), 0);
+	assert_false(rproc_poll_pending(c->rproc));
 }
 
 static void test_power_count_only_last_shutdown_stops(void **state)
@@ -1630,6 +1725,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_refuses_missing_required_hooks),
 		cmocka_unit_test_setup_teardown(test_boot_loads_segments_and_writes_back_the_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_pending_takes_no_lock_and_reports_a_move_once,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_power_count_only_last_shutdown_stops, setup,
 						teardown),
