@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* What the host halves of the platforms share (plat_util.h). Host layer, platforms. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <amp/errno.h>
@@ -76,33 +78,48 @@ void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t 
 	}
 }
 
-bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns)
+enum plat_look plat_poll_next(struct plat_poller *p, bool busy, uint64_t (*clock)(void),
+			      uint64_t *now_ns, bool *yield)
 {
-	if (rproc_poll_pending(rproc)) {
-		rproc_poll(rproc);
-		/* Messages flow: no yield and no system call in their way (a yield in one round
-		 * trip of 256 was this poller's share of the polled echo's tail). The idle count
-		 * starts again, and only every 4096 busy turns is the clock read, so that the
-		 * watchdog is still looked at under a stream that never pauses. */
+	*yield = false;
+	if (busy) {
+		/* Messages flow: no yield and no system call in their way, and the clock only
+		 * every 4096 busy turns, so that the watchdog is still looked at. */
 		p->spins = 0;
 		if (++p->busy & 4095)
-			return false;
+			return PLAT_LOOK_NONE;
 	} else {
-		AMP_CPU_RELAX();
 		/* The clock is read after 256 idle spins in a row only: a vDSO call is not free
 		 * either. */
 		if (++p->spins & 255)
-			return false;
+			return PLAT_LOOK_NONE;
 		/* Idle for a while: leave the CPU to any other thread that wants it (a thread
-		 * sending to this core, typically, on the same CPU), and spin again when it has
-		 * had its turn. Alone on the CPU, this costs a system call every 256 spins. */
-		amp_yield();
+		 * sending to this core, typically, on the same CPU). */
+		*yield = true;
 	}
-	*now_ns = amp_now_ns();
+	*now_ns = clock();
 	if (*now_ns < p->next_check)
-		return false;
+		return PLAT_LOOK_NONE;
 	p->next_check = *now_ns + AMP_NSEC_PER_MSEC;
-	return true;
+	if (busy && *now_ns < p->next_all)
+		return PLAT_LOOK_CLOCK;
+	p->next_all = *now_ns + PLAT_POLL_BUSY_LOOK_MS * AMP_NSEC_PER_MSEC;
+	return PLAT_LOOK_ALL;
+}
+
+enum plat_look plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns)
+{
+	bool busy = rproc_poll_pending(rproc), yield;
+	enum plat_look look;
+
+	if (busy)
+		rproc_poll(rproc);
+	else
+		AMP_CPU_RELAX();
+	look = plat_poll_next(p, busy, amp_now_ns, now_ns, &yield);
+	if (yield)
+		amp_yield();
+	return look;
 }
 
 void plat_rproc_retire(struct rproc *rproc)
@@ -112,6 +129,31 @@ void plat_rproc_retire(struct rproc *rproc)
 	/* Unregistered or never registered: make sure the core is off. */
 	while (rproc_power_count(rproc) && rproc_shutdown(rproc) == 0)
 		;
+}
+
+pid_t plat_spawn(const char *path, char *const argv[], const int *src, int n, int first)
+{
+	posix_spawn_file_actions_t fa;
+	int high = first + n, i, ret;
+	pid_t pid;
+
+	/* Out of the way first (a source may sit on a target), then into place, as
+	 * plat_child_fds() does; dup2 to another fd clears close-on-exec. */
+	for (i = 0; i < n; i++)
+		if (src[i] >= high)
+			high = src[i] + 1;
+	if ((ret = posix_spawn_file_actions_init(&fa)))
+		return -ret;
+	for (i = 0; i < n && !ret; i++)
+		ret = posix_spawn_file_actions_adddup2(&fa, src[i], high + i);
+	for (i = 0; i < n && !ret; i++)
+		ret = posix_spawn_file_actions_adddup2(&fa, high + i, first + i);
+	if (!ret)
+		ret = posix_spawn_file_actions_addclosefrom_np(&fa, first + n);
+	if (!ret)
+		ret = posix_spawn(&pid, path, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return ret ? -ret : pid;
 }
 
 int plat_child_fds(const int *src, int n, int first, int cpu)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct rproc;
 
@@ -50,27 +51,61 @@ void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t 
 
 /* A polling-mode notification thread's turn (plat_poll_turn()); zero it before the first. */
 struct plat_poller {
-	uint64_t next_check;
-	unsigned int spins; /* idle turns in a row */
-	unsigned int busy;  /* turns that found work */
+	uint64_t next_check; /* the next look at the watchdog */
+	uint64_t next_all;   /* the next look at what costs a system call, under traffic */
+	unsigned int spins;  /* idle turns in a row */
+	unsigned int busy;   /* turns that found work */
 };
+
+/* What a polling-mode notification thread looks at after a turn (plat_poll_turn()). */
+enum plat_look {
+	PLAT_LOOK_NONE,  /* nothing: spin on */
+	PLAT_LOOK_CLOCK, /* the watchdog only: shared memory and the clock, no system call */
+	PLAT_LOOK_ALL,   /* the watchdog, and what costs a system call: the core's end, a stop */
+};
+
+/* Under traffic that never pauses, how often a poller makes a system call to look at the core's
+ * end and a stop (the watchdog is still looked at every millisecond). */
+#define PLAT_POLL_BUSY_LOOK_MS 100u
 
 /*
  * One turn of a polling-mode notification thread: the vrings (rproc_poll_pending(), then
  * rproc_poll() when one moved), else a pause, and after 256 idle turns in a row a yield of
- * the CPU. Returns true, with the time in *@now_ns, at most once a millisecond, and only after
- * those idle turns or 4096 busy ones: then the caller looks at what costs a system call to see
- * (the core's end, a stop, the watchdog). A dead core sends nothing, so its end is seen within
- * a millisecond and 256 idle spins; a stop kills the core first.
+ * the CPU. Returns what to look at, with the time in *@now_ns when not PLAT_LOOK_NONE
+ * (plat_poll_next()).
  */
-bool plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns);
+enum plat_look plat_poll_turn(struct rproc *rproc, struct plat_poller *p, uint64_t *now_ns);
+
+/*
+ * The decision of a turn that found work (@busy) or not, with @clock read only when needed:
+ * PLAT_LOOK_ALL at most once a millisecond after 256 idle turns in a row (a dead core sends
+ * nothing, so its end is seen within a millisecond of its last message; a stop kills the core
+ * first), and under traffic PLAT_LOOK_CLOCK once a millisecond, read every 4096 busy turns,
+ * PLAT_LOOK_ALL once every PLAT_POLL_BUSY_LOOK_MS among them. A system call in a polled round
+ * trip costs it 1 to 10 us on a virtual machine: once a millisecond, it was the slowest 0.03% of
+ * the polled echo. Sets *@yield when the caller should leave the CPU to others first.
+ */
+enum plat_look plat_poll_next(struct plat_poller *p, bool busy, uint64_t (*clock)(void),
+			      uint64_t *now_ns, bool *yield);
 
 /* The first part of a platform's destroy: unregister @rproc if it is registered, and power
  * the core off whoever booted it (a never registered one too). */
 void plat_rproc_retire(struct rproc *rproc);
 
 /*
- * In a child between fork() and exec: move the fds @src[0..@n) to @first, @first + 1... (close
+ * Start @path with @argv (and our environment), with the fds @src[0..@n) at @first, @first + 1...
+ * (close-on-exec cleared), every fd above them closed, and the fds below @first as they are in
+ * this process. Without fork(): posix_spawn() runs the child in our memory until its exec, so
+ * a boot leaves none of the host's pages copy-on-write. After a fork(), each thread of the host
+ * takes a page fault at its first write to each page, in the middle of whatever it is doing:
+ * a polled round trip of another processor's, say. Returns the child's pid, or a negative
+ * errno (the exec failing included). Any thread.
+ */
+pid_t plat_spawn(const char *path, char *const argv[], const int *src, int n, int first);
+
+/*
+ * In a child between fork() and exec (where plat_spawn() will not do: the child needs a
+ * prctl of its own): move the fds @src[0..@n) to @first, @first + 1... (close
  * on exec cleared), close every other fd above them, and pin to @cpu (-1: not pinned). Returns
  * 0, or -1 (the child should _exit()).
  */

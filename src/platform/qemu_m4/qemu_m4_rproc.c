@@ -387,7 +387,7 @@ static void qm4_boot_done(struct qm4_proc *s, int result)
 
 /*
  * Polling mode: spin on the vrings' used indices; the UART (a crash report), QEMU's end, a stop
- * and the watchdog are looked at once a millisecond, as on the sim platform.
+ * and the watchdog are looked at as on the sim platform (plat_poll_next()).
  */
 static void qm4_loop_poll(struct qm4_proc *s, struct plat_watchdog *w)
 {
@@ -396,12 +396,14 @@ static void qm4_loop_poll(struct qm4_proc *s, struct plat_watchdog *w)
 	uint64_t now;
 
 	for (;;) {
-		if (!plat_poll_turn(s->rproc, &poller, &now))
+		enum plat_look look = plat_poll_turn(s->rproc, &poller, &now);
+
+		if (look == PLAT_LOOK_NONE)
 			continue;
 		struct pollfd pfd[4] = {{s->efd_stop, POLLIN, 0}, {s->pidfd, POLLIN, 0},
 					{s->uart[0], POLLIN, 0}, {err_fd, POLLIN, 0}};
 
-		if (poll(pfd, 4, 0) > 0) {
+		if (look == PLAT_LOOK_ALL && poll(pfd, 4, 0) > 0) {
 			if (pfd[0].revents)
 				return;
 			if (pfd[3].revents && !qm4_read_stderr(s))

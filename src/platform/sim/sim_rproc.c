@@ -147,8 +147,9 @@ static void sim_watchdog_check(struct sim_proc *s, struct plat_watchdog *w, uint
 /*
  * Polling mode: spin on the vrings' used indices (the processor is polled: nobody rings
  * doorbells), and on the doorbell word for a firmware that kicks anyway; no system call on the
- * message path. The core's death, a stop and the watchdog are looked at once a millisecond (a
- * poll() with no timeout), which bounds how late a crash is seen.
+ * message path. The watchdog is looked at once a millisecond; the core's death and a stop (a
+ * poll() with no timeout) once a millisecond when idle, which bounds how late a crash is seen,
+ * and once every PLAT_POLL_BUSY_LOOK_MS under traffic (plat_poll_next()).
  */
 static void *sim_notifier_poll(void *arg)
 {
@@ -163,11 +164,13 @@ static void *sim_notifier_poll(void *arg)
 			sim_dispatch(s);
 			continue;
 		}
-		if (!plat_poll_turn(s->rproc, &poller, &now))
+		enum plat_look look = plat_poll_turn(s->rproc, &poller, &now);
+
+		if (look == PLAT_LOOK_NONE)
 			continue;
 		struct pollfd pfd[2] = {{s->pidfd, POLLIN, 0}, {s->efd_stop, POLLIN, 0}};
 
-		if (poll(pfd, 2, 0) > 0) {
+		if (look == PLAT_LOOK_ALL && poll(pfd, 2, 0) > 0) {
 			if (pfd[1].revents)
 				return NULL;
 			if (pfd[0].revents) {
@@ -253,8 +256,8 @@ static void sim_close_pidfd(struct sim_proc *s)
 static int sim_start(struct rproc *rproc)
 {
 	struct sim_proc *s = sim_of(rproc);
-	char args[8][32];
-	char *argv[10];
+	char args[9][32];
+	char *argv[11];
 	pid_t pid;
 	int ret;
 
@@ -292,23 +295,21 @@ static int sim_start(struct rproc *rproc)
 		amp_log(AMP_LOG_ERR, "%s: boot ROM %s: %s", s->name, s->core_path, strerror(errno));
 		return ret;
 	}
+	snprintf(args[8], sizeof(args[8]), "%d", s->cfg.cpu);
 	argv[0] = s->core_path;
-	for (ret = 0; ret < 8; ret++)
+	for (ret = 0; ret < 9; ret++)
 		argv[ret + 1] = args[ret];
-	argv[9] = NULL;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
+	argv[10] = NULL;
+	{
 		/* The core: its memory and its doorbells at the fds the boot ROM expects. */
 		int src[6] = {s->ram.fd,       s->pool.fd,	  s->ctrl_fd,
 			      s->efd_to_core, s->efd_to_host, s->lifeline[0]};
 
-		if (plat_child_fds(src, 6, SIM_FD_RAM, s->cfg.cpu))
-			_exit(126);
-		execv(s->core_path, argv);
-		_exit(127);
+		pid = plat_spawn(s->core_path, argv, src, 6, SIM_FD_RAM);
+	}
+	if (pid < 0) {
+		amp_log(AMP_LOG_ERR, "%s: boot ROM %s: %s", s->name, s->core_path, strerror(-pid));
+		return pid;
 	}
 	s->pid = pid;
 	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

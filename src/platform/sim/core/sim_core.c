@@ -4,8 +4,8 @@
  * device addresses (code executable), builds a stack, closes itself in with a seccomp filter
  * (only its doorbells and the clock), and jumps to the firmware's entry with the services table.
  * Started by the sim platform with the fds of sim_ctrl.h; ends when the host process does.
- * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll TICK_MS
- * (numbers in any C base). TICK_MS, when not 0, is a timer: wait_irq returns at least that
+ * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll TICK_MS CPU
+ * (numbers in any C base; CPU -1: not pinned). TICK_MS, when not 0, is a timer: wait_irq returns at least that
  * often, as an idle core's timer interrupt would wake it, so that its main loop pets the
  * watchdog while it has nothing to do (only a firmware stuck in its own code stops petting).
  * wait_irq_timeout is the one-shot timer a firmware arms itself (for a status byte the host
@@ -20,6 +20,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,12 +258,25 @@ int main(int argc, char **argv)
 	uint64_t ram_da, ram_len, pool_da, pool_len, entry;
 	uint8_t *stack;
 
-	if (argc != 9 || (strcmp(argv[7], SIM_CORE_POLL) && strcmp(argv[7], SIM_CORE_MAILBOX))) {
+	if (argc != 10 || (strcmp(argv[7], SIM_CORE_POLL) && strcmp(argv[7], SIM_CORE_MAILBOX))) {
 		fprintf(stderr,
 			"usage: %s RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll "
-			"TICK_MS\n",
+			"TICK_MS CPU\n",
 			argv[0]);
 		return 2;
+	}
+	/* The core pins itself, first thing: the host starts it without fork() (plat_spawn()),
+	 * so nothing runs in between to do it. */
+	{
+		long cpu = strtol(argv[9], NULL, 0);
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		if (cpu >= 0 && cpu < CPU_SETSIZE && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+			CPU_SET((int)cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				perror("amp-sim-core: pinning (not pinned)");
+		}
 	}
 	polling = !strcmp(argv[7], SIM_CORE_POLL);
 	tick_ms = (unsigned int)strtoul(argv[8], NULL, 0);
