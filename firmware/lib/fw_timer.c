@@ -64,7 +64,8 @@ void amp_fw_timers_run(void)
 	struct amp_fw_timer *t;
 	uint64_t now;
 
-	if (running)
+	/* No timer: no clock read (a polled main loop comes here for every message). */
+	if (running || !timers)
 		return;
 	running = true;
 	/* One at a time, from the head each time: a callback may stop or start any timer.

@@ -46,6 +46,8 @@ static struct {
 	unsigned int waits, timed_waits;
 	unsigned int driver_ok_at; /* the host sets DRIVER_OK during this timed wait (1-based) */
 	uint64_t now;
+	unsigned int clock_reads;
+	int polled;
 } F;
 
 static struct rpmsg_remote_ept ept;
@@ -89,6 +91,7 @@ void amp_fw_kick(uint32_t notifyid)
 
 uint64_t amp_fw_now_ns(void)
 {
+	F.clock_reads++;
 	return F.now += 1000;
 }
 
@@ -103,7 +106,7 @@ void amp_fw_timers_run(void)
 
 int amp_fw_polled(void)
 {
-	return 0;
+	return F.polled;
 }
 
 void *amp_fw_rsc_table(void)
@@ -206,6 +209,30 @@ static void test_send_waits_for_a_host_buffer_and_is_woken(void **state)
 	assert_true(F.host.vr[0].used->flags & VRING_USED_F_NO_NOTIFY);
 }
 
+/* Polled, a wait with a message already there returns at once and reads no clock: the
+ * message path of a polled core makes no clock call. A wait with nothing to do still returns,
+ * after about a millisecond of the clock (the watchdog). */
+static void test_polled_wait_reads_no_clock_when_work_is_there(void **state)
+{
+	unsigned int reads;
+
+	(void)state;
+	F.driver_ok_at = 1;
+	main_loop_until_announced();
+	F.polled = 1;
+	assert_int_equal(oah_send(&F.host, HOST_ADDR, ECHO_ADDR, "ping", 4), 0);
+	reads = F.clock_reads;
+	amp_fw_rpmsg_wait(&rdev);
+	assert_int_equal(F.clock_reads, reads);
+	assert_true(rpmsg_remote_rx_pending(&rdev));
+	assert_true(rpmsg_remote_poll(&rdev) >= 0);
+	assert_false(rpmsg_remote_rx_pending(&rdev));
+	/* Nothing to do: back after the clock moved a millisecond (1000 reads of 1 us). */
+	reads = F.clock_reads;
+	amp_fw_rpmsg_wait(&rdev);
+	assert_true(F.clock_reads - reads >= 1000 && F.clock_reads - reads <= 1002);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +241,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wait_before_driver_ok_is_bounded, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_send_waits_for_a_host_buffer_and_is_woken,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_polled_wait_reads_no_clock_when_work_is_there,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
