@@ -89,12 +89,13 @@ static size_t bench_latency(const struct bench_cfg *c, const struct bench_pair *
 			    struct bench_result *out)
 {
 	size_t per = c->echo_iters, n = per * (size_t)c->windows, na = 0, nb = 0;
-	double *sa = calloc(n, sizeof(double)), *sb = calloc(n, sizeof(double));
-	double mean_a = 0, mean_b = 0, ratios[64];
+	double mean_a = 0, mean_b = 0, ratios[64], *sa, *sb;
 	int w, tries;
 
 	if (skip(name))
 		return 0;
+	sa = bench_samples_alloc(n, sizeof(double));
+	sb = bench_samples_alloc(n, sizeof(double));
 	if (!sa || !sb)
 		exit(1);
 	for (w = 0; w < c->windows; w++) {
@@ -155,8 +156,8 @@ static size_t bench_latency(const struct bench_cfg *c, const struct bench_pair *
 		out[k].ratio = out[k].value / out[k].baseline_value;
 		out[k].target = NULL;
 	}
-	free(sa);
-	free(sb);
+	bench_samples_free(sa);
+	bench_samples_free(sb);
 	return 4;
 }
 
@@ -293,6 +294,8 @@ int main(int argc, char **argv)
 	/* The full stack on the sim platform: firmware in a core process. */
 	n += bench_latency(&c, &bench_sim_poll_echo16, &bench_raw_echo, "sim echo 16 B, polling",
 			   "<= 1.2", r + n);
+	if (!skip("sim echo 16 B, polling: slow round trips by cause"))
+		bench_sim_causes((unsigned int)c.windows, c.echo_iters);
 	n += bench_latency(&c, &bench_sim_poll_echo496, &bench_raw_echo496,
 			   "sim echo 496 B, polling", NULL, r + n);
 	n += bench_rate(&plan.sim_stream, &bench_sim_poll_to_remote, &bench_raw_stream,

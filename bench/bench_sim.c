@@ -10,11 +10,14 @@
  * as the baselines' client is one thread. Benchmark layer.
  */
 #define _GNU_SOURCE
+#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <amp/amp.h>
 #include <amp/qemu_m4.h>
@@ -34,7 +37,7 @@ static struct {
 	enum bench_platform platform; /* what the processors are */
 	struct rproc *procs[MAX_PROCS];
 	unsigned int nprocs;
-	struct rpmsg_channel *echo, *source, *sinks[MAX_PROCS];
+	struct rpmsg_channel *echo, *source, *stamp, *sinks[MAX_PROCS];
 	unsigned int nsinks;
 	uint64_t probed_ns; /* when the echo channel was probed */
 	/* The echo ping-pong and the source's stream, run by the notification thread. The
@@ -81,7 +84,7 @@ static void fail(const char *what)
 	} while (0)
 
 /* What a channel is, in its priv (set before its first callback, read by its callbacks). */
-enum { CH_ECHO = 1, CH_SOURCE, CH_SINK };
+enum { CH_ECHO = 1, CH_SOURCE, CH_SINK, CH_STAMP };
 
 static int on_probe(struct rpmsg_channel *rpdev)
 {
@@ -95,6 +98,9 @@ static int on_probe(struct rpmsg_channel *rpdev)
 	} else if (!strcmp(rpdev->name, "rpmsg-source")) {
 		S.source = rpdev;
 		rpdev->priv = (void *)(uintptr_t)CH_SOURCE;
+	} else if (!strcmp(rpdev->name, "rpmsg-stamp")) {
+		S.stamp = rpdev;
+		rpdev->priv = (void *)(uintptr_t)CH_STAMP;
 	} else if (S.nsinks < MAX_PROCS) {
 		S.sinks[S.nsinks++] = rpdev;
 		rpdev->priv = (void *)(uintptr_t)CH_SINK;
@@ -131,6 +137,8 @@ static void echo_step(struct rpmsg_channel *rpdev_echo)
 	pthread_mutex_unlock(&S.lock);
 }
 
+static void stamp_step(struct rpmsg_channel *rpdev, const void *data, int len);
+
 static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
 {
 	uint32_t v;
@@ -139,6 +147,10 @@ static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 	(void)src;
 	if ((uintptr_t)rpdev->priv == CH_ECHO) {
 		echo_step(rpdev);
+		return;
+	}
+	if ((uintptr_t)rpdev->priv == CH_STAMP) {
+		stamp_step(rpdev, data, len);
 		return;
 	}
 	if (len < (int)sizeof(v) || len > (int)sizeof(S.rx_copy))
@@ -173,7 +185,7 @@ static void on_msg(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
 }
 
 static const struct rpmsg_device_id ids[] = {
-	{"rpmsg-echo"}, {"rpmsg-sink"}, {"rpmsg-source"}, {""}};
+	{"rpmsg-echo"}, {"rpmsg-sink"}, {"rpmsg-source"}, {"rpmsg-stamp"}, {""}};
 static struct rpmsg_driver drv = {
 	.name = "amp-bench", .id_table = ids, .probe = on_probe, .remove = on_remove,
 	.callback = on_msg};
@@ -240,7 +252,7 @@ static double sim_up(enum sim_notify mode, unsigned int n)
 	}
 	amp_pin_cpu(0);
 	S.mode = mode;
-	S.echo = S.source = NULL;
+	S.echo = S.source = S.stamp = NULL;
 	S.nsinks = 0;
 	for (i = 0; i < n; i++) {
 		char name[16];
@@ -266,7 +278,7 @@ static void sim_down(void)
 	for (i = 0; i < S.nprocs; i++)
 		proc_destroy(S.procs[i]);
 	S.nprocs = 0;
-	S.echo = S.source = NULL;
+	S.echo = S.source = S.stamp = NULL;
 	S.nsinks = 0;
 }
 
@@ -488,3 +500,267 @@ const struct bench_pair bench_shm_to_remote = {"shm stream 496 B host->remote", 
 					       shm_to_remote};
 const struct bench_pair bench_shm_from_remote = {"shm stream 496 B remote->host",
 						 bench_shm_server, shm_from_remote};
+
+/* --- where the slow polled round trips go ------------------------------------------------- */
+
+/*
+ * The host poller thread's system calls, counted where the library makes them: amp-bench is
+ * linked with --wrap for amp_yield() and poll() (bench/CMakeLists.txt). The stamped echo's
+ * callback runs on that thread, so a count that moved between a send and its reply is a
+ * system call of the poller's inside that round trip.
+ */
+static __thread unsigned int host_yields, host_polls;
+
+void __real_amp_yield(void);
+void __wrap_amp_yield(void);
+int __real_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+int __wrap_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+void __wrap_amp_yield(void)
+{
+	host_yields++;
+	__real_amp_yield();
+}
+
+int __wrap_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	host_polls++;
+	return __real_poll(fds, nfds, timeout);
+}
+
+/* One stamped round trip: host clock before and after the send, the remote's (the same
+ * CLOCK_MONOTONIC on sim) at its callback and before its send, host clock at the reply. */
+struct leg {
+	uint64_t t[5];
+	unsigned int polls, yields; /* the host poller's, within */
+};
+
+static struct {
+	struct leg *legs;
+	uint64_t n, i;
+	unsigned int polls0, yields0;
+	pid_t tid; /* the poller thread's */
+	uint8_t msg[16];
+} L;
+
+static void stamp_send(struct rpmsg_channel *ch)
+{
+	struct leg *l = &L.legs[L.i];
+
+	L.polls0 = host_polls;
+	L.yields0 = host_yields;
+	l->t[0] = bench_now_ns();
+	if (rpmsg_send(ch, L.msg, sizeof(L.msg)))
+		fail("stamp send");
+	l->t[1] = bench_now_ns();
+}
+
+static void stamp_step(struct rpmsg_channel *rpdev, const void *data, int len)
+{
+	uint64_t now = bench_now_ns();
+	struct echo_stamp st;
+	struct leg *l;
+
+	(void)__atomic_load_n(&S.go, __ATOMIC_ACQUIRE); /* see @go */
+	if (L.i >= L.n || len != (int)sizeof(L.msg))
+		fail("stamp: unexpected reply");
+	l = &L.legs[L.i];
+	memcpy(&st, data, sizeof(st));
+	l->t[2] = st.rx_ns;
+	l->t[3] = st.tx_ns;
+	l->t[4] = now;
+	l->polls = host_polls - L.polls0;
+	l->yields = host_yields - L.yields0;
+	if (!L.tid)
+		L.tid = gettid();
+	if (++L.i < L.n) {
+		stamp_send(rpdev);
+		return;
+	}
+	pthread_mutex_lock(&S.lock);
+	S.done = true;
+	pthread_cond_broadcast(&S.cond);
+	pthread_mutex_unlock(&S.lock);
+}
+
+/* Interrupts taken by each of the first two CPUs so far (every row of /proc/interrupts). */
+static void cpu_interrupts(uint64_t irq[2])
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[4096];
+
+	irq[0] = irq[1] = 0;
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f)) /* the CPUs' header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':'), *end;
+		int cpu;
+
+		for (cpu = 0; p && cpu < 2; cpu++) {
+			unsigned long long v = strtoull(p + 1, &end, 10);
+
+			if (end == p + 1)
+				break;
+			irq[cpu] += v;
+			p = end - 1; /* strtoull skipped the blanks; the next number follows */
+		}
+	}
+out:
+	fclose(f);
+}
+
+/* Involuntary context switches of thread @tid of this process so far. */
+static uint64_t thread_preemptions(pid_t tid)
+{
+	char path[64], line[256];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "nonvoluntary_ctxt_switches: %" SCNu64, &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The causes a slow round trip is put down to: the poller looked at the core with a system
+ * call in it, or else the part that took longest over its own median. (A yield is not a cause:
+ * the poller yields after 256 idle turns in a row, when the round trip is slow already.) */
+enum { C_SYSCALL, C_SEND, C_OUT, C_REMOTE, C_BACK, C_COUNT };
+static const char *const cause_name[C_COUNT] = {
+	"host poller's look at the core (poll())",
+	"host's send (rpmsg_send)",
+	"host->remote: line transfer, the remote's poll loop",
+	"remote's callback (copy, clock)",
+	"remote->host: remote's send, line transfer, host's poll",
+};
+#define BUCKETS 4
+static const double bucket_lo[BUCKETS] = {2, 4, 10, 30}; /* times the median round trip */
+
+void bench_sim_causes(unsigned int windows, uint64_t per)
+{
+	uint64_t total = (uint64_t)windows * per, skip = per / 20, n = 0, i;
+	int64_t med[5], *seg;
+	uint64_t irq0[2], irq1[2], preempted = 0, count[C_COUNT][BUCKETS] = {{0}};
+	uint64_t slow = 0, skewed = 0, worst = 0, yielded = 0;
+	struct leg *all = bench_samples_alloc(total, sizeof(*all));
+	unsigned int w;
+	int s, b, c;
+
+	if (!all || !(seg = calloc(total, sizeof(*seg))))
+		fail("memory");
+	cpu_interrupts(irq0);
+	for (w = 0; w < windows; w++) {
+		sim_up(SIM_NOTIFY_POLL, 1);
+		WAIT_UNTIL(S.stamp);
+		pthread_mutex_lock(&S.lock);
+		L.legs = all + (uint64_t)w * per;
+		L.n = per;
+		L.i = 0;
+		memset(L.msg, 0x5a, sizeof(L.msg));
+		L.tid = 0; /* each window's poller is a thread of its own */
+		/* The first round trip starts here, on this thread (its host parts are not the
+		 * poller's: the warm-up below drops it): nothing of L is written after @go. */
+		L.legs[0].t[0] = L.legs[0].t[1] = bench_now_ns();
+		S.done = false;
+		__atomic_store_n(&S.go, S.go + 1, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&S.lock);
+		if (rpmsg_send(S.stamp, L.msg, sizeof(L.msg)))
+			fail("stamp send");
+		WAIT_UNTIL(S.done);
+		/* The thread's count since it was made: this window's (and its boot's). */
+		preempted += thread_preemptions(L.tid);
+		sim_down();
+	}
+	cpu_interrupts(irq1);
+
+	/* The first twentieth of each window warms up (the first round trip starts from this
+	 * thread); the rest is pooled. */
+	for (w = 0; w < windows; w++)
+		for (i = skip; i < per; i++)
+			all[n++] = all[(uint64_t)w * per + i];
+	/* A part may be negative: the remote can see a message before the host's send
+	 * returns. */
+	for (s = 0; s < 5; s++) {
+		for (i = 0; i < n; i++)
+			seg[i] = s < 4 ? (int64_t)(all[i].t[s + 1] - all[i].t[s])
+				       : (int64_t)(all[i].t[4] - all[i].t[0]);
+		qsort(seg, n, sizeof(*seg), cmp_i64);
+		med[s] = seg[n / 2];
+	}
+	for (i = 0; i < n; i++) {
+		const struct leg *l = &all[i];
+		uint64_t rt = l->t[4] - l->t[0];
+		int64_t most = INT64_MIN;
+
+		/* Impossible on one clock: the remote answered before the host asked, or the
+		 * host had the answer before the remote sent it. */
+		if (l->t[2] < l->t[0] || l->t[4] < l->t[3] || l->t[3] < l->t[2])
+			skewed++;
+		if (rt > worst)
+			worst = rt;
+		if ((double)rt < bucket_lo[0] * (double)med[4])
+			continue;
+		slow++;
+		for (b = BUCKETS - 1; (double)rt < bucket_lo[b] * (double)med[4]; b--)
+			;
+		c = C_SYSCALL;
+		yielded += l->yields != 0;
+		if (!l->polls)
+			for (s = 0; s < 4; s++) {
+				int64_t over = (int64_t)(l->t[s + 1] - l->t[s]) - med[s];
+
+				if (over > most) {
+					most = over;
+					c = C_SEND + s;
+				}
+			}
+		count[c][b]++;
+	}
+
+	printf("\nsim echo 16 B, polling (stamped: rpmsg-stamp): where the slow round trips go\n");
+	printf("  %" PRIu64 " round trips in %u windows; median %" PRId64 " ns; medians of its "
+	       "parts: host send %" PRId64 ", to the remote %" PRId64 ", remote callback %" PRId64
+	       ", back %" PRId64 "; the slowest %.1f us\n",
+	       n, windows, med[4], med[0], med[1], med[2], med[3], (double)worst / 1000.0);
+	printf("  %-56s", "slow round trips by cause, times the median:");
+	for (b = 0; b < BUCKETS; b++) {
+		char h[32];
+
+		if (b + 1 < BUCKETS)
+			snprintf(h, sizeof(h), "%.0f-%.0fx", bucket_lo[b], bucket_lo[b + 1]);
+		else
+			snprintf(h, sizeof(h), ">=%.0fx", bucket_lo[b]);
+		printf(" %9s", h);
+	}
+	printf("\n  %-56s", "  (from, in ns)");
+	for (b = 0; b < BUCKETS; b++)
+		printf(" %9.0f", bucket_lo[b] * (double)med[4]);
+	printf("\n");
+	for (c = 0; c < C_COUNT; c++) {
+		printf("  %-56s", cause_name[c]);
+		for (b = 0; b < BUCKETS; b++)
+			printf(" %9" PRIu64, count[c][b]);
+		printf("\n");
+	}
+	printf("  slow: %" PRIu64 " of %" PRIu64 " (%.3f%%), the host poller yielded in %" PRIu64
+	       " of them; interrupts meanwhile: CPU 0 %" PRIu64 ", CPU 1 %" PRIu64
+	       "; the host poller preempted %" PRIu64 " times; parts out of order (clocks "
+	       "disagree): %" PRIu64 "\n",
+	       slow, n, 100.0 * (double)slow / (double)n, yielded, irq1[0] - irq0[0],
+	       irq1[1] - irq0[1], preempted, skewed);
+	free(seg);
+	bench_samples_free(all);
+}

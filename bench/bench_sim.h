@@ -22,6 +22,10 @@ extern const struct bench_pair bench_m4_poll_echo16, bench_m4_mbox_echo16, bench
  * remote, doorbells over a socket): the server is bench_shm_server(). */
 extern const struct bench_pair bench_shm_echo16, bench_shm_to_remote, bench_shm_from_remote;
 
+/* The polled 16-byte echo through the firmware's "rpmsg-stamp", @windows boots of @per round
+ * trips: prints how its slow round trips split by cause (no baseline: a diagnosis). */
+void bench_sim_causes(unsigned int windows, uint64_t per);
+
 /* Which platform the processors of a row are. */
 enum bench_platform { BENCH_SIM, BENCH_QEMU_M4, BENCH_SHM };
 

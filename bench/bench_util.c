@@ -142,6 +142,39 @@ double bench_probe(void)
 
 /* --- statistics and report --------------------------------------------------------------- */
 
+/* The mapping's length sits in the first 64 bytes, before what the caller gets. */
+#define SAMPLES_HDR 64u
+
+void *bench_samples_alloc(size_t n, size_t size)
+{
+	size_t len = SAMPLES_HDR + (n ? n : 1) * size, i;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Not copied into a window's forked server: a fork() would leave every page of it
+	 * copy-on-write here, and the first store into each would fault again. */
+	if (madvise(p, len, MADV_DONTFORK)) {
+		munmap(p, len);
+		return NULL;
+	}
+	for (i = 0; i < len; i += 4096)
+		p[i] = 0;
+	memcpy(p, &len, sizeof(len));
+	return p + SAMPLES_HDR;
+}
+
+void bench_samples_free(void *samples)
+{
+	char *p = (char *)samples - SAMPLES_HDR;
+	size_t len;
+
+	if (!samples)
+		return;
+	memcpy(&len, p, sizeof(len));
+	munmap(p, len);
+}
+
 int bench_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

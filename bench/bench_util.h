@@ -40,6 +40,14 @@ double bench_window(const struct bench_pair *p, uint64_t iterations, double *sam
 /* Round-trip time of one cache line bounced between the two CPUs, in ns (median). */
 double bench_probe(void);
 
+/* @n zeroed elements of @size bytes for a window's samples, every page of them already mapped
+ * and written and left out of forks, or NULL; bench_samples_free() gives them back. A sample
+ * stored into a page touched for the first time, or for the first time since a fork(), costs
+ * a page fault (1-3 us here): a row that stores inside its timed round trip (the sim echo's,
+ * from its callback) would count one per 512 samples, a baseline that stores between its clock
+ * reads none. */
+void *bench_samples_alloc(size_t n, size_t size);
+void bench_samples_free(void *samples);
 int bench_cmp_double(const void *a, const void *b);
 double bench_percentile(double *sorted, size_t n, double p);
 

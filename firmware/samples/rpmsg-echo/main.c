@@ -2,7 +2,8 @@
 /*
  * rpmsg-echo firmware: announces "rpmsg-echo" and sends every message back to its sender, byte
  * for byte, whatever its size (0..MTU). For the streaming benchmarks it also announces
- * "rpmsg-sink" (copies out and counts what it gets) and "rpmsg-source" (streams on request): stream.h.
+ * "rpmsg-sink" (copies out and counts what it gets), "rpmsg-source" (streams on request) and
+ * "rpmsg-stamp" (an echo that carries the remote's clock): stream.h.
  * Used by tests and benchmarks. Sample firmware.
  */
 #include <stdint.h>
@@ -19,12 +20,13 @@
 AMP_FW_RSC_TABLE_RPMSG_TRACE(resource_table, NUM_VRING, AMP_FW_TRACE_DA, AMP_FW_TRACE_LEN);
 
 AMP_FW_RPMSG_DEVICE(rdev, NUM_VRING, 8);
-static struct rpmsg_remote_ept ept, sink, source;
+static struct rpmsg_remote_ept ept, sink, source, stamp;
 static uint32_t echoed, sunk;
 static struct echo_source_req pending; /* the stream to send from the main loop */
 static uint32_t pending_dst;
 static uint8_t stream_buf[512];
 static uint8_t sink_buf[512]; /* where the sink reads each message to */
+static uint8_t stamp_buf[512];
 
 static void echo_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, uint32_t src,
 		    void *priv)
@@ -49,6 +51,22 @@ static void sink_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, ui
 	}
 	amp_fw_rpmsg_send(e, src, &sunk, sizeof(sunk));
 	sunk = 0;
+}
+
+static void stamp_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, uint32_t src,
+		     void *priv)
+{
+	struct echo_stamp t = {.rx_ns = amp_fw_now_ns()};
+
+	(void)priv;
+	if (len < sizeof(t) || len > sizeof(stamp_buf)) {
+		amp_fw_rpmsg_send(e, src, data, len);
+		return;
+	}
+	__builtin_memcpy(stamp_buf, data, len);
+	t.tx_ns = amp_fw_now_ns();
+	__builtin_memcpy(stamp_buf, &t, sizeof(t));
+	amp_fw_rpmsg_send(e, src, stamp_buf, len);
 }
 
 static void source_cb(struct rpmsg_remote_ept *e, const void *data, size_t len, uint32_t src,
@@ -89,6 +107,7 @@ static const struct {
 	{&ept, "rpmsg-echo", ECHO_ADDR, echo_cb},
 	{&sink, "rpmsg-sink", ECHO_SINK_ADDR, sink_cb},
 	{&source, "rpmsg-source", ECHO_SOURCE_ADDR, source_cb},
+	{&stamp, "rpmsg-stamp", ECHO_STAMP_ADDR, stamp_cb},
 };
 
 int main(void)
@@ -100,7 +119,7 @@ int main(void)
 		return 1;
 	for (;;) {
 		/* The echo first: tests wait for its channel and nothing else. */
-		while (rpmsg_remote_poll(&rdev) >= 0 && created < 3 &&
+		while (rpmsg_remote_poll(&rdev) >= 0 && created < sizeof(epts) / sizeof(epts[0]) &&
 		       rpmsg_remote_create_ept(&rdev, epts[created].ept, epts[created].name,
 					       epts[created].addr, epts[created].cb, 0) == 0) {
 			amp_fw_printf("announced %s at 0x%x\n", epts[created].name,

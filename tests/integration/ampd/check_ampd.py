@@ -237,12 +237,12 @@ if "protocol AMP1" not in ctl("version").stdout:
 # --- life cycle, channels, trace -------------------------------------------------------------
 ctl("start", "sim1")
 watch.wait("state", "proc=sim1", "state=running")
-for name in ("rpmsg-echo", "rpmsg-sink", "rpmsg-source"):
+for name in ("rpmsg-echo", "rpmsg-sink", "rpmsg-source", "rpmsg-stamp"):
     watch.wait("channel-up", "proc=sim1", f"name={name}")
 ctl("start", "sim1", code=1)  # already started: refused, said why
 chans = jctl("channels", "sim1")["channels"]
 if {c["name"]: c["dst"] for c in chans} != {"rpmsg-echo": 0x401, "rpmsg-sink": 0x402,
-                                             "rpmsg-source": 0x404}:
+                                             "rpmsg-stamp": 0x403, "rpmsg-source": 0x404}:
     fail(f"channels of sim1: {chans}")
 if "rpmsg-echo firmware: booting" not in ctl("trace", "sim1").stdout:
     fail("trace of sim1")
