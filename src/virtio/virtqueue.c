@@ -169,6 +169,28 @@ static inline void vq_put_desc(struct virtqueue *vq, uint16_t i, uint64_t addr, 
 	VQ_PUT(st->shadow.drv.next, &d->next, next, vq_write16);
 }
 
+/* Account the chain at @head (its descriptors written and unlinked from the free list) as in
+ * flight with @token, and put it in the next avail entry (published later). */
+static inline void vq_post_head(struct virtqueue *vq, uint16_t head, uint16_t ndescs,
+				uint32_t in_len, uint32_t total, void *token)
+{
+	vq->num_free = (uint16_t)(vq->num_free - ndescs);
+	vq->state[head].token = token;
+	vq->state[head].in_len = in_len;
+	vq->state[head].total = total;
+	vq->state[head].ndescs = ndescs;
+	vq->in_flight++;
+
+	VQ_PUT(vq->state[vq->avail_idx & vq->mask].shadow.drv.avail,
+	       &vq->vr.avail->ring[vq->avail_idx & vq->mask], head, vq_write16);
+	vq->avail_idx++;
+
+	/* The event-index rule works on 16-bit distances: decide before they can wrap (the kick
+	 * decision publishes what is pending first). */
+	if (AMP_UNLIKELY(++vq->num_added == 0xffff))
+		virtqueue_kick(vq);
+}
+
 static int vq_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsigned int out_num,
 		      unsigned int in_num, void *token)
 {
@@ -202,21 +224,26 @@ static int vq_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsig
 		idx = vq->state[idx].next;
 	}
 	vq->free_head = vq->state[prev].next;
-	vq->num_free = (uint16_t)(vq->num_free - total);
-	vq->state[head].token = token;
-	vq->state[head].in_len = in_len;
-	vq->state[head].total = all_len;
-	vq->state[head].ndescs = (uint16_t)total;
-	vq->in_flight++;
+	vq_post_head(vq, head, (uint16_t)total, in_len, all_len, token);
+	return 0;
+}
 
-	VQ_PUT(vq->state[vq->avail_idx & vq->mask].shadow.drv.avail,
-	       &vq->vr.avail->ring[vq->avail_idx & vq->mask], head, vq_write16);
-	vq->avail_idx++;
+/* The one-descriptor case of vq_add_sgs() (every rpmsg buffer): the same checks and stores,
+ * without the loops over a scatter list. */
+static int vq_add_one(struct virtqueue *vq, uint64_t addr, uint32_t len, uint16_t flags,
+		      void *token)
+{
+	uint16_t head = vq->free_head;
 
-	/* The event-index rule works on 16-bit distances: decide before they can wrap (the kick
-	 * decision publishes what is pending first). */
-	if (AMP_UNLIKELY(++vq->num_added == 0xffff))
-		virtqueue_kick(vq);
+	if (vq->role != VIRTQUEUE_DRIVER || !token)
+		return -AMP_EINVAL;
+	if (vq_is_broken(vq))
+		return -AMP_EIO;
+	if (!vq->num_free)
+		return -AMP_ENOSPC;
+	vq_put_desc(vq, head, addr, len, flags, vq->state[head].next);
+	vq->free_head = vq->state[head].next;
+	vq_post_head(vq, head, 1, flags & VRING_DESC_F_WRITE ? len : 0, len, token);
 	return 0;
 }
 
@@ -246,23 +273,25 @@ int virtqueue_add_sgs(struct virtqueue *vq, const struct virtqueue_sg *sg, unsig
 
 int virtqueue_add_outbuf(struct virtqueue *vq, uint64_t addr, uint32_t len, void *token)
 {
-	struct virtqueue_sg sg = {.addr = addr, .len = len};
+	int ret = vq_add_one(vq, addr, len, 0, token);
 
-	return virtqueue_add_sgs(vq, &sg, 1, 0, token);
+	if (!ret)
+		virtqueue_publish_avail(vq);
+	return ret;
 }
 
 int virtqueue_add_inbuf(struct virtqueue *vq, uint64_t addr, uint32_t len, void *token)
 {
-	struct virtqueue_sg sg = {.addr = addr, .len = len};
+	int ret = vq_add_one(vq, addr, len, VRING_DESC_F_WRITE, token);
 
-	return virtqueue_add_sgs(vq, &sg, 0, 1, token);
+	if (!ret)
+		virtqueue_publish_avail(vq);
+	return ret;
 }
 
 int virtqueue_add_inbuf_deferred(struct virtqueue *vq, uint64_t addr, uint32_t len, void *token)
 {
-	struct virtqueue_sg sg = {.addr = addr, .len = len};
-
-	return vq_add_sgs(vq, &sg, 0, 1, token);
+	return vq_add_one(vq, addr, len, VRING_DESC_F_WRITE, token);
 }
 
 /* Return the chain at @head to the free list, following our private links only. */
