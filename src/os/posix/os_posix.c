@@ -2,13 +2,17 @@
 /* POSIX implementation of src/os/os.h. Host layer. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <amp/compiler.h>
 
 #include "os/os.h"
 
@@ -21,92 +25,193 @@ static void amp_os_check(int err, const char *what)
 	}
 }
 
+/*
+ * The lock is Drepper's third mutex ("Futexes Are Tricky"): the word says free, held, or held
+ * with a sleeper possible; only an unlock that finds the last wakes anyone. A thread that finds
+ * it held spins briefly first: holders keep it for a buffer copy at most, and sleeping costs
+ * two system calls.
+ */
+#define AMP_MUTEX_SPINS 64
+
+#if defined(__SANITIZE_THREAD__)
+#define AMP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define AMP_TSAN 1
+#endif
+#endif
+
+#ifdef AMP_TSAN
+/* Tell ThreadSanitizer these are locks, so that it checks lock order and reports holders. */
+#include <sanitizer/tsan_interface.h>
+#define TSAN_MUTEX(call) call
+#else
+#define TSAN_MUTEX(call) ((void)0)
+#endif
+
+static long amp_futex(uint32_t *word, int op, uint32_t val, const struct timespec *abs_time)
+{
+	/* FUTEX_WAIT_BITSET takes an absolute time on CLOCK_MONOTONIC, as our deadlines are. */
+	return syscall(SYS_futex, word, op | FUTEX_PRIVATE_FLAG, val, abs_time, NULL,
+		       FUTEX_BITSET_MATCH_ANY);
+}
+
+#ifndef NDEBUG
+static int32_t amp_self_tid(void)
+{
+	static __thread int32_t tid;
+
+	if (!tid)
+		tid = (int32_t)syscall(SYS_gettid);
+	return tid;
+}
+
+static void amp_os_misuse(const char *what)
+{
+	fprintf(stderr, "amp: %s\n", what);
+	abort();
+}
+#endif
+
 void amp_mutex_init(struct amp_mutex *m)
 {
-	pthread_mutexattr_t a;
-
-	amp_os_check(pthread_mutexattr_init(&a), "pthread_mutexattr_init");
-#ifndef NDEBUG
-	/* Debug builds catch unlocks by the wrong thread and self-deadlocks. */
-	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
-#endif
-	amp_os_check(pthread_mutex_init(&m->m, &a), "pthread_mutex_init");
-	pthread_mutexattr_destroy(&a);
+	m->state = 0;
+	m->owner = 0;
+	TSAN_MUTEX(__tsan_mutex_create(m, 0));
 }
 
 void amp_mutex_destroy(struct amp_mutex *m)
 {
-	pthread_mutex_destroy(&m->m);
+	TSAN_MUTEX(__tsan_mutex_destroy(m, 0));
+	(void)m;
+}
+
+static void amp_mutex_wait(struct amp_mutex *m)
+{
+	uint32_t c;
+	unsigned int i;
+
+	for (i = 0; i < AMP_MUTEX_SPINS; i++) {
+		AMP_CPU_RELAX();
+		c = 0;
+		if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) == 0 &&
+		    __atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+	}
+	/* Marked 2 from here on: whoever unlocks next wakes a sleeper, maybe us. */
+	while (__atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE) != 0)
+		amp_futex(&m->state, FUTEX_WAIT_BITSET, 2, NULL);
 }
 
 void amp_mutex_lock(struct amp_mutex *m)
 {
-	amp_os_check(pthread_mutex_lock(&m->m), "pthread_mutex_lock");
+	uint32_t c = 0;
+
+	TSAN_MUTEX(__tsan_mutex_pre_lock(m, 0));
+#ifndef NDEBUG
+	if (__atomic_load_n(&m->owner, __ATOMIC_RELAXED) == amp_self_tid())
+		amp_os_misuse("a thread locked a mutex it holds");
+#endif
+	if (!__atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		amp_mutex_wait(m);
+#ifndef NDEBUG
+	__atomic_store_n(&m->owner, amp_self_tid(), __ATOMIC_RELAXED);
+#endif
+	TSAN_MUTEX(__tsan_mutex_post_lock(m, 0, 0));
 }
 
 bool amp_mutex_trylock(struct amp_mutex *m)
 {
-	int err = pthread_mutex_trylock(&m->m);
+	uint32_t c = 0;
+	bool taken;
 
-	/* An error-checking mutex its caller holds says EBUSY too (not EDEADLK, as lock does). */
-	if (err == EBUSY)
-		return false;
-	amp_os_check(err, "pthread_mutex_trylock");
-	return true;
+	TSAN_MUTEX(__tsan_mutex_pre_lock(m, __tsan_mutex_try_lock));
+	taken = __atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED);
+#ifndef NDEBUG
+	if (taken)
+		__atomic_store_n(&m->owner, amp_self_tid(), __ATOMIC_RELAXED);
+#endif
+	TSAN_MUTEX(__tsan_mutex_post_lock(
+		m, taken ? __tsan_mutex_try_lock : __tsan_mutex_try_lock_failed, 0));
+	return taken;
 }
 
 void amp_mutex_unlock(struct amp_mutex *m)
 {
-	amp_os_check(pthread_mutex_unlock(&m->m), "pthread_mutex_unlock");
+	TSAN_MUTEX(__tsan_mutex_pre_unlock(m, 0));
+#ifndef NDEBUG
+	if (__atomic_load_n(&m->owner, __ATOMIC_RELAXED) != amp_self_tid())
+		amp_os_misuse("a thread unlocked a mutex it does not hold");
+	__atomic_store_n(&m->owner, 0, __ATOMIC_RELAXED);
+#endif
+	if (__atomic_exchange_n(&m->state, 0, __ATOMIC_RELEASE) == 2)
+		amp_futex(&m->state, FUTEX_WAKE, 1, NULL);
+	TSAN_MUTEX(__tsan_mutex_post_unlock(m, 0));
 }
 
 void amp_cond_init(struct amp_cond *c)
 {
-	pthread_condattr_t a;
-
-	amp_os_check(pthread_condattr_init(&a), "pthread_condattr_init");
-	/* Deadlines are on the monotonic clock: a wall-clock step must not stretch a wait. */
-	amp_os_check(pthread_condattr_setclock(&a, CLOCK_MONOTONIC), "pthread_condattr_setclock");
-	amp_os_check(pthread_cond_init(&c->c, &a), "pthread_cond_init");
-	pthread_condattr_destroy(&a);
+	c->seq = 0;
+	c->waiters = 0;
 }
 
 void amp_cond_destroy(struct amp_cond *c)
 {
-	pthread_cond_destroy(&c->c);
+	(void)c;
+}
+
+/*
+ * The waiter reads the sequence while it holds the mutex, so a signal that comes after it let go
+ * has moved it and the futex wait returns at once. The waiter count and the sequence are a
+ * Dekker pair (both sequentially consistent): a signaller either sees the waiter, or the waiter
+ * sees its move.
+ */
+int amp_cond_wait_until(struct amp_cond *c, struct amp_mutex *m, uint64_t deadline_ns)
+{
+	struct timespec ts, *abs_time = NULL;
+	uint32_t seq;
+	long r;
+
+	if (deadline_ns != UINT64_MAX) {
+		ts.tv_sec = (time_t)(deadline_ns / AMP_NSEC_PER_SEC);
+		ts.tv_nsec = (long)(deadline_ns % AMP_NSEC_PER_SEC);
+		abs_time = &ts;
+	}
+	__atomic_fetch_add(&c->waiters, 1, __ATOMIC_SEQ_CST);
+	seq = __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST);
+	amp_mutex_unlock(m);
+	r = amp_futex(&c->seq, FUTEX_WAIT_BITSET, seq, abs_time);
+	r = r ? errno : 0;
+	__atomic_fetch_sub(&c->waiters, 1, __ATOMIC_RELAXED);
+	amp_mutex_lock(m);
+	if (r && r != ETIMEDOUT && r != EAGAIN && r != EINTR)
+		amp_os_check((int)r, "futex wait");
+	return r == ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 
 void amp_cond_wait(struct amp_cond *c, struct amp_mutex *m)
 {
-	amp_os_check(pthread_cond_wait(&c->c, &m->m), "pthread_cond_wait");
+	amp_cond_wait_until(c, m, UINT64_MAX);
 }
 
-int amp_cond_wait_until(struct amp_cond *c, struct amp_mutex *m, uint64_t deadline_ns)
+static void amp_cond_wake(struct amp_cond *c, uint32_t n)
 {
-	struct timespec ts;
-	int err;
-
-	if (deadline_ns == UINT64_MAX) {
-		amp_cond_wait(c, m);
-		return 0;
-	}
-	ts.tv_sec = (time_t)(deadline_ns / AMP_NSEC_PER_SEC);
-	ts.tv_nsec = (long)(deadline_ns % AMP_NSEC_PER_SEC);
-	err = pthread_cond_timedwait(&c->c, &m->m, &ts);
-	if (err == ETIMEDOUT)
-		return -ETIMEDOUT;
-	amp_os_check(err, "pthread_cond_timedwait");
-	return 0;
+	__atomic_fetch_add(&c->seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->waiters, __ATOMIC_SEQ_CST))
+		amp_futex(&c->seq, FUTEX_WAKE, n, NULL);
 }
 
 void amp_cond_signal(struct amp_cond *c)
 {
-	pthread_cond_signal(&c->c);
+	amp_cond_wake(c, 1);
 }
 
 void amp_cond_broadcast(struct amp_cond *c)
 {
-	pthread_cond_broadcast(&c->c);
+	amp_cond_wake(c, INT32_MAX);
 }
 
 uint64_t amp_now_ns(void)
