@@ -5,9 +5,10 @@
  * (only its doorbells and the clock), and jumps to the firmware's entry with the services table.
  * Started by the sim platform with the fds of sim_ctrl.h; ends when the host process does.
  * Usage: amp-sim-core RAM_DA RAM_LEN POOL_DA POOL_LEN ENTRY TABLE_DA mailbox|poll TICK_MS CPU
- * (numbers in any C base; CPU -1: not pinned). TICK_MS, when not 0, is a timer: wait_irq returns at least that
- * often, as an idle core's timer interrupt would wake it, so that its main loop pets the
- * watchdog while it has nothing to do (only a firmware stuck in its own code stops petting).
+ * (numbers in any C base; CPU -1: not pinned). TICK_MS, when not 0, is a timer: wait_irq
+ * returns at least that often, as an idle core's timer interrupt would wake it, so that its
+ * main loop pets the watchdog while it has nothing to do (only a firmware stuck in its own code
+ * stops petting).
  * wait_irq_timeout is the one-shot timer a firmware arms itself (for a status byte the host
  * may change without a kick).
  * Sim platform; built without sanitizers (the firmware it runs makes no system calls of its own).
@@ -20,7 +21,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <sched.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include <amp/compiler.h>
 
 #include "amp-fw/sim_services.h"
+#include "os/os.h"
 #include "platform/sim/sim_ctrl.h"
 
 /* The fault handler's own stack: the firmware's may be what broke. */
@@ -269,14 +271,11 @@ int main(int argc, char **argv)
 	 * so nothing runs in between to do it. */
 	{
 		long cpu = strtol(argv[9], NULL, 0);
-		cpu_set_t set;
+		int err = cpu < INT_MAX ? amp_pin_cpu((int)cpu) : -EINVAL;
 
-		CPU_ZERO(&set);
-		if (cpu >= 0 && cpu < CPU_SETSIZE && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-			CPU_SET((int)cpu, &set);
-			if (sched_setaffinity(0, sizeof(set), &set))
-				perror("amp-sim-core: pinning (not pinned)");
-		}
+		if (err)
+			fprintf(stderr, "amp-sim-core: pinning to CPU %ld: %s (not pinned)\n", cpu,
+				strerror(-err));
 	}
 	polling = !strcmp(argv[7], SIM_CORE_POLL);
 	tick_ms = (unsigned int)strtoul(argv[8], NULL, 0);
