@@ -20,6 +20,12 @@ static void fw_kick(void *ctx, uint32_t notifyid)
 	amp_fw_kick(notifyid);
 }
 
+static uint64_t fw_now_ns(void *ctx)
+{
+	(void)ctx;
+	return amp_fw_now_ns();
+}
+
 static int vdev_is_rpmsg(const void *entry, const void *arg)
 {
 	(void)arg;
@@ -41,6 +47,8 @@ int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_st
 	cfg.da_to_va = fw_da_to_va;
 	/* Polled: the host neither kicks nor listens; watch the rings instead. */
 	cfg.kick = amp_fw_polled() ? 0 : fw_kick;
+	cfg.now_ns = fw_now_ns;
+	cfg.busy_poll_ns = AMP_FW_RPMSG_BUSY_POLL_NS;
 	cfg.state[0] = state0;
 	cfg.state[1] = state1;
 	cfg.state_num = state_num;

@@ -88,10 +88,19 @@ struct rpmsg_remote_ept {
  * @da_to_va:  map a whole device-address range to a pointer, or NULL (checked on every buffer)
  * @kick:      ring the host's doorbell with @notifyid; NULL for polling mode (no kicks, no
  *             notification arming: the firmware calls rpmsg_remote_poll() in a loop)
- * @ctx:       for @da_to_va and @kick
+ * @ctx:       for @da_to_va, @kick and @now_ns
  * @state:     two arrays of @state_num entries, for the two vrings
  * @state_num: their length: at least each vring's num
  * @slots:     endpoint table storage, @num_slots entries (a power of two; 3/4 usable)
+ * @now_ns:    any monotonic clock in nanoseconds, for @busy_poll_ns; may be NULL when that is 0
+ * @busy_poll_ns: with @kick, after rpmsg_remote_poll() delivered two messages or more in one
+ *             call (the host is streaming), look at the receive ring for up to this long
+ *             before asking the host for a kick and returning. A host that sends again within
+ *             that time need not kick, and we need not sleep and wake: the cost of an interrupt
+ *             is saved per message of a stream, at the price of this much spinning when the
+ *             stream ends. A single message (a request, an echo) never spins. 0: never, as
+ *             Linux's vhost without busyloop_timeout; keep it well under a round trip through
+ *             the doorbells, or an exchange of requests could keep the core spinning.
  */
 struct rpmsg_remote_config {
 	struct fw_rsc_vdev *vdev;
@@ -103,6 +112,8 @@ struct rpmsg_remote_config {
 	unsigned int state_num;
 	struct rpmsg_ept_slot *slots;
 	unsigned int num_slots;
+	uint64_t (*now_ns)(void *ctx);
+	uint32_t busy_poll_ns;
 };
 
 /**
@@ -114,10 +125,13 @@ struct rpmsg_remote_config {
  * @ns_bad:    malformed ones (wrong size, empty or unterminated name), dropped
  * @tx_msgs:   messages sent
  * @tx_no_buf: sends that found no host buffer (-ENOMEM)
+ * @busy_polls: busy polls (@busy_poll_ns) that found a message: interrupts the host was spared
+ * @busy_poll_misses: busy polls that found none in time (then the host was asked to kick)
  */
 struct rpmsg_remote_stats {
 	uint32_t rx_msgs, rx_bad, rx_no_ept, tx_msgs, tx_no_buf;
 	uint32_t ns_msgs, ns_bad;
+	uint32_t busy_polls, busy_poll_misses;
 };
 
 /* The device, in the firmware's storage; fields are private. */
@@ -140,7 +154,8 @@ struct rpmsg_remote_device {
 /**
  * rpmsg_remote_init() - set up @rdev (storage the firmware owns) from @cfg (copied)
  * Context: firmware. Return: 0; -EINVAL (no vdev, slots not a power of two, @cfg->features
- * outside RPMSG_REMOTE_FEATURES or not what the vdev's dfeatures offer of them).
+ * outside RPMSG_REMOTE_FEATURES or not what the vdev's dfeatures offer of them, @busy_poll_ns
+ * without @now_ns).
  */
 AMP_API int rpmsg_remote_init(struct rpmsg_remote_device *rdev,
 			      const struct rpmsg_remote_config *cfg);
@@ -198,7 +213,9 @@ AMP_API void rpmsg_remote_flush(struct rpmsg_remote_device *rdev);
  * and its buffer returned (with a kick, which a Linux host blocked on sending waits for).
  * Returned buffers are published in batches (used->idx moves once per 32 messages, and when the
  * ring is empty) and before any rpmsg_remote_send() says -ENOMEM, so that a callback that
- * waits for a host buffer never holds back buffers the host waits for.
+ * waits for a host buffer never holds back buffers the host waits for. With a kick, returns
+ * once the ring is empty and armed (the host kicks for the next message); after two messages or
+ * more it first looks for a next one for up to @busy_poll_ns.
  * Context: the firmware's loop, after an interrupt (or continuously in polling mode).
  * Return: messages delivered (>= 0); -EAGAIN before ready; -EIO when the ring is broken.
  */
@@ -262,6 +279,13 @@ AMP_API bool rpmsg_remote_tx_available(const struct rpmsg_remote_device *rdev);
  * taken yet. As rpmsg_remote_tx_available(), for the receive ring.
  */
 AMP_API bool rpmsg_remote_rx_pending(const struct rpmsg_remote_device *rdev);
+
+/**
+ * rpmsg_remote_set_busy_poll() - change @busy_poll_ns of the config (0: never busy poll).
+ * Context: firmware, outside rpmsg_remote_poll(). Return: 0; -EINVAL for a non-zero time on a
+ * device set up without a clock (@now_ns).
+ */
+AMP_API int rpmsg_remote_set_busy_poll(struct rpmsg_remote_device *rdev, uint32_t busy_poll_ns);
 
 /** rpmsg_remote_get_stats() - the counters. */
 AMP_API void rpmsg_remote_get_stats(const struct rpmsg_remote_device *rdev,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* rpmsg on the remote (virtio device side) for firmware. Portable: no OS, no allocation. */
+#include <amp/compiler.h>
 #include <amp/errno.h>
 #include <amp/rpmsg_remote.h>
 #include <amp/wire/byteorder.h>
@@ -27,8 +28,9 @@ static void remote_vq_notify(struct virtqueue *vq)
 
 int rpmsg_remote_init(struct rpmsg_remote_device *rdev, const struct rpmsg_remote_config *cfg)
 {
-	if (!rdev || !cfg || !cfg->vdev || !cfg->da_to_va || !cfg->state[0] ||
-	    !cfg->state[1] || !cfg->slots || !amp_is_pow2(cfg->num_slots) || cfg->num_slots < 4)
+	if (!rdev || !cfg || !cfg->vdev || !cfg->da_to_va || !cfg->state[0] || !cfg->state[1] ||
+	    !cfg->slots || !amp_is_pow2(cfg->num_slots) || cfg->num_slots < 4 ||
+	    (cfg->busy_poll_ns && !cfg->now_ns))
 		return -AMP_EINVAL;
 	/* What the table offers is what the host may accept: code that would not honour an
 	 * accepted feature (or would use one the table never offered) is refused here, not found
@@ -299,6 +301,34 @@ static void remote_deliver(struct rpmsg_remote_device *rdev, const struct virtqu
 	ept->cb(ept, msg.data, msg.len, msg.src, ept->priv);
 }
 
+/*
+ * After a burst, before the host is asked to kick: look at the receive ring for up to
+ * busy_poll_ns (the clock is read every 32 looks; and never more looks than nanoseconds, in
+ * case a clock stands still). A streaming host posts again within a message's time, and then
+ * neither side pays for a doorbell. What we consumed is published first: a host that waits
+ * for those buffers must not wait for our spin (the caller kicked).
+ */
+static bool remote_rx_busy_poll(struct rpmsg_remote_device *rdev)
+{
+	uint32_t looks = 0;
+	uint64_t end = 0, now;
+
+	while (!virtqueue_has_work(&rdev->rxq)) {
+		AMP_CPU_RELAX();
+		if (++looks & 31)
+			continue;
+		now = rdev->cfg.now_ns(rdev->cfg.ctx);
+		if (!end) {
+			end = now + rdev->cfg.busy_poll_ns;
+		} else if (now >= end || looks >= rdev->cfg.busy_poll_ns) {
+			rdev->stats.busy_poll_misses++;
+			return false;
+		}
+	}
+	rdev->stats.busy_polls++;
+	return true;
+}
+
 /* Returned receive buffers are published in batches of up to this many: used->idx, a line the
  * host reads, moves once per batch, and at the latest when the ring is empty. */
 #define REMOTE_RX_BATCH 32
@@ -309,6 +339,7 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 	uint16_t head;
 	int n, delivered = 0, unpublished = 0;
 	int ret = rpmsg_remote_ready(rdev);
+	bool quiet = false;
 
 	if (ret)
 		return ret;
@@ -322,11 +353,23 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 				break;
 			}
 			/* Return what we consumed with a kick (a blocked Linux sender waits for
-			 * it), then re-arm and look again. */
+			 * it). In a stream the next message is likely on its way: look for it a
+			 * while first. Then re-arm and look again. */
 			virtqueue_kick(&rdev->rxq);
+			unpublished = 0;
+			if (delivered >= 2 && rdev->cfg.busy_poll_ns && remote_rx_busy_poll(rdev))
+				continue;
 			if (virtqueue_enable_cb(&rdev->rxq))
 				break;
+			quiet = false;
 			continue;
+		}
+		/* Draining: what the host posts meanwhile needs no kick. With ring flags it would
+		 * kick for every message until we re-arm (with EVENT_IDX this writes nothing: the
+		 * event we armed at is passed once). */
+		if (!quiet && rdev->cfg.kick) {
+			virtqueue_disable_cb(&rdev->rxq);
+			quiet = true;
 		}
 		if (n == 1)
 			remote_deliver(rdev, &b);
@@ -375,6 +418,14 @@ bool rpmsg_remote_tx_available(const struct rpmsg_remote_device *rdev)
 bool rpmsg_remote_rx_pending(const struct rpmsg_remote_device *rdev)
 {
 	return rdev->ready && virtqueue_has_work(&rdev->rxq);
+}
+
+int rpmsg_remote_set_busy_poll(struct rpmsg_remote_device *rdev, uint32_t busy_poll_ns)
+{
+	if (busy_poll_ns && !rdev->cfg.now_ns)
+		return -AMP_EINVAL;
+	rdev->cfg.busy_poll_ns = busy_poll_ns;
+	return 0;
 }
 
 void rpmsg_remote_get_stats(const struct rpmsg_remote_device *rdev,

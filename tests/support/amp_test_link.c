@@ -116,7 +116,21 @@ static void *host_main(void *arg)
 	return NULL;
 }
 
+static uint64_t remote_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void amp_link_init(struct amp_link *l, uint32_t features)
+{
+	amp_link_init_busy(l, features, 0);
+}
+
+void amp_link_init_busy(struct amp_link *l, uint32_t features, uint32_t busy_poll_ns)
 {
 	struct rpmsg_virtio_config cfg = {0};
 	struct rpmsg_remote_config rcfg = {0};
@@ -147,6 +161,8 @@ void amp_link_init(struct amp_link *l, uint32_t features)
 	rcfg.state_num = LINK_VRING_NUM;
 	rcfg.slots = l->slots;
 	rcfg.num_slots = 64;
+	rcfg.now_ns = remote_now_ns;
+	rcfg.busy_poll_ns = busy_poll_ns;
 	assert_int_equal(rpmsg_remote_init(&l->rdev, &rcfg), 0);
 	assert_int_equal(rpmsg_remote_ready(&l->rdev), -AMP_EAGAIN);
 

@@ -51,6 +51,8 @@ struct amp_link {
 
 /* Set up both sides; the host posts its buffers and says DRIVER_OK. */
 void amp_link_init(struct amp_link *l, uint32_t features);
+/* ... with the remote busy polling for @busy_poll_ns after a burst (rpmsg_remote_config). */
+void amp_link_init_busy(struct amp_link *l, uint32_t features, uint32_t busy_poll_ns);
 /* Stop both threads and remove the host side, as a processor stop would (once; later calls
  * do nothing). */
 void amp_link_fini(struct amp_link *l);

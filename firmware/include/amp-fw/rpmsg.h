@@ -6,9 +6,21 @@
 #include <amp/rpmsg_remote.h>
 
 /*
+ * How long the firmware looks for the next message of a stream before it asks the host for a
+ * kick and sleeps (rpmsg_remote_config.busy_poll_ns; only after a poll that found two messages
+ * or more, so single requests never spin). 2 us covers a streaming host's gap between messages
+ * many times over and stays under the cheapest doorbell round trip (two wake-ups). A firmware
+ * changes it with rpmsg_remote_set_busy_poll() after its device is set up (0: never spin).
+ */
+#ifndef AMP_FW_RPMSG_BUSY_POLL_NS
+#define AMP_FW_RPMSG_BUSY_POLL_NS 2000u
+#endif
+
+/*
  * Find the rpmsg vdev in the loaded resource table (where the host put it) and set up @rdev with
- * @state (two arrays of @state_num) and @slots (@num_slots, a power of two), kicks through the HAL.
- * Returns 0, or a negative error when there is no rpmsg vdev.
+ * @state (two arrays of @state_num) and @slots (@num_slots, a power of two), kicks through the HAL,
+ * and AMP_FW_RPMSG_BUSY_POLL_NS on the HAL's clock. Returns 0, or a negative error when there
+ * is no rpmsg vdev.
  */
 int amp_fw_rpmsg_init(struct rpmsg_remote_device *rdev, struct virtqueue_desc_state *state0,
 		      struct virtqueue_desc_state *state1, unsigned int state_num,

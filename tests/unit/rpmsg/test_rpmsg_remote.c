@@ -53,6 +53,10 @@ static struct {
 	unsigned int echoed, echo_failed;
 	struct ns_seen ns[4];
 	unsigned int ns_calls;
+	/* The remote's clock for busy polling (remote_now_ns()). */
+	uint64_t clock, clock_step;
+	unsigned int clock_reads, post_at;
+	uint16_t used_at_post; /* vring 1's used->idx as the host saw it when it posted */
 } T;
 
 static void *remote_da_to_va(void *ctx, uint64_t da, size_t len)
@@ -91,13 +95,26 @@ static void ns_hook(struct rpmsg_remote_device *rdev, const char *name, uint32_t
 	T.ns_calls++;
 }
 
+/* Each read moves the clock on by clock_step; read number post_at (from 1) finds a message the
+ * host has just posted, as a streaming host would while the remote spins. */
+static uint64_t remote_now_ns(void *ctx)
+{
+	(void)ctx;
+	if (++T.clock_reads == T.post_at) {
+		T.used_at_post = T.host.vr[1].used->idx;
+		assert_int_equal(oah_send(&T.host, HOST_ADDR, ECHO_ADDR, "late", 4), 0);
+	}
+	return T.clock += T.clock_step;
+}
+
 /* A remote offering @offered (table and config alike) and the host double's rings; DRIVER_OK
- * not set yet. @kick false: the remote polls (no doorbell). */
-static void remote_up(uint32_t offered, bool kick)
+ * not set yet. @kick false: the remote polls (no doorbell). @busy_ns: its busy poll. */
+static void remote_up_busy(uint32_t offered, bool kick, uint32_t busy_ns)
 {
 	struct rpmsg_remote_config cfg = {0};
 
 	memset(&T, 0, sizeof(T));
+	T.clock_step = 100;
 	amp_test_arena_init(&T.mem, MEM_LEN);
 	T.vdev = (struct fw_rsc_vdev *)(void *)(T.mem.mem + VDEV_DA);
 	T.vdev->id = VIRTIO_ID_RPMSG;
@@ -113,8 +130,15 @@ static void remote_up(uint32_t offered, bool kick)
 	cfg.state_num = NUM;
 	cfg.slots = T.slots;
 	cfg.num_slots = 16;
+	cfg.now_ns = busy_ns ? remote_now_ns : NULL;
+	cfg.busy_poll_ns = busy_ns;
 	assert_int_equal(rpmsg_remote_init(&T.rdev, &cfg), 0);
 	oah_init(&T.host, T.mem.mem, MEM_LEN, T.vdev, &layout);
+}
+
+static void remote_up(uint32_t offered, bool kick)
+{
+	remote_up_busy(offered, kick, 0);
 }
 
 /* ... then DRIVER_OK, the echo endpoint, and its announcement read by the host. */
@@ -292,6 +316,11 @@ static void test_init_refuses_features_the_table_does_not_offer(void **state)
 	/* A bit that is not the remote's business (a device feature it does not know) is left
 	 * to whoever put it there. */
 	cfg.features = F_NS;
+	assert_int_equal(rpmsg_remote_init(&rdev, &cfg), 0);
+	/* A busy poll needs a clock to end it. */
+	cfg.busy_poll_ns = 1000;
+	assert_int_equal(rpmsg_remote_init(&rdev, &cfg), -AMP_EINVAL);
+	cfg.now_ns = remote_now_ns;
 	assert_int_equal(rpmsg_remote_init(&rdev, &cfg), 0);
 }
 
@@ -473,6 +502,118 @@ static void test_polled_sends_are_published_in_batches(void **state)
 	remote_down();
 }
 
+/* --- busy polling after a burst --------------------------------------------------------- */
+
+/* Two messages from the host, each with the kick a host whose rings use flags gives an armed
+ * remote; returns the host's kick count after them. */
+static unsigned int host_burst(void)
+{
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, ECHO_ADDR, "a", 1), 0);
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, ECHO_ADDR, "b", 1), 0);
+	return T.host.kicks[1];
+}
+
+static void test_busy_poll_takes_a_streams_next_message_without_a_kick(void **state)
+{
+	const struct vring_used *used;
+	unsigned int kicks;
+	uint16_t before;
+
+	(void)state;
+	remote_up_busy(F_NS, true, 2000);
+	echo_up();
+	used = T.host.vr[1].used;
+	before = used->idx;
+	kicks = host_burst();
+	T.post_at = 1;
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 3);
+	/* The burst's buffers were back before the spin: a host waiting for them does not wait
+	 * for us. */
+	assert_int_equal(T.used_at_post, (uint16_t)(before + 2));
+	/* Posted while we drained: no kick asked for, none given. */
+	assert_int_equal(T.host.kicks[1], kicks);
+	assert_int_equal(T.rdev.stats.busy_polls, 1);
+	/* After the third, another spin, which found nothing in time: then armed. */
+	assert_int_equal(T.rdev.stats.busy_poll_misses, 1);
+	assert_false(used->flags & VRING_USED_F_NO_NOTIFY);
+	assert_int_equal(used->idx, (uint16_t)(before + 3));
+	assert_int_equal(oah_poll(&T.host), 3);
+	assert_memory_equal(T.host.last_data, "late", 4);
+	/* Armed: the next message kicks. */
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, ECHO_ADDR, "c", 1), 0);
+	assert_int_equal(T.host.kicks[1], kicks + 1);
+	remote_down();
+}
+
+static void test_busy_poll_ends_in_time_when_the_stream_does(void **state)
+{
+	(void)state;
+	remote_up_busy(F_NS, true, 2000);
+	echo_up();
+	host_burst();
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 2);
+	assert_int_equal(T.rdev.stats.busy_polls, 0);
+	assert_int_equal(T.rdev.stats.busy_poll_misses, 1);
+	/* 2 us on a clock that moves 100 ns a read: the first read starts it, ~20 more end it. */
+	assert_true(T.clock_reads >= 2000 / 100);
+	assert_true(T.clock_reads <= 2000 / 100 + 2);
+	remote_down();
+}
+
+static void test_busy_poll_ends_on_a_clock_that_stands_still(void **state)
+{
+	(void)state;
+	remote_up_busy(F_NS, true, 2000);
+	T.clock_step = 0;
+	echo_up();
+	host_burst();
+	/* Bounded by its count of looks instead (one per nanosecond of the budget, at most). */
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 2);
+	assert_int_equal(T.rdev.stats.busy_poll_misses, 1);
+	assert_true(T.clock_reads <= 2000 / 32 + 1);
+	remote_down();
+}
+
+static void test_single_messages_never_busy_poll(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	remote_up_busy(F_NS, true, 2000);
+	echo_up();
+	for (i = 0; i < 3 * NUM; i++)
+		round_trip("one", 3);
+	assert_int_equal(T.clock_reads, 0);
+	assert_int_equal(T.rdev.stats.busy_polls + T.rdev.stats.busy_poll_misses, 0);
+	/* And each message still rang: the remote re-armed after every one. */
+	assert_int_equal(T.host.kicks[1], 3 * NUM);
+	remote_down();
+}
+
+static void test_busy_poll_is_turned_off_and_on(void **state)
+{
+	(void)state;
+	remote_up(F_NS, true);
+	/* Set up without a clock: no busy poll, for nothing would end it. */
+	assert_int_equal(rpmsg_remote_set_busy_poll(&T.rdev, 1000), -AMP_EINVAL);
+	assert_int_equal(rpmsg_remote_set_busy_poll(&T.rdev, 0), 0);
+	remote_down();
+
+	remote_up_busy(F_NS, true, 2000);
+	echo_up();
+	assert_int_equal(rpmsg_remote_set_busy_poll(&T.rdev, 0), 0);
+	host_burst();
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 2);
+	assert_int_equal(T.clock_reads, 0);
+	assert_int_equal(T.rdev.stats.busy_poll_misses, 0);
+	assert_int_equal(rpmsg_remote_set_busy_poll(&T.rdev, 500), 0);
+	host_burst();
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 2);
+	assert_int_equal(T.rdev.stats.busy_poll_misses, 1);
+	assert_true(T.clock_reads <= 500 / 100 + 2);
+	remote_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +630,11 @@ int main(void)
 		cmocka_unit_test(test_tx_wait_arm_asks_for_a_kick_and_looks_again),
 		cmocka_unit_test(test_polling_mode_watches_the_rings_instead),
 		cmocka_unit_test(test_polled_sends_are_published_in_batches),
+		cmocka_unit_test(test_busy_poll_takes_a_streams_next_message_without_a_kick),
+		cmocka_unit_test(test_busy_poll_ends_in_time_when_the_stream_does),
+		cmocka_unit_test(test_busy_poll_ends_on_a_clock_that_stands_still),
+		cmocka_unit_test(test_single_messages_never_busy_poll),
+		cmocka_unit_test(test_busy_poll_is_turned_off_and_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,11 @@
 /* --- the remote's side of the tests ------------------------------------------------------ */
 
 struct remote {
-	struct rpmsg_remote_ept ept, extra[8];
+	struct rpmsg_remote_ept ept, extra[8], sink;
 	int got;
+	int sunk;              /* messages the sink took (amp_link_bump()) */
+	uint32_t sink_next[2]; /* the sink's next expected sequence number per sender */
+	int sink_out_of_order; /* remote thread only */
 	char last[512];
 	size_t last_len;
 	uint32_t last_src;
@@ -106,12 +109,15 @@ static struct rpmsg_driver test_drv = {
 	.name = "test", .id_table = test_ids, .probe = drv_probe, .remove = drv_remove,
 	.callback = drv_cb};
 
-static int setup_features(uint32_t features)
+/* The remote busy polls for 20 us after a burst: long enough to meet a streaming sender here. */
+#define LINK_BUSY_POLL_NS 20000u
+
+static int setup_features(uint32_t busy_poll_ns, uint32_t features)
 {
 	memset(&R, 0, sizeof(R));
 	memset(&H, 0, sizeof(H));
 	amp_log_set_level(AMP_LOG_ERR);
-	amp_link_init(&L, features);
+	amp_link_init_busy(&L, features, busy_poll_ns);
 	assert_int_equal(register_rpmsg_driver(&test_drv), 0);
 	return 0;
 }
@@ -119,13 +125,25 @@ static int setup_features(uint32_t features)
 static int setup(void **state)
 {
 	(void)state;
-	return setup_features(NS_AND_EVENT_IDX);
+	return setup_features(0, NS_AND_EVENT_IDX);
 }
 
 static int setup_no_event_idx(void **state)
 {
 	(void)state;
-	return setup_features(1u << VIRTIO_RPMSG_F_NS);
+	return setup_features(0, 1u << VIRTIO_RPMSG_F_NS);
+}
+
+static int setup_busy(void **state)
+{
+	(void)state;
+	return setup_features(LINK_BUSY_POLL_NS, NS_AND_EVENT_IDX);
+}
+
+static int setup_busy_no_event_idx(void **state)
+{
+	(void)state;
+	return setup_features(LINK_BUSY_POLL_NS, 1u << VIRTIO_RPMSG_F_NS);
 }
 
 static int teardown(void **state)
@@ -821,6 +839,119 @@ static void test_messages_arrive_in_order(void **state)
 	test_drv.callback = drv_cb;
 }
 
+/* --- a remote that busy polls after bursts ------------------------------------------------ */
+
+#define ORDER_SINK_ADDR 0x402u
+
+/* Each message is {sender, sequence number}; the sink checks each sender's order. Runs in the
+ * remote's thread. */
+static void remote_order_sink_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len,
+				 uint32_t src, void *priv)
+{
+	uint32_t m[2];
+
+	(void)ept;
+	(void)src;
+	(void)priv;
+	if (len != sizeof(m)) {
+		R.sink_out_of_order++;
+		return;
+	}
+	memcpy(m, data, sizeof(m));
+	if (m[0] > 1 || m[1] != R.sink_next[m[0]])
+		R.sink_out_of_order++;
+	else
+		R.sink_next[m[0]]++;
+	amp_link_bump(&L, &R.sunk);
+}
+
+static int remote_order_sink_up(struct amp_link *l, void *arg)
+{
+	(void)arg;
+	return rpmsg_remote_create_ept(&l->rdev, &R.sink, "test-order-sink", ORDER_SINK_ADDR,
+				       remote_order_sink_cb, NULL);
+}
+
+static int remote_read_stats(struct amp_link *l, void *arg)
+{
+	rpmsg_remote_get_stats(&l->rdev, arg);
+	return 0;
+}
+
+static struct rpmsg_remote_stats remote_stats(void)
+{
+	struct rpmsg_remote_stats st;
+
+	amp_link_remote_call(&L, remote_read_stats, &st);
+	return st;
+}
+
+struct sink_sender {
+	uint32_t id, from, n;
+	int failed;
+};
+
+/* A host thread streaming to the sink without pause: sequence numbers from .. from + n - 1. */
+static void *sink_sender_main(void *arg)
+{
+	struct sink_sender *a = arg;
+	uint32_t m[2] = {a->id, a->from};
+
+	for (; m[1] < a->from + a->n; m[1]++)
+		if (rpmsg_sendto(H.ch, m, sizeof(m), ORDER_SINK_ADDR))
+			a->failed++;
+	return NULL;
+}
+
+/*
+ * A remote that looks for more before it re-arms must still re-arm in time: no message may
+ * wait for a kick that was not asked for. First bursts the remote finds whole (paused while
+ * the host posts), whose busy poll must end in a miss and an armed ring; then two host threads
+ * streaming at once, racing the remote's spins, misses and re-arms.
+ */
+static void test_busy_polling_remote_loses_no_wakeup(void **state)
+{
+	struct sink_sender snd[2];
+	struct rpmsg_remote_stats st, before;
+	pthread_t t[2];
+	uint32_t m[2] = {0, 0};
+	int b, k, total = 0;
+
+	(void)state;
+	bring_up_echo();
+	amp_link_remote_call(&L, remote_order_sink_up, NULL);
+	for (b = 0; b < 60; b++) {
+		before = remote_stats();
+		k = 2 + b % 23;
+		amp_link_pause_remote(&L, true);
+		for (; (int)m[1] < total + k; m[1]++)
+			assert_int_equal(rpmsg_sendto(H.ch, m, sizeof(m), ORDER_SINK_ADDR), 0);
+		amp_link_pause_remote(&L, false);
+		total += k;
+		assert_int_equal(amp_link_wait(&L, &R.sunk, total), 0);
+		st = remote_stats(); /* run by the remote's thread: its poll has returned */
+		assert_int_equal(st.busy_poll_misses, before.busy_poll_misses + 1);
+		assert_int_equal(st.busy_polls, before.busy_polls);
+		/* One message after the miss is taken: the ring was armed. */
+		assert_int_equal(rpmsg_sendto(H.ch, m, sizeof(m), ORDER_SINK_ADDR), 0);
+		m[1]++;
+		assert_int_equal(amp_link_wait(&L, &R.sunk, ++total), 0);
+	}
+	snd[0] = (struct sink_sender){0, m[1], 5000, 0};
+	snd[1] = (struct sink_sender){1, 0, 5000, 0};
+	for (k = 0; k < 2; k++)
+		assert_int_equal(pthread_create(&t[k], NULL, sink_sender_main, &snd[k]), 0);
+	for (k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	assert_int_equal(snd[0].failed + snd[1].failed, 0);
+	assert_int_equal(amp_link_wait(&L, &R.sunk, total + 10000), 0);
+	st = remote_stats();
+	assert_int_equal(R.sink_out_of_order, 0);
+	assert_int_equal(R.sink_next[0], m[1] + 5000);
+	assert_int_equal(R.sink_next[1], 5000);
+	assert_int_equal(st.rx_msgs, (uint32_t)total + 10000);
+}
+
 static void *held_data;
 
 static void hold_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
@@ -963,7 +1094,6 @@ static int remote_send_raw(struct amp_link *l, void *arg)
 	virtqueue_kick(&l->rdev.txq);
 	return ret;
 }
-
 
 /* Counters move in the host's notification thread: wait until a probe message, sent after
  * what the test did and so delivered after it in order, has reached the channel. */
@@ -1148,6 +1278,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_stuck_remote_holds_up_no_lookup_nor_other_device,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_arrive_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_polling_remote_loses_no_wakeup,
+						setup_busy, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_polling_remote_loses_no_wakeup,
+						setup_busy_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_copy_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroyed_endpoint_gives_every_buffer_back, setup,
 						teardown),
