@@ -211,9 +211,10 @@ AMP_API void rpmsg_remote_flush(struct rpmsg_remote_device *rdev);
 /**
  * rpmsg_remote_poll() - process what the host sent: each message is delivered to its endpoint
  * and its buffer returned (with a kick, which a Linux host blocked on sending waits for).
- * Returned buffers are published in batches (used->idx moves once per 32 messages, and when the
- * ring is empty) and before any rpmsg_remote_send() says -ENOMEM, so that a callback that
- * waits for a host buffer never holds back buffers the host waits for. With a kick, returns
+ * Returned buffers are published in batches (used->idx moves once per quarter ring, 32 messages
+ * at most, and when the ring is empty; with a kick, each batch kicks a host that asked) and
+ * before any rpmsg_remote_send() says -ENOMEM, so that a callback that waits for a host buffer
+ * never holds back buffers the host waits for. With a kick, returns
  * once the ring is empty and armed (the host kicks for the next message); after two messages or
  * more it first looks for a next one for up to @busy_poll_ns.
  * Context: the firmware's loop, after an interrupt (or continuously in polling mode).

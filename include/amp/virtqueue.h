@@ -299,7 +299,8 @@ AMP_API void virtqueue_publish_used(struct virtqueue *vq);
  * virtqueue_kick_prepare() - decide whether the other side wants to hear of what we published
  *
  * Driver role: the device's VRING_USED_F_NO_NOTIFY flag or, with EVENT_IDX, its avail_event.
- * Device role: the driver's VRING_AVAIL_F_NO_INTERRUPT flag or, with EVENT_IDX, its used_event.
+ * Device role: the driver's VRING_AVAIL_F_NO_INTERRUPT flag or, with EVENT_IDX, its used_event;
+ * and never when nothing was used since the last call.
  * A full fence orders our index store before the read of the other side's word.
  *
  * Context: the queue's lock holder. Never blocks.

@@ -329,20 +329,33 @@ static bool remote_rx_busy_poll(struct rpmsg_remote_device *rdev)
 	return true;
 }
 
-/* Returned receive buffers are published in batches of up to this many: used->idx, a line the
- * host reads, moves once per batch, and at the latest when the ring is empty. */
-#define REMOTE_RX_BATCH 32
+/*
+ * Returned receive buffers are published in batches of a quarter ring, 32 at most: used->idx, a
+ * line the host reads, moves once per batch, and at the latest when the ring is empty. With a
+ * doorbell each batch also kicks a host that waits for buffers (it asked): it wakes and posts
+ * more while we work through the rest, instead of finding out once we sleep.
+ */
+#define REMOTE_RX_BATCH_MAX 32u
+
+static unsigned int remote_rx_batch(const struct rpmsg_remote_device *rdev)
+{
+	unsigned int quarter = virtqueue_get_vring_size(&rdev->rxq) / 4;
+
+	return quarter < 1 ? 1 : quarter < REMOTE_RX_BATCH_MAX ? quarter : REMOTE_RX_BATCH_MAX;
+}
 
 int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 {
 	struct virtqueue_buf b;
 	uint16_t head;
-	int n, delivered = 0, unpublished = 0;
+	int n, delivered = 0;
+	unsigned int batch, unpublished = 0;
 	int ret = rpmsg_remote_ready(rdev);
 	bool quiet = false;
 
 	if (ret)
 		return ret;
+	batch = remote_rx_batch(rdev);
 	for (;;) {
 		n = virtqueue_get_avail_buf(&rdev->rxq, &b, 1, &head);
 		if (n == 0) {
@@ -381,8 +394,8 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 		 * never posts, goes back as 0. */
 		virtqueue_add_used_buf_deferred(&rdev->rxq, head, n == 1 ? b.len : 0);
 		delivered += n == 1;
-		if (++unpublished == REMOTE_RX_BATCH) {
-			virtqueue_publish_used(&rdev->rxq);
+		if (++unpublished == batch) {
+			remote_rx_flush(rdev);
 			unpublished = 0;
 		}
 	}

@@ -606,6 +606,10 @@ bool virtqueue_kick_prepare(struct virtqueue *vq)
 	if (vq->event_idx)
 		return !valid ||
 		       vring_need_event(vq_read16(vring_used_event(&vq->vr)), new_idx, old);
+	/* Nothing used since the last decision: nothing to tell (a driver that armed since then
+	 * looked at the used index after arming, and saw what there was). */
+	if (valid && new_idx == old)
+		return false;
 	return !(vq_read16(&vq->vr.avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 }
 

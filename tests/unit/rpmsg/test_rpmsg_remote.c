@@ -502,6 +502,39 @@ static void test_polled_sends_are_published_in_batches(void **state)
 	remote_down();
 }
 
+/* --- returning the host's buffers --------------------------------------------------------- */
+
+/* Twelve messages the remote finds at once (to an address nobody listens on: no replies). */
+static void host_dozen(void)
+{
+	int i;
+
+	for (i = 0; i < 12; i++)
+		assert_int_equal(oah_send(&T.host, HOST_ADDR, 0x999, "z", 1), 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 12);
+}
+
+static void test_a_host_waiting_for_buffers_hears_of_each_quarter_ring(void **state)
+{
+	unsigned int kicks;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	/* As OpenAMP's host: no interrupts for returned buffers, so none come. */
+	kicks = T.host.remote_kicks[1];
+	host_dozen();
+	assert_int_equal(T.host.remote_kicks[1], kicks);
+	oah_poll(&T.host);
+	/* A host out of buffers, waiting, as Linux's asks: one kick per quarter of the 16-entry
+	 * ring, so that it posts again while the remote works through the rest; and none more
+	 * when the ring is found empty with nothing left to return. */
+	T.host.vr[1].avail->flags = 0;
+	host_dozen();
+	assert_int_equal(T.host.remote_kicks[1], kicks + 12 / (NUM / 4));
+	remote_down();
+}
+
 /* --- busy polling after a burst --------------------------------------------------------- */
 
 /* Two messages from the host, each with the kick a host whose rings use flags gives an armed
@@ -630,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_tx_wait_arm_asks_for_a_kick_and_looks_again),
 		cmocka_unit_test(test_polling_mode_watches_the_rings_instead),
 		cmocka_unit_test(test_polled_sends_are_published_in_batches),
+		cmocka_unit_test(test_a_host_waiting_for_buffers_hears_of_each_quarter_ring),
 		cmocka_unit_test(test_busy_poll_takes_a_streams_next_message_without_a_kick),
 		cmocka_unit_test(test_busy_poll_ends_in_time_when_the_stream_does),
 		cmocka_unit_test(test_busy_poll_ends_on_a_clock_that_stands_still),
