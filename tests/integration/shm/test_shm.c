@@ -285,13 +285,21 @@ static void sweep(int i, int mtu)
 /* Send @msg on pair @i's channel; returns the replies counted before it. */
 static unsigned int tell(int i, const char *msg)
 {
+	struct rpmsg_channel *ch;
 	unsigned int before;
+	int ret;
 
-	/* Under the peer's lock: remove() clears the channel under it. */
+	/* The channel is taken under the peer's lock (remove() clears it under it), and held by a
+	 * reference, not the lock, while the send waits for a buffer: the buffer's return is
+	 * noticed by the notification thread, whose reply callback takes that lock. */
 	pthread_mutex_lock(&peers[i].lock);
 	before = peers[i].replies;
-	CHECK(peers[i].channel && rpmsg_send(peers[i].channel, msg, (int)strlen(msg)) == 0);
+	ch = peers[i].channel ? rpmsg_channel_get(peers[i].channel) : NULL;
 	pthread_mutex_unlock(&peers[i].lock);
+	CHECK(ch);
+	ret = rpmsg_send(ch, msg, (int)strlen(msg));
+	rpmsg_channel_put(ch);
+	CHECK(ret == 0);
 	return before;
 }
 
