@@ -156,6 +156,14 @@ AMP_API void shm_rproc_destroy(struct rproc *rproc);
  *            VIRTIO_RING_F_EVENT_IDX only to a host that has them, such as ours or Linux's)
  * @num_epts: endpoint slots, a power of two from 4 (3/4 of them usable); 0: 64
  */
+/*
+ * After a burst from the host the remote looks for the next message this long before it asks
+ * for a kick (rpmsg_remote_config.busy_poll_ns): a stream then costs the host no write to the
+ * socket per message. rpmsg_remote_set_busy_poll(shm_remote_device(r), ns) changes it; 0
+ * turns it off.
+ */
+#define SHM_REMOTE_BUSY_POLL_NS 2000u
+
 struct shm_remote_config {
 	struct shm_layout layout;
 	uint32_t features;

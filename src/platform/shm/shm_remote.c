@@ -47,6 +47,12 @@ static void *shm_remote_da_to_va(void *ctx, uint64_t da, size_t len)
 	return shm_map_da_to_va(&((struct shm_remote *)ctx)->map, da, len);
 }
 
+static uint64_t shm_remote_now_ns(void *ctx)
+{
+	(void)ctx;
+	return amp_now_ns();
+}
+
 static void shm_remote_kick(void *ctx, uint32_t notifyid)
 {
 	struct shm_remote *r = ctx;
@@ -98,6 +104,8 @@ int shm_remote_open(const struct shm_remote_config *cfg, struct shm_remote **out
 						  .features = features,
 						  .da_to_va = shm_remote_da_to_va,
 						  .kick = shm_remote_kick,
+						  .now_ns = shm_remote_now_ns,
+						  .busy_poll_ns = SHM_REMOTE_BUSY_POLL_NS,
 						  .ctx = r,
 						  .state = {r->state[0], r->state[1]},
 						  .state_num = r->layout.vring_num,

@@ -422,6 +422,25 @@ static pid_t host_peer(enum shm_server server, bool hold, int *out)
 	return pid;
 }
 
+/* Our remote busy polls after a host's burst by default (SHM_REMOTE_BUSY_POLL_NS), on a clock
+ * it was given: the time can be changed, and turned off. */
+static void check_remote_busy_poll(void)
+{
+	struct shm_remote_config cfg = {0};
+	struct rpmsg_remote_device *rdev;
+	struct shm_remote *remote;
+
+	cfg.layout.file = files[1];
+	cfg.layout.socket = sockets[1];
+	cfg.layout.server = SHM_SERVER_REMOTE;
+	CHECK(shm_remote_open(&cfg, &remote) == 0);
+	rdev = shm_remote_device(remote);
+	CHECK(rdev->cfg.busy_poll_ns == SHM_REMOTE_BUSY_POLL_NS && rdev->cfg.now_ns);
+	CHECK(rpmsg_remote_set_busy_poll(rdev, 0) == 0 && rdev->cfg.busy_poll_ns == 0);
+	CHECK(rpmsg_remote_set_busy_poll(rdev, 5000) == 0 && rdev->cfg.busy_poll_ns == 5000);
+	shm_remote_close(remote);
+}
+
 /* Our remote in this process against the sample host in another: every size, then the host's
  * detach ends the session. */
 static void scenario_remote_echo(enum shm_server server)
@@ -430,6 +449,7 @@ static void scenario_remote_echo(enum shm_server server)
 	int out;
 	pid_t pid;
 
+	check_remote_busy_poll();
 	remote_start(&r, server, 1);
 	pid = host_peer(server, false, &out);
 	CHECK(wait_child(pid, WAIT_MS) == 0);
