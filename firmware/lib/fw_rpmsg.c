@@ -90,10 +90,10 @@ void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev)
 {
 	int ready = rpmsg_remote_ready(rdev) == 0;
 
+	/* What the main loop sent since the last poll goes out before we wait. */
+	rpmsg_remote_flush(rdev);
 	/* Until the host set DRIVER_OK there are no rings to watch: look again soon. */
 	if (amp_fw_polled()) {
-		/* What the main loop sent since the last poll goes out before we spin. */
-		rpmsg_remote_flush(rdev);
 		if (ready)
 			fw_spin_on(rdev, rpmsg_remote_rx_pending);
 		/* Polled: nobody else looks at the clock for the timers. */
@@ -119,11 +119,23 @@ void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx)
 		rpmsg_remote_poll(rdev);
 }
 
-int amp_fw_rpmsg_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
+static int fw_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len,
+		   int (*send)(struct rpmsg_remote_ept *, uint32_t, const void *, size_t))
 {
 	int ret;
 
-	while ((ret = rpmsg_remote_send(ept, dst, data, len)) == -AMP_ENOMEM)
+	while ((ret = send(ept, dst, data, len)) == -AMP_ENOMEM)
 		amp_fw_rpmsg_wait_tx(ept->rdev, 1);
 	return ret;
+}
+
+int amp_fw_rpmsg_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
+{
+	return fw_send(ept, dst, data, len, rpmsg_remote_send);
+}
+
+int amp_fw_rpmsg_send_more(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data,
+			   size_t len)
+{
+	return fw_send(ept, dst, data, len, rpmsg_remote_send_more);
 }

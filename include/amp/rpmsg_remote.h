@@ -148,7 +148,7 @@ struct rpmsg_remote_device {
 	void *ns_priv;
 	struct rpmsg_ept_table epts;
 	struct rpmsg_remote_stats stats;
-	uint16_t tx_unpublished; /* polled sends not yet published */
+	uint16_t tx_unpublished; /* sends not yet published, or not yet decided on a kick for */
 };
 
 /**
@@ -203,8 +203,24 @@ AMP_API int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const 
 			      size_t len);
 
 /**
- * rpmsg_remote_flush() - publish to the host what polled sends and polls left unpublished
- * (used->idx of both vrings; no kick). Nothing before ready. Context: firmware.
+ * rpmsg_remote_send_more() - rpmsg_remote_send() when more messages follow at once (a stream):
+ * the send takes no kick decision, which costs a full fence and a read of a line the host
+ * writes, as Linux's network drivers skip the doorbell while xmit_more says more are coming.
+ * The message is published, and the host kicked if it asked, with the next
+ * rpmsg_remote_send(), the 32nd message since the last decision, rpmsg_remote_flush(), when
+ * rpmsg_remote_poll() finds its ring empty or returns, or when a send says -ENOMEM, whichever
+ * comes first. The last message of a stream goes with rpmsg_remote_send(), or the stream is
+ * followed by rpmsg_remote_flush() (amp_fw_rpmsg_wait() flushes): a host that sleeps hears of
+ * at most 31 messages late until then. Without a kick (polling mode) it is rpmsg_remote_send().
+ * Context and return: as rpmsg_remote_send().
+ */
+AMP_API int rpmsg_remote_send_more(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data,
+				   size_t len);
+
+/**
+ * rpmsg_remote_flush() - publish to the host what polled sends, rpmsg_remote_send_more() and
+ * polls left unpublished (used->idx of both vrings), and kick the host if it asked for what
+ * rpmsg_remote_send_more() sent. Nothing before ready. Context: firmware.
  */
 AMP_API void rpmsg_remote_flush(struct rpmsg_remote_device *rdev);
 

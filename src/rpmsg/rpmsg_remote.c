@@ -186,10 +186,17 @@ static void remote_rx_flush(struct rpmsg_remote_device *rdev)
  * rpmsg_remote_flush(). */
 #define REMOTE_TX_BATCH 32
 
+/* Publish what sends left unpublished; with a doorbell, also decide on the kick they left
+ * undecided (rpmsg_remote_send_more()). Nothing new with a doorbell: no fence, no decision. */
 static void remote_tx_flush(struct rpmsg_remote_device *rdev)
 {
+	if (rdev->cfg.kick && !rdev->tx_unpublished)
+		return;
 	rdev->tx_unpublished = 0;
-	virtqueue_publish_used(&rdev->txq);
+	if (rdev->cfg.kick)
+		virtqueue_kick(&rdev->txq);
+	else
+		virtqueue_publish_used(&rdev->txq);
 }
 
 void rpmsg_remote_flush(struct rpmsg_remote_device *rdev)
@@ -200,7 +207,8 @@ void rpmsg_remote_flush(struct rpmsg_remote_device *rdev)
 	virtqueue_publish_used(&rdev->rxq);
 }
 
-int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
+static int remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len,
+		       bool more)
 {
 	struct rpmsg_remote_device *rdev = ept->rdev;
 	struct virtqueue_buf b;
@@ -247,16 +255,25 @@ int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *da
 	rpmsg_hdr_write(buf, ept->addr, dst, (uint16_t)len);
 	if (len)
 		amp_memcpy(buf + HDR_LEN, data, len);
-	if (rdev->cfg.kick) {
-		virtqueue_add_used_buf(&rdev->txq, head, HDR_LEN + (uint32_t)len);
-		virtqueue_kick(&rdev->txq);
-	} else {
-		virtqueue_add_used_buf_deferred(&rdev->txq, head, HDR_LEN + (uint32_t)len);
-		if (++rdev->tx_unpublished == REMOTE_TX_BATCH)
-			remote_tx_flush(rdev);
-	}
+	/* With a doorbell each send decides on a kick (a full fence, then a read of the line the
+	 * host arms in) unless more follow; a batch still decides once, so a host that armed
+	 * meanwhile waits for 31 messages at most. */
+	virtqueue_add_used_buf_deferred(&rdev->txq, head, HDR_LEN + (uint32_t)len);
+	if (++rdev->tx_unpublished == REMOTE_TX_BATCH || (rdev->cfg.kick && !more))
+		remote_tx_flush(rdev);
 	rdev->stats.tx_msgs++;
 	return 0;
+}
+
+int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len)
+{
+	return remote_send(ept, dst, data, len, false);
+}
+
+int rpmsg_remote_send_more(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data,
+			   size_t len)
+{
+	return remote_send(ept, dst, data, len, true);
 }
 
 /* The host's name service speaks of its own endpoints: check the message as the host checks
@@ -369,6 +386,7 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 			 * it). In a stream the next message is likely on its way: look for it a
 			 * while first. Then re-arm and look again. */
 			virtqueue_kick(&rdev->rxq);
+			remote_tx_flush(rdev); /* what the callbacks sent with more to follow */
 			unpublished = 0;
 			if (delivered >= 2 && rdev->cfg.busy_poll_ns && remote_rx_busy_poll(rdev))
 				continue;

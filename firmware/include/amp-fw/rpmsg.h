@@ -68,4 +68,13 @@ void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx);
  */
 int amp_fw_rpmsg_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len);
 
+/*
+ * amp_fw_rpmsg_send() for all but the last message of a stream: rpmsg_remote_send_more(),
+ * waiting for a buffer as amp_fw_rpmsg_send() does (a wait first tells the host what went
+ * before). End the stream with amp_fw_rpmsg_send(), or wait with amp_fw_rpmsg_wait().
+ * Main loop or endpoint callback context.
+ */
+int amp_fw_rpmsg_send_more(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data,
+			   size_t len);
+
 #endif /* AMP_FW_RPMSG_H */

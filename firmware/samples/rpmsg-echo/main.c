@@ -90,7 +90,10 @@ static void send_stream(void)
 	for (seq = 0; seq < pending.count; seq++) {
 		if (pending.size >= sizeof(seq))
 			__builtin_memcpy(stream_buf, &seq, sizeof(seq));
-		if (amp_fw_rpmsg_send(&source, pending_dst, stream_buf, pending.size))
+		/* All but the last with more to follow: one kick decision per batch. */
+		if ((seq + 1 < pending.count ? amp_fw_rpmsg_send_more
+					     : amp_fw_rpmsg_send)(&source, pending_dst, stream_buf,
+								  pending.size))
 			break;
 		if (!(seq & 1023))
 			amp_fw_pet_watchdog();

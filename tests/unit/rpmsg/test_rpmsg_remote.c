@@ -502,6 +502,75 @@ static void test_polled_sends_are_published_in_batches(void **state)
 	remote_down();
 }
 
+/* --- sends with more to follow ------------------------------------------------------------ */
+
+/* @n messages with more to follow; none may be visible to the host, nor kick it. */
+static void send_more_unseen(unsigned int n)
+{
+	uint16_t idx = T.host.vr[0].used->idx;
+	unsigned int kicks = T.host.remote_kicks[0], i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(rpmsg_remote_send_more(&T.ept, HOST_ADDR, "m", 1), 0);
+	assert_int_equal(T.host.vr[0].used->idx, idx);
+	assert_int_equal(T.host.remote_kicks[0], kicks);
+}
+
+static void test_sends_with_more_to_follow_kick_once_for_all(void **state)
+{
+	unsigned int kicks, i;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	/* Ended by a plain send: one kick for the eleven. */
+	send_more_unseen(10);
+	kicks = T.host.remote_kicks[0];
+	assert_int_equal(rpmsg_remote_send(&T.ept, HOST_ADDR, "e", 1), 0);
+	assert_int_equal(T.host.remote_kicks[0], kicks + 1);
+	assert_int_equal(oah_poll(&T.host), 11);
+	/* Ended by a flush. */
+	send_more_unseen(3);
+	rpmsg_remote_flush(&T.rdev);
+	assert_int_equal(T.host.remote_kicks[0], kicks + 2);
+	assert_int_equal(oah_poll(&T.host), 3);
+	/* A flush with nothing new kicks nobody. */
+	rpmsg_remote_flush(&T.rdev);
+	assert_int_equal(T.host.remote_kicks[0], kicks + 2);
+	/* Ended by a poll that finds nothing (what callbacks send goes out so too). */
+	send_more_unseen(2);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 0);
+	assert_int_equal(T.host.remote_kicks[0], kicks + 3);
+	assert_int_equal(oah_poll(&T.host), 2);
+	/* Out of buffers: the host hears of every one before the sender waits for it to give
+	 * some back, or both would wait for ever. */
+	for (i = 0; rpmsg_remote_send_more(&T.ept, HOST_ADDR, "f", 1) == 0; i++)
+		;
+	assert_int_equal(i, NUM);
+	assert_int_equal(T.host.remote_kicks[0], kicks + 4);
+	assert_int_equal(oah_poll(&T.host), NUM);
+	assert_int_equal(T.host.rx_msgs, 11 + 3 + 2 + NUM);
+	remote_down();
+}
+
+static void test_sends_with_more_to_follow_in_polling_mode_are_polled_sends(void **state)
+{
+	uint16_t before;
+
+	(void)state;
+	remote_up(F_NS, false);
+	echo_up();
+	before = T.host.vr[0].used->idx;
+	assert_int_equal(rpmsg_remote_send_more(&T.ept, HOST_ADDR, "a", 1), 0);
+	assert_int_equal(rpmsg_remote_send(&T.ept, HOST_ADDR, "b", 1), 0);
+	assert_int_equal(T.host.vr[0].used->idx, before); /* a polled batch: not yet */
+	rpmsg_remote_flush(&T.rdev);
+	assert_int_equal(T.host.vr[0].used->idx, (uint16_t)(before + 2));
+	assert_int_equal(oah_poll(&T.host), 2);
+	assert_int_equal(T.host.remote_kicks[0] + T.host.remote_kicks[1], 0);
+	remote_down();
+}
+
 /* --- returning the host's buffers --------------------------------------------------------- */
 
 /* Twelve messages the remote finds at once (to an address nobody listens on: no replies). */
@@ -663,6 +732,8 @@ int main(void)
 		cmocka_unit_test(test_tx_wait_arm_asks_for_a_kick_and_looks_again),
 		cmocka_unit_test(test_polling_mode_watches_the_rings_instead),
 		cmocka_unit_test(test_polled_sends_are_published_in_batches),
+		cmocka_unit_test(test_sends_with_more_to_follow_kick_once_for_all),
+		cmocka_unit_test(test_sends_with_more_to_follow_in_polling_mode_are_polled_sends),
 		cmocka_unit_test(test_a_host_waiting_for_buffers_hears_of_each_quarter_ring),
 		cmocka_unit_test(test_busy_poll_takes_a_streams_next_message_without_a_kick),
 		cmocka_unit_test(test_busy_poll_ends_in_time_when_the_stream_does),

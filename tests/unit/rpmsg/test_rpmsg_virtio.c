@@ -839,6 +839,58 @@ static void test_messages_arrive_in_order(void **state)
 	test_drv.callback = drv_cb;
 }
 
+/* Bursts of @arg messages numbered on from the last burst's, all but the last sent with more
+ * to follow (rpmsg_remote_send_more()). Out of buffers, the remote waits for the host without
+ * polling (as a firmware asleep in amp_fw_rpmsg_wait_tx() would): the failed send alone must
+ * have told the host. Runs in the remote's thread. */
+static uint32_t more_seq;
+
+static int remote_burst_more(struct amp_link *l, void *arg)
+{
+	uint32_t i, n = (uint32_t)(uintptr_t)arg;
+	struct timespec end = {0};
+	int ret = 0;
+
+	(void)l;
+	for (i = 0; i < n && !ret; i++, more_seq++) {
+		while ((ret = (i + 1 < n ? rpmsg_remote_send_more : rpmsg_remote_send)(
+				&R.ept, RPMSG_ADDR_ANY, &more_seq, sizeof(more_seq))) == -AMP_ENOMEM)
+			while (!rpmsg_remote_tx_available(&L.rdev))
+				if (!remote_wait_deadline(&end))
+					return -AMP_ETIMEDOUT;
+		end.tv_sec = 0;
+	}
+	return ret;
+}
+
+/*
+ * A remote that leaves the kick decision to a stream's last message must still wake a host
+ * that sleeps: each burst has to arrive whole while the host waits on its notifications only.
+ * Bursts of 1 to 80 cross the 32 buffers the host posts, so that the remote runs out and waits
+ * for the host in the middle of a burst too: the host must have heard of those first (here from
+ * the batch's decision at the 32nd; test_rpmsg_remote checks a send's -ENOMEM for a ring of
+ * fewer).
+ */
+static void test_streams_with_more_to_follow_lose_no_wakeup(void **state)
+{
+	int total = 0, k;
+
+	(void)state;
+	test_drv.callback = order_cb;
+	bring_up_echo();
+	assert_int_equal(rpmsg_send(H.ch, "hello", 5), 0);
+	assert_int_equal(amp_link_wait(&L, &H.probes_extra, 1), 0);
+	more_seq = 0;
+	for (k = 1; k <= 80; k++) {
+		amp_link_remote_call(&L, remote_burst_more, (void *)(uintptr_t)k);
+		total += k;
+		assert_int_equal(amp_link_wait(&L, &H.msgs, total), 0);
+	}
+	assert_int_equal(H.out_of_order, 0);
+	assert_int_equal(H.seq_expected, (uint32_t)total);
+	test_drv.callback = drv_cb;
+}
+
 /* --- a remote that busy polls after bursts ------------------------------------------------ */
 
 #define ORDER_SINK_ADDR 0x402u
@@ -1278,6 +1330,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_stuck_remote_holds_up_no_lookup_nor_other_device,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_arrive_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_streams_with_more_to_follow_lose_no_wakeup, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_streams_with_more_to_follow_lose_no_wakeup,
+						setup_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_polling_remote_loses_no_wakeup,
 						setup_busy, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_polling_remote_loses_no_wakeup,
