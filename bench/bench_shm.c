@@ -127,7 +127,8 @@ void bench_shm_server(struct bench_shm *shm, void *area, size_t area_len)
 		for (seq = 0; seq < R.pending.count && ret >= 0; seq++) {
 			if (R.pending.size >= sizeof(seq))
 				memcpy(R.buf, &seq, sizeof(seq));
-			ret = shm_echo_send(R.r, &R.source, R.pending_dst, R.buf, R.pending.size);
+			ret = (seq + 1 < R.pending.count ? shm_echo_send_more : shm_echo_send)(
+				R.r, &R.source, R.pending_dst, R.buf, R.pending.size);
 		}
 		R.pending.count = 0;
 	}

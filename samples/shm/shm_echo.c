@@ -37,20 +37,34 @@ struct echo_session {
 	unsigned long echoes;
 };
 
-int shm_echo_send(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,
-		  const void *data, size_t len)
+static int echo_send(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,
+		     const void *data, size_t len, bool more)
 {
 	int ret, waited = 0;
 
 	/* No host buffer free: ask the host to kick when it gives one back, look again, and
 	 * sleep only if there is still none (a message being echoed stays in the host's buffer
 	 * meanwhile: that is fine). The tick bounds a wait on a host that does not kick. */
-	while ((ret = rpmsg_remote_send(ept, dst, data, len)) == -AMP_ENOMEM && waited >= 0) {
+	while ((ret = (more ? rpmsg_remote_send_more : rpmsg_remote_send)(ept, dst, data, len)) ==
+		       -AMP_ENOMEM &&
+	       waited >= 0) {
 		if (rpmsg_remote_tx_wait_arm(ept->rdev))
 			waited = shm_remote_wait(r, 10);
 		rpmsg_remote_tx_wait_disarm(ept->rdev);
 	}
 	return waited < 0 ? waited : ret;
+}
+
+int shm_echo_send(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,
+		  const void *data, size_t len)
+{
+	return echo_send(r, ept, dst, data, len, false);
+}
+
+int shm_echo_send_more(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,
+		       const void *data, size_t len)
+{
+	return echo_send(r, ept, dst, data, len, true);
 }
 
 static void echo_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len, uint32_t src,

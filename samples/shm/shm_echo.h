@@ -35,6 +35,9 @@ int shm_echo_layout_arg(int argc, char **argv, struct shm_layout *layout);
  */
 int shm_echo_send(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,
 		  const void *data, size_t len);
+/* The same with rpmsg_remote_send_more(), for all but the last message of a stream. */
+int shm_echo_send_more(struct shm_remote *r, struct rpmsg_remote_ept *ept, uint32_t dst,
+		       const void *data, size_t len);
 
 /* What an echo remote did, over all the hosts it served. */
 struct shm_echo_remote_stats {
