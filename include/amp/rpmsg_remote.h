@@ -198,6 +198,7 @@ AMP_API void rpmsg_remote_destroy_ept(struct rpmsg_remote_ept *ept);
  * Return: 0; -ENOMEM when the host has no free buffer posted (poll, wait, retry); -EMSGSIZE;
  * -ENOTCONN when no destination is known yet; -EAGAIN before ready; -EIO when the host broke
  * the ring; -EFAULT when the host posted a buffer outside our memory (it is returned unused).
+ * Context: firmware (its main loop or an endpoint callback), one thread per device.
  */
 AMP_API int rpmsg_remote_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data,
 			      size_t len);
