@@ -149,6 +149,7 @@ struct rpmsg_remote_device {
 	struct rpmsg_ept_table epts;
 	struct rpmsg_remote_stats stats;
 	uint16_t tx_unpublished; /* sends not yet published, or not yet decided on a kick for */
+	bool in_cb;              /* a callback of ours runs: polls are refused (no nesting) */
 };
 
 /**
@@ -234,8 +235,16 @@ AMP_API void rpmsg_remote_flush(struct rpmsg_remote_device *rdev);
  * never holds back buffers the host waits for. With a kick, returns
  * once the ring is empty and armed (the host kicks for the next message); after two messages or
  * more it first looks for a next one for up to @busy_poll_ns.
- * Context: the firmware's loop, after an interrupt (or continuously in polling mode).
- * Return: messages delivered (>= 0); -EAGAIN before ready; -EIO when the ring is broken.
+ *
+ * Callbacks never nest: from a callback (its own device's), this delivers nothing and says
+ * -EBUSY. Each endpoint thus sees its messages one at a time and in order, and what callbacks
+ * send goes out in the order they ran (a poll inside a callback that waits for a buffer would
+ * run the next messages' callbacks first, and send their replies before its own), and the
+ * stack stays one callback deep, as on Linux, OpenAMP and RPMsg-Lite.
+ * Context: the firmware's loop, after an interrupt (or continuously in polling mode); not
+ * from one of @rdev's callbacks.
+ * Return: messages delivered (>= 0); -EAGAIN before ready; -EIO when the ring is broken;
+ * -EBUSY from a callback.
  */
 AMP_API int rpmsg_remote_poll(struct rpmsg_remote_device *rdev);
 

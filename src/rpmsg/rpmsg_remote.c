@@ -367,9 +367,12 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 	uint16_t head;
 	int n, delivered = 0;
 	unsigned int batch, unpublished = 0;
-	int ret = rpmsg_remote_ready(rdev);
+	int ret;
 	bool quiet = false;
 
+	if (rdev->in_cb)
+		return -AMP_EBUSY;
+	ret = rpmsg_remote_ready(rdev);
 	if (ret)
 		return ret;
 	batch = remote_rx_batch(rdev);
@@ -402,9 +405,11 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 			virtqueue_disable_cb(&rdev->rxq);
 			quiet = true;
 		}
-		if (n == 1)
+		if (n == 1) {
+			rdev->in_cb = true; /* the endpoint's or the name service's */
 			remote_deliver(rdev, &b);
-		else if (n != -AMP_EMSGSIZE)
+			rdev->in_cb = false;
+		} else if (n != -AMP_EMSGSIZE)
 			return n; /* broken: nothing more is published */
 		/* The used length of a consumed host buffer is its whole length, as OpenAMP's
 		 * remote writes it: OpenAMP's host reads it back as the buffer's capacity when it

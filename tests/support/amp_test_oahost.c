@@ -166,6 +166,8 @@ unsigned int oah_poll(struct oah *h)
 			h->last_dst = hdr.dst;
 			h->last_len = hdr.len;
 			memcpy(h->last_data, buf + HDR_LEN, hdr.len);
+			if (h->rx_msgs < OAH_LOG)
+				h->rx_log[h->rx_msgs] = hdr.len ? buf[HDR_LEN] : 0;
 			h->rx_msgs++;
 		}
 		oah_add(h, 0, da, true);

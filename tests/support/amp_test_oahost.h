@@ -27,6 +27,7 @@
 #include <amp/wire/vring.h>
 
 #define OAH_MAX_NUM 64u
+#define OAH_LOG 64u
 
 /* Where the double puts things in the memory both sides see (device addresses = offsets). */
 struct oah_layout {
@@ -60,6 +61,9 @@ struct oah {
 	uint32_t last_src, last_dst;  /* the last message's header */
 	uint16_t last_len;
 	uint8_t last_data[512];
+	/* The first byte of each message from the remote, in the order read (the first
+	 * OAH_LOG of them): enough to see an order. */
+	uint8_t rx_log[OAH_LOG];
 	unsigned int ns_msgs;         /* announcements from the remote (to address 53) */
 	struct rpmsg_ns_msg last_ns;
 };

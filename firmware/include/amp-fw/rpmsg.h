@@ -56,15 +56,18 @@ void amp_fw_rpmsg_wait(struct rpmsg_remote_device *rdev);
  * -ENOMEM). The host is asked to kick when it returns one only while we wait, so a sender that
  * keeps up costs it nothing; if one came back before we slept, we do not sleep (the pattern of
  * rpmsg_remote_tx_wait_arm(), which a firmware waiting its own way uses too). With @rx
- * non-zero, messages that arrived meanwhile are delivered: their callbacks run from here, and
- * a host blocked on its own send is not left waiting for us. Main loop context.
+ * non-zero, from the main loop, messages that arrived meanwhile are delivered: their callbacks
+ * run from here, and a host blocked on its own send is not left waiting for us. From a
+ * callback nothing is delivered (callbacks never nest: rpmsg_remote_poll()), so a reply waits
+ * behind none of the later messages' replies. Main loop or endpoint callback context.
  */
 void amp_fw_rpmsg_wait_tx(struct rpmsg_remote_device *rdev, int rx);
 
 /*
  * rpmsg_remote_send() that waits for a buffer instead of failing with -ENOMEM, delivering
- * incoming messages while it waits (as amp_fw_rpmsg_wait_tx() with @rx set). Returns 0 or
- * rpmsg_remote_send()'s other errors. Main loop or endpoint callback context.
+ * incoming messages while it waits when called from the main loop (as amp_fw_rpmsg_wait_tx()
+ * with @rx set); from a callback it waits without delivering, and replies keep their order.
+ * Returns 0 or rpmsg_remote_send()'s other errors. Main loop or endpoint callback context.
  */
 int amp_fw_rpmsg_send(struct rpmsg_remote_ept *ept, uint32_t dst, const void *data, size_t len);
 

@@ -209,6 +209,29 @@ static void test_send_waits_for_a_host_buffer_and_is_woken(void **state)
 	assert_true(F.host.vr[0].used->flags & VRING_USED_F_NO_NOTIFY);
 }
 
+/* An echo whose reply waits for a host buffer (the remote's ring is full) answers the host's
+ * messages in their order: the wait delivers none of the later ones inside the callback. */
+static void test_replies_that_wait_for_a_buffer_keep_their_order(void **state)
+{
+	unsigned int rx;
+	uint8_t i;
+
+	(void)state;
+	F.driver_ok_at = 1;
+	main_loop_until_announced();
+	while (rpmsg_remote_send(&ept, HOST_ADDR, "x", 1) == 0)
+		;
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(oah_send(&F.host, HOST_ADDR, ECHO_ADDR, &i, 1), 0);
+	rx = F.host.rx_msgs;
+	assert_int_equal(rpmsg_remote_poll(&rdev), 3);
+	oah_poll(&F.host);
+	/* The host read the ring's worth of "x" in the wait, then the three replies. */
+	assert_true(rx + NUM + 3 <= OAH_LOG && F.host.rx_msgs == rx + NUM + 3);
+	assert_memory_equal(&F.host.rx_log[rx + NUM], ((const uint8_t[]){1, 2, 3}), 3);
+	assert_true(F.waits > 0);
+}
+
 /* Polled, a wait with a message already there returns at once and reads no clock: the
  * message path of a polled core makes no clock call. A wait with nothing to do still returns,
  * after about a millisecond of the clock (the watchdog). */
@@ -243,6 +266,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_waits_for_a_host_buffer_and_is_woken,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_polled_wait_reads_no_clock_when_work_is_there,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replies_that_wait_for_a_buffer_keep_their_order,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -716,6 +716,57 @@ static void test_busy_poll_is_turned_off_and_on(void **state)
 	remote_down();
 }
 
+/* --- callbacks never nest ---------------------------------------------------------------- */
+
+#define NEST_ADDR 0x402u
+
+static struct {
+	unsigned int depth, max_depth, n;
+	uint8_t order[4];
+	int inner;
+} N;
+
+/* A callback that polls, as one waiting for a host buffer does (amp_fw_rpmsg_wait_tx()). */
+static void nest_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len, uint32_t src,
+		    void *priv)
+{
+	(void)ept;
+	(void)src;
+	(void)priv;
+	if (++N.depth > N.max_depth)
+		N.max_depth = N.depth;
+	if (N.n < sizeof(N.order) && len)
+		N.order[N.n++] = *(const uint8_t *)data;
+	N.inner = rpmsg_remote_poll(&T.rdev);
+	N.depth--;
+}
+
+static void test_a_poll_from_a_callback_delivers_nothing(void **state)
+{
+	struct rpmsg_remote_ept nest;
+	uint8_t i;
+
+	(void)state;
+	memset(&N, 0, sizeof(N));
+	remote_up(F_NS | F_EVENT_IDX, true);
+	echo_up();
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &nest, "nest", NEST_ADDR, nest_cb, NULL),
+			 0);
+	oah_poll(&T.host); /* its announcement */
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(oah_send(&T.host, HOST_ADDR, NEST_ADDR, &i, 1), 0);
+	/* The outer poll delivers all three, one callback at a time, in order; the poll in
+	 * each callback delivered none of the next. */
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 3);
+	assert_int_equal(N.inner, -AMP_EBUSY);
+	assert_int_equal(N.max_depth, 1);
+	assert_int_equal(N.n, 3);
+	assert_memory_equal(N.order, ((const uint8_t[]){1, 2, 3}), 3);
+	/* And polls work again once out of the callbacks. */
+	round_trip("after", 5);
+	remote_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_busy_poll_ends_on_a_clock_that_stands_still),
 		cmocka_unit_test(test_single_messages_never_busy_poll),
 		cmocka_unit_test(test_busy_poll_is_turned_off_and_on),
+		cmocka_unit_test(test_a_poll_from_a_callback_delivers_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
