@@ -65,6 +65,13 @@
 #define RSC_MAX 16384 /* a loaded table larger than this is not dumped */
 #define RETRY_MIN_MS 1
 #define RETRY_MAX_MS 64
+/* An endpoint client's messages taken per system call: a streaming client then costs the loop
+ * one recvmmsg() per this many messages instead of a wake and a recv() each. */
+#define EPT_BATCH 16
+/* Reads of a client per wake of the loop, while each comes back full and is all sent: no
+ * client holds the loop longer than EPT_READS * EPT_BATCH sends before the others are
+ * served. */
+#define EPT_READS 4
 
 /* --- the processors ---------------------------------------------------------------------- */
 
@@ -130,8 +137,12 @@ struct dept {
 	int fd, mtu;
 	uint64_t rx, rx_dropped; /* atomic: counted in the notification thread */
 	uint64_t tx, tx_bad;
-	int pending_len; /* a message waiting for a transmit buffer, or -1 */
-	uint8_t *pending; /* mtu bytes */
+	/* The client's messages taken by the last read and not yet sent (they wait for transmit
+	 * buffers): entries next..count-1 of len[] (-1: an oversized one, dropped) and of
+	 * buf, EPT_BATCH slots of mtu bytes. The client is not read while any waits. */
+	unsigned int next, count;
+	int len[EPT_BATCH];
+	uint8_t *buf;
 };
 
 struct client {
@@ -479,7 +490,6 @@ static void open_run(struct job *j)
 	}
 	e->fd = j->fd;
 	e->proc = j->d;
-	e->pending_len = -1;
 	rproc_for_each_channel(j->d->rp, open_on_channel, &w);
 	if (!e->ept) {
 		free(e); /* never published */
@@ -496,8 +506,8 @@ static void open_run(struct job *j)
 		return;
 	}
 	/* Published: the loop frees it if the open fails from here on. */
-	e->pending = malloc((size_t)e->mtu);
-	if (!e->pending) {
+	e->buf = malloc((size_t)e->mtu * EPT_BATCH);
+	if (!e->buf) {
 		resp_err(r, -AMP_ENOMEM, "out of memory");
 		return;
 	}
@@ -509,7 +519,7 @@ static void dept_free(struct dept *e)
 {
 	/* No callback forwards to the fd once this returns: then it may close. */
 	rpmsg_destroy_ept(e->ept);
-	free(e->pending);
+	free(e->buf);
 	free(e);
 }
 
@@ -551,24 +561,30 @@ static void set_reading(struct client *c, bool on)
 
 static void drop(struct client *c);
 
-/* Send the endpoint's pending message; false when it still waits for a transmit buffer. */
+/* Send the endpoint's waiting messages, in order; false when the next still waits for a
+ * transmit buffer. A failed send drops the client (then @c's endpoint is gone). */
 static bool ept_flush(struct client *c)
 {
 	struct dept *e = c->dept;
-	int ret;
 
-	ret = rpmsg_ept_sendto(e->ept, e->dst, e->pending, e->pending_len, 0);
-	if (ret == -AMP_ENOMEM)
-		return false;
-	e->pending_len = -1;
-	if (ret) {
-		/* The remote stopped, crashed or broke its ring: the endpoint is dead. */
-		amp_log(AMP_LOG_INFO, "ampd: %s/%s: send failed (%s): endpoint closed",
-			rproc_name(e->proc->rp), e->channel, amp_errname(ret));
-		drop(c);
-		return true;
+	for (; e->next < e->count; e->next++) {
+		int len = e->len[e->next], ret;
+
+		if (len < 0)
+			continue;
+		ret = rpmsg_ept_sendto(e->ept, e->dst, e->buf + (size_t)e->next * (size_t)e->mtu,
+				       len, 0);
+		if (ret == -AMP_ENOMEM)
+			return false;
+		if (ret) {
+			/* The remote stopped, crashed or broke its ring: the endpoint is dead. */
+			amp_log(AMP_LOG_INFO, "ampd: %s/%s: send failed (%s): endpoint closed",
+				rproc_name(e->proc->rp), e->channel, amp_errname(ret));
+			drop(c);
+			return true;
+		}
+		e->tx++;
 	}
-	e->tx++;
 	return true;
 }
 
@@ -578,37 +594,73 @@ static bool ept_flush(struct client *c)
  * writes block, which is the back-pressure a /dev/rpmsgN writer gets. The daemon retries on a
  * timer with back-off, never blocking the loop.
  */
-static void ept_client_msg(struct client *c, uint32_t events)
+static void ept_client_read(struct client *c, uint32_t events)
 {
 	struct dept *e = c->dept;
-	ssize_t n;
+	struct mmsghdr mm[EPT_BATCH];
+	struct iovec iov[EPT_BATCH];
+	bool end = false;
+	int n, i;
 
 	/* Not reading (a message waits for a buffer): only a hang-up is reported, and the
-	 * client that hung up has no use for its message any more. */
-	if (e->pending_len >= 0) {
+	 * client that hung up has no use for its messages any more. */
+	if (e->next < e->count) {
 		if (events & (EPOLLHUP | EPOLLERR))
 			drop(c);
 		return;
 	}
-	n = recv(c->fd, e->pending, (size_t)e->mtu, MSG_DONTWAIT | MSG_TRUNC);
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < EPT_BATCH; i++) {
+		iov[i] = (struct iovec){e->buf + (size_t)i * (size_t)e->mtu, (size_t)e->mtu};
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* MSG_TRUNC: each length is the packet's own, so an oversized one is seen whole. */
+	n = recvmmsg(c->fd, mm, EPT_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		drop(c);
 		return;
 	}
-	if (n > e->mtu) {
-		e->tx_bad++; /* datagram semantics: an oversized message is not cut, it is dropped */
+	e->next = 0;
+	e->count = 0;
+	for (i = 0; i < n; i++) {
+		/* An empty packet is the end of the connection (it reads the same): what came
+		 * before it is still sent. */
+		if (!mm[i].msg_len) {
+			end = true;
+			break;
+		}
+		/* Datagram semantics: an oversized message is not cut, it is dropped. */
+		e->len[i] = mm[i].msg_len > (unsigned int)e->mtu ? -1 : (int)mm[i].msg_len;
+		e->tx_bad += e->len[i] < 0;
+		e->count = (unsigned int)i + 1;
+	}
+	ept_flush(c);
+	if (c->dead)
+		return;
+	if (end) {
+		drop(c); /* and with it what still waits for a buffer, as on a hang-up */
 		return;
 	}
-	e->pending_len = (int)n;
-	if (ept_flush(c))
+	if (e->next == e->count)
 		return;
 	set_reading(c, false);
 	if (!retry_ms) {
 		retry_ms = RETRY_MIN_MS;
 		arm_retry();
 	}
+}
+
+static void ept_client_msg(struct client *c, uint32_t events)
+{
+	int reads = 0;
+
+	do
+		ept_client_read(c, events);
+	while (++reads < EPT_READS && !c->dead && c->dept->count == EPT_BATCH &&
+	       c->dept->next == EPT_BATCH);
 }
 
 static void retry_pending(void)
@@ -621,7 +673,7 @@ static void retry_pending(void)
 		return;
 	for (c = clients; c; c = next) {
 		next = c->next;
-		if (c->mode != M_ENDPOINT || c->dept->pending_len < 0)
+		if (c->mode != M_ENDPOINT || c->dept->next == c->dept->count)
 			continue;
 		if (ept_flush(c)) {
 			progress = true;
