@@ -127,12 +127,18 @@ struct rpmsg_remote_config {
  * @tx_no_buf: sends that found no host buffer (-ENOMEM)
  * @busy_polls: busy polls (@busy_poll_ns) that found a message: interrupts the host was spared
  * @busy_poll_misses: busy polls that found none in time (then the host was asked to kick)
+ * @ns_deferred: our announcements that found no host buffer and went out later
+ * @ns_lost:   DESTROY announcements dropped: more than RPMSG_REMOTE_NS_GONE waited at once
  */
 struct rpmsg_remote_stats {
 	uint32_t rx_msgs, rx_bad, rx_no_ept, tx_msgs, tx_no_buf;
 	uint32_t ns_msgs, ns_bad;
 	uint32_t busy_polls, busy_poll_misses;
+	uint32_t ns_deferred, ns_lost;
 };
+
+/* DESTROY announcements of endpoints already gone that can wait for a host buffer at once. */
+#define RPMSG_REMOTE_NS_GONE 4
 
 /* The device, in the firmware's storage; fields are private. */
 struct rpmsg_remote_device {
@@ -150,6 +156,16 @@ struct rpmsg_remote_device {
 	struct rpmsg_remote_stats stats;
 	uint16_t tx_unpublished; /* sends not yet published, or not yet decided on a kick for */
 	bool in_cb;              /* a callback of ours runs: polls are refused (no nesting) */
+	/* Announcements that found no host buffer, sent by the next poll or flush that finds
+	 * one (the host is asked to kick when it returns one): CREATEs of endpoints in the
+	 * table (@ns_retry), and DESTROYs of endpoints gone, oldest first, which go before any
+	 * CREATE (a name may come back at the same address). */
+	bool ns_retry, ns_armed;
+	uint8_t ns_gone_n;
+	struct {
+		char name[RPMSG_NAME_SIZE];
+		uint32_t addr;
+	} ns_gone[RPMSG_REMOTE_NS_GONE];
 };
 
 /**
@@ -177,15 +193,24 @@ AMP_API int rpmsg_remote_ready(struct rpmsg_remote_device *rdev);
 
 /**
  * rpmsg_remote_create_ept() - an endpoint at @addr (RPMSG_ADDR_ANY: a dynamic one from 1024),
- * announced as @name when the host offered the name service (now if ready, else once ready).
+ * announced as @name when the host offered the name service (now if ready, else once ready;
+ * without a free host buffer, by the first rpmsg_remote_poll() or rpmsg_remote_flush() that
+ * finds one, the host being asked to kick when it returns one).
  * @ept is the firmware's storage, in use until rpmsg_remote_destroy_ept().
+ * Context: firmware (its main loop or an endpoint callback).
  * Return: 0; -EEXIST; -ENOSPC (table full); -EINVAL.
  */
 AMP_API int rpmsg_remote_create_ept(struct rpmsg_remote_device *rdev, struct rpmsg_remote_ept *ept,
 				    const char *name, uint32_t addr, rpmsg_remote_cb_t cb,
 				    void *priv);
 
-/** rpmsg_remote_destroy_ept() - announce DESTROY (if announced) and remove the endpoint. */
+/**
+ * rpmsg_remote_destroy_ept() - announce DESTROY (if its CREATE went out) and remove the
+ * endpoint; its storage is the firmware's again on return. Without a free host buffer the
+ * DESTROY waits as a CREATE does (up to RPMSG_REMOTE_NS_GONE of them; past that it is dropped
+ * and counted in @ns_lost). Destroying an endpoint twice, or one whose create failed, touches
+ * no other endpoint. Context: firmware (its main loop or an endpoint callback).
+ */
 AMP_API void rpmsg_remote_destroy_ept(struct rpmsg_remote_ept *ept);
 
 /**
@@ -243,8 +268,9 @@ AMP_API void rpmsg_remote_flush(struct rpmsg_remote_device *rdev);
  * stack stays one callback deep, as on Linux, OpenAMP and RPMsg-Lite.
  * Context: the firmware's loop, after an interrupt (or continuously in polling mode); not
  * from one of @rdev's callbacks.
- * Return: messages delivered (>= 0); -EAGAIN before ready; -EIO when the ring is broken;
- * -EBUSY from a callback.
+ * Return: messages delivered (>= 0); -EAGAIN before ready; -EINVAL when the host's vdev or
+ * vrings do not fit (rpmsg_remote_ready()); -EIO when the ring is broken; -EBUSY from a
+ * callback.
  */
 AMP_API int rpmsg_remote_poll(struct rpmsg_remote_device *rdev);
 

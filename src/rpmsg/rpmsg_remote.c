@@ -47,29 +47,67 @@ int rpmsg_remote_init(struct rpmsg_remote_device *rdev, const struct rpmsg_remot
 static void remote_tx_flush(struct rpmsg_remote_device *rdev);
 
 /* An announcement goes out at once, polled or not: a host may wait for the channel before it
- * sends the message that makes us poll. */
-static int remote_announce(struct rpmsg_remote_ept *ept, bool destroy)
+ * sends the message that makes us poll. From @addr, as the endpoint's own messages. */
+static int remote_announce(struct rpmsg_remote_device *rdev, const char *name, uint32_t addr,
+			   bool destroy)
 {
+	struct rpmsg_remote_ept from = {.addr = addr, .dest_addr = RPMSG_NS_ADDR, .rdev = rdev};
 	uint8_t msg[sizeof(struct rpmsg_ns_msg)];
 	int ret;
 
-	rpmsg_ns_write(msg, ept->name, ept->addr, destroy);
-	ret = rpmsg_remote_send(ept, RPMSG_NS_ADDR, msg, sizeof(msg));
-	remote_tx_flush(ept->rdev);
+	rpmsg_ns_write(msg, name, addr, destroy);
+	ret = rpmsg_remote_send(&from, RPMSG_NS_ADDR, msg, sizeof(msg));
+	remote_tx_flush(rdev);
 	return ret;
 }
 
-static void remote_announce_pending(struct rpmsg_remote_device *rdev)
+/* Send the announcements that wait: DESTROYs oldest first, then the CREATEs. False when one
+ * still found no buffer (the rest wait behind it). */
+static bool remote_ns_send_waiting(struct rpmsg_remote_device *rdev)
 {
 	uint32_t i;
 
-	if (!rdev->ns)
-		return;
+	while (rdev->ns_gone_n) {
+		if (remote_announce(rdev, rdev->ns_gone[0].name, rdev->ns_gone[0].addr, true))
+			return false;
+		rdev->ns_gone_n--;
+		amp_memmove(&rdev->ns_gone[0], &rdev->ns_gone[1],
+			    rdev->ns_gone_n * sizeof(rdev->ns_gone[0]));
+	}
+	if (!rdev->ns_retry)
+		return true;
 	for (i = 0; i < rdev->epts.cap; i++) {
 		struct rpmsg_remote_ept *ept = rdev->epts.slots[i].ept;
 
-		if (ept && !ept->announced && ept->name[0] && remote_announce(ept, false) == 0)
-			ept->announced = true;
+		if (!ept || ept->announced || !ept->name[0])
+			continue;
+		if (remote_announce(rdev, ept->name, ept->addr, false))
+			return false;
+		ept->announced = true;
+	}
+	rdev->ns_retry = false;
+	return true;
+}
+
+/*
+ * What waits goes out if the host has buffers. What still waits asks the host to kick when it
+ * returns one, so that a firmware asleep in its main loop comes back to send it; armed and
+ * found a buffer already returned, it tries again at once. Disarmed when nothing waits.
+ */
+static void remote_ns_flush(struct rpmsg_remote_device *rdev)
+{
+	if (!rdev->ns || (!rdev->ns_retry && !rdev->ns_gone_n))
+		return;
+	while (!remote_ns_send_waiting(rdev)) {
+		if (!rdev->cfg.kick)
+			return; /* polling mode: the next poll tries again */
+		rdev->ns_armed = true;
+		if (virtqueue_enable_cb(&rdev->txq))
+			return;
+	}
+	if (rdev->ns_armed) {
+		rdev->ns_armed = false;
+		virtqueue_disable_cb(&rdev->txq);
 	}
 }
 
@@ -130,7 +168,8 @@ int rpmsg_remote_ready(struct rpmsg_remote_device *rdev)
 		return ret;
 	rdev->ns = (features >> VIRTIO_RPMSG_F_NS) & 1;
 	rdev->ready = true;
-	remote_announce_pending(rdev);
+	rdev->ns_retry = true; /* what was created before */
+	remote_ns_flush(rdev);
 	return 0;
 }
 
@@ -158,16 +197,41 @@ int rpmsg_remote_create_ept(struct rpmsg_remote_device *rdev, struct rpmsg_remot
 	ret = rpmsg_ept_table_insert(&rdev->epts, addr, ept);
 	if (ret)
 		return ret;
-	if (rdev->ready && rdev->ns && n && remote_announce(ept, false) == 0)
-		ept->announced = true;
+	if (rdev->ready && rdev->ns && n) {
+		/* Behind any DESTROY that waits: it may be of this very name and address. */
+		if (!rdev->ns_gone_n && !remote_announce(rdev, ept->name, addr, false)) {
+			ept->announced = true;
+		} else {
+			rdev->stats.ns_deferred++;
+			rdev->ns_retry = true;
+			remote_ns_flush(rdev);
+		}
+	}
 	return 0;
 }
 
 void rpmsg_remote_destroy_ept(struct rpmsg_remote_ept *ept)
 {
-	if (ept->announced)
-		remote_announce(ept, true);
-	rpmsg_ept_table_remove(&ept->rdev->epts, ept->addr);
+	struct rpmsg_remote_device *rdev = ept->rdev;
+	bool sent;
+
+	if (!rdev || rpmsg_ept_table_lookup(&rdev->epts, ept->addr) != ept)
+		return; /* not (or no longer) in the table: not ours to announce or remove */
+	rpmsg_ept_table_remove(&rdev->epts, ept->addr);
+	if (!ept->announced)
+		return; /* its CREATE never went out (and no longer will: it left the table) */
+	ept->announced = false;
+	sent = !rdev->ns_gone_n && !remote_announce(rdev, ept->name, ept->addr, true);
+	if (sent)
+		return;
+	if (rdev->ns_gone_n == RPMSG_REMOTE_NS_GONE) {
+		rdev->stats.ns_lost++;
+		return;
+	}
+	rdev->stats.ns_deferred++;
+	amp_memcpy(rdev->ns_gone[rdev->ns_gone_n].name, ept->name, RPMSG_NAME_SIZE);
+	rdev->ns_gone[rdev->ns_gone_n++].addr = ept->addr;
+	remote_ns_flush(rdev);
 }
 
 /* Publish the receive buffers rpmsg_remote_poll() returned but has not published yet, and
@@ -203,6 +267,7 @@ void rpmsg_remote_flush(struct rpmsg_remote_device *rdev)
 {
 	if (!rdev->ready)
 		return;
+	remote_ns_flush(rdev);
 	remote_tx_flush(rdev);
 	virtqueue_publish_used(&rdev->rxq);
 }
@@ -375,6 +440,7 @@ int rpmsg_remote_poll(struct rpmsg_remote_device *rdev)
 	ret = rpmsg_remote_ready(rdev);
 	if (ret)
 		return ret;
+	remote_ns_flush(rdev);
 	batch = remote_rx_batch(rdev);
 	for (;;) {
 		n = virtqueue_get_avail_buf(&rdev->rxq, &b, 1, &head);

@@ -767,6 +767,156 @@ static void test_a_poll_from_a_callback_delivers_nothing(void **state)
 	remote_down();
 }
 
+/* --- announcements that find no host buffer ---------------------------------------------- */
+
+#define SVC_ADDR 0x410u
+
+static struct rpmsg_remote_ept svc, svc2;
+
+static void svc_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len, uint32_t src,
+		   void *priv)
+{
+	(void)ept;
+	(void)data;
+	(void)len;
+	(void)src;
+	(*(unsigned int *)priv)++;
+}
+
+/* A callback that creates an endpoint (as a control channel's "open" would). */
+static void open_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len, uint32_t src,
+		    void *priv)
+{
+	(void)ept;
+	(void)data;
+	(void)len;
+	(void)src;
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &svc, "late", SVC_ADDR, svc_cb, priv), 0);
+}
+
+static void test_a_create_without_a_host_buffer_is_announced_later(void **state)
+{
+	struct rpmsg_remote_ept ctl;
+	struct rpmsg_remote_stats st;
+	unsigned int ns, got = 0, kicks;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &ctl, "ctl", 0x402u, open_cb, &got), 0);
+	oah_poll(&T.host);
+	ns = T.host.ns_msgs;
+	assert_int_equal(fill_host(), NUM);
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, 0x402u, "open", 4), 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 1);
+	rpmsg_remote_get_stats(&T.rdev, &st);
+	assert_int_equal(st.ns_deferred, 1);
+	/* The host drains the ring: asked to, it kicks, and the next poll announces. */
+	kicks = T.host.kicks[0];
+	assert_int_equal(oah_poll(&T.host), NUM);
+	assert_int_equal(T.host.kicks[0], kicks + 1);
+	assert_int_equal(T.host.ns_msgs, ns);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 0);
+	oah_poll(&T.host);
+	assert_int_equal(T.host.ns_msgs, ns + 1);
+	assert_string_equal(T.host.last_ns.name, "late");
+	assert_int_equal(T.host.last_ns.addr, SVC_ADDR);
+	assert_int_equal(T.host.last_ns.flags, RPMSG_NS_CREATE);
+	/* Nothing waits: the host is no longer asked to kick for its returns. */
+	assert_true(T.host.vr[0].used->flags & VRING_USED_F_NO_NOTIFY);
+	/* And the endpoint works. */
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, SVC_ADDR, "hi", 2), 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 1);
+	assert_int_equal(got, 1);
+	remote_down();
+}
+
+/* A DESTROY that waits goes before a CREATE of the same name and address made after it. */
+static void test_a_destroy_without_a_host_buffer_is_announced_later_and_first(void **state)
+{
+	struct rpmsg_remote_stats st;
+	unsigned int ns, got = 0;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &svc, "svc", SVC_ADDR, svc_cb, &got), 0);
+	oah_poll(&T.host);
+	ns = T.host.ns_msgs;
+	assert_int_equal(fill_host(), NUM);
+	rpmsg_remote_destroy_ept(&svc);
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &svc2, "svc", SVC_ADDR, svc_cb, &got),
+			 0);
+	rpmsg_remote_get_stats(&T.rdev, &st);
+	assert_int_equal(st.ns_deferred, 2);
+	assert_int_equal(oah_poll(&T.host), NUM);
+	assert_int_equal(T.host.ns_msgs, ns);
+	rpmsg_remote_flush(&T.rdev);
+	oah_poll(&T.host);
+	assert_int_equal(T.host.ns_msgs, ns + 2);
+	assert_string_equal(T.host.last_ns.name, "svc");
+	assert_int_equal(T.host.last_ns.flags, RPMSG_NS_CREATE); /* the last of the two */
+	remote_down();
+}
+
+static void test_destroying_twice_touches_no_other_endpoint(void **state)
+{
+	unsigned int ns, got = 0, got2 = 0;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &svc, "svc", SVC_ADDR, svc_cb, &got), 0);
+	rpmsg_remote_destroy_ept(&svc);
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &svc2, "svc", SVC_ADDR, svc_cb, &got2),
+			 0);
+	oah_poll(&T.host);
+	ns = T.host.ns_msgs;
+	/* The first again, and the storage of a create that failed (the address is taken). */
+	rpmsg_remote_destroy_ept(&svc);
+	assert_int_equal(rpmsg_remote_create_ept(&T.rdev, &svc, "dup", SVC_ADDR, svc_cb, &got),
+			 -AMP_EEXIST);
+	rpmsg_remote_destroy_ept(&svc);
+	oah_poll(&T.host);
+	assert_int_equal(T.host.ns_msgs, ns); /* no DESTROY of the live channel */
+	assert_int_equal(oah_send(&T.host, HOST_ADDR, SVC_ADDR, "hi", 2), 0);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 1);
+	assert_int_equal(got2, 1);
+	assert_int_equal(got, 0);
+	remote_down();
+}
+
+/* More DESTROYs than can wait: the extra ones are counted, the others still go, in order. */
+static void test_destroys_past_what_can_wait_are_counted(void **state)
+{
+	struct rpmsg_remote_ept e[RPMSG_REMOTE_NS_GONE + 1];
+	struct rpmsg_remote_stats st;
+	unsigned int i, ns, got = 0;
+
+	(void)state;
+	remote_up(F_NS, true);
+	echo_up();
+	for (i = 0; i <= RPMSG_REMOTE_NS_GONE; i++)
+		assert_int_equal(
+			rpmsg_remote_create_ept(&T.rdev, &e[i], "many", SVC_ADDR + i, svc_cb, &got),
+			0);
+	oah_poll(&T.host);
+	ns = T.host.ns_msgs;
+	assert_int_equal(fill_host(), NUM);
+	for (i = 0; i <= RPMSG_REMOTE_NS_GONE; i++)
+		rpmsg_remote_destroy_ept(&e[i]);
+	rpmsg_remote_get_stats(&T.rdev, &st);
+	assert_int_equal(st.ns_deferred, RPMSG_REMOTE_NS_GONE);
+	assert_int_equal(st.ns_lost, 1);
+	assert_int_equal(oah_poll(&T.host), NUM);
+	assert_int_equal(rpmsg_remote_poll(&T.rdev), 0);
+	oah_poll(&T.host);
+	assert_int_equal(T.host.ns_msgs, ns + RPMSG_REMOTE_NS_GONE);
+	assert_int_equal(T.host.last_ns.addr, SVC_ADDR + RPMSG_REMOTE_NS_GONE - 1);
+	assert_int_equal(T.host.last_ns.flags, RPMSG_NS_DESTROY);
+	remote_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +942,10 @@ int main(void)
 		cmocka_unit_test(test_single_messages_never_busy_poll),
 		cmocka_unit_test(test_busy_poll_is_turned_off_and_on),
 		cmocka_unit_test(test_a_poll_from_a_callback_delivers_nothing),
+		cmocka_unit_test(test_a_create_without_a_host_buffer_is_announced_later),
+		cmocka_unit_test(test_a_destroy_without_a_host_buffer_is_announced_later_and_first),
+		cmocka_unit_test(test_destroying_twice_touches_no_other_endpoint),
+		cmocka_unit_test(test_destroys_past_what_can_wait_are_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
