@@ -68,6 +68,9 @@
 /* An endpoint client's messages taken per system call: a streaming client then costs the loop
  * one recvmmsg() per this many messages instead of a wake and a recv() each. */
 #define EPT_BATCH 16
+/* ... but no more slots than fit in this many bytes (at least one): a device with 64 KiB
+ * buffers keeps one message per client, as before, not a megabyte. */
+#define EPT_BATCH_BYTES (EPT_BATCH * 512)
 /* Reads of a client per wake of the loop, while each comes back full and is all sent: no
  * client holds the loop longer than EPT_READS * EPT_BATCH sends before the others are
  * served. */
@@ -139,8 +142,8 @@ struct dept {
 	uint64_t tx, tx_bad;
 	/* The client's messages taken by the last read and not yet sent (they wait for transmit
 	 * buffers): entries next..count-1 of len[] (-1: an oversized one, dropped) and of
-	 * buf, EPT_BATCH slots of mtu bytes. The client is not read while any waits. */
-	unsigned int next, count;
+	 * buf, @slots (up to EPT_BATCH) of mtu bytes. The client is not read while any waits. */
+	unsigned int next, count, slots;
 	int len[EPT_BATCH];
 	uint8_t *buf;
 };
@@ -506,7 +509,9 @@ static void open_run(struct job *j)
 		return;
 	}
 	/* Published: the loop frees it if the open fails from here on. */
-	e->buf = malloc((size_t)e->mtu * EPT_BATCH);
+	e->slots = EPT_BATCH_BYTES / (unsigned int)e->mtu;
+	e->slots = e->slots < 1 ? 1 : e->slots > EPT_BATCH ? EPT_BATCH : e->slots;
+	e->buf = malloc((size_t)e->mtu * e->slots);
 	if (!e->buf) {
 		resp_err(r, -AMP_ENOMEM, "out of memory");
 		return;
@@ -589,12 +594,13 @@ static bool ept_flush(struct client *c)
 }
 
 /*
- * A message from the client. Without a free transmit buffer (the remote is slow to return
- * them) the message waits and the client is not read meanwhile: its socket fills and its
- * writes block, which is the back-pressure a /dev/rpmsgN writer gets. The daemon retries on a
- * timer with back-off, never blocking the loop.
+ * Messages from the client, up to a batch. Without a free transmit buffer (the remote is slow
+ * to return them) the messages wait and the client is not read meanwhile: its socket fills and
+ * its writes block, which is the back-pressure a /dev/rpmsgN writer gets. The daemon retries
+ * on a timer with back-off, never blocking the loop. True when a whole batch came and went:
+ * there may be more to read.
  */
-static void ept_client_read(struct client *c, uint32_t events)
+static bool ept_client_read(struct client *c, uint32_t events)
 {
 	struct dept *e = c->dept;
 	struct mmsghdr mm[EPT_BATCH];
@@ -607,21 +613,21 @@ static void ept_client_read(struct client *c, uint32_t events)
 	if (e->next < e->count) {
 		if (events & (EPOLLHUP | EPOLLERR))
 			drop(c);
-		return;
+		return false;
 	}
 	memset(mm, 0, sizeof(mm));
-	for (i = 0; i < EPT_BATCH; i++) {
+	for (i = 0; i < (int)e->slots; i++) {
 		iov[i] = (struct iovec){e->buf + (size_t)i * (size_t)e->mtu, (size_t)e->mtu};
 		mm[i].msg_hdr.msg_iov = &iov[i];
 		mm[i].msg_hdr.msg_iovlen = 1;
 	}
 	/* MSG_TRUNC: each length is the packet's own, so an oversized one is seen whole. */
-	n = recvmmsg(c->fd, mm, EPT_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	n = recvmmsg(c->fd, mm, e->slots, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return false;
 	if (n <= 0) {
 		drop(c);
-		return;
+		return false;
 	}
 	e->next = 0;
 	e->count = 0;
@@ -639,28 +645,27 @@ static void ept_client_read(struct client *c, uint32_t events)
 	}
 	ept_flush(c);
 	if (c->dead)
-		return;
+		return false;
 	if (end) {
 		drop(c); /* and with it what still waits for a buffer, as on a hang-up */
-		return;
+		return false;
 	}
 	if (e->next == e->count)
-		return;
+		return e->count == e->slots;
 	set_reading(c, false);
 	if (!retry_ms) {
 		retry_ms = RETRY_MIN_MS;
 		arm_retry();
 	}
+	return false;
 }
 
 static void ept_client_msg(struct client *c, uint32_t events)
 {
 	int reads = 0;
 
-	do
-		ept_client_read(c, events);
-	while (++reads < EPT_READS && !c->dead && c->dept->count == EPT_BATCH &&
-	       c->dept->next == EPT_BATCH);
+	while (ept_client_read(c, events) && ++reads < EPT_READS)
+		;
 }
 
 static void retry_pending(void)
