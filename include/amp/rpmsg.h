@@ -99,7 +99,11 @@ struct rpmsg_channel {
  * @id_table: the names it handles, ending with an entry whose name is empty
  * @probe:    a matching channel appeared; its default endpoint exists. Return 0 to bind.
  * @remove:   the channel goes (name-service DESTROY, the device stopped or crashed, or the
- *            driver is unregistered); no callback runs for it after remove() returns.
+ *            driver is unregistered). From its call on, no callback for the channel's
+ *            default endpoint starts; one already running in another thread may still run
+ *            meanwhile, and has returned when the unbinding (unregister_rpmsg_driver(),
+ *            rpmsg_release_channel(), the processor's stop or crash) is over, as on Linux.
+ *            Sends still work in remove().
  * @callback: messages to the channel's default endpoint
  *
  * probe() and remove() of one channel never run concurrently, and run with that channel's
@@ -232,7 +236,8 @@ AMP_API void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *buf);
  * rpmsg_destroy_ept(). Held buffers are receive buffers the remote cannot use meanwhile: hold
  * few, briefly.
  * Context: @ept's callback. Return: 0; -EINVAL when @data is not the message being delivered
- * to @ept, or @ept was destroyed.
+ * to @ept, @ept was destroyed, or this delivery's buffer was held already (once per callback,
+ * released or not).
  */
 AMP_API int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data);
 

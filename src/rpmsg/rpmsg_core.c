@@ -169,7 +169,7 @@ void rpmsg_dev_deliver(struct rpmsg_dev *dev, struct rpmsg_rx_run *run,
 	dev->delivering_ept = ept;
 	/* Counted before the callback: what the callback makes happen sees the count. */
 	RPMSG_STAT_INC(dev, rx_msgs);
-	if (!rpmsg_ept_dead(ept) && ept->cb)
+	if (!rpmsg_ept_dead(ept) && !__atomic_load_n(&ept->muted, __ATOMIC_RELAXED) && ept->cb)
 		ept->cb(ept->rpdev, (void *)(uintptr_t)msg->data, msg->len, ept->priv, msg->src);
 	dev->delivering = NULL;
 	dev->delivering_ept = NULL;
@@ -517,7 +517,8 @@ static void rpmsg_channel_match(struct rpmsg_chan *c)
 	}
 }
 
-/* Unbind @c from its driver: announce, remove(), default endpoint destroyed. c->lock held. */
+/* Unbind @c from its driver: announce, callbacks stopped, remove(), default endpoint destroyed.
+ * c->lock held. */
 static void rpmsg_channel_unbind(struct rpmsg_chan *c)
 {
 	const struct rpmsg_driver *drv = c->driver;
@@ -526,6 +527,11 @@ static void rpmsg_channel_unbind(struct rpmsg_chan *c)
 	if (!drv)
 		return;
 	rpmsg_announce(c, true);
+	/* No callback starts from here on: a message that comes while remove() runs, or after,
+	 * until the endpoint is destroyed, would reach a driver half gone. One running already
+	 * may finish meanwhile (the destroy below waits for it), as on Linux. */
+	if (ept)
+		__atomic_store_n(&ept->muted, true, __ATOMIC_RELAXED);
 	if (drv->remove)
 		drv->remove(&c->ch);
 	__atomic_store_n(&c->ch.ept, NULL, __ATOMIC_RELEASE);

@@ -38,6 +38,8 @@ struct rpmsg_endpoint {
 	unsigned int rx_held; /* the transport's receive buffers it holds; under its rx_lock */
 	unsigned int tx_out;  /* its zero-copy transmit buffers out; under its tx_lock */
 	bool dead;         /* destroyed: no more callbacks; atomic (read without ept_lock) */
+	bool muted;        /* no callback starts, sends still work (its channel is being
+			    * unbound); atomic */
 	bool free_on_done; /* destroyed from its own callback: freed when that returns */
 };
 

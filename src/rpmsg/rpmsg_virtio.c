@@ -34,6 +34,10 @@
 #define RPMSG_HDR_LEN ((uint32_t)sizeof(struct rpmsg_hdr))
 /* A blocking send in the notification context polls the ring at this pace (see rpmsg.h). */
 #define RPMSG_NOTIFY_POLL_NS 100000L
+/* A sender asleep for a buffer also looks at the ring this often by itself: the wake-up comes
+ * from the notification context, which may be waiting meanwhile for a channel's lock the sender
+ * holds (a probe's send, a channel's announcement, against a DESTROY from the remote). */
+#define RPMSG_TX_WAIT_SLICE_NS 10000000ull
 
 /*
  * Receive buffers are taken from the ring and given back in batches of up to this many: the
@@ -427,7 +431,10 @@ static void *rpmsg_get_tx_buf(struct rpmsg_virtio_device *rvdev, uint32_t timeou
 			nanosleep(&ts, NULL);
 			amp_mutex_lock(&rvdev->tx_lock);
 		} else {
-			amp_cond_wait_until(&rvdev->tx_cond, &rvdev->tx_lock, deadline);
+			uint64_t slice = amp_now_ns() + RPMSG_TX_WAIT_SLICE_NS;
+
+			amp_cond_wait_until(&rvdev->tx_cond, &rvdev->tx_lock,
+					    slice < deadline ? slice : deadline);
 		}
 		/* After the device went, the ring is not ours to touch (removal has returned). */
 		if (--rvdev->tx_waiters == 0 && !rvdev_removed(rvdev))
@@ -642,7 +649,9 @@ static int rpmsg_virtio_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
 	struct rpmsg_virtio_device *rvdev = rvdev_of(ept->dev);
 	long i = rpmsg_rx_index(rvdev, data);
 
-	if (i < 0)
+	/* Once per delivery: a second hold would count the buffer twice, and one after a
+	 * release would claim a buffer the remote has again. */
+	if (i < 0 || rvdev->deliver_held)
 		return -AMP_EINVAL;
 	amp_mutex_lock(&rvdev->rx_lock);
 	rvdev->holder[i] = ept;

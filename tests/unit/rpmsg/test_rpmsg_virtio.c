@@ -1044,6 +1044,225 @@ static void test_zero_copy_both_ways(void **state)
 	test_drv.callback = drv_cb;
 }
 
+/* --- a send blocked under a channel's lock, a DESTROY for that channel --------------------- */
+
+#define LATE_ADDR 0x420u
+
+static struct rpmsg_remote_ept late_ept;
+static int late_ret = 1;
+static uint64_t late_ns; /* how long the probe's send took */
+
+static void late_remote_cb(struct rpmsg_remote_ept *ept, const void *data, size_t len,
+			   uint32_t src, void *priv)
+{
+	(void)ept;
+	(void)data;
+	(void)len;
+	(void)src;
+	(void)priv;
+}
+
+static int late_announce(struct amp_link *l, void *arg)
+{
+	(void)arg;
+	return rpmsg_remote_create_ept(&l->rdev, &late_ept, "test-late", LATE_ADDR, late_remote_cb,
+				       NULL);
+}
+
+static int late_withdraw(struct amp_link *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	rpmsg_remote_destroy_ept(&late_ept);
+	return 0;
+}
+
+/* A probe that sends at once (allowed), with the ring full: it blocks under the channel's
+ * lock, for up to a minute. */
+static int late_probe(struct rpmsg_channel *rpdev)
+{
+	struct timespec t0, t1;
+
+	rpmsg_set_timeout(rpdev->ept, 60000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	late_ret = rpmsg_send(rpdev, "hello", 5);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	late_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
+		  (uint64_t)t0.tv_nsec;
+	return 0;
+}
+
+static void late_remove(struct rpmsg_channel *rpdev)
+{
+	(void)rpdev;
+}
+
+static const struct rpmsg_device_id late_ids[] = {{"test-late"}, {""}};
+static struct rpmsg_driver late_drv = {.name = "late", .id_table = late_ids,
+				       .probe = late_probe, .remove = late_remove,
+				       .callback = drv_cb};
+
+static void *late_register(void *arg)
+{
+	(void)arg;
+	assert_int_equal(register_rpmsg_driver(&late_drv), 0);
+	return NULL;
+}
+
+/* Until rpmsg_channel_find(@name) says @present, or fail after 10 s. */
+static void wait_for_channel(const char *name, bool present)
+{
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		struct rpmsg_channel *ch = rpmsg_channel_find(L.rvdev, name);
+		struct timespec ms = {0, 1000000};
+
+		if (ch)
+			rpmsg_channel_put(ch);
+		if (!!ch == present)
+			return;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("channel %s never %s", name, present ? "came" : "went");
+}
+
+/*
+ * A probe's send waits for a buffer under the channel's lock; the remote withdraws that
+ * channel, and the notification thread waits for the lock to remove it; then the remote
+ * returns the buffers. Their kick is the notification thread's to handle, and it waits: the
+ * sender must find them by itself, not sit out its timeout.
+ */
+static void test_a_sender_blocked_under_a_channel_lock_sees_returned_buffers(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	late_ret = 1;
+	bring_up_echo();
+	amp_link_remote_call(&L, late_announce, NULL);
+	wait_for_channel("test-late", true);
+	amp_link_pause_remote(&L, true);
+	while (rpmsg_trysend(H.ch, "fill", 4) == 0)
+		;
+	assert_int_equal(pthread_create(&t, NULL, late_register, NULL), 0);
+	wait_for_a_blocked_sender(L.rvdev);
+	amp_link_remote_call(&L, late_withdraw, NULL);
+	wait_for_channel("test-late", false); /* the notification thread is in the DESTROY */
+	amp_link_pause_remote(&L, false);
+	pthread_join(t, NULL);
+	assert_int_equal(late_ret, 0);
+	/* Not after its minute, when it would look at the ring again: it found them itself
+	 * (the bound is for a loaded machine; it takes milliseconds). */
+	assert_true(late_ns < 30000000000ull);
+	unregister_rpmsg_driver(&late_drv);
+}
+
+/* --- remove() and the channel's callback ---------------------------------------------------- */
+
+static int removing, cb_during_remove;
+
+static int remote_send_to(struct amp_link *l, void *arg)
+{
+	(void)l;
+	return rpmsg_remote_send(&R.ept, (uint32_t)(uintptr_t)arg, "late", 4);
+}
+
+static void mute_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv, u32 src)
+{
+	if (__atomic_load_n(&removing, __ATOMIC_ACQUIRE))
+		__atomic_fetch_add(&cb_during_remove, 1, __ATOMIC_RELAXED);
+	drv_cb(rpdev, data, len, priv, src);
+}
+
+/* A remove() that frees what the callback uses (here: says so), then has the remote send to
+ * the channel and waits until the host has taken the message in. */
+static void mute_remove(struct rpmsg_channel *rpdev)
+{
+	struct rpmsg_stats st;
+	uint64_t before;
+	int i;
+
+	__atomic_store_n(&removing, 1, __ATOMIC_RELEASE);
+	rpmsg_get_stats(L.rvdev, &st);
+	before = st.rx_msgs;
+	amp_link_remote_call(&L, remote_send_to, (void *)(uintptr_t)rpdev->src);
+	for (i = 0; i < 10000 && st.rx_msgs == before; i++) {
+		struct timespec ms = {0, 1000000};
+
+		nanosleep(&ms, NULL);
+		rpmsg_get_stats(L.rvdev, &st);
+	}
+	assert_true(st.rx_msgs > before);
+	drv_remove(rpdev);
+}
+
+/* No callback starts once remove() is called: a message that comes meanwhile is not delivered
+ * to a driver half gone. */
+static void test_no_callback_runs_once_remove_is_called(void **state)
+{
+	(void)state;
+	removing = 0;
+	cb_during_remove = 0;
+	test_drv.callback = mute_cb;
+	test_drv.remove = mute_remove;
+	bring_up_echo();
+	unregister_rpmsg_driver(&test_drv);
+	assert_int_equal(H.removes, 1);
+	assert_int_equal(cb_during_remove, 0);
+	test_drv.callback = drv_cb;
+	test_drv.remove = drv_remove;
+	assert_int_equal(register_rpmsg_driver(&test_drv), 0);
+}
+
+/* For its first message, a callback that holds it twice, then releases it and holds it
+ * again; after, drv_cb(). */
+static int double_hold[3];
+static bool double_held;
+
+static void double_hold_cb(struct rpmsg_channel *rpdev, void *data, int len, void *priv,
+			   u32 src)
+{
+	if (!double_held) {
+		double_held = true;
+		double_hold[0] = rpmsg_hold_rx_buffer(rpdev->ept, data);
+		double_hold[1] = rpmsg_hold_rx_buffer(rpdev->ept, data);
+		rpmsg_release_rx_buffer(rpdev->ept, data);
+		double_hold[2] = rpmsg_hold_rx_buffer(rpdev->ept, data);
+	}
+	drv_cb(rpdev, data, len, priv, src);
+}
+
+/* A buffer is held once per delivery: a second hold, or one after the release, would count it
+ * twice or claim a buffer the remote has again (and put it on the ring twice). */
+static void test_a_buffer_is_held_once_per_delivery(void **state)
+{
+	struct rpmsg_stats st;
+	int i;
+
+	(void)state;
+	double_held = false;
+	test_drv.callback = double_hold_cb;
+	bring_up_echo();
+	assert_int_equal(rpmsg_send(H.ch, "twice", 5), 0);
+	assert_int_equal(amp_link_wait(&L, &H.msgs, 1), 0);
+	assert_int_equal(double_hold[0], 0);
+	assert_int_equal(double_hold[1], -AMP_EINVAL);
+	assert_int_equal(double_hold[2], -AMP_EINVAL);
+	rpmsg_get_stats(L.rvdev, &st);
+	assert_int_equal(st.rx_held, 0);
+	/* Every receive buffer is on the ring once: a ring's worth of echoes and one, each whole. */
+	for (i = 0; i <= (int)LINK_NUM_BUFS / 2; i++) {
+		char msg[8];
+
+		snprintf(msg, sizeof(msg), "m%d", i);
+		assert_int_equal(rpmsg_send(H.ch, msg, sizeof(msg)), 0);
+		assert_int_equal(amp_link_wait(&L, &H.msgs, i + 2), 0);
+		assert_string_equal(H.last, msg);
+	}
+	test_drv.callback = drv_cb;
+}
+
 /* An endpoint that holds every message it gets, up to HOLD_MAX. */
 #define HOLD_MAX 8
 static struct rpmsg_endpoint *hold_ept;
@@ -1339,6 +1558,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_busy_polling_remote_loses_no_wakeup,
 						setup_busy_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_copy_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_buffer_is_held_once_per_delivery, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_callback_runs_once_remove_is_called, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_sender_blocked_under_a_channel_lock_sees_returned_buffers, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_destroyed_endpoint_gives_every_buffer_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_headers_cost_only_the_message, setup,
