@@ -13,13 +13,30 @@ size_t strlen(const char *s);
 /* A word of memory that may alias anything (what memcpy copies has any type). */
 typedef unsigned long __attribute__((may_alias)) fw_word;
 
-/* A word at a time where source and destination are aligned alike (rpmsg copies whole
- * messages: a byte at a time, a 496-byte message cost as much as the rest of a send). */
+#if defined(__SSE2__)
+/* Sixteen bytes at any alignment: one SSE2 load and one store, on every x86-64 core. */
+typedef unsigned char __attribute__((vector_size(16), may_alias, aligned(1))) fw_chunk;
+#endif
+
+/*
+ * rpmsg copies whole messages, so this is on every send and every consumer's read. A byte at a
+ * time, a 496-byte message cost as much as the rest of a send. A word at a time, the sim's
+ * polled remote->host stream still spent a sixth of the remote's samples here (62 stores a
+ * message): where the core has SSE2, sixteen bytes at a time at any alignment, then words
+ * where source and destination are aligned alike, then bytes.
+ */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	volatile unsigned char *d = dst;
 	const unsigned char *s = src;
 
+#if defined(__SSE2__)
+	for (; n >= sizeof(fw_chunk); n -= sizeof(fw_chunk)) {
+		*(volatile fw_chunk *)d = *(const fw_chunk *)s;
+		d += sizeof(fw_chunk);
+		s += sizeof(fw_chunk);
+	}
+#endif
 	if ((((unsigned long)d ^ (unsigned long)s) & (sizeof(fw_word) - 1)) == 0) {
 		for (; n && ((unsigned long)d & (sizeof(fw_word) - 1)); n--)
 			*d++ = *s++;
