@@ -25,6 +25,8 @@ void amp_mutex_lock(struct amp_mutex *m);
 void amp_mutex_unlock(struct amp_mutex *m);
 /* Take @m if it is free now: true when taken, false when held (by anyone, the caller too). */
 bool amp_mutex_trylock(struct amp_mutex *m);
+/* True when an unlock is a plain store (the kernel gave us membarrier()); else an exchange. */
+bool amp_mutex_unlock_is_plain(void);
 
 void amp_cond_init(struct amp_cond *c);
 void amp_cond_destroy(struct amp_cond *c);

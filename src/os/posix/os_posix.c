@@ -26,12 +26,46 @@ static void amp_os_check(int err, const char *what)
 }
 
 /*
- * The lock is Drepper's third mutex ("Futexes Are Tricky"): the word says free, held, or held
- * with a sleeper possible; only an unlock that finds the last wakes anyone. A thread that finds
- * it held spins briefly first: holders keep it for a buffer copy at most, and sleeping costs
- * two system calls.
+ * The lock: a word (free or held) taken with one compare-and-swap, and a count of the threads
+ * that may sleep on it. A thread that finds it held spins briefly first: holders keep it for a
+ * buffer copy at most, and sleeping costs system calls.
+ *
+ * The unlock is a plain store, then a look at the count: it makes no atomic read-modify-write.
+ * On x86 such an instruction waits until every earlier store has left the store buffer, and a
+ * sender's earlier stores are the message it just copied into lines the other core read last:
+ * with an exchange in the unlock (Drepper's third futex mutex, which this was), the polled
+ * host->remote stream spent most of its sending thread's time there (docs/performance.md).
+ *
+ * A plain store and a later load may be reordered: the unlocker can read the count before its
+ * store is seen, find no sleeper, and the new sleeper find the lock still held. The sleeper
+ * closes that window with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) between counting itself
+ * and its last look: every thread of the process then passes a full barrier, so either the
+ * unlocker's store is seen by that look, or the unlocker's load comes after the barrier and sees
+ * the count. The cost is the sleeper's, and only when it is about to sleep. Where the kernel
+ * will not register the process for it, the unlock is an exchange (a full barrier) and the
+ * window does not exist.
  */
 #define AMP_MUTEX_SPINS 64
+
+#ifndef MEMBARRIER_CMD_PRIVATE_EXPEDITED
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
+#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+#endif
+
+/* Set once, before main() and any thread of ours: true when sleepers can use membarrier(). */
+static bool amp_plain_unlock;
+
+__attribute__((constructor)) static void amp_os_register_membarrier(void)
+{
+	/* Registered once per process; kept across fork(), dropped by exec. */
+	amp_plain_unlock =
+		syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+bool amp_mutex_unlock_is_plain(void)
+{
+	return amp_plain_unlock;
+}
 
 #if defined(__SANITIZE_THREAD__)
 #define AMP_TSAN 1
@@ -76,6 +110,7 @@ static void amp_os_misuse(const char *what)
 void amp_mutex_init(struct amp_mutex *m)
 {
 	m->state = 0;
+	m->waiters = 0;
 	m->owner = 0;
 	TSAN_MUTEX(__tsan_mutex_create(m, 0));
 }
@@ -86,35 +121,56 @@ void amp_mutex_destroy(struct amp_mutex *m)
 	(void)m;
 }
 
+static bool amp_mutex_take(struct amp_mutex *m)
+{
+	uint32_t c = 0;
+
+	return __atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+/* A millisecond from now, as FUTEX_WAIT_BITSET takes it. */
+static struct timespec *amp_ms_from_now(struct timespec *ts)
+{
+	uint64_t t = amp_now_ns() + AMP_NSEC_PER_MSEC;
+
+	ts->tv_sec = (time_t)(t / AMP_NSEC_PER_SEC);
+	ts->tv_nsec = (long)(t % AMP_NSEC_PER_SEC);
+	return ts;
+}
+
 static void amp_mutex_wait(struct amp_mutex *m)
 {
-	uint32_t c;
+	struct timespec bound;
+	bool bounded = false;
 	unsigned int i;
 
 	for (i = 0; i < AMP_MUTEX_SPINS; i++) {
 		AMP_CPU_RELAX();
-		c = 0;
-		if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) == 0 &&
-		    __atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) == 0 && amp_mutex_take(m))
 			return;
 	}
-	/* Marked 2 from here on: whoever unlocks next wakes a sleeper, maybe us. */
-	while (__atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE) != 0)
-		amp_futex(&m->state, FUTEX_WAIT_BITSET, 2, NULL);
+	/* Counted first (a full barrier), then the barrier on the unlockers, then the look. */
+	__atomic_fetch_add(&m->waiters, 1, __ATOMIC_SEQ_CST);
+	/* It cannot fail for a registered process; if it ever did, a wake-up could be missed,
+	 * and each sleep is then bounded: a millisecond late, never a hang. */
+	if (amp_plain_unlock && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+		bounded = true;
+	/* Every unlock from here on sees the count: its holder either took the lock after we
+	 * counted ourselves (a full barrier) or is the holder the barrier above reached. */
+	while (!amp_mutex_take(m))
+		amp_futex(&m->state, FUTEX_WAIT_BITSET, 1, bounded ? amp_ms_from_now(&bound) : NULL);
+	__atomic_fetch_sub(&m->waiters, 1, __ATOMIC_RELAXED);
 }
 
 void amp_mutex_lock(struct amp_mutex *m)
 {
-	uint32_t c = 0;
-
 	TSAN_MUTEX(__tsan_mutex_pre_lock(m, 0));
 #ifndef NDEBUG
 	if (__atomic_load_n(&m->owner, __ATOMIC_RELAXED) == amp_self_tid())
 		amp_os_misuse("a thread locked a mutex it holds");
 #endif
-	if (!__atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	if (!amp_mutex_take(m))
 		amp_mutex_wait(m);
 #ifndef NDEBUG
 	__atomic_store_n(&m->owner, amp_self_tid(), __ATOMIC_RELAXED);
@@ -124,12 +180,10 @@ void amp_mutex_lock(struct amp_mutex *m)
 
 bool amp_mutex_trylock(struct amp_mutex *m)
 {
-	uint32_t c = 0;
 	bool taken;
 
 	TSAN_MUTEX(__tsan_mutex_pre_lock(m, __tsan_mutex_try_lock));
-	taken = __atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
-					    __ATOMIC_RELAXED);
+	taken = amp_mutex_take(m);
 #ifndef NDEBUG
 	if (taken)
 		__atomic_store_n(&m->owner, amp_self_tid(), __ATOMIC_RELAXED);
@@ -147,7 +201,11 @@ void amp_mutex_unlock(struct amp_mutex *m)
 		amp_os_misuse("a thread unlocked a mutex it does not hold");
 	__atomic_store_n(&m->owner, 0, __ATOMIC_RELAXED);
 #endif
-	if (__atomic_exchange_n(&m->state, 0, __ATOMIC_RELEASE) == 2)
+	if (amp_plain_unlock)
+		__atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
+	else
+		__atomic_exchange_n(&m->state, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->waiters, __ATOMIC_SEQ_CST))
 		amp_futex(&m->state, FUTEX_WAKE, 1, NULL);
 	TSAN_MUTEX(__tsan_mutex_post_unlock(m, 0));
 }

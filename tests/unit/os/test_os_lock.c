@@ -2,11 +2,13 @@
 /*
  * The host library's own mutex and condition variable (src/os/posix/os_posix.c): exclusion
  * under contention, trylock, waits that end by a signal, a broadcast or the deadline, and no
- * lost wake-up in a long ping-pong. Threads on purpose: these are the promises every lock in
- * the library stands on. Run under ThreadSanitizer too.
+ * lost wake-up, in a long ping-pong or for a thread asleep on the mutex. Threads on purpose:
+ * these are the promises every lock in the library stands on. Run under ThreadSanitizer too.
  */
+#define _GNU_SOURCE /* pthread_timedjoin_np() */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -265,6 +267,55 @@ static void test_no_wake_up_is_lost_in_a_ping_pong(void **state)
 	assert_int_equal(pp_turn, 2 * PINGPONG_TURNS);
 }
 
+/* --- sleepers on the mutex ------------------------------------------------------------------ */
+
+/*
+ * Holders that give up the CPU while they hold the lock, so that the others spin out and sleep
+ * on it, beside holders that let go at once: each unlock is a plain store racing a thread that
+ * is about to sleep (os_posix.c). A wake-up lost there leaves a thread asleep for good, which
+ * the timed join below reports.
+ */
+#define SLEEPERS 4
+#define SLEEPER_ROUNDS 4000
+
+static struct amp_mutex sleep_lock;
+static uint64_t sleep_count; /* plain on purpose: only the lock protects it */
+
+static void *sleeper_thread(void *arg)
+{
+	unsigned int i, id = (unsigned int)(uintptr_t)arg;
+
+	for (i = 0; i < SLEEPER_ROUNDS; i++) {
+		amp_mutex_lock(&sleep_lock);
+		sleep_count++;
+		if ((i + id) % 4 == 0)
+			sched_yield();
+		amp_mutex_unlock(&sleep_lock);
+	}
+	return NULL;
+}
+
+static void test_a_thread_asleep_on_the_mutex_is_always_woken(void **state)
+{
+	pthread_t t[SLEEPERS];
+	struct timespec deadline;
+	unsigned int i;
+
+	(void)state;
+	print_message("unlock: %s\n", amp_mutex_unlock_is_plain() ? "a plain store (membarrier)"
+								   : "an exchange");
+	amp_mutex_init(&sleep_lock);
+	for (i = 0; i < SLEEPERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, sleeper_thread, (void *)(uintptr_t)i),
+				 0);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += WAIT_MS / 1000;
+	for (i = 0; i < SLEEPERS; i++)
+		assert_int_equal(pthread_timedjoin_np(t[i], NULL, &deadline), 0);
+	assert_int_equal(sleep_count, (uint64_t)SLEEPERS * SLEEPER_ROUNDS);
+	amp_mutex_destroy(&sleep_lock);
+}
+
 /* --- misuse, caught in debug builds ---------------------------------------------------------- */
 
 #ifndef NDEBUG
@@ -330,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_broadcast_wakes_every_waiter),
 		cmocka_unit_test(test_wait_until_ends_at_the_deadline),
 		cmocka_unit_test(test_no_wake_up_is_lost_in_a_ping_pong),
+		cmocka_unit_test(test_a_thread_asleep_on_the_mutex_is_always_woken),
 #ifndef NDEBUG
 		cmocka_unit_test(test_debug_builds_abort_on_misuse),
 #endif
