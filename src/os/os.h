@@ -22,6 +22,12 @@
 void amp_mutex_init(struct amp_mutex *m);
 void amp_mutex_destroy(struct amp_mutex *m);
 void amp_mutex_lock(struct amp_mutex *m);
+/*
+ * The unlock reads @m once more after it has let go (whether anyone sleeps on it): @m's memory
+ * must outlive every unlock in progress, not only the last holder's. An object that holds a
+ * mutex is therefore freed only once no thread can still be returning from an unlock of it (in
+ * this library: each unlocker holds a reference to the object across its unlock).
+ */
 void amp_mutex_unlock(struct amp_mutex *m);
 /* Take @m if it is free now: true when taken, false when held (by anyone, the caller too). */
 bool amp_mutex_trylock(struct amp_mutex *m);

@@ -150,14 +150,17 @@ static void amp_mutex_wait(struct amp_mutex *m)
 		if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) == 0 && amp_mutex_take(m))
 			return;
 	}
-	/* Counted first (a full barrier), then the barrier on the unlockers, then the look. */
+	/* Counted first, then the barrier on the unlockers, then the look. The fence makes the
+	 * count and the look a store-then-load pair in C11's terms too, not only on x86 (where
+	 * the fetch-add is a full barrier already); it costs only a thread about to sleep. */
 	__atomic_fetch_add(&m->waiters, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* It cannot fail for a registered process; if it ever did, a wake-up could be missed,
 	 * and each sleep is then bounded: a millisecond late, never a hang. */
 	if (amp_plain_unlock && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
 		bounded = true;
 	/* Every unlock from here on sees the count: its holder either took the lock after we
-	 * counted ourselves (a full barrier) or is the holder the barrier above reached. */
+	 * counted ourselves, or is a holder the barrier above reached. */
 	while (!amp_mutex_take(m))
 		amp_futex(&m->state, FUTEX_WAIT_BITSET, 1, bounded ? amp_ms_from_now(&bound) : NULL);
 	__atomic_fetch_sub(&m->waiters, 1, __ATOMIC_RELAXED);
@@ -205,6 +208,9 @@ void amp_mutex_unlock(struct amp_mutex *m)
 		__atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
 	else
 		__atomic_exchange_n(&m->state, 0, __ATOMIC_SEQ_CST);
+	/* The compiler may not move the load above the store (C11 would let it): the barrier a
+	 * sleeper sends orders them in the processor, nothing would in the compiler. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&m->waiters, __ATOMIC_SEQ_CST))
 		amp_futex(&m->state, FUTEX_WAKE, 1, NULL);
 	TSAN_MUTEX(__tsan_mutex_post_unlock(m, 0));
