@@ -776,8 +776,9 @@ int main(int argc, char **argv)
 		       rproc_name(procs[i].rproc),
 		       (unsigned long long)rproc_crash_count(procs[i].rproc),
 		       (unsigned long long)procs[i].probes,
-		       (unsigned long long)procs[i].probe_sends,
-		       (unsigned long long)procs[i].probe_echoes);
+		       /* Atomic: the last greeting's echo may still be on its way. */
+		       (unsigned long long)__atomic_load_n(&procs[i].probe_sends, __ATOMIC_RELAXED),
+		       (unsigned long long)__atomic_load_n(&procs[i].probe_echoes, __ATOMIC_RELAXED));
 	}
 	printf("torture: %llu crashes, %llu stops (%llu boots refused), %llu recoveries by hand, "
 	       "%llu driver flips\n",
