@@ -26,53 +26,41 @@ typedef void *(*copy_fn)(void *dst, const void *src, size_t n);
 #define MAX_LEN 300
 #define MAX_OFF 24 /* past a chunk (16) and a word (8) of misalignment */
 #define GUARD 32
+#define BIG_LEN 1000
 
-static uint8_t src_area[MAX_OFF + MAX_LEN + GUARD];
-static uint8_t dst_area[GUARD + MAX_OFF + MAX_LEN + GUARD];
+/* Every length to MAX_LEN, then those a message takes: a 496-byte payload, a buffer, more. */
+static const size_t big_lens[] = {496, 511, 512, 513, BIG_LEN};
+
+static uint8_t src_area[MAX_OFF + BIG_LEN];
+static uint8_t dst_area[GUARD + MAX_OFF + BIG_LEN + GUARD];
 static uint8_t want[sizeof(dst_area)];
 
-static void fill_source(void)
+/* @copy of @len bytes from src_area + @soff to dst_area + GUARD + @doff, and nothing else. */
+static void check_copy(copy_fn copy, size_t soff, size_t doff, size_t len)
 {
-	size_t i;
+	uint8_t *d = dst_area + GUARD + doff;
 
-	for (i = 0; i < sizeof(src_area); i++)
-		src_area[i] = (uint8_t)(i * 7 + 3);
-}
-
-/* Lengths 0..MAX_LEN, and those a message takes: a whole 496-byte payload and a buffer. */
-static const size_t big_lens[] = {496, 511, 512, 513, 1000};
-
-static void check_copy(copy_fn copy, size_t soff, size_t doff, size_t len, uint8_t *big_src, uint8_t *big_dst,
-		       uint8_t *big_want, size_t big_size)
-{
-	uint8_t *d = big_dst + GUARD + doff;
-
-	memset(big_dst, 0xee, big_size);
-	memcpy(big_want, big_dst, big_size);
-	memcpy(big_want + GUARD + doff, big_src + soff, len);
-	assert_ptr_equal(copy(d, big_src + soff, len), d);
-	assert_memory_equal(big_dst, big_want, big_size);
+	memset(dst_area, 0xee, sizeof(dst_area));
+	memcpy(want, dst_area, sizeof(dst_area));
+	memcpy(want + GUARD + doff, src_area + soff, len);
+	assert_ptr_equal(copy(d, src_area + soff, len), d);
+	assert_memory_equal(dst_area, want, sizeof(dst_area));
 }
 
 static void check_every_length_and_alignment(copy_fn copy)
 {
-	static uint8_t big_src[MAX_OFF + 1000], big_dst[2 * GUARD + MAX_OFF + 1000],
-		big_want[sizeof(big_dst)];
 	size_t soff, doff, len, i;
 
-	fill_source();
-	for (soff = 0; soff < MAX_OFF; soff++)
-		for (doff = 0; doff < MAX_OFF; doff++)
+	for (i = 0; i < sizeof(src_area); i++)
+		src_area[i] = (uint8_t)(i * 7 + 3);
+	for (soff = 0; soff < MAX_OFF; soff++) {
+		for (doff = 0; doff < MAX_OFF; doff++) {
 			for (len = 0; len <= MAX_LEN; len++)
-				check_copy(copy, soff, doff, len, src_area, dst_area, want,
-					   sizeof(dst_area));
-	for (i = 0; i < sizeof(big_src); i++)
-		big_src[i] = (uint8_t)(i * 13 + 1);
-	for (i = 0; i < sizeof(big_lens) / sizeof(big_lens[0]); i++)
-		for (soff = 0; soff < MAX_OFF; soff++)
-			for (doff = 0; doff < MAX_OFF; doff++)
-				check_copy(copy, soff, doff, big_lens[i], big_src, big_dst, big_want,
-					   sizeof(big_dst));
+				check_copy(copy, soff, doff, len);
+			for (i = 0; i < sizeof(big_lens) / sizeof(big_lens[0]); i++)
+				check_copy(copy, soff, doff, big_lens[i]);
+		}
+	}
 }
 
 static void test_memcpy_every_length_and_alignment(void **state)
