@@ -21,8 +21,9 @@
 
 /**
  * enum sim_notify - how the two sides learn the other has put something in a vring
- * @SIM_NOTIFY_MAILBOX: an interrupt-like doorbell each way (a word of pending notify ids and an
- *                      eventfd); the waiting side sleeps. The default.
+ * @SIM_NOTIFY_MAILBOX: an interrupt-like doorbell each way (an eventfd, which names no vring:
+ *                      the woken side looks at all of them); the waiting side sleeps. The
+ *                      default.
  * @SIM_NOTIFY_POLL:    no sleeping: each side spins on its doorbell word (the host in its
  *                      notification thread, the core in wait_irq). Lowest latency; burns a CPU
  *                      on each side, so give each its own (@cpu, and the host's thread).

@@ -60,6 +60,18 @@ void plat_watchdog_start(struct plat_watchdog *w, unsigned int period_ms, uint64
 	w->period_ms = period_ms;
 	w->last_pets = 0;
 	w->last_pet_ns = now_ns;
+	w->next_look_ns = now_ns;
+}
+
+bool plat_watchdog_due(struct plat_watchdog *w, uint64_t (*clock)(void), uint64_t *now_ns)
+{
+	if (!w->period_ms)
+		return false;
+	*now_ns = clock();
+	if (*now_ns < w->next_look_ns)
+		return false;
+	w->next_look_ns = *now_ns + (uint64_t)w->period_ms * AMP_NSEC_PER_MSEC / 4;
+	return true;
 }
 
 void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t pets,

@@ -42,9 +42,15 @@ void plat_pool_free(struct plat_pool *pool, uint64_t da);
 struct plat_watchdog {
 	unsigned int period_ms; /* 0: no watchdog */
 	uint64_t last_pets, last_pet_ns;
+	uint64_t next_look_ns;
 };
 
 void plat_watchdog_start(struct plat_watchdog *w, unsigned int period_ms, uint64_t now_ns);
+/* Whether the counter is to be looked at now, then with the time (@clock's) in *@now_ns: never
+ * without a watchdog (the clock is not read either), four times a period with one. The counter
+ * is a line the core writes: read at every wake of a notifier, it would cross between the
+ * cores twice per message. */
+bool plat_watchdog_due(struct plat_watchdog *w, uint64_t (*clock)(void), uint64_t *now_ns);
 /* With the counter's value @pets now: reports RPROC_WATCHDOG (and logs) when it is overdue. */
 void plat_watchdog_check(struct plat_watchdog *w, struct rproc *rproc, uint64_t pets,
 			 uint64_t now_ns);

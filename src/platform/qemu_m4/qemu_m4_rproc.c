@@ -273,9 +273,12 @@ static void qm4_qemu_died(struct qm4_proc *s)
 
 static void qm4_watchdog_check(struct qm4_proc *s, struct plat_watchdog *w)
 {
-	plat_watchdog_check(w, s->rproc,
-			    __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE),
-			    amp_now_ns());
+	uint64_t now, pets;
+
+	if (!plat_watchdog_due(w, amp_now_ns, &now))
+		return;
+	pets = __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE);
+	plat_watchdog_check(w, s->rproc, pets, now);
 }
 
 /* --- starting QEMU ------------------------------------------------------------------------ */

@@ -47,9 +47,12 @@ struct sim_crash {
 };
 
 struct sim_ctrl {
-	_Alignas(64) uint32_t core_pending; /* host -> core: notify ids kicked (bit n = id n) */
-	_Alignas(64) uint32_t host_pending; /* core -> host */
-	_Alignas(64) uint64_t watchdog_pets; /* core -> host: bumped by each pet */
+	/* host -> core, polling mode only (in mailbox mode the doorbell is the eventfd): notify
+	 * ids kicked (bit n = id n) */
+	_Alignas(64) uint32_t core_pending;
+	_Alignas(64) uint32_t host_pending; /* core -> host, polling mode only */
+	/* core -> host: bumped by each pet while the host runs a watchdog */
+	_Alignas(64) uint64_t watchdog_pets;
 	_Alignas(64) struct sim_crash crash; /* core -> host */
 	/* core -> host: where the boot ROM put the firmware's stack (SIM_CTRL_STACK_OFF of this
 	 * memfd) in the core's address space, for the coredump; written before the firmware runs. */

@@ -138,10 +138,14 @@ static void sim_core_died(struct sim_proc *s)
 	rproc_report_crash(s->rproc, type);
 }
 
-static void sim_watchdog_check(struct sim_proc *s, struct plat_watchdog *w, uint64_t now)
+static void sim_watchdog_check(struct sim_proc *s, struct plat_watchdog *w)
 {
-	plat_watchdog_check(w, s->rproc, __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE),
-			    now);
+	uint64_t now, pets;
+
+	if (!plat_watchdog_due(w, amp_now_ns, &now))
+		return;
+	pets = __atomic_load_n(&s->ctrl->watchdog_pets, __ATOMIC_ACQUIRE);
+	plat_watchdog_check(w, s->rproc, pets, now);
 }
 
 /*
@@ -178,7 +182,7 @@ static void *sim_notifier_poll(void *arg)
 				return NULL;
 			}
 		}
-		sim_watchdog_check(s, &w, now);
+		sim_watchdog_check(s, &w);
 	}
 }
 
@@ -186,7 +190,9 @@ static void *sim_notifier_poll(void *arg)
  * Mailbox mode: sleep until the core's doorbell, its death, a stop, or the watchdog's tick.
  * The doorbell is edge-triggered in an epoll set: each write of the core's wakes us once, and
  * the eventfd is never read, so a round trip costs this thread one system call, as a plain
- * eventfd ping-pong's does (the pending bits, not the counter, say what was kicked).
+ * eventfd ping-pong's does. It carries no id: every vring is run. A word of pending ids would
+ * cost a line crossing each way per kick, more than a look at an idle ring (a line we share
+ * with the core and neither changed).
  */
 static void *sim_notifier(void *arg)
 {
@@ -224,12 +230,12 @@ static void *sim_notifier(void *arg)
 		if (stop)
 			break;
 		if (kicked)
-			sim_dispatch(s);
+			rproc_vq_interrupt(s->rproc, RPROC_NOTIFY_ANY);
 		if (died) {
 			sim_core_died(s);
 			break;
 		}
-		sim_watchdog_check(s, &w, amp_now_ns());
+		sim_watchdog_check(s, &w);
 	}
 	close(epfd);
 	return NULL;
@@ -357,10 +363,16 @@ static void sim_kick(struct rproc *rproc, int vqid)
 	struct sim_proc *s = sim_of(rproc);
 	uint64_t one = 1;
 
-	/* Release: the ring entries written before the kick are visible to the core. */
-	__atomic_fetch_or(&s->ctrl->core_pending, 1u << (vqid & 31), __ATOMIC_RELEASE);
-	if (s->cfg.notify == SIM_NOTIFY_POLL)
-		return; /* the core spins on the word */
+	if (s->cfg.notify == SIM_NOTIFY_POLL) {
+		/* The core spins on the word. Release: the ring entries written before the kick
+		 * are visible to the core once it sees the bit. */
+		__atomic_fetch_or(&s->ctrl->core_pending, 1u << (vqid & 31), __ATOMIC_RELEASE);
+		return;
+	}
+	/* Mailbox mode: the eventfd alone is the doorbell. The core looks at all its rings when
+	 * woken, so a pending word would tell it nothing, and would cost a line crossing each
+	 * way per kick. The system call orders the ring's stores before the wake-up, as a
+	 * mailbox register's write does on hardware. */
 	if (write(s->efd_to_core, &one, sizeof(one)) != sizeof(one))
 		amp_log(AMP_LOG_WARN, "%s: kick lost: %s", s->name, strerror(errno));
 }

@@ -2,7 +2,8 @@
 /*
  * Tests for plat_poll_next(): what a polling-mode notification thread looks at, and when, on a
  * clock the test turns. Under traffic no system call but one every PLAT_POLL_BUSY_LOOK_MS;
- * idle, the core's end is still looked at every millisecond.
+ * idle, the core's end is still looked at every millisecond. And for plat_watchdog_due(): how
+ * often a notifier reads the core's pet counter.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -125,6 +126,52 @@ static void test_the_end_of_traffic_is_looked_at_within_a_millisecond(void **sta
 	assert_true(t.last_all_ns - stopped <= MS + 256 * TURN_NS);
 }
 
+/* Without a watchdog a notifier never reads the counter, nor the clock. */
+static void test_no_watchdog_is_never_due(void **state)
+{
+	struct plat_watchdog w;
+	uint64_t now = 0;
+	int i;
+
+	(void)state;
+	fake_now = 1000 * MS;
+	plat_watchdog_start(&w, 0, fake_now);
+	clock_reads = 0;
+	for (i = 0; i < 1000; i++) {
+		assert_false(plat_watchdog_due(&w, fake_clock, &now));
+		fake_now += MS;
+	}
+	assert_int_equal(clock_reads, 0);
+}
+
+/* With one, a wake at any rate looks at the counter four times a period, and the first wake
+ * after a quarter period always does: a hung core is seen within a period and a quarter. */
+static void test_a_watchdog_is_due_four_times_a_period(void **state)
+{
+	struct plat_watchdog w;
+	uint64_t now = 0, last = 0, looks = 0, i;
+
+	(void)state;
+	fake_now = 1000 * MS;
+	plat_watchdog_start(&w, 200, fake_now);
+	/* A wake every 10 us for a second. */
+	for (i = 0; i < 100000; i++) {
+		if (plat_watchdog_due(&w, fake_clock, &now)) {
+			assert_true(now == fake_now);
+			assert_true(looks == 0 || now - last == 50 * MS);
+			last = now;
+			looks++;
+		}
+		fake_now += 10000;
+	}
+	assert_int_equal(looks, 20);
+	/* Wakes far apart (an idle notifier's timeout): each one looks. */
+	for (i = 0; i < 10; i++) {
+		fake_now += 51 * MS;
+		assert_true(plat_watchdog_due(&w, fake_clock, &now));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +179,8 @@ int main(void)
 		cmocka_unit_test(test_an_echo_never_yields_and_looks_as_traffic_does),
 		cmocka_unit_test(test_idle_looks_at_everything_every_millisecond),
 		cmocka_unit_test(test_the_end_of_traffic_is_looked_at_within_a_millisecond),
+		cmocka_unit_test(test_no_watchdog_is_never_due),
+		cmocka_unit_test(test_a_watchdog_is_due_four_times_a_period),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

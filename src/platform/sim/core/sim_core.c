@@ -88,15 +88,14 @@ static void core_wait(uint64_t timeout_ns)
 				      (long)(limit_ns % 1000000000ull)};
 
 		/* The timer: back when it expires with nothing to read. */
-		if (ppoll(&p, 1, &ts, NULL) <= 0) {
-			__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
+		if (ppoll(&p, 1, &ts, NULL) <= 0)
 			return;
-		}
 	}
-	/* A kick pending since the last wait returns at once: eventfd keeps the count. */
+	/* A kick pending since the last wait returns at once: eventfd keeps the count. The
+	 * host's write() ordered its ring stores before the wake-up; the firmware reads the
+	 * rings' indices with acquire. */
 	while (read(SIM_FD_TO_CORE, &v, sizeof(v)) < 0 && errno == EINTR)
 		;
-	__atomic_exchange_n(&ctrl->core_pending, 0, __ATOMIC_ACQ_REL);
 }
 
 static void core_wait_irq(void)
@@ -113,17 +112,29 @@ static void core_kick(uint32_t notifyid)
 {
 	uint64_t one = 1;
 
-	/* Ids past 31 alias a lower one: a spurious interrupt, which every receiver tolerates. */
-	__atomic_fetch_or(&ctrl->host_pending, 1u << (notifyid & 31), __ATOMIC_RELEASE);
-	if (polling)
-		return; /* the host spins on the word */
+	if (polling) {
+		/* The host spins on the word. Ids past 31 alias a lower one: a spurious
+		 * interrupt, which every receiver tolerates. */
+		__atomic_fetch_or(&ctrl->host_pending, 1u << (notifyid & 31), __ATOMIC_RELEASE);
+		return;
+	}
+	/* Mailbox mode: one doorbell for every id, after which the host runs all its vrings
+	 * (as Linux's i.MX remoteproc does with its single mailbox channel). */
 	if (write(SIM_FD_TO_HOST, &one, sizeof(one)) != sizeof(one))
 		_exit(3);
 }
 
+/* Only while the host runs a watchdog (it then gives us a tick): a counter bumped at every
+ * pet that nobody reads would still cost a line crossing to each look of the host's. The core
+ * is its only writer, so a plain store does. */
 static void core_pet_watchdog(void)
 {
-	__atomic_fetch_add(&ctrl->watchdog_pets, 1, __ATOMIC_RELEASE);
+	uint64_t pets;
+
+	if (!tick_ms)
+		return;
+	pets = __atomic_load_n(&ctrl->watchdog_pets, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctrl->watchdog_pets, pets + 1, __ATOMIC_RELEASE);
 }
 
 static void *map_at(int fd, uint64_t da, uint64_t len, int prot)
