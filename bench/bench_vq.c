@@ -157,6 +157,51 @@ static double raw_stream_client(struct bench_shm *shm, void *area, size_t len, u
 	return (double)n * 1e9 / (double)(bench_now_ns() - t0);
 }
 
+/* The same ring streaming the other way: the server (CPU 1) produces, the client (CPU 0)
+ * consumes, as in the sim's remote->host stream. The machine is not symmetric (its two CPUs
+ * can stream at different rates one way and the other), so that row is compared with this. */
+struct raw_rev {
+	_Alignas(64) uint64_t want; /* client -> server: how many to send */
+	struct raw_ring r;
+};
+
+static void raw_stream_rev_server(struct bench_shm *shm, void *area, size_t len)
+{
+	struct raw_rev *x = area;
+	uint8_t msg[SLOT];
+	uint64_t i, n;
+
+	(void)len;
+	memset(msg, 0x5a, sizeof(msg));
+	__atomic_store_n(&shm->ready, 1, __ATOMIC_RELEASE);
+	while (!(n = __atomic_load_n(&x->want, __ATOMIC_ACQUIRE)))
+		if (bench_should_stop(shm))
+			return;
+	for (i = 0; i < n; i++)
+		raw_put(&x->r, msg, sizeof(msg));
+}
+
+static double raw_stream_rev_client(struct bench_shm *shm, void *area, size_t len, uint64_t n,
+				    double *samples, size_t max)
+{
+	struct raw_rev *x = area;
+	uint8_t msg[SLOT];
+	uint64_t got = 0, t0;
+
+	(void)shm;
+	(void)len;
+	(void)samples;
+	(void)max;
+	t0 = bench_now_ns();
+	__atomic_store_n(&x->want, n, __ATOMIC_RELEASE);
+	while (got < n)
+		if (raw_get(&x->r, msg, sizeof(msg))) {
+			bench_consume(msg);
+			got++;
+		}
+	return (double)n * 1e9 / (double)(bench_now_ns() - t0);
+}
+
 /* --- the virtqueue ----------------------------------------------------------------------- */
 
 struct vq_side {
@@ -288,6 +333,8 @@ const struct bench_pair bench_raw_echo496 = {"raw ring echo 496 B", raw_echo496_
 					     raw_echo496_client};
 const struct bench_pair bench_raw_stream = {"raw ring stream 512 B", raw_stream_server,
 					    raw_stream_client};
+const struct bench_pair bench_raw_stream_rev = {"raw ring stream 512 B, CPU 1 -> CPU 0",
+						raw_stream_rev_server, raw_stream_rev_client};
 const struct bench_pair bench_vq_echo = {"virtqueue echo 16 B", vq_echo_server, vq_echo_client};
 const struct bench_pair bench_vq_stream = {"virtqueue stream 512 B", vq_stream_server,
 					   vq_stream_client};

@@ -5,7 +5,7 @@
 
 #include "bench_util.h"
 
-extern const struct bench_pair bench_raw_echo, bench_raw_echo496, bench_raw_stream, bench_vq_echo,
-	bench_vq_stream;
+extern const struct bench_pair bench_raw_echo, bench_raw_echo496, bench_raw_stream,
+	bench_raw_stream_rev, bench_vq_echo, bench_vq_stream;
 
 #endif /* AMP_BENCH_VQ_H */
