@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 	n += bench_rate(&c, &bench_vq_stream, &bench_raw_stream, "virtqueue stream 512 B, polling",
 			512, ">= 0.7", r + n);
 	/* The machine itself: how much faster one CPU streams to the other than back (the
-	 * remote->host rows are compared with the ring running their way). */
+	 * polled remote->host row is compared with the ring running its way). */
 	n += bench_rate(&c, &bench_raw_stream_rev, &bench_raw_stream,
 			"raw ring stream 512 B, CPU 1 -> CPU 0", 512, NULL, r + n);
 	n += bench_latency(&c, &bench_rpmsg_echo16, &bench_raw_echo, "rpmsg echo 16 B, polling",
